@@ -1,0 +1,57 @@
+//! The audit log: who did what to whom, when. Append-only; entries are never edited.
+//! Writers describe the subject in words ("group 4", "contact 1932"); they never copy
+//! personal data into the detail.
+
+use crate::{Millis, Store, StoreError, now_millis};
+use sqlx::Row;
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// When it happened.
+    pub at: Millis,
+    /// Who did it (none for the system or an anonymous visitor).
+    pub actor_user_id: Option<i64>,
+    /// What was done, as a dotted verb: `group.create`, `invite.accept`.
+    pub action: String,
+    /// What it was done to.
+    pub subject: String,
+    /// Anything else worth keeping.
+    pub detail: String,
+}
+
+impl Store {
+    /// Appends an entry.
+    pub async fn audit(&self, actor_user_id: Option<i64>, action: &str, subject: &str, detail: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO audit_log (at, actor_user_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(now_millis())
+            .bind(actor_user_id)
+            .bind(action)
+            .bind(subject)
+            .bind(detail)
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
+    /// The newest entries, newest first.
+    pub async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, actor_user_id, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    at: row.try_get("at")?,
+                    actor_user_id: row.try_get("actor_user_id")?,
+                    action: row.try_get("action")?,
+                    subject: row.try_get("subject")?,
+                    detail: row.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,135 @@
+//! Barnstorm's persistence port: one [`Store`] over SQLite (the embedded default) or
+//! PostgreSQL (several nodes at scale).
+//!
+//! Queries are written once in the SQL both engines share (`$1` binds, `RETURNING`,
+//! `ON CONFLICT`) and run through sqlx's `Any` driver using only portable column types
+//! (64-bit integers, text, reals); SQL that must differ per engine is chosen by [`Backend`].
+//! Each engine has its own migrations. Nothing here knows about HTTP or templates.
+
+mod audit;
+mod connect;
+mod error;
+mod groups;
+mod invites;
+mod outbox;
+mod sessions;
+mod users;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use audit::AuditEntry;
+pub use connect::{Backend, DatabaseUrl, DatabaseUrlError};
+pub use error::StoreError;
+pub use groups::{Group, GroupKind, Member, Role, slugify};
+pub use invites::{Invite, InviteState};
+pub use outbox::{NewMail, OutboxMail};
+pub use sessions::{ApiTokenInfo, Session, SignInLink};
+pub use users::{User, canonical_email};
+
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, Transaction};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Milliseconds since the Unix epoch, the unit every stored time uses.
+pub type Millis = i64;
+
+/// The current time in milliseconds since the Unix epoch.
+pub fn now_millis() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A handle on the database; cheap to clone and shared by every request.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: Backend,
+    /// The only connections that write. On SQLite this pool holds exactly one connection,
+    /// so writers queue in the pool instead of failing with `SQLITE_BUSY`.
+    writer: AnyPool,
+    /// Connections for reads; on PostgreSQL the same pool as `writer`.
+    reader: AnyPool,
+}
+
+/// Tunables for opening a [`Store`].
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Connections in the pool (PostgreSQL) or read connections (SQLite).
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before failing.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self { max_connections: 16, acquire_timeout: Duration::from_secs(10) }
+    }
+}
+
+impl Store {
+    /// Opens the database named by `url` (creating a SQLite file if needed). It does not
+    /// apply migrations: call [`Store::migrate`].
+    pub async fn connect(url: &DatabaseUrl, options: &StoreOptions) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (writer, reader) = connect::open_pools(url, options).await?;
+        Ok(Self { inner: Arc::new(Inner { backend: url.backend(), writer, reader }) })
+    }
+
+    /// Applies the migrations of this backend that have not run yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.inner.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.inner.writer).await?,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.inner.writer).await?,
+        }
+        Ok(())
+    }
+
+    /// Which engine this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// Checks that the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.inner.reader).await?;
+        Ok(())
+    }
+
+    /// Closes every connection; further use fails.
+    pub async fn close(&self) {
+        self.inner.writer.close().await;
+        self.inner.reader.close().await;
+    }
+
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.inner.writer
+    }
+
+    pub(crate) fn reader(&self) -> &AnyPool {
+        &self.inner.reader
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`) so a read followed by a write can never fail half-way with
+    /// `SQLITE_BUSY`.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        let tx = match self.inner.backend {
+            Backend::Sqlite => self.inner.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.inner.writer.begin().await?,
+        };
+        Ok(tx)
+    }
+}
+
+pub(crate) fn pool_options(max: u32, options: &StoreOptions) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(options.acquire_timeout)
+}

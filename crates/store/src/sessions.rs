@@ -1,0 +1,236 @@
+//! Server-side sign-in state: browser sessions, API tokens, one-time sign-in links and the
+//! record of failed sign-ins used for rate limiting. Only hashes of secrets are stored;
+//! generating and hashing the secrets is the web layer's job.
+
+use crate::users::USER_COLUMNS;
+use crate::{Millis, Store, StoreError, User, now_millis};
+use sqlx::Row;
+
+/// A browser session, valid until `expires_at`.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The signed-in account.
+    pub user: User,
+    /// The token forms must echo to prove they came from our pages.
+    pub csrf_token: String,
+    /// When the session ends.
+    pub expires_at: Millis,
+}
+
+/// An API token as shown on the account page (never the secret itself).
+#[derive(Debug, Clone)]
+pub struct ApiTokenInfo {
+    /// Stable id, used to revoke it.
+    pub id: i64,
+    /// What the owner called it.
+    pub label: String,
+    /// When it was made.
+    pub created_at: Millis,
+    /// When it was last used, to the minute.
+    pub last_used_at: Option<Millis>,
+}
+
+/// A one-time sign-in link that was redeemed.
+#[derive(Debug, Clone)]
+pub struct SignInLink {
+    /// Who it signs in.
+    pub user: User,
+}
+
+/// `last_used_at` is refreshed at most this often, so reads do not turn into writes.
+const TOKEN_USE_RESOLUTION_MS: Millis = 60_000;
+
+impl Store {
+    /// Records a new session.
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        expires_at: Millis,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf_token)
+        .bind(now_millis())
+        .bind(expires_at)
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
+    /// The live session with this token hash, if any.
+    pub async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = $1 AND s.expires_at > $2"
+        ))
+        .bind(token_hash)
+        .bind(now_millis())
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Session {
+            user: User::from_row(&row)?,
+            csrf_token: row.try_get("csrf_token")?,
+            expires_at: row.try_get("expires_at")?,
+        }))
+    }
+
+    /// Ends a session (sign out).
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
+    /// Removes expired sessions, used sign-in links and old login failures.
+    pub async fn purge_expired_credentials(&self) -> Result<u64, StoreError> {
+        let now = now_millis();
+        let mut removed = 0;
+        for sql in [
+            "DELETE FROM sessions WHERE expires_at <= $1",
+            "DELETE FROM sign_in_links WHERE expires_at <= $1",
+            "DELETE FROM login_failures WHERE at <= $1 - 86400000",
+        ] {
+            removed += sqlx::query(sql).bind(now).execute(self.writer()).await?.rows_affected();
+        }
+        Ok(removed)
+    }
+
+    /// Stores a new API token for `user_id` and returns its id.
+    pub async fn create_api_token(&self, user_id: i64, token_hash: &str, label: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(token_hash)
+        .bind(label)
+        .bind(now_millis())
+        .fetch_one(self.writer())
+        .await?;
+        Ok(row.try_get("id")?)
+    }
+
+    /// The owner of a live API token.
+    pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, t.id AS token_id, t.last_used_at
+             FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+        ))
+        .bind(token_hash)
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let now = now_millis();
+        let last_used: Option<Millis> = row.try_get("last_used_at")?;
+        if last_used.is_none_or(|at| now - at > TOKEN_USE_RESOLUTION_MS) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(row.try_get::<i64, _>("token_id")?)
+                .execute(self.writer())
+                .await?;
+        }
+        Ok(Some(User::from_row(&row)?))
+    }
+
+    /// The live API tokens of an account, newest first.
+    pub async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiTokenInfo>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, label, created_at, last_used_at FROM api_tokens
+             WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id DESC",
+        )
+        .bind(user_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ApiTokenInfo {
+                    id: row.try_get("id")?,
+                    label: row.try_get("label")?,
+                    created_at: row.try_get("created_at")?,
+                    last_used_at: row.try_get("last_used_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes one of the account's tokens; `NotFound` if it is not theirs or already gone.
+    pub async fn revoke_api_token(&self, user_id: i64, token_id: i64) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now_millis())
+        .bind(token_id)
+        .bind(user_id)
+        .execute(self.writer())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Stores a one-time sign-in link.
+    pub async fn create_sign_in_link(&self, token_hash: &str, user_id: i64, expires_at: Millis) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO sign_in_links (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(now_millis())
+            .bind(expires_at)
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
+    /// Redeems a sign-in link once: a second use, or a use after expiry, finds nothing.
+    pub async fn redeem_sign_in_link(&self, token_hash: &str) -> Result<Option<SignInLink>, StoreError> {
+        let now = now_millis();
+        let row = sqlx::query(
+            "UPDATE sign_in_links SET used_at = $1
+             WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1
+             RETURNING user_id",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .fetch_optional(self.writer())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let user = self.user_by_id(row.try_get("user_id")?).await?.ok_or(StoreError::NotFound)?;
+        Ok(Some(SignInLink { user }))
+    }
+
+    /// Notes a failed sign-in against `key` (an email or an address).
+    pub async fn record_login_failure(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
+            .bind(key)
+            .bind(now_millis())
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
+    /// Failed sign-ins against `key` since `since`, and the oldest of them.
+    pub async fn login_failures_since(&self, key: &str, since: Millis) -> Result<(i64, Option<Millis>), StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE key = $1 AND at > $2")
+            .bind(key)
+            .bind(since)
+            .fetch_one(self.reader())
+            .await?;
+        Ok((row.try_get("n")?, row.try_get("oldest")?))
+    }
+
+    /// Forgets failed sign-ins against `key` after a successful one.
+    pub async fn clear_login_failures(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(self.writer()).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,6 @@
+//! The store's behaviour contract, run against SQLite and PostgreSQL alike.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod accounts;
+mod groups;
+mod outbox;
