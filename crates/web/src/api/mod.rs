@@ -1,0 +1,56 @@
+//! The JSON API under `/api/v1`. Handlers are annotated with `utoipa::path`, so the OpenAPI
+//! document at `/api/v1/openapi.json` is generated from them. Requests authenticate with
+//! `Authorization: Bearer TOKEN`; every failure has the shape
+//! `{"error":{"code","message","details"}}`.
+
+mod groups;
+mod tokens;
+
+use crate::{ApiError, AppState};
+use axum::extract::FromRequest;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+
+/// A JSON body whose parse errors answer in the API's error shape.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub(crate) struct ApiJson<T>(pub T);
+
+/// The error shape, for the OpenAPI document.
+#[derive(utoipa::ToSchema, serde::Serialize)]
+pub(crate) struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema, serde::Serialize)]
+struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `invalid_input`.
+    code: String,
+    /// What went wrong, for people.
+    message: String,
+    /// Structured details (the field at fault, rejected rows), or null.
+    details: serde_json::Value,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Barnstorm API", description = "Groups, events and phonebanks of a Barnstorm instance."),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        }
+    }
+}
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(tokens::routes()).merge(groups::routes())
+}

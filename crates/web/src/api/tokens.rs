@@ -1,0 +1,116 @@
+//! API tokens: exchange an email and password for a bearer token, and say who a token
+//! belongs to. Subject to the same sign-in rate limits as the sign-in page.
+
+use super::{ApiJson, ErrorBody};
+use crate::auth::{ApiUser, LoginThrottle, check_login_allowed, hash_secret, new_secret, record_login_result, verify_password};
+use crate::{ApiError, AppState};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::{Json, http::Extensions};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// Credentials to exchange for a token.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct TokenRequest {
+    /// Account email.
+    email: String,
+    /// Account password.
+    password: String,
+    /// A name for the token, shown on the account page.
+    #[serde(default)]
+    label: Option<String>,
+}
+
+/// A new bearer token; shown once.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TokenResponse {
+    /// Send as `Authorization: Bearer TOKEN`.
+    token: String,
+}
+
+/// Who a token belongs to.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Me {
+    id: i64,
+    email: String,
+    name: String,
+    is_admin: bool,
+    groups: Vec<MyGroup>,
+}
+
+/// A group the account belongs to directly.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MyGroup {
+    id: i64,
+    slug: String,
+    name: String,
+    role: String,
+}
+
+fn client_ip(extensions: &Extensions, headers: &HeaderMap, trust_proxy: bool) -> Option<std::net::IpAddr> {
+    if trust_proxy {
+        if let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return Some(ip);
+        }
+    }
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+}
+
+/// Exchange email and password for an API token.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = TokenRequest,
+    responses((status = 201, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn create_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request_extensions: Extensions,
+    ApiJson(body): ApiJson<TokenRequest>,
+) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
+    let ip = client_ip(&request_extensions, &headers, state.config.trust_proxy);
+    if let LoginThrottle::Blocked { retry_after_minutes } = check_login_allowed(&state.store, &body.email, ip).await? {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many failed sign-ins; retry in {retry_after_minutes} minutes"),
+        ));
+    }
+    let user = state.store.user_by_email(&body.email).await?;
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let memory = state.config.password_memory_kib;
+    let password = body.password;
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref(), memory)).await.unwrap_or(false);
+    record_login_result(&state.store, &body.email, ip, ok).await?;
+    let Some(user) = user.filter(|_| ok) else {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "that email and password do not match an account"));
+    };
+    let token = new_secret();
+    let label = body.label.as_deref().map(str::trim).filter(|l| !l.is_empty()).unwrap_or("API");
+    state.store.create_api_token(user.id, &hash_secret(&token), label).await?;
+    state.store.audit(Some(user.id), "api_token.create", &format!("user {}", user.id), label).await?;
+    Ok((StatusCode::CREATED, Json(TokenResponse { token })))
+}
+
+/// The account behind the token, with its groups.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+async fn me(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Me>, ApiError> {
+    let groups = state
+        .store
+        .memberships_of(user.id)
+        .await?
+        .into_iter()
+        .map(|(g, role)| MyGroup { id: g.id, slug: g.slug, name: g.name, role: role.as_str().to_owned() })
+        .collect();
+    Ok(Json(Me { id: user.id, email: user.email, name: user.name, is_admin: user.is_admin, groups }))
+}
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_token)).routes(routes!(me))
+}

@@ -1,0 +1,49 @@
+//! Who is asking: browser sessions (cookie → server-side session row), CSRF protection for
+//! every state-changing form, API bearer tokens, password hashing and sign-in rate limits.
+//! Secrets are random 256-bit values; only their SHA-256 is stored.
+
+mod context;
+mod password;
+mod rate_limit;
+
+pub use context::{ApiUser, Flash, RequestContext, SignedIn, web_context};
+pub(crate) use context::{clear_session_cookie, session_cookie, session_token_hash};
+pub use password::{PasswordError, hash_password, verify_password};
+pub(crate) use rate_limit::{LoginThrottle, check_login_allowed, record_login_result};
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+/// A new random secret (session token, API token, link token), URL-safe.
+pub fn new_secret() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The form in which a secret is stored and looked up.
+pub fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub fn secrets_match(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_long_random_and_hash_stably() {
+        let a = new_secret();
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, new_secret());
+        assert_eq!(hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert!(secrets_match("same", "same"));
+        assert!(!secrets_match("same", "diff"));
+        assert!(!secrets_match("short", "longer"));
+    }
+}

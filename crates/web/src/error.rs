@@ -1,0 +1,162 @@
+//! The two ways a request fails: `ApiError` answers JSON in the one error shape
+//! `{"error":{"code","message","details"}}`; `PageError` answers an HTML page. Internal
+//! errors are logged with context and never shown to the client.
+
+use crate::pages::layout::{Layout, render};
+use askama::Template;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use barnstorm_store::StoreError;
+use serde_json::{Value, json};
+
+/// A failed API request.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: Value,
+}
+
+impl ApiError {
+    /// A failure with its status, a stable machine code and a human message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), details: Value::Null }
+    }
+
+    /// Adds structured details (field errors, rejected rows).
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// 400 for input that cannot be used; `field` names where.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message.clone())
+            .with_details(json!({ "field": field, "problem": message }))
+    }
+
+    /// 401: no or bad credentials.
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "send a valid API token as 'Authorization: Bearer TOKEN'")
+    }
+
+    /// 403: signed in but not allowed.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 404 for `what`.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => Self::not_found("the resource"),
+            StoreError::Conflict(what) => {
+                tracing::debug!(%what, "conflict");
+                Self::new(StatusCode::CONFLICT, "conflict", "that already exists")
+            }
+            StoreError::Unavailable(ref detail) => {
+                tracing::error!(%detail, "database unavailable");
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is unavailable; retry shortly")
+            }
+            other => {
+                tracing::error!(error = %other, "database error");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side")
+            }
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let status = match rejection {
+            JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Self::new(status, "invalid_json", rejection.body_text())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code, "message": self.message, "details": self.details } });
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+/// A failed page request, shown as a page.
+#[derive(Debug)]
+pub struct PageError {
+    status: StatusCode,
+    title: &'static str,
+    message: String,
+}
+
+impl PageError {
+    /// A failure with a status, a title and an explanation for the person.
+    pub fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
+        Self { status, title, message: message.into() }
+    }
+
+    /// 404.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Not found", message)
+    }
+
+    /// 403.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "Not allowed", message)
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => Self::not_found("We could not find that."),
+            StoreError::Unavailable(ref detail) => {
+                tracing::error!(%detail, "database unavailable");
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable", "The database is unavailable. Please try again in a minute.")
+            }
+            other => {
+                tracing::error!(error = %other, "database error");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Something went wrong on our side. Please try again.")
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    layout: Layout,
+    title: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let page = ErrorPage { layout: Layout::bare(), title: self.title, message: &self.message };
+        (self.status, render(&page)).into_response()
+    }
+}
+
+/// The fallback for unknown paths: JSON under `/api`, a page elsewhere.
+pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::not_found(&format!("no API endpoint at {}", uri.path())).into_response()
+    } else {
+        PageError::not_found(format!("There is no page at {}.", uri.path())).into_response()
+    }
+}

@@ -1,0 +1,67 @@
+//! Barnstorm's HTTP face: server-rendered pages (askama + htmx), the JSON API under
+//! `/api/v1` with its OpenAPI document, and operational endpoints (`/healthz`,
+//! `/metrics`). Handlers are thin: parse, check access, call the store, render. No SQL
+//! lives here, and no business rule that the domain or store crates should own.
+
+mod api;
+mod assets;
+pub mod auth;
+mod config;
+mod error;
+mod mails;
+mod ops;
+mod pages;
+
+pub use config::WebConfig;
+pub use error::{ApiError, PageError};
+pub use ops::Metrics;
+
+use axum::Router;
+use barnstorm_mail::MailWorker;
+use barnstorm_store::Store;
+use std::sync::Arc;
+
+/// Everything a request handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Settings fixed at start-up.
+    pub config: Arc<WebConfig>,
+    /// Woken whenever a handler queues mail, so it goes out at once.
+    pub mail: Option<MailWorker>,
+    /// Request counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// Tells the mail worker (if this node runs one) that mail was queued.
+    pub(crate) fn mail_queued(&self) {
+        if let Some(worker) = &self.mail {
+            worker.wake();
+        }
+    }
+}
+
+/// The whole application as one router.
+pub fn router(state: AppState) -> Router {
+    let (api_router, openapi) = api::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .merge(pages::router())
+        .merge(api_router)
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let doc = Arc::clone(&openapi);
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .merge(ops::router())
+        .merge(assets::router())
+        .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::web_context))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ops::track))
+        .layer(ops::request_id_layers())
+        .with_state(state)
+}

@@ -1,0 +1,42 @@
+//! The text of the mails Barnstorm sends. Plain text, short, saying who sent it and why
+//! the reader got it. Composing only: queuing is the store's job, sending the mail crate's.
+
+use crate::WebConfig;
+use barnstorm_store::{NewMail, Role, User};
+
+/// A one-time sign-in link.
+pub(crate) fn sign_in_link(config: &WebConfig, user: &User, token: &str) -> NewMail {
+    let link = config.absolute(&format!("/login/link/{token}"));
+    NewMail {
+        to: user.email.clone(),
+        subject: "Your Barnstorm sign-in link".into(),
+        body_text: format!(
+            "Hello {name},\n\nUse this link to sign in to Barnstorm. It works once, within 30 minutes:\n\n{link}\n\n\
+             If you did not ask for it, ignore this mail; nobody can sign in without the link.\n",
+            name = user.name
+        ),
+        headers: Default::default(),
+    }
+}
+
+/// An invitation to join a group.
+pub(crate) fn group_invite(config: &WebConfig, inviter: &User, group_name: &str, role: Role, email: &str, token: &str) -> NewMail {
+    let link = config.absolute(&format!("/invites/{token}"));
+    let role_text = match role {
+        Role::Organiser => "an organiser",
+        Role::Host => "an event host",
+        Role::Caller => "a caller",
+        Role::Member => "a member",
+    };
+    NewMail {
+        to: email.to_owned(),
+        subject: format!("You're invited to join {group_name} on Barnstorm"),
+        body_text: format!(
+            "Hello,\n\n{inviter} has invited you to join {group_name} on Barnstorm as {role_text}.\n\n\
+             Accept the invitation here (the link works for 14 days):\n\n{link}\n\n\
+             If you were not expecting this, ignore this mail and nothing will happen.\n",
+            inviter = inviter.name
+        ),
+        headers: Default::default(),
+    }
+}

@@ -1,0 +1,23 @@
+//! Server-rendered pages. One module per area; each exposes a `routes()` merged here.
+//! Handlers check access, call the store and render a template; form input errors come
+//! back to the same page as a flash that names the field.
+
+mod account;
+mod groups;
+pub(crate) use groups::{INVITE_TTL_MS, can_manage, plausible_email};
+mod home;
+mod invites;
+pub(crate) mod layout;
+mod login;
+
+use crate::AppState;
+use axum::Router;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .merge(home::routes())
+        .merge(login::routes())
+        .merge(account::routes())
+        .merge(groups::routes())
+        .merge(invites::routes())
+}
