@@ -1,0 +1,325 @@
+//! Tests for contact import: good and bad rows, encodings, line numbers, streaming.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+
+fn import(bytes: &[u8]) -> Vec<Result<ImportedContact, RowRejection>> {
+    let headers = read_headers(bytes).unwrap();
+    let mapping = ColumnMapping::guess(&headers);
+    ImportReader::new(bytes, mapping).unwrap().collect()
+}
+
+fn rejection(line: u64, column: &str, reason: &str) -> RowRejection {
+    RowRejection {
+        line,
+        column: column.into(),
+        reason: reason.into(),
+    }
+}
+
+#[test]
+fn mixed_rows_import_or_say_why_not() {
+    let file = "\
+First Name,Surname,Mobile,Telephone,Email,Postcode,Ward
+Asha,Patel,020 7946 0018,,asha@Example.ORG,ls1 4ap,Hyde Park
+Ben,,07700 900123,0113 496 0123,,,
+Cat,Jones,07700 900123,,,,
+Dee,,0161 496 0001,,dee@nowhere,,
+Eve,,029 2018 0500,,,London,
+Fay,Lee,0161 496 0002
+,,,,,,
+
+Gus,,020 7946 0999,020 7946 0999,,,Roundhay
+";
+    let rows = import(file.as_bytes());
+    assert_eq!(rows.len(), 7, "blank rows are skipped: {rows:#?}");
+
+    let asha = rows[0].as_ref().unwrap();
+    assert_eq!(asha.line, 2);
+    assert_eq!(asha.first_name.as_deref(), Some("Asha"));
+    assert_eq!(asha.last_name.as_deref(), Some("Patel"));
+    assert_eq!(asha.phone_e164.as_str(), "+442079460018");
+    assert_eq!(asha.other_phone_e164, None);
+    assert_eq!(asha.email.as_deref(), Some("asha@example.org"));
+    assert_eq!(asha.postcode.as_deref(), Some("LS1 4AP"));
+    assert_eq!(asha.extra["Ward"], "Hyde Park");
+
+    let ben = rows[1].as_ref().unwrap();
+    assert_eq!(
+        ben.phone_e164.as_str(),
+        "+441134960123",
+        "falls back to the other phone"
+    );
+    assert_eq!(ben.last_name, None);
+    assert!(ben.extra.is_empty());
+
+    assert_eq!(
+        rows[2],
+        Err(rejection(
+            4,
+            "Mobile",
+            "not a valid UK number: \"07700 900123\""
+        ))
+    );
+    assert_eq!(
+        rows[3],
+        Err(rejection(
+            5,
+            "Email",
+            "not an email address: \"dee@nowhere\""
+        ))
+    );
+    assert_eq!(
+        rows[4],
+        Err(rejection(
+            6,
+            "Postcode",
+            "not a UK postcode (expected something like \"SW1A 1AA\"): \"London\""
+        ))
+    );
+    assert_eq!(
+        rows[5],
+        Err(rejection(
+            7,
+            "",
+            "row has 3 fields but the header has 7; check for a stray comma or quote"
+        ))
+    );
+    let gus = rows[6].as_ref().unwrap();
+    assert_eq!(gus.line, 10, "line numbers count the skipped blank lines");
+    assert_eq!(gus.other_phone_e164, None, "same number twice is kept once");
+}
+
+#[test]
+fn both_phones_bad_names_both_problems() {
+    let rows = import(b"Mobile,Other phone\n0161 496,12\n,\n,020 7946\n");
+    assert_eq!(
+        rows,
+        vec![
+            Err(rejection(
+                2,
+                "Mobile",
+                "too short to be a phone number: \"0161 496\" (and Other phone: not a phone number: \"12\")"
+            )),
+            Err(rejection(
+                4,
+                "Mobile",
+                "no phone number given (and Other phone: too short to be a phone number: \"020 7946\")"
+            )),
+        ]
+    );
+}
+
+#[test]
+fn quoted_fields_with_newlines_keep_line_numbers_right() {
+    let file = "Name,Phone,Notes\r\n\
+        Ann,020 7946 0001,\"Met at the stall.\r\nKeen on housing.\r\nCall evenings\"\r\n\
+        Bob,020 7946 0002,plain\r\n\
+        Cy,not a number,\"two\nlines\"\r\n\
+        Di,020 7946 0004,\r\n";
+    let rows = import(file.as_bytes());
+    let ann = rows[0].as_ref().unwrap();
+    assert_eq!(ann.line, 2);
+    assert_eq!(
+        ann.extra["Notes"],
+        "Met at the stall.\r\nKeen on housing.\r\nCall evenings"
+    );
+    assert_eq!(rows[1].as_ref().unwrap().line, 5);
+    assert_eq!(rows[2].as_ref().unwrap_err().line, 6);
+    assert_eq!(rows[3].as_ref().unwrap().line, 8);
+}
+
+#[test]
+fn bom_and_windows_1252_files_read_correctly() {
+    let utf8_bom = b"\xEF\xBB\xBFFirst name,Phone,Ward\nZo\xC3\xAB,020 7946 0001,\xC2\xA3 Ward\n";
+    let rows = import(utf8_bom);
+    let zoe = rows[0].as_ref().unwrap();
+    assert_eq!(zoe.first_name.as_deref(), Some("Zoë"));
+    assert_eq!(zoe.extra["Ward"], "£ Ward");
+    assert_eq!(
+        read_headers(&utf8_bom[..]).unwrap()[0],
+        "First name",
+        "BOM is not in the header"
+    );
+
+    // Excel's "CSV" on Windows: é = 0xE9, £ = 0xA3.
+    let cp1252 = b"First name,Phone,Pledge\nRen\xE9e,020 7946 0002,\xA35\n";
+    let renee = import(cp1252).remove(0).unwrap();
+    assert_eq!(renee.first_name.as_deref(), Some("Renée"));
+    assert_eq!(renee.extra["Pledge"], "£5");
+}
+
+#[test]
+fn invalid_utf8_after_utf8_is_reported_on_its_row() {
+    let mixed = b"Name,Phone\nZo\xC3\xAB,020 7946 0001\nRen\xE9e,020 7946 0002\n";
+    let rows = import(mixed);
+    assert!(rows[0].is_ok());
+    assert_eq!(
+        rows[1],
+        Err(rejection(
+            3,
+            "Name",
+            "contains bytes that are not valid text; the file mixes encodings"
+        ))
+    );
+}
+
+#[test]
+fn mapping_decides_what_is_kept() {
+    let file = b"Name,Tel,DOB,Branch\nAl,020 7946 0003,1970-01-01,Leeds\n";
+    let mapping = ColumnMapping::default()
+        .with("Tel", ColumnRole::Phone)
+        .with("Name", ColumnRole::FirstName)
+        .with("DOB", ColumnRole::Ignore);
+    let al = ImportReader::new(&file[..], mapping)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(al.first_name.as_deref(), Some("Al"));
+    assert_eq!(al.extra.keys().collect::<Vec<_>>(), ["Branch"]);
+}
+
+#[test]
+fn whole_file_problems_are_errors_before_any_row() {
+    let none = ColumnMapping::default;
+    assert_eq!(
+        ImportReader::new(&b""[..], none()).err(),
+        Some(ImportError::NoHeader)
+    );
+    assert_eq!(
+        ImportReader::new(&b"Phone,Phone\n"[..], none()).err(),
+        Some(ImportError::DuplicateHeader("Phone".into()))
+    );
+    assert_eq!(
+        ImportReader::new(&b"Name,Notes\n"[..], none()).err(),
+        Some(ImportError::NoPhoneColumn)
+    );
+    assert_eq!(
+        read_headers(&b"Phone,,x\n"[..]).unwrap(),
+        ["Phone", "column 2", "x"]
+    );
+}
+
+#[test]
+fn an_unclosed_quote_stops_the_import_instead_of_eating_memory() {
+    let mut file = b"Name,Phone\nAnn,020 7946 0001\nBob,\"020 7946 0002\n".to_vec();
+    let filler = b"x,020 7946 0003\n".repeat(100_000); // ~1.6 MB inside the open quote
+    file.extend_from_slice(&filler);
+    let mut reader = ImportReader::new(
+        &file[..],
+        ColumnMapping::default().with("Phone", ColumnRole::Phone),
+    )
+    .unwrap();
+    assert!(reader.next().unwrap().is_ok());
+    let stopped = reader.next().unwrap().unwrap_err();
+    assert_eq!(stopped.line, 3);
+    assert!(stopped.reason.contains("quote"), "{}", stopped.reason);
+    assert!(reader.next().is_none());
+    assert!(matches!(
+        reader.fatal_error(),
+        Some(ImportError::Unreadable { .. })
+    ));
+}
+
+/// Generates a CSV file row by row, so the test never holds the whole file either.
+/// One row in a hundred has a valid number; the rest have "n/a", which is rejected
+/// before libphonenumber runs (validating 100,000 numbers takes a minute in debug builds).
+struct GeneratedCsv {
+    next_row: u32,
+    rows: u32,
+    pending: Vec<u8>,
+}
+
+impl Read for GeneratedCsv {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pending.is_empty() && self.next_row < self.rows {
+            let n = self.next_row;
+            let phone = if n.is_multiple_of(100) {
+                format!("020 7946 0{:03}", (n / 100) % 1000)
+            } else {
+                "n/a".to_owned()
+            };
+            self.pending =
+                format!("Person {n},\"Test\nRow\",{phone},Ward {}\n", n % 7).into_bytes();
+            self.next_row += 1;
+        }
+        let n = self.pending.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.drain(..n);
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_hundred_thousand_rows_stream_through() {
+    let source = GeneratedCsv {
+        next_row: 0,
+        rows: 100_000,
+        pending: b"First name,Last name,Phone,Ward\n".to_vec(),
+    };
+    let mapping = ColumnMapping::guess(&["First name", "Last name", "Phone", "Ward"]);
+    let (mut imported, mut rejected) = (0u32, 0u32);
+    let mut last_line = 0;
+    for row in ImportReader::new(source, mapping).unwrap() {
+        match row {
+            Ok(contact) => {
+                assert_eq!(contact.last_name.as_deref(), Some("Test\nRow"));
+                imported += 1;
+                last_line = contact.line;
+            }
+            Err(rejection) => {
+                assert_eq!(
+                    rejection.reason,
+                    "not a phone number (contains 'n'): \"n/a\""
+                );
+                rejected += 1;
+                last_line = rejection.line;
+            }
+        }
+    }
+    assert_eq!((imported, rejected), (1_000, 99_000));
+    // Each row spans two lines (a quoted line break), after the one-line header.
+    assert_eq!(last_line, 2 + 2 * 99_999);
+}
+
+#[test]
+fn rejections_are_written_as_csv_without_formulas() {
+    let rejections = [
+        rejection(4, "Mobile", "not a valid UK number: \"07700 900123\""),
+        rejection(9, "", "=HYPERLINK(\"http://x\")"),
+    ];
+    let mut out = Vec::new();
+    write_rejections(&mut out, &rejections).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "line,column,reason\n\
+         4,Mobile,\"not a valid UK number: \"\"07700 900123\"\"\"\n\
+         9,,\"'=HYPERLINK(\"\"http://x\"\")\"\n"
+    );
+}
+
+#[test]
+fn import_reader_can_move_to_a_worker_thread() {
+    fn assert_send<T: Send>() {}
+    assert_send::<ImportReader<std::fs::File>>();
+}
+
+#[test]
+fn email_check_is_light() {
+    assert_eq!(
+        check_email("Jo.Bloggs+pb@Example.Org").as_deref(),
+        Some("Jo.Bloggs+pb@example.org")
+    );
+    for bad in [
+        "jo",
+        "jo@",
+        "@example.org",
+        "jo@example",
+        "jo@@example.org",
+        "jo @example.org",
+        "jo@example..org",
+    ] {
+        assert_eq!(check_email(bad), None, "{bad}");
+    }
+}

@@ -1,0 +1,15 @@
+//! Barnstorm's pure domain rules: the parts of the phonebank that can be decided from
+//! data alone. Phone number normalisation, caller scripts, surveys, call outcomes,
+//! calling hours, queue policy (what is callable when) and streaming contact import.
+//!
+//! Nothing here touches a database, the network or the clock: callers pass `now` in, and
+//! the only I/O is reading an import file from a `std::io::Read`.
+
+pub mod calling_window;
+pub mod contact_import;
+pub mod outcome;
+pub mod phone;
+pub mod postcode;
+pub mod queue_policy;
+pub mod script;
+pub mod survey;
