@@ -102,7 +102,9 @@ fn run(program: &str, args: &[&str], dir: &Path) -> Result<(), String> {
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|meta| meta.modified()).ok()
+    std::fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .ok()
 }
 
 /// The newest modification time of any file below `dir` (None when it holds no files).

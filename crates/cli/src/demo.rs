@@ -16,10 +16,19 @@ const REGIONS: [(&str, &[&str]); 12] = [
     ("South East", &["Brighton and Hove", "Oxford", "Reading"]),
     ("South West", &["Bristol", "Exeter", "Plymouth"]),
     ("East of England", &["Cambridge", "Norwich", "Ipswich"]),
-    ("West Midlands", &["Birmingham", "Coventry", "Wolverhampton"]),
+    (
+        "West Midlands",
+        &["Birmingham", "Coventry", "Wolverhampton"],
+    ),
     ("East Midlands", &["Nottingham", "Leicester", "Derby"]),
-    ("Yorkshire and the Humber", &["Leeds", "Sheffield", "Hull", "York"]),
-    ("North West", &["Manchester", "Liverpool", "Preston", "Lancaster"]),
+    (
+        "Yorkshire and the Humber",
+        &["Leeds", "Sheffield", "Hull", "York"],
+    ),
+    (
+        "North West",
+        &["Manchester", "Liverpool", "Preston", "Lancaster"],
+    ),
     ("North East", &["Newcastle", "Sunderland", "Durham"]),
     ("Wales", &["Cardiff", "Swansea", "Bangor"]),
     ("Scotland", &["Glasgow", "Edinburgh", "Aberdeen", "Dundee"]),
@@ -28,12 +37,37 @@ const REGIONS: [(&str, &[&str]); 12] = [
 
 /// Demo accounts: (email, name, group, role).
 const PEOPLE: [(&str, &str, &str, Role); 6] = [
-    ("organiser@example.org", "Olu Organiser", NATIONAL, Role::Organiser),
-    ("northwest@example.org", "Niamh North-West", "North West", Role::Organiser),
-    ("london@example.org", "Lena London", "London", Role::Organiser),
+    (
+        "organiser@example.org",
+        "Olu Organiser",
+        NATIONAL,
+        Role::Organiser,
+    ),
+    (
+        "northwest@example.org",
+        "Niamh North-West",
+        "North West",
+        Role::Organiser,
+    ),
+    (
+        "london@example.org",
+        "Lena London",
+        "London",
+        Role::Organiser,
+    ),
     ("leeds.host@example.org", "Harun Host", "Leeds", Role::Host),
-    ("cardiff.host@example.org", "Carys Host", "Cardiff", Role::Host),
-    ("caller@example.org", "Cal Caller", "Manchester", Role::Caller),
+    (
+        "cardiff.host@example.org",
+        "Carys Host",
+        "Cardiff",
+        Role::Host,
+    ),
+    (
+        "caller@example.org",
+        "Cal Caller",
+        "Manchester",
+        Role::Caller,
+    ),
 ];
 
 /// What `load` did.
@@ -48,7 +82,10 @@ impl DemoReport {
         if self.already_loaded {
             println!("Demo data is already loaded.");
         } else {
-            println!("Loaded demo data: {} groups, {} people.", self.groups, self.people);
+            println!(
+                "Loaded demo data: {} groups, {} people.",
+                self.groups, self.people
+            );
         }
         println!("Demo accounts (password '{DEMO_PASSWORD}'):");
         for (email, name, group, role) in PEOPLE {
@@ -59,18 +96,46 @@ impl DemoReport {
 
 /// Loads the demo data unless it is there already.
 pub(crate) async fn load(store: &Store) -> Result<DemoReport, anyhow::Error> {
-    if store.groups().await?.iter().any(|g| g.name == NATIONAL && g.parent_id.is_none()) {
-        return Ok(DemoReport { already_loaded: true, groups: 0, people: 0 });
+    if store
+        .groups()
+        .await?
+        .iter()
+        .any(|g| g.name == NATIONAL && g.parent_id.is_none())
+    {
+        return Ok(DemoReport {
+            already_loaded: true,
+            groups: 0,
+            people: 0,
+        });
     }
     let national = store
-        .create_group(None, NATIONAL, GroupKind::National, "The whole movement: every region and branch.")
+        .create_group(
+            None,
+            NATIONAL,
+            GroupKind::National,
+            "The whole movement: every region and branch.",
+        )
         .await?;
     let mut ids = vec![(NATIONAL, national.id)];
     for (region, branches) in REGIONS {
-        let r = store.create_group(Some(national.id), region, GroupKind::Region, &format!("Organising across {region}.")).await?;
+        let r = store
+            .create_group(
+                Some(national.id),
+                region,
+                GroupKind::Region,
+                &format!("Organising across {region}."),
+            )
+            .await?;
         ids.push((region, r.id));
         for branch in branches {
-            let b = store.create_group(Some(r.id), branch, GroupKind::Branch, &format!("The {branch} branch.")).await?;
+            let b = store
+                .create_group(
+                    Some(r.id),
+                    branch,
+                    GroupKind::Branch,
+                    &format!("The {branch} branch."),
+                )
+                .await?;
             ids.push((branch, b.id));
         }
     }
@@ -87,5 +152,9 @@ pub(crate) async fn load(store: &Store) -> Result<DemoReport, anyhow::Error> {
         }
         people += 1;
     }
-    Ok(DemoReport { already_loaded: false, groups: ids.len(), people })
+    Ok(DemoReport {
+        already_loaded: false,
+        groups: ids.len(),
+        people,
+    })
 }

@@ -13,7 +13,12 @@ use std::process::ExitCode;
 
 /// Barnstorm: volunteer hubs, events and a distributed phonebank for mass campaigns.
 #[derive(Parser, Debug)]
-#[command(name = "barnstorm", version, propagate_version = true, after_help = "Examples:\n  barnstorm serve --demo\n  barnstorm serve --database-url postgres://postgres@127.0.0.1/barnstorm --listen 0.0.0.0:8080")]
+#[command(
+    name = "barnstorm",
+    version,
+    propagate_version = true,
+    after_help = "Examples:\n  barnstorm serve --demo\n  barnstorm serve --database-url postgres://postgres@127.0.0.1/barnstorm --listen 0.0.0.0:8080"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -22,10 +27,14 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the web server (pages, JSON API, mail delivery).
-    #[command(after_help = "Example:\n  barnstorm serve --listen 127.0.0.1:8080 --database-url sqlite:barnstorm.db --demo")]
+    #[command(
+        after_help = "Example:\n  barnstorm serve --listen 127.0.0.1:8080 --database-url sqlite:barnstorm.db --demo"
+    )]
     Serve(serve::ServeArgs),
     /// Apply database migrations and exit.
-    #[command(after_help = "Example:\n  barnstorm migrate --database-url postgres://postgres@127.0.0.1/barnstorm")]
+    #[command(
+        after_help = "Example:\n  barnstorm migrate --database-url postgres://postgres@127.0.0.1/barnstorm"
+    )]
     Migrate(DatabaseArgs),
     /// Manage accounts.
     #[command(subcommand)]
@@ -39,16 +48,26 @@ enum Command {
 #[derive(clap::Args, Debug, Clone)]
 pub(crate) struct DatabaseArgs {
     /// `sqlite:PATH` (the default, a file in the current folder) or `postgres://USER@HOST/DB`.
-    #[arg(long, env = "BARNSTORM_DATABASE_URL", default_value = "sqlite:barnstorm.db")]
+    #[arg(
+        long,
+        env = "BARNSTORM_DATABASE_URL",
+        default_value = "sqlite:barnstorm.db"
+    )]
     pub database_url: String,
 }
 
 impl DatabaseArgs {
     /// Opens the database and brings its schema up to date.
     pub(crate) async fn open(&self, options: &StoreOptions) -> anyhow::Result<Store> {
-        let url: DatabaseUrl = self.database_url.parse().context("--database-url / BARNSTORM_DATABASE_URL")?;
+        let url: DatabaseUrl = self
+            .database_url
+            .parse()
+            .context("--database-url / BARNSTORM_DATABASE_URL")?;
         let store = Store::connect(&url, options).await?;
-        store.migrate().await.with_context(|| format!("applying migrations to {url}"))?;
+        store
+            .migrate()
+            .await
+            .with_context(|| format!("applying migrations to {url}"))?;
         Ok(store)
     }
 }
@@ -56,7 +75,9 @@ impl DatabaseArgs {
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("BARNSTORM_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().flatten_event(true).init();
     } else {

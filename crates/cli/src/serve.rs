@@ -37,7 +37,11 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "BARNSTORM_SMTP_URL")]
     smtp_url: Option<String>,
     /// The From: address of outgoing mail.
-    #[arg(long, env = "BARNSTORM_MAIL_FROM", default_value = "Barnstorm <barnstorm@example.org>")]
+    #[arg(
+        long,
+        env = "BARNSTORM_MAIL_FROM",
+        default_value = "Barnstorm <barnstorm@example.org>"
+    )]
     mail_from: String,
     /// Folder for outgoing mail when no SMTP server is configured.
     #[arg(long, env = "BARNSTORM_MAIL_DIR", default_value = "mail-outbox")]
@@ -91,13 +95,23 @@ async fn housekeeping(store: Store, mut shutdown: watch::Receiver<bool>) {
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let options = StoreOptions { max_connections: args.db_connections, ..StoreOptions::default() };
+    let options = StoreOptions {
+        max_connections: args.db_connections,
+        ..StoreOptions::default()
+    };
     let store = args.database.open(&options).await?;
     if args.demo {
         crate::demo::load(&store).await?.print();
     }
-    let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
-    let mail = MailConfig::new(&args.mail_from, args.smtp_url.as_deref(), args.mail_dir.clone())?;
+    let base_url = args
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.listen));
+    let mail = MailConfig::new(
+        &args.mail_from,
+        args.smtp_url.as_deref(),
+        args.mail_dir.clone(),
+    )?;
     let worker = MailWorker::new(store.clone(), mail);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut background = vec![
@@ -107,16 +121,29 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let mut config = WebConfig::new(&base_url);
     config.trust_proxy = args.trust_proxy;
-    let state = AppState { store: store.clone(), config: Arc::new(config), mail: Some(worker), metrics: Arc::new(Metrics::default()) };
+    let state = AppState {
+        store: store.clone(),
+        config: Arc::new(config),
+        mail: Some(worker),
+        metrics: Arc::new(Metrics::default()),
+    };
     let app = barnstorm_web::router(state);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .with_context(|| format!("cannot listen on {} (is another server using that port?)", args.listen))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is another server using that port?)",
+                args.listen
+            )
+        })?;
     tracing::info!(listen = %args.listen, database = %store.backend(), base_url, "Barnstorm is serving");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the HTTP server failed")?;
     let _ = stop_tx.send(true);
     for task in background.drain(..) {
         let _ = tokio::time::timeout(Duration::from_secs(10), task).await;

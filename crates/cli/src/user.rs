@@ -11,7 +11,9 @@ use std::io::{IsTerminal, Read};
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum UserCommand {
     /// Create an account. Pipe a password on standard input, or use the printed sign-in link.
-    #[command(after_help = "Examples:\n  echo 'a long passphrase' | barnstorm user add --email ada@example.org --role admin\n  barnstorm user add --email ada@example.org --name 'Ada Admin' --role admin")]
+    #[command(
+        after_help = "Examples:\n  echo 'a long passphrase' | barnstorm user add --email ada@example.org --role admin\n  barnstorm user add --email ada@example.org --name 'Ada Admin' --role admin"
+    )]
     Add(AddArgs),
 }
 
@@ -28,7 +30,11 @@ pub(crate) struct AddArgs {
     #[arg(long, value_enum, default_value_t = AccountRole::User)]
     role: AccountRole,
     /// Base URL for the printed sign-in link.
-    #[arg(long, env = "BARNSTORM_BASE_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "BARNSTORM_BASE_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     base_url: String,
     #[command(flatten)]
     database: DatabaseArgs,
@@ -53,7 +59,9 @@ pub(crate) async fn run(command: UserCommand) -> anyhow::Result<()> {
         None
     } else {
         let mut input = String::new();
-        std::io::stdin().read_to_string(&mut input).context("reading the password from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut input)
+            .context("reading the password from standard input")?;
         Some(input.trim_end_matches(['\n', '\r']).to_owned()).filter(|p| !p.is_empty())
     };
     let hash = password
@@ -61,19 +69,49 @@ pub(crate) async fn run(command: UserCommand) -> anyhow::Result<()> {
         .transpose()
         .context("the password on standard input")?;
     let store = args.database.open(&StoreOptions::default()).await?;
-    let name = args.name.clone().unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_owned());
-    let user = match store.create_user(email, &name, hash.as_deref(), args.role == AccountRole::Admin).await {
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_owned());
+    let user = match store
+        .create_user(
+            email,
+            &name,
+            hash.as_deref(),
+            args.role == AccountRole::Admin,
+        )
+        .await
+    {
         Ok(user) => user,
         Err(StoreError::Conflict(_)) => bail!("an account for {email} already exists"),
         Err(e) => return Err(e.into()),
     };
-    store.audit(None, "user.create", &format!("user {}", user.id), "command line").await?;
-    let role = if user.is_admin { "administrator" } else { "account" };
+    store
+        .audit(
+            None,
+            "user.create",
+            &format!("user {}", user.id),
+            "command line",
+        )
+        .await?;
+    let role = if user.is_admin {
+        "administrator"
+    } else {
+        "account"
+    };
     println!("Created {role} {} <{}>.", user.name, user.email);
     if hash.is_none() {
         let token = new_secret();
-        store.create_sign_in_link(&hash_secret(&token), user.id, now_millis() + CLI_LINK_TTL_MS).await?;
-        println!("Sign in within 24 hours with this one-time link, then set a password on your account page:");
+        store
+            .create_sign_in_link(
+                &hash_secret(&token),
+                user.id,
+                now_millis() + CLI_LINK_TTL_MS,
+            )
+            .await?;
+        println!(
+            "Sign in within 24 hours with this one-time link, then set a password on your account page:"
+        );
         println!("{}/login/link/{token}", args.base_url.trim_end_matches('/'));
     }
     Ok(())

@@ -45,7 +45,11 @@ pub struct MailWorker {
 impl MailWorker {
     /// A worker for `store` sending through `config`.
     pub fn new(store: Store, config: MailConfig) -> Self {
-        Self { store, config: Arc::new(config), wake: Arc::new(Notify::new()) }
+        Self {
+            store,
+            config: Arc::new(config),
+            wake: Arc::new(Notify::new()),
+        }
     }
 
     /// Tells the worker that mail was just queued, so it need not wait for its next poll.
@@ -65,10 +69,13 @@ impl MailWorker {
                 Err(error) => {
                     let attempts = claimed.attempts + 1;
                     let retry_at = (attempts < MAX_ATTEMPTS).then(|| {
-                        now_millis() + i64::try_from(retry_delay(attempts).as_millis()).unwrap_or(i64::MAX)
+                        now_millis()
+                            + i64::try_from(retry_delay(attempts).as_millis()).unwrap_or(i64::MAX)
                     });
                     tracing::warn!(mail_id = claimed.id, attempts, %error, will_retry = retry_at.is_some(), "mail delivery failed");
-                    self.store.mark_mail_failed(claimed.id, &error, retry_at).await?;
+                    self.store
+                        .mark_mail_failed(claimed.id, &error, retry_at)
+                        .await?;
                     if retry_at.is_some() {
                         report.retrying += 1;
                     } else {
@@ -85,7 +92,10 @@ impl MailWorker {
         tracing::info!(transport = %self.config.describe(), "mail delivery started");
         loop {
             let full_batch = match self.deliver_due().await {
-                Ok(report) => report.sent + report.retrying + report.given_up >= usize::try_from(BATCH).unwrap_or(50),
+                Ok(report) => {
+                    report.sent + report.retrying + report.given_up
+                        >= usize::try_from(BATCH).unwrap_or(50)
+                }
                 Err(error) => {
                     tracing::error!(%error, "mail delivery could not read the outbox");
                     false

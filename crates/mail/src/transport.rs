@@ -28,10 +28,14 @@ pub struct MailConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum MailConfigError {
     /// The sender address is not an address.
-    #[error("BARNSTORM_MAIL_FROM '{0}' is not a mail address (example: Barnstorm <barnstorm@example.org>)")]
+    #[error(
+        "BARNSTORM_MAIL_FROM '{0}' is not a mail address (example: Barnstorm <barnstorm@example.org>)"
+    )]
     BadSender(String),
     /// The SMTP URL is malformed or uses an unknown scheme.
-    #[error("BARNSTORM_SMTP_URL is not usable: {0} (examples: smtp://127.0.0.1:25, smtps://user:pass@mail.example.org)")]
+    #[error(
+        "BARNSTORM_SMTP_URL is not usable: {0} (examples: smtp://127.0.0.1:25, smtps://user:pass@mail.example.org)"
+    )]
     BadSmtpUrl(String),
     /// The development folder cannot be created.
     #[error("cannot create the mail folder {0}: {1}")]
@@ -40,8 +44,14 @@ pub enum MailConfigError {
 
 impl MailConfig {
     /// Builds the configuration: SMTP when `smtp_url` is given, else the folder.
-    pub fn new(from: &str, smtp_url: Option<&str>, folder: PathBuf) -> Result<Self, MailConfigError> {
-        let from: Mailbox = from.parse().map_err(|_| MailConfigError::BadSender(from.to_owned()))?;
+    pub fn new(
+        from: &str,
+        smtp_url: Option<&str>,
+        folder: PathBuf,
+    ) -> Result<Self, MailConfigError> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|_| MailConfigError::BadSender(from.to_owned()))?;
         let transport = match smtp_url.map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => MailTransport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
@@ -61,18 +71,27 @@ impl MailConfig {
     pub fn describe(&self) -> String {
         match &self.transport {
             MailTransport::Smtp(_) => format!("SMTP, from {}", self.from),
-            MailTransport::Folder(dir) => format!("development folder {} (no mail leaves this machine)", dir.display()),
+            MailTransport::Folder(dir) => format!(
+                "development folder {} (no mail leaves this machine)",
+                dir.display()
+            ),
         }
     }
 
     /// Sends one mail. The error text is kept in the outbox for operators.
     pub(crate) async fn send(&self, id: i64, mail: &NewMail) -> Result<(), String> {
-        let to: Mailbox = mail.to.parse().map_err(|e| format!("bad recipient '{}': {e}", mail.to))?;
+        let to: Mailbox = mail
+            .to
+            .parse()
+            .map_err(|e| format!("bad recipient '{}': {e}", mail.to))?;
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
-            .message_id(Some(format!("<outbox-{id}-{}@barnstorm>", rand::random::<u64>())));
+            .message_id(Some(format!(
+                "<outbox-{id}-{}@barnstorm>",
+                rand::random::<u64>()
+            )));
         for (name, value) in &mail.headers {
             builder = builder.raw_header(lettre::message::header::HeaderValue::new(
                 lettre::message::header::HeaderName::new_from_ascii(name.clone())
@@ -85,10 +104,16 @@ impl MailConfig {
             .body(mail.body_text.clone())
             .map_err(|e| format!("cannot build the message: {e}"))?;
         match &self.transport {
-            MailTransport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+            MailTransport::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
             MailTransport::Folder(dir) => {
                 let path = dir.join(format!("{id:08}.eml"));
-                tokio::fs::write(&path, message.formatted()).await.map_err(|e| e.to_string())?;
+                tokio::fs::write(&path, message.formatted())
+                    .await
+                    .map_err(|e| e.to_string())?;
                 tracing::info!(to = %mail.to, subject = %mail.subject, file = %path.display(), "mail written to the development folder");
                 Ok(())
             }

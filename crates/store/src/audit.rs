@@ -22,7 +22,13 @@ pub struct AuditEntry {
 
 impl Store {
     /// Appends an entry.
-    pub async fn audit(&self, actor_user_id: Option<i64>, action: &str, subject: &str, detail: &str) -> Result<(), StoreError> {
+    pub async fn audit(
+        &self,
+        actor_user_id: Option<i64>,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO audit_log (at, actor_user_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
             .bind(now_millis())
             .bind(actor_user_id)

@@ -3,8 +3,8 @@
 //! Owns no queries.
 
 use crate::{StoreError, StoreOptions, pool_options};
-use sqlx::Executor;
 use sqlx::AnyPool;
+use sqlx::Executor;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -129,8 +129,10 @@ pub(crate) async fn open_pools(
             Ok((pool.clone(), pool))
         }
         DatabaseUrl::Sqlite(path) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                if !dir.is_dir() {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+                && !dir.is_dir()
+            {
+                {
                     return Err(StoreError::Unavailable(format!(
                         "cannot open SQLite database {}: the folder {} does not exist",
                         path.display(),
@@ -153,7 +155,10 @@ pub(crate) async fn open_pools(
                 .await
                 .map_err(|e| StoreError::unavailable(url, e))?;
             // Open the writer first so the file exists and is in WAL mode before readers attach.
-            writer.acquire().await.map_err(|e| StoreError::unavailable(url, e))?;
+            writer
+                .acquire()
+                .await
+                .map_err(|e| StoreError::unavailable(url, e))?;
             let reader = pool_options(options.max_connections.max(2), options)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
@@ -178,27 +183,48 @@ mod tests {
 
     #[test]
     fn parses_the_url_forms_operators_type() {
-        assert_eq!("sqlite:barnstorm.db".parse(), Ok(DatabaseUrl::Sqlite("barnstorm.db".into())));
-        assert_eq!("sqlite:///var/lib/b.db".parse(), Ok(DatabaseUrl::Sqlite("/var/lib/b.db".into())));
-        assert_eq!("data/b.db".parse(), Ok(DatabaseUrl::Sqlite("data/b.db".into())));
+        assert_eq!(
+            "sqlite:barnstorm.db".parse(),
+            Ok(DatabaseUrl::Sqlite("barnstorm.db".into()))
+        );
+        assert_eq!(
+            "sqlite:///var/lib/b.db".parse(),
+            Ok(DatabaseUrl::Sqlite("/var/lib/b.db".into()))
+        );
+        assert_eq!(
+            "data/b.db".parse(),
+            Ok(DatabaseUrl::Sqlite("data/b.db".into()))
+        );
         assert_eq!(
             "postgres://postgres@127.0.0.1/test".parse(),
-            Ok(DatabaseUrl::Postgres("postgres://postgres@127.0.0.1/test".into()))
+            Ok(DatabaseUrl::Postgres(
+                "postgres://postgres@127.0.0.1/test".into()
+            ))
         );
     }
 
     #[test]
     fn rejects_unknown_schemes_and_empty_paths_with_a_hint() {
-        let err = "mysql://root@localhost/b".parse::<DatabaseUrl>().unwrap_err();
+        let err = "mysql://root@localhost/b"
+            .parse::<DatabaseUrl>()
+            .unwrap_err();
         assert!(err.to_string().contains("'mysql'"), "{err}");
         assert!(err.to_string().contains("postgres://"), "{err}");
-        assert_eq!("sqlite:".parse::<DatabaseUrl>(), Err(DatabaseUrlError::MissingPath("sqlite:".into())));
+        assert_eq!(
+            "sqlite:".parse::<DatabaseUrl>(),
+            Err(DatabaseUrlError::MissingPath("sqlite:".into()))
+        );
         assert_eq!("  ".parse::<DatabaseUrl>(), Err(DatabaseUrlError::Empty));
     }
 
     #[test]
     fn display_hides_the_password() {
-        let url: DatabaseUrl = "postgres://app:secret@db.example.org/barnstorm".parse().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(url.to_string(), "postgres://app:***@db.example.org/barnstorm");
+        let url: DatabaseUrl = "postgres://app:secret@db.example.org/barnstorm"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            url.to_string(),
+            "postgres://app:***@db.example.org/barnstorm"
+        );
     }
 }

@@ -46,13 +46,17 @@ impl FromStr for GroupKind {
             "national" => Ok(Self::National),
             "region" => Ok(Self::Region),
             "branch" => Ok(Self::Branch),
-            other => Err(format!("unknown group kind '{other}': use national, region or branch")),
+            other => Err(format!(
+                "unknown group kind '{other}': use national, region or branch"
+            )),
         }
     }
 }
 
 /// What a person may do in a group, from most to least powerful.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Receives news; no powers.
@@ -94,7 +98,9 @@ impl FromStr for Role {
             "host" => Ok(Self::Host),
             "caller" => Ok(Self::Caller),
             "member" => Ok(Self::Member),
-            other => Err(format!("unknown role '{other}': use organiser, host, caller or member")),
+            other => Err(format!(
+                "unknown role '{other}': use organiser, host, caller or member"
+            )),
         }
     }
 }
@@ -118,7 +124,8 @@ pub struct Group {
     pub created_at: Millis,
 }
 
-const GROUP_COLUMNS: &str = "g.id, g.parent_id, g.slug, g.name, g.kind, g.description, g.created_at";
+const GROUP_COLUMNS: &str =
+    "g.id, g.parent_id, g.slug, g.name, g.kind, g.description, g.created_at";
 
 impl Group {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
@@ -128,7 +135,9 @@ impl Group {
             parent_id: row.try_get("parent_id")?,
             slug: row.try_get("slug")?,
             name: row.try_get("name")?,
-            kind: kind.parse().map_err(|e: String| sqlx::Error::Decode(e.into()))?,
+            kind: kind
+                .parse()
+                .map_err(|e: String| sqlx::Error::Decode(e.into()))?,
             description: row.try_get("description")?,
             created_at: row.try_get("created_at")?,
         })
@@ -152,7 +161,8 @@ pub struct Member {
 
 fn parse_role(row: &AnyRow, column: &str) -> Result<Role, sqlx::Error> {
     let role: String = row.try_get(column)?;
-    role.parse().map_err(|e: String| sqlx::Error::Decode(e.into()))
+    role.parse()
+        .map_err(|e: String| sqlx::Error::Decode(e.into()))
 }
 
 /// Turns a name into a URL slug: lower-case ASCII letters, digits and dashes.
@@ -184,7 +194,10 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut slug = base.clone();
         for n in 2.. {
-            let exists = sqlx::query("SELECT 1 FROM groups WHERE slug = $1").bind(&slug).fetch_optional(&mut *tx).await?;
+            let exists = sqlx::query("SELECT 1 FROM groups WHERE slug = $1")
+                .bind(&slug)
+                .fetch_optional(&mut *tx)
+                .await?;
             if exists.is_none() {
                 break;
             }
@@ -210,36 +223,44 @@ impl Store {
 
     /// A group by its URL name.
     pub async fn group_by_slug(&self, slug: &str) -> Result<Option<Group>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {GROUP_COLUMNS} FROM groups g WHERE g.slug = $1"))
-            .bind(slug)
-            .fetch_optional(self.reader())
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {GROUP_COLUMNS} FROM groups g WHERE g.slug = $1"
+        ))
+        .bind(slug)
+        .fetch_optional(self.reader())
+        .await?;
         Ok(row.as_ref().map(Group::from_row).transpose()?)
     }
 
     /// A group by id.
     pub async fn group_by_id(&self, id: i64) -> Result<Option<Group>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {GROUP_COLUMNS} FROM groups g WHERE g.id = $1"))
-            .bind(id)
-            .fetch_optional(self.reader())
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {GROUP_COLUMNS} FROM groups g WHERE g.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?;
         Ok(row.as_ref().map(Group::from_row).transpose()?)
     }
 
     /// Every group, by name (the caller arranges them into a tree).
     pub async fn groups(&self) -> Result<Vec<Group>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {GROUP_COLUMNS} FROM groups g ORDER BY g.name"))
-            .fetch_all(self.reader())
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {GROUP_COLUMNS} FROM groups g ORDER BY g.name"
+        ))
+        .fetch_all(self.reader())
+        .await?;
         Ok(rows.iter().map(Group::from_row).collect::<Result<_, _>>()?)
     }
 
     /// The groups directly below `group_id`, by name.
     pub async fn child_groups(&self, group_id: i64) -> Result<Vec<Group>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {GROUP_COLUMNS} FROM groups g WHERE g.parent_id = $1 ORDER BY g.name"))
-            .bind(group_id)
-            .fetch_all(self.reader())
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {GROUP_COLUMNS} FROM groups g WHERE g.parent_id = $1 ORDER BY g.name"
+        ))
+        .bind(group_id)
+        .fetch_all(self.reader())
+        .await?;
         Ok(rows.iter().map(Group::from_row).collect::<Result<_, _>>()?)
     }
 
@@ -261,7 +282,11 @@ impl Store {
     }
 
     /// The strongest role `user_id` holds on `group_id` or any group above it.
-    pub async fn effective_role(&self, user_id: i64, group_id: i64) -> Result<Option<Role>, StoreError> {
+    pub async fn effective_role(
+        &self,
+        user_id: i64,
+        group_id: i64,
+    ) -> Result<Option<Role>, StoreError> {
         let rows = sqlx::query(
             "WITH RECURSIVE chain(id, depth) AS (
                  SELECT id, 0 FROM groups WHERE id = $1
@@ -275,7 +300,10 @@ impl Store {
         .bind(user_id)
         .fetch_all(self.reader())
         .await?;
-        let roles = rows.iter().map(|r| parse_role(r, "role")).collect::<Result<Vec<_>, _>>()?;
+        let roles = rows
+            .iter()
+            .map(|r| parse_role(r, "role"))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(roles.into_iter().max())
     }
 
@@ -301,12 +329,17 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        members.sort_by(|a, b| b.role.cmp(&a.role));
+        members.sort_by_key(|m| std::cmp::Reverse(m.role));
         Ok(members)
     }
 
     /// Adds `user_id` to a group or changes their role there.
-    pub async fn set_membership(&self, group_id: i64, user_id: i64, role: Role) -> Result<(), StoreError> {
+    pub async fn set_membership(
+        &self,
+        group_id: i64,
+        user_id: i64,
+        role: Role,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO memberships (group_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (group_id, user_id) DO UPDATE SET role = excluded.role",
@@ -363,7 +396,11 @@ mod tests {
 
     #[test]
     fn organiser_outranks_every_other_role() {
-        assert!(Role::Organiser > Role::Host && Role::Host > Role::Caller && Role::Caller > Role::Member);
+        assert!(
+            Role::Organiser > Role::Host
+                && Role::Host > Role::Caller
+                && Role::Caller > Role::Member
+        );
         assert_eq!("organizer".parse(), Ok(Role::Organiser));
         assert!("boss".parse::<Role>().is_err());
     }

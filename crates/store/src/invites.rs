@@ -21,6 +21,23 @@ pub enum InviteState {
     Expired,
 }
 
+/// An invitation about to be made.
+#[derive(Debug, Clone, Copy)]
+pub struct NewInvite<'a> {
+    /// The group it joins.
+    pub group_id: i64,
+    /// Who is invited.
+    pub email: &'a str,
+    /// The role they get.
+    pub role: Role,
+    /// Hash of the secret in the link.
+    pub token_hash: &'a str,
+    /// The organiser who sent it.
+    pub invited_by: i64,
+    /// When the link stops working.
+    pub expires_at: Millis,
+}
+
 /// An invitation to a group.
 #[derive(Debug, Clone)]
 pub struct Invite {
@@ -68,7 +85,9 @@ impl Invite {
             group_name: row.try_get("group_name")?,
             group_slug: row.try_get("group_slug")?,
             email: row.try_get("email")?,
-            role: role.parse().map_err(|e: String| sqlx::Error::Decode(e.into()))?,
+            role: role
+                .parse()
+                .map_err(|e: String| sqlx::Error::Decode(e.into()))?,
             created_at: row.try_get("created_at")?,
             expires_at: row.try_get("expires_at")?,
             accepted_at: row.try_get("accepted_at")?,
@@ -77,7 +96,8 @@ impl Invite {
     }
 }
 
-const INVITE_SELECT: &str = "SELECT i.id, i.group_id, g.name AS group_name, g.slug AS group_slug, i.email, i.role,
+const INVITE_SELECT: &str =
+    "SELECT i.id, i.group_id, g.name AS group_name, g.slug AS group_slug, i.email, i.role,
         i.created_at, i.expires_at, i.accepted_at, i.revoked_at
      FROM group_invites i JOIN groups g ON g.id = i.group_id";
 
@@ -85,12 +105,7 @@ impl Store {
     /// Creates an invite and queues the mail that carries it, atomically.
     pub async fn create_invite(
         &self,
-        group_id: i64,
-        email: &str,
-        role: Role,
-        token_hash: &str,
-        invited_by: i64,
-        expires_at: Millis,
+        invite: &NewInvite<'_>,
         mail: &NewMail,
     ) -> Result<i64, StoreError> {
         let mut tx = self.begin_write().await?;
@@ -98,13 +113,13 @@ impl Store {
             "INSERT INTO group_invites (group_id, email, role, token_hash, invited_by, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
-        .bind(group_id)
-        .bind(crate::users::canonical_email(email))
-        .bind(role.as_str())
-        .bind(token_hash)
-        .bind(invited_by)
+        .bind(invite.group_id)
+        .bind(crate::users::canonical_email(invite.email))
+        .bind(invite.role.as_str())
+        .bind(invite.token_hash)
+        .bind(invite.invited_by)
         .bind(now_millis())
-        .bind(expires_at)
+        .bind(invite.expires_at)
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;
@@ -130,13 +145,20 @@ impl Store {
         .bind(group_id)
         .fetch_all(self.reader())
         .await?;
-        Ok(rows.iter().map(Invite::from_row).collect::<Result<_, _>>()?)
+        Ok(rows
+            .iter()
+            .map(Invite::from_row)
+            .collect::<Result<_, _>>()?)
     }
 
     /// Uses an open invite for `user_id`: marks it accepted and adds the membership
     /// (keeping a stronger role the person already had). `Conflict` when the invite is no
     /// longer open.
-    pub async fn accept_invite(&self, token_hash: &str, user_id: i64) -> Result<Invite, StoreError> {
+    pub async fn accept_invite(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+    ) -> Result<Invite, StoreError> {
         let now = now_millis();
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
@@ -156,13 +178,14 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let invite = Invite::from_row(&row)?;
-        let current: Option<String> = sqlx::query("SELECT role FROM memberships WHERE group_id = $1 AND user_id = $2")
-            .bind(invite.group_id)
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get("role"))
-            .transpose()?;
+        let current: Option<String> =
+            sqlx::query("SELECT role FROM memberships WHERE group_id = $1 AND user_id = $2")
+                .bind(invite.group_id)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get("role"))
+                .transpose()?;
         let current: Option<Role> = current.and_then(|r| r.parse().ok());
         if current.is_none_or(|r| r < invite.role) {
             sqlx::query(

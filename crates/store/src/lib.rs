@@ -22,7 +22,7 @@ pub use audit::AuditEntry;
 pub use connect::{Backend, DatabaseUrl, DatabaseUrlError};
 pub use error::StoreError;
 pub use groups::{Group, GroupKind, Member, Role, slugify};
-pub use invites::{Invite, InviteState};
+pub use invites::{Invite, InviteState, NewInvite};
 pub use outbox::{NewMail, OutboxMail};
 pub use sessions::{ApiTokenInfo, Session, SignInLink};
 pub use users::{User, canonical_email};
@@ -69,7 +69,10 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(10) }
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -79,14 +82,28 @@ impl Store {
     pub async fn connect(url: &DatabaseUrl, options: &StoreOptions) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let (writer, reader) = connect::open_pools(url, options).await?;
-        Ok(Self { inner: Arc::new(Inner { backend: url.backend(), writer, reader }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                backend: url.backend(),
+                writer,
+                reader,
+            }),
+        })
     }
 
     /// Applies the migrations of this backend that have not run yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self.inner.backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.inner.writer).await?,
-            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.inner.writer).await?,
+            Backend::Sqlite => {
+                sqlx::migrate!("migrations/sqlite")
+                    .run(&self.inner.writer)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(&self.inner.writer)
+                    .await?
+            }
         }
         Ok(())
     }

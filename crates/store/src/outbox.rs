@@ -41,14 +41,19 @@ impl OutboxMail {
                 to: row.try_get("to_addr")?,
                 subject: row.try_get("subject")?,
                 body_text: row.try_get("body_text")?,
-                headers: serde_json::from_str(&headers).map_err(|e| sqlx::Error::Decode(e.into()))?,
+                headers: serde_json::from_str(&headers)
+                    .map_err(|e| sqlx::Error::Decode(e.into()))?,
             },
         })
     }
 }
 
-pub(crate) async fn insert_mail(tx: &mut Transaction<'static, Any>, mail: &NewMail) -> Result<i64, StoreError> {
-    let headers = serde_json::to_string(&mail.headers).map_err(|e| StoreError::Database(sqlx::Error::Encode(e.into())))?;
+pub(crate) async fn insert_mail(
+    tx: &mut Transaction<'static, Any>,
+    mail: &NewMail,
+) -> Result<i64, StoreError> {
+    let headers = serde_json::to_string(&mail.headers)
+        .map_err(|e| StoreError::Database(sqlx::Error::Encode(e.into())))?;
     let now = now_millis();
     let row = sqlx::query(
         "INSERT INTO outbox (to_addr, subject, body_text, headers, next_attempt_at, created_at)
@@ -75,7 +80,11 @@ impl Store {
 
     /// Claims up to `limit` mails that are due, locking them for `lock_ms` so no other
     /// worker takes them meanwhile. A worker that dies leaves the lock to expire.
-    pub async fn claim_due_mail(&self, limit: i64, lock_ms: Millis) -> Result<Vec<OutboxMail>, StoreError> {
+    pub async fn claim_due_mail(
+        &self,
+        limit: i64,
+        lock_ms: Millis,
+    ) -> Result<Vec<OutboxMail>, StoreError> {
         let now = now_millis();
         let skip_locked = match self.backend() {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
@@ -95,7 +104,10 @@ impl Store {
         .bind(limit)
         .fetch_all(self.writer())
         .await?;
-        let mut mails = rows.iter().map(OutboxMail::from_row).collect::<Result<Vec<_>, _>>()?;
+        let mut mails = rows
+            .iter()
+            .map(OutboxMail::from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         mails.sort_by_key(|m| m.id);
         Ok(mails)
     }
@@ -114,7 +126,12 @@ impl Store {
     }
 
     /// Records a failed delivery: retry at `retry_at`, or give up when it is `None`.
-    pub async fn mark_mail_failed(&self, id: i64, error: &str, retry_at: Option<Millis>) -> Result<(), StoreError> {
+    pub async fn mark_mail_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<Millis>,
+    ) -> Result<(), StoreError> {
         let (status, next) = match retry_at {
             Some(at) => ("pending", at),
             None => ("failed", now_millis()),

@@ -100,13 +100,22 @@ impl Store {
             "DELETE FROM sign_in_links WHERE expires_at <= $1",
             "DELETE FROM login_failures WHERE at <= $1 - 86400000",
         ] {
-            removed += sqlx::query(sql).bind(now).execute(self.writer()).await?.rows_affected();
+            removed += sqlx::query(sql)
+                .bind(now)
+                .execute(self.writer())
+                .await?
+                .rows_affected();
         }
         Ok(removed)
     }
 
     /// Stores a new API token for `user_id` and returns its id.
-    pub async fn create_api_token(&self, user_id: i64, token_hash: &str, label: &str) -> Result<i64, StoreError> {
+    pub async fn create_api_token(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        label: &str,
+    ) -> Result<i64, StoreError> {
         let row = sqlx::query(
             "INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -180,7 +189,12 @@ impl Store {
     }
 
     /// Stores a one-time sign-in link.
-    pub async fn create_sign_in_link(&self, token_hash: &str, user_id: i64, expires_at: Millis) -> Result<(), StoreError> {
+    pub async fn create_sign_in_link(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: Millis,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO sign_in_links (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(user_id)
@@ -192,7 +206,10 @@ impl Store {
     }
 
     /// Redeems a sign-in link once: a second use, or a use after expiry, finds nothing.
-    pub async fn redeem_sign_in_link(&self, token_hash: &str) -> Result<Option<SignInLink>, StoreError> {
+    pub async fn redeem_sign_in_link(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<SignInLink>, StoreError> {
         let now = now_millis();
         let row = sqlx::query(
             "UPDATE sign_in_links SET used_at = $1
@@ -204,7 +221,10 @@ impl Store {
         .fetch_optional(self.writer())
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let user = self.user_by_id(row.try_get("user_id")?).await?.ok_or(StoreError::NotFound)?;
+        let user = self
+            .user_by_id(row.try_get("user_id")?)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         Ok(Some(SignInLink { user }))
     }
 
@@ -219,7 +239,11 @@ impl Store {
     }
 
     /// Failed sign-ins against `key` since `since`, and the oldest of them.
-    pub async fn login_failures_since(&self, key: &str, since: Millis) -> Result<(i64, Option<Millis>), StoreError> {
+    pub async fn login_failures_since(
+        &self,
+        key: &str,
+        since: Millis,
+    ) -> Result<(i64, Option<Millis>), StoreError> {
         let row = sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE key = $1 AND at > $2")
             .bind(key)
             .bind(since)
@@ -230,7 +254,10 @@ impl Store {
 
     /// Forgets failed sign-ins against `key` after a successful one.
     pub async fn clear_login_failures(&self, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(self.writer()).await?;
+        sqlx::query("DELETE FROM login_failures WHERE key = $1")
+            .bind(key)
+            .execute(self.writer())
+            .await?;
         Ok(())
     }
 }

@@ -28,7 +28,12 @@ enum Cleanup {
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn unique_suffix() -> String {
-    format!("{}_{}_{}", crate::now_millis() / 1000, std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}_{}_{}",
+        crate::now_millis() / 1000,
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl TestDatabase {
@@ -40,7 +45,11 @@ impl TestDatabase {
         }
         let url = DatabaseUrl::Sqlite(dir.join("test.db"));
         let store = open(&url).await;
-        Self { store, url, cleanup: Cleanup::Folder(dir) }
+        Self {
+            store,
+            url,
+            cleanup: Cleanup::Folder(dir),
+        }
     }
 
     /// A new schema in the test PostgreSQL, or `None` (with a loud note) when none is
@@ -48,7 +57,9 @@ impl TestDatabase {
     pub async fn postgres() -> Option<Self> {
         let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
             if std::env::var(REQUIRE_ALL_VAR).is_ok_and(|v| v == "1") {
-                panic!("{POSTGRES_URL_VAR} is not set but {REQUIRE_ALL_VAR}=1: the PostgreSQL suite must run");
+                panic!(
+                    "{POSTGRES_URL_VAR} is not set but {REQUIRE_ALL_VAR}=1: the PostgreSQL suite must run"
+                );
             }
             eprintln!("SKIPPED on PostgreSQL: set {POSTGRES_URL_VAR} to run this test there too");
             return None;
@@ -59,13 +70,22 @@ impl TestDatabase {
             Err(e) => panic!("cannot reach the test PostgreSQL at {admin_url}: {e}"),
         };
         sweep_stale_schemas(&mut admin).await;
-        if let Err(e) = sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut admin).await {
+        if let Err(e) = sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&mut admin)
+            .await
+        {
             panic!("cannot create schema {schema}: {e}");
         }
         let separator = if admin_url.contains('?') { '&' } else { '?' };
-        let url = DatabaseUrl::Postgres(format!("{admin_url}{separator}options=-c%20search_path%3D{schema}"));
+        let url = DatabaseUrl::Postgres(format!(
+            "{admin_url}{separator}options=-c%20search_path%3D{schema}"
+        ));
         let store = open(&url).await;
-        Some(Self { store, url, cleanup: Cleanup::Schema { admin_url, schema } })
+        Some(Self {
+            store,
+            url,
+            cleanup: Cleanup::Schema { admin_url, schema },
+        })
     }
 
     /// Closes the store and removes the database.
@@ -77,7 +97,9 @@ impl TestDatabase {
             }
             Cleanup::Schema { admin_url, schema } => {
                 if let Ok(mut admin) = sqlx::PgConnection::connect(admin_url).await {
-                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&mut admin).await;
+                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                        .execute(&mut admin)
+                        .await;
                 }
             }
         }
@@ -85,7 +107,10 @@ impl TestDatabase {
 }
 
 async fn open(url: &DatabaseUrl) -> Store {
-    let options = StoreOptions { max_connections: 4, ..StoreOptions::default() };
+    let options = StoreOptions {
+        max_connections: 4,
+        ..StoreOptions::default()
+    };
     let store = match Store::connect(url, &options).await {
         Ok(store) => store,
         Err(e) => panic!("cannot open the test database {url}: {e}"),
@@ -110,7 +135,9 @@ async fn sweep_stale_schemas(admin: &mut sqlx::PgConnection) {
     for name in names {
         let started = name.split('_').nth(1).and_then(|s| s.parse::<i64>().ok());
         if started.is_some_and(|s| s < cutoff) {
-            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).execute(&mut *admin).await;
+            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                .execute(&mut *admin)
+                .await;
         }
     }
 }

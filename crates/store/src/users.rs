@@ -23,7 +23,8 @@ pub struct User {
     pub created_at: Millis,
 }
 
-pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.password_hash, u.is_admin, u.created_at";
+pub(crate) const USER_COLUMNS: &str =
+    "u.id, u.email, u.name, u.password_hash, u.is_admin, u.created_at";
 
 impl User {
     pub(crate) fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
@@ -69,19 +70,23 @@ impl Store {
 
     /// Finds an account by email, however it is capitalised.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1"))
-            .bind(canonical_email(email))
-            .fetch_optional(self.reader())
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1"
+        ))
+        .bind(canonical_email(email))
+        .fetch_optional(self.reader())
+        .await?;
         Ok(row.as_ref().map(User::from_row).transpose()?)
     }
 
     /// Finds an account by id.
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
-            .bind(id)
-            .fetch_optional(self.reader())
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?;
         Ok(row.as_ref().map(User::from_row).transpose()?)
     }
 

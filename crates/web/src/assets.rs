@@ -16,7 +16,13 @@ async fn asset(Path(path): Path<String>) -> Response {
     match Assets::get(&path) {
         Some(file) => {
             let mime = mime_guess::from_path(&path).first_or_octet_stream();
-            ([(header::CONTENT_TYPE, mime.as_ref().to_owned()), (header::CACHE_CONTROL, "public, max-age=3600".to_owned())], file.data)
+            (
+                [
+                    (header::CONTENT_TYPE, mime.as_ref().to_owned()),
+                    (header::CACHE_CONTROL, "public, max-age=3600".to_owned()),
+                ],
+                file.data,
+            )
                 .into_response()
         }
         None => (StatusCode::NOT_FOUND, "no such asset").into_response(),

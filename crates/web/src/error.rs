@@ -22,7 +22,12 @@ pub struct ApiError {
 impl ApiError {
     /// A failure with its status, a stable machine code and a human message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), details: Value::Null }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: Value::Null,
+        }
     }
 
     /// Adds structured details (field errors, rejected rows).
@@ -34,13 +39,21 @@ impl ApiError {
     /// 400 for input that cannot be used; `field` names where.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message.clone())
-            .with_details(json!({ "field": field, "problem": message }))
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            message.clone(),
+        )
+        .with_details(json!({ "field": field, "problem": message }))
     }
 
     /// 401: no or bad credentials.
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "send a valid API token as 'Authorization: Bearer TOKEN'")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send a valid API token as 'Authorization: Bearer TOKEN'",
+        )
     }
 
     /// 403: signed in but not allowed.
@@ -50,7 +63,11 @@ impl ApiError {
 
     /// 404 for `what`.
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     /// The HTTP status.
@@ -69,11 +86,19 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Unavailable(ref detail) => {
                 tracing::error!(%detail, "database unavailable");
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is unavailable; retry shortly")
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the database is unavailable; retry shortly",
+                )
             }
             other => {
                 tracing::error!(error = %other, "database error");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on our side",
+                )
             }
         }
     }
@@ -107,7 +132,11 @@ pub struct PageError {
 impl PageError {
     /// A failure with a status, a title and an explanation for the person.
     pub fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
-        Self { status, title, message: message.into() }
+        Self {
+            status,
+            title,
+            message: message.into(),
+        }
     }
 
     /// 404.
@@ -127,11 +156,19 @@ impl From<StoreError> for PageError {
             StoreError::NotFound => Self::not_found("We could not find that."),
             StoreError::Unavailable(ref detail) => {
                 tracing::error!(%detail, "database unavailable");
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable", "The database is unavailable. Please try again in a minute.")
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Temporarily unavailable",
+                    "The database is unavailable. Please try again in a minute.",
+                )
             }
             other => {
                 tracing::error!(error = %other, "database error");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Something went wrong on our side. Please try again.")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "Something went wrong on our side. Please try again.",
+                )
             }
         }
     }
@@ -147,7 +184,11 @@ struct ErrorPage<'a> {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let page = ErrorPage { layout: Layout::bare(), title: self.title, message: &self.message };
+        let page = ErrorPage {
+            layout: Layout::bare(),
+            title: self.title,
+            message: &self.message,
+        };
         (self.status, render(&page)).into_response()
     }
 }

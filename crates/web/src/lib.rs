@@ -60,8 +60,14 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router())
         .merge(assets::router())
         .fallback(error::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::web_context))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), ops::track))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::web_context,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::track,
+        ))
         .layer(ops::request_id_layers())
         .with_state(state)
 }

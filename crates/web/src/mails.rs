@@ -20,7 +20,14 @@ pub(crate) fn sign_in_link(config: &WebConfig, user: &User, token: &str) -> NewM
 }
 
 /// An invitation to join a group.
-pub(crate) fn group_invite(config: &WebConfig, inviter: &User, group_name: &str, role: Role, email: &str, token: &str) -> NewMail {
+pub(crate) fn group_invite(
+    config: &WebConfig,
+    inviter: &User,
+    group_name: &str,
+    role: Role,
+    email: &str,
+    token: &str,
+) -> NewMail {
     let link = config.absolute(&format!("/invites/{token}"));
     let role_text = match role {
         Role::Organiser => "an organiser",

@@ -17,7 +17,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Upper bounds of the latency histogram, in seconds.
-const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
 
 #[derive(Default)]
 struct RouteStats {
@@ -35,8 +37,12 @@ pub struct Metrics {
 
 impl Metrics {
     fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let Ok(mut routes) = self.routes.lock() else { return };
-        let stats = routes.entry((method.to_owned(), route.to_owned())).or_default();
+        let Ok(mut routes) = self.routes.lock() else {
+            return;
+        };
+        let stats = routes
+            .entry((method.to_owned(), route.to_owned()))
+            .or_default();
         *stats.by_status.entry(status).or_default() += 1;
         let seconds = elapsed.as_secs_f64();
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -49,24 +55,46 @@ impl Metrics {
     }
 
     fn render(&self, out: &mut String) {
-        let Ok(routes) = self.routes.lock() else { return };
+        let Ok(routes) = self.routes.lock() else {
+            return;
+        };
         out.push_str("# HELP barnstorm_http_requests_total HTTP requests by route and status.\n");
         out.push_str("# TYPE barnstorm_http_requests_total counter\n");
         for ((method, route), stats) in routes.iter() {
             for (status, n) in &stats.by_status {
-                let _ = writeln!(out, "barnstorm_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "barnstorm_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+                );
             }
         }
-        out.push_str("# HELP barnstorm_http_request_duration_seconds Time to answer HTTP requests.\n");
+        out.push_str(
+            "# HELP barnstorm_http_request_duration_seconds Time to answer HTTP requests.\n",
+        );
         out.push_str("# TYPE barnstorm_http_request_duration_seconds histogram\n");
         for ((method, route), stats) in routes.iter() {
             let labels = format!("method=\"{method}\",route=\"{route}\"");
             for (bound, n) in BUCKETS.iter().zip(stats.bucket_counts) {
-                let _ = writeln!(out, "barnstorm_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "barnstorm_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}"
+                );
             }
-            let _ = writeln!(out, "barnstorm_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", stats.count);
-            let _ = writeln!(out, "barnstorm_http_request_duration_seconds_sum{{{labels}}} {}", stats.sum_seconds);
-            let _ = writeln!(out, "barnstorm_http_request_duration_seconds_count{{{labels}}} {}", stats.count);
+            let _ = writeln!(
+                out,
+                "barnstorm_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                stats.count
+            );
+            let _ = writeln!(
+                out,
+                "barnstorm_http_request_duration_seconds_sum{{{labels}}} {}",
+                stats.sum_seconds
+            );
+            let _ = writeln!(
+                out,
+                "barnstorm_http_request_duration_seconds_count{{{labels}}} {}",
+                stats.count
+            );
         }
     }
 }
@@ -79,7 +107,12 @@ pub(crate) async fn track(State(state): State<AppState>, request: Request, next:
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     let elapsed = started.elapsed();
@@ -91,18 +124,33 @@ pub(crate) async fn track(State(state): State<AppState>, request: Request, next:
 
 /// Layers that give every request an `x-request-id` (kept if the client or proxy sent
 /// one) and copy it onto the response.
-pub(crate) fn request_id_layers() -> tower::layer::util::Stack<PropagateRequestIdLayer, SetRequestIdLayer<MakeRequestUuid>> {
-    tower::layer::util::Stack::new(PropagateRequestIdLayer::new(REQUEST_ID), SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+pub(crate) fn request_id_layers()
+-> tower::layer::util::Stack<PropagateRequestIdLayer, SetRequestIdLayer<MakeRequestUuid>> {
+    tower::layer::util::Stack::new(
+        PropagateRequestIdLayer::new(REQUEST_ID),
+        SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid),
+    )
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
     match tokio::time::timeout(Duration::from_secs(3), state.store.ping()).await {
-        Ok(Ok(())) => Json(json!({ "status": "ok", "database": state.store.backend().to_string() })).into_response(),
+        Ok(Ok(())) => {
+            Json(json!({ "status": "ok", "database": state.store.backend().to_string() }))
+                .into_response()
+        }
         Ok(Err(error)) => {
             tracing::warn!(%error, "health check: database unavailable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "database": "unreachable" }))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": "unreachable" })),
+            )
+                .into_response()
         }
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "database": "timeout" }))).into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "database": "timeout" })),
+        )
+            .into_response(),
     }
 }
 
@@ -111,12 +159,24 @@ async fn metrics(State(state): State<AppState>) -> Response {
     state.metrics.render(&mut out);
     if let Ok((pending, failed)) = state.store.mail_counts().await {
         out.push_str("# HELP barnstorm_outbox_mails Mails in the outbox by status.\n# TYPE barnstorm_outbox_mails gauge\n");
-        let _ = writeln!(out, "barnstorm_outbox_mails{{status=\"pending\"}} {pending}");
+        let _ = writeln!(
+            out,
+            "barnstorm_outbox_mails{{status=\"pending\"}} {pending}"
+        );
         let _ = writeln!(out, "barnstorm_outbox_mails{{status=\"failed\"}} {failed}");
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response()
 }
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
 }

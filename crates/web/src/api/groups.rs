@@ -8,7 +8,7 @@ use crate::{ApiError, AppState, mails};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use barnstorm_store::{Group, GroupKind, Role, now_millis};
+use barnstorm_store::{Group, GroupKind, NewInvite, Role, now_millis};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -27,7 +27,14 @@ pub(crate) struct GroupView {
 
 impl From<Group> for GroupView {
     fn from(g: Group) -> Self {
-        Self { id: g.id, parent_id: g.parent_id, slug: g.slug, name: g.name, kind: g.kind.as_str().to_owned(), description: g.description }
+        Self {
+            id: g.id,
+            parent_id: g.parent_id,
+            slug: g.slug,
+            name: g.name,
+            kind: g.kind.as_str().to_owned(),
+            description: g.description,
+        }
     }
 }
 
@@ -52,7 +59,7 @@ pub(crate) struct MemberView {
 
 /// An invitation to send.
 #[derive(Deserialize, ToSchema)]
-pub(crate) struct NewInvite {
+pub(crate) struct InviteRequest {
     email: String,
     /// `organiser`, `host`, `caller` or `member`.
     role: String,
@@ -69,85 +76,180 @@ pub(crate) struct InviteView {
 }
 
 async fn group(state: &AppState, id: i64) -> Result<Group, ApiError> {
-    state.store.group_by_id(id).await?.ok_or_else(|| ApiError::not_found(&format!("group {id}")))
+    state
+        .store
+        .group_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(&format!("group {id}")))
 }
 
-async fn require_manager(state: &AppState, user: &barnstorm_store::User, group: &Group) -> Result<(), ApiError> {
+async fn require_manager(
+    state: &AppState,
+    user: &barnstorm_store::User,
+    group: &Group,
+) -> Result<(), ApiError> {
     if can_manage(&state.store, user, group.id).await? {
         Ok(())
     } else {
-        Err(ApiError::forbidden(format!("only organisers of {} can do that", group.name)))
+        Err(ApiError::forbidden(format!(
+            "only organisers of {} can do that",
+            group.name
+        )))
     }
 }
 
 /// Every group.
 #[utoipa::path(get, path = "/api/v1/groups", tag = "groups", responses((status = 200, body = [GroupView])))]
 async fn list_groups(State(state): State<AppState>) -> Result<Json<Vec<GroupView>>, ApiError> {
-    Ok(Json(state.store.groups().await?.into_iter().map(GroupView::from).collect()))
+    Ok(Json(
+        state
+            .store
+            .groups()
+            .await?
+            .into_iter()
+            .map(GroupView::from)
+            .collect(),
+    ))
 }
 
 /// One group.
 #[utoipa::path(get, path = "/api/v1/groups/{id}", tag = "groups", params(("id" = i64, Path)),
     responses((status = 200, body = GroupView), (status = 404, body = ErrorBody)))]
-async fn get_group(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<GroupView>, ApiError> {
+async fn get_group(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<GroupView>, ApiError> {
     Ok(Json(group(&state, id).await?.into()))
 }
 
 /// Create a group under one you organise (or a top-level group, for administrators).
 #[utoipa::path(post, path = "/api/v1/groups", tag = "groups", security(("bearer" = [])), request_body = NewGroup,
     responses((status = 201, body = GroupView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_group(State(state): State<AppState>, ApiUser(user): ApiUser, ApiJson(body): ApiJson<NewGroup>) -> Result<(StatusCode, Json<GroupView>), ApiError> {
+async fn create_group(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiJson(body): ApiJson<NewGroup>,
+) -> Result<(StatusCode, Json<GroupView>), ApiError> {
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 120 {
-        return Err(ApiError::invalid("name", "give the group a name of 1 to 120 characters"));
+        return Err(ApiError::invalid(
+            "name",
+            "give the group a name of 1 to 120 characters",
+        ));
     }
     let kind = match body.parent_id {
         Some(parent_id) => {
-            let parent = group(&state, parent_id).await.map_err(|_| ApiError::invalid("parent_id", format!("there is no group {parent_id}")))?;
+            let parent = group(&state, parent_id).await.map_err(|_| {
+                ApiError::invalid("parent_id", format!("there is no group {parent_id}"))
+            })?;
             require_manager(&state, &user, &parent).await?;
             parent.kind.child_kind()
         }
         None if user.is_admin => GroupKind::National,
-        None => return Err(ApiError::forbidden("only administrators can create top-level groups; give parent_id")),
+        None => {
+            return Err(ApiError::forbidden(
+                "only administrators can create top-level groups; give parent_id",
+            ));
+        }
     };
-    let created = state.store.create_group(body.parent_id, name, kind, &body.description).await?;
-    state.store.audit(Some(user.id), "group.create", &format!("group {}", created.id), &created.name).await?;
+    let created = state
+        .store
+        .create_group(body.parent_id, name, kind, &body.description)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(user.id),
+            "group.create",
+            &format!("group {}", created.id),
+            &created.name,
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 /// The members of a group you organise.
 #[utoipa::path(get, path = "/api/v1/groups/{id}/members", tag = "groups", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = [MemberView]), (status = 403, body = ErrorBody)))]
-async fn list_members(State(state): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<Vec<MemberView>>, ApiError> {
+async fn list_members(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<MemberView>>, ApiError> {
     let group = group(&state, id).await?;
     require_manager(&state, &user, &group).await?;
     let members = state.store.members(group.id).await?;
-    Ok(Json(members.into_iter().map(|m| MemberView { user_id: m.user_id, name: m.name, email: m.email, role: m.role.as_str().to_owned() }).collect()))
+    Ok(Json(
+        members
+            .into_iter()
+            .map(|m| MemberView {
+                user_id: m.user_id,
+                name: m.name,
+                email: m.email,
+                role: m.role.as_str().to_owned(),
+            })
+            .collect(),
+    ))
 }
 
 /// Invite someone to a group you organise; they receive the link by email.
 #[utoipa::path(post, path = "/api/v1/groups/{id}/invites", tag = "groups", security(("bearer" = [])), params(("id" = i64, Path)),
-    request_body = NewInvite, responses((status = 201, body = InviteView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    request_body = InviteRequest, responses((status = 201, body = InviteView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_invite(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     Path(id): Path<i64>,
-    ApiJson(body): ApiJson<NewInvite>,
+    ApiJson(body): ApiJson<InviteRequest>,
 ) -> Result<(StatusCode, Json<InviteView>), ApiError> {
     let group = group(&state, id).await?;
     require_manager(&state, &user, &group).await?;
     let email = body.email.trim().to_lowercase();
     if !plausible_email(&email) {
-        return Err(ApiError::invalid("email", format!("'{}' is not an email address", body.email)));
+        return Err(ApiError::invalid(
+            "email",
+            format!("'{}' is not an email address", body.email),
+        ));
     }
-    let role: Role = body.role.parse().map_err(|e: String| ApiError::invalid("role", e))?;
+    let role: Role = body
+        .role
+        .parse()
+        .map_err(|e: String| ApiError::invalid("role", e))?;
     let token = new_secret();
     let expires_at = now_millis() + INVITE_TTL_MS;
     let mail = mails::group_invite(&state.config, &user, &group.name, role, &email, &token);
-    let invite_id = state.store.create_invite(group.id, &email, role, &hash_secret(&token), user.id, expires_at, &mail).await?;
+    let invite_id = state
+        .store
+        .create_invite(
+            &NewInvite {
+                group_id: group.id,
+                email: &email,
+                role,
+                token_hash: &hash_secret(&token),
+                invited_by: user.id,
+                expires_at,
+            },
+            &mail,
+        )
+        .await?;
     state.mail_queued();
-    state.store.audit(Some(user.id), "invite.create", &format!("invite {invite_id}"), &format!("group {} as {role}", group.id)).await?;
-    Ok((StatusCode::CREATED, Json(InviteView { id: invite_id, email, role: role.as_str().to_owned(), expires_at })))
+    state
+        .store
+        .audit(
+            Some(user.id),
+            "invite.create",
+            &format!("invite {invite_id}"),
+            &format!("group {} as {role}", group.id),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(InviteView {
+            id: invite_id,
+            email,
+            role: role.as_str().to_owned(),
+            expires_at,
+        }),
+    ))
 }
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {

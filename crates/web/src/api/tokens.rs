@@ -2,13 +2,15 @@
 //! belongs to. Subject to the same sign-in rate limits as the sign-in page.
 
 use super::{ApiJson, ErrorBody};
-use crate::auth::{ApiUser, LoginThrottle, check_login_allowed, hash_secret, new_secret, record_login_result, verify_password};
+use crate::auth::{
+    ApiUser, LoginThrottle, check_login_allowed, client_ip, hash_secret, new_secret,
+    record_login_result, verify_password,
+};
 use crate::{ApiError, AppState};
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Json, http::Extensions};
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -50,20 +52,6 @@ pub(crate) struct MyGroup {
     role: String,
 }
 
-fn client_ip(extensions: &Extensions, headers: &HeaderMap, trust_proxy: bool) -> Option<std::net::IpAddr> {
-    if trust_proxy {
-        if let Some(ip) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-        {
-            return Some(ip);
-        }
-    }
-    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
-}
-
 /// Exchange email and password for an API token.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = TokenRequest,
     responses((status = 201, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
@@ -73,8 +61,11 @@ async fn create_token(
     request_extensions: Extensions,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
-    let ip = client_ip(&request_extensions, &headers, state.config.trust_proxy);
-    if let LoginThrottle::Blocked { retry_after_minutes } = check_login_allowed(&state.store, &body.email, ip).await? {
+    let ip = client_ip(&headers, &request_extensions, state.config.trust_proxy);
+    if let LoginThrottle::Blocked {
+        retry_after_minutes,
+    } = check_login_allowed(&state.store, &body.email, ip).await?
+    {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -85,15 +76,38 @@ async fn create_token(
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let memory = state.config.password_memory_kib;
     let password = body.password;
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref(), memory)).await.unwrap_or(false);
+    let ok =
+        tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref(), memory))
+            .await
+            .unwrap_or(false);
     record_login_result(&state.store, &body.email, ip, ok).await?;
     let Some(user) = user.filter(|_| ok) else {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "that email and password do not match an account"));
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "that email and password do not match an account",
+        ));
     };
     let token = new_secret();
-    let label = body.label.as_deref().map(str::trim).filter(|l| !l.is_empty()).unwrap_or("API");
-    state.store.create_api_token(user.id, &hash_secret(&token), label).await?;
-    state.store.audit(Some(user.id), "api_token.create", &format!("user {}", user.id), label).await?;
+    let label = body
+        .label
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .unwrap_or("API");
+    state
+        .store
+        .create_api_token(user.id, &hash_secret(&token), label)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(user.id),
+            "api_token.create",
+            &format!("user {}", user.id),
+            label,
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(TokenResponse { token })))
 }
 
@@ -106,11 +120,24 @@ async fn me(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Jso
         .memberships_of(user.id)
         .await?
         .into_iter()
-        .map(|(g, role)| MyGroup { id: g.id, slug: g.slug, name: g.name, role: role.as_str().to_owned() })
+        .map(|(g, role)| MyGroup {
+            id: g.id,
+            slug: g.slug,
+            name: g.name,
+            role: role.as_str().to_owned(),
+        })
         .collect();
-    Ok(Json(Me { id: user.id, email: user.email, name: user.name, is_admin: user.is_admin, groups }))
+    Ok(Json(Me {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        is_admin: user.is_admin,
+        groups,
+    }))
 }
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_token)).routes(routes!(me))
+    OpenApiRouter::new()
+        .routes(routes!(create_token))
+        .routes(routes!(me))
 }

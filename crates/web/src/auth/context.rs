@@ -9,7 +9,7 @@ use crate::{ApiError, AppState, PageError};
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use barnstorm_store::{Session, User};
@@ -33,12 +33,18 @@ pub struct Flash {
 impl Flash {
     /// A success message.
     pub fn ok(message: impl Into<String>) -> Self {
-        Self { kind: "ok", message: message.into() }
+        Self {
+            kind: "ok",
+            message: message.into(),
+        }
     }
 
     /// A failure message.
     pub fn error(message: impl Into<String>) -> Self {
-        Self { kind: "error", message: message.into() }
+        Self {
+            kind: "error",
+            message: message.into(),
+        }
     }
 
     /// Redirects to `to`, showing this message there.
@@ -60,7 +66,10 @@ impl Flash {
             "error" => "error",
             _ => return None,
         };
-        let message: String = url::form_urlencoded::parse(format!("m={message}").as_bytes()).next()?.1.into_owned();
+        let message: String = url::form_urlencoded::parse(format!("m={message}").as_bytes())
+            .next()?
+            .1
+            .into_owned();
         Some(Self { kind, message })
     }
 }
@@ -86,7 +95,10 @@ impl RequestContext {
 }
 
 fn exempt(path: &str) -> bool {
-    path.starts_with("/api/") || path.starts_with("/assets/") || path == "/healthz" || path == "/metrics"
+    path.starts_with("/api/")
+        || path.starts_with("/assets/")
+        || path == "/healthz"
+        || path == "/metrics"
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -117,7 +129,11 @@ fn sets_cookie(response: &Response, name: &str) -> bool {
 
 /// The `Set-Cookie` value that starts a session.
 pub(crate) fn session_cookie(token: &str, state: &AppState) -> String {
-    let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
+    let secure = if state.config.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
     format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
         state.config.session_ttl.as_secs()
@@ -134,23 +150,33 @@ pub(crate) fn session_token_hash(headers: &HeaderMap) -> Option<String> {
     cookie(headers, SESSION_COOKIE).map(hash_secret)
 }
 
-fn client_ip(request: &Request, trust_proxy: bool) -> Option<IpAddr> {
-    if trust_proxy {
-        let forwarded = request
-            .headers()
+/// The client's address: the first `X-Forwarded-For` entry when the proxy is trusted,
+/// else the peer address of the connection.
+pub(crate) fn client_ip(
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    trust_proxy: bool,
+) -> Option<IpAddr> {
+    let forwarded = || {
+        headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok());
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+            .and_then(|v| v.trim().parse().ok())
+    };
+    trust_proxy.then(forwarded).flatten().or_else(|| {
+        extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+    })
 }
 
 async fn submitted_csrf(request: Request) -> Result<(Option<String>, Request), Response> {
-    if let Some(token) = request.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+    if let Some(token) = request
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
         let token = token.to_owned();
         return Ok((Some(token), request));
     }
@@ -164,9 +190,16 @@ async fn submitted_csrf(request: Request) -> Result<(Option<String>, Request), R
     }
     let (parts, body) = request.into_parts();
     let bytes = to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| {
-        PageError::new(StatusCode::PAYLOAD_TOO_LARGE, "Form too large", "That form was too large to accept.").into_response()
+        PageError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Form too large",
+            "That form was too large to accept.",
+        )
+        .into_response()
     })?;
-    let token = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
+    let token = url::form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.into_owned());
     Ok((token, Request::from_parts(parts, Body::from(bytes))))
 }
 
@@ -192,10 +225,17 @@ pub async fn web_context(State(state): State<AppState>, request: Request, next: 
         }
     };
     let flash = cookie(request.headers(), FLASH_COOKIE).and_then(Flash::parse);
-    let client_ip = client_ip(&request, state.config.trust_proxy);
+    let client_ip = client_ip(
+        request.headers(),
+        request.extensions(),
+        state.config.trust_proxy,
+    );
 
     let mut request = request;
-    if !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
         let (submitted, rebuilt) = match submitted_csrf(request).await {
             Ok(found) => found,
             Err(response) => return response,
@@ -210,14 +250,29 @@ pub async fn web_context(State(state): State<AppState>, request: Request, next: 
     }
 
     let had_flash = flash.is_some();
-    request.extensions_mut().insert(RequestContext { session, csrf, flash, client_ip });
+    request.extensions_mut().insert(RequestContext {
+        session,
+        csrf,
+        flash,
+        client_ip,
+    });
     let mut response = next.run(request).await;
     if let Some(token) = new_csrf_cookie {
-        let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
-        append_cookie(&mut response, &format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}"));
+        let secure = if state.config.secure_cookies() {
+            "; Secure"
+        } else {
+            ""
+        };
+        append_cookie(
+            &mut response,
+            &format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}"),
+        );
     }
     if had_flash && !sets_cookie(&response, FLASH_COOKIE) {
-        append_cookie(&mut response, &format!("{FLASH_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+        append_cookie(
+            &mut response,
+            &format!("{FLASH_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+        );
     }
     response
 }
@@ -226,10 +281,18 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<RequestContext>().cloned().ok_or_else(|| {
-            tracing::error!(path = %parts.uri.path(), "page handler without web_context");
-            PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again.")
-        })
+        parts
+            .extensions
+            .get::<RequestContext>()
+            .cloned()
+            .ok_or_else(|| {
+                tracing::error!(path = %parts.uri.path(), "page handler without web_context");
+                PageError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "Please try again.",
+                )
+            })
     }
 }
 
@@ -246,7 +309,9 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let context = RequestContext::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let context = RequestContext::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
         match context.user().cloned() {
             Some(user) => Ok(Self { context, user }),
             None => {
@@ -265,7 +330,10 @@ pub struct ApiUser(pub User);
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -274,7 +342,11 @@ impl FromRequestParts<AppState> for ApiUser {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(ApiError::unauthorized)?;
-        let user = state.store.api_token_user(&hash_secret(token)).await?.ok_or_else(ApiError::unauthorized)?;
+        let user = state
+            .store
+            .api_token_user(&hash_secret(token))
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
         Ok(Self(user))
     }
 }

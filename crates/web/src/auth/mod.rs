@@ -7,7 +7,7 @@ mod password;
 mod rate_limit;
 
 pub use context::{ApiUser, Flash, RequestContext, SignedIn, web_context};
-pub(crate) use context::{clear_session_cookie, session_cookie, session_token_hash};
+pub(crate) use context::{clear_session_cookie, client_ip, session_cookie, session_token_hash};
 pub use password::{PasswordError, hash_password, verify_password};
 pub(crate) use rate_limit::{LoginThrottle, check_login_allowed, record_login_result};
 
@@ -41,7 +41,10 @@ mod tests {
         let a = new_secret();
         assert_eq!(a.len(), 43);
         assert_ne!(a, new_secret());
-        assert_eq!(hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hash_secret("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert!(secrets_match("same", "same"));
         assert!(!secrets_match("same", "diff"));
         assert!(!secrets_match("short", "longer"));

@@ -20,7 +20,8 @@ pub enum PasswordError {
 }
 
 fn argon2(memory_kib: u32) -> Result<Argon2<'static>, PasswordError> {
-    let params = Params::new(memory_kib, 2, 1, None).map_err(|e| PasswordError::Hashing(e.to_string()))?;
+    let params =
+        Params::new(memory_kib, 2, 1, None).map_err(|e| PasswordError::Hashing(e.to_string()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -30,7 +31,8 @@ pub fn hash_password(password: &str, memory_kib: u32) -> Result<String, Password
         return Err(PasswordError::TooShort);
     }
     let salt_bytes: [u8; 16] = rand::random();
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| PasswordError::Hashing(e.to_string()))?;
+    let salt =
+        SaltString::encode_b64(&salt_bytes).map_err(|e| PasswordError::Hashing(e.to_string()))?;
     argon2(memory_kib)?
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -41,7 +43,9 @@ pub fn hash_password(password: &str, memory_kib: u32) -> Result<String, Password
 /// account without a password) it still spends the time of one verification.
 pub fn verify_password(password: &str, stored: Option<&str>, memory_kib: u32) -> bool {
     match stored.and_then(|s| PasswordHash::new(s).ok()) {
-        Some(hash) => Argon2::default().verify_password(password.as_bytes(), &hash).is_ok(),
+        Some(hash) => Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok(),
         None => {
             let _ = hash_password("timing-equaliser-password", memory_kib);
             false

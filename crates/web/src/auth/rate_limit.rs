@@ -22,10 +22,17 @@ pub(crate) enum LoginThrottle {
 }
 
 fn keys(email: &str, ip: Option<IpAddr>) -> (String, Option<String>) {
-    (format!("email:{}", barnstorm_store::canonical_email(email)), ip.map(|ip| format!("ip:{ip}")))
+    (
+        format!("email:{}", barnstorm_store::canonical_email(email)),
+        ip.map(|ip| format!("ip:{ip}")),
+    )
 }
 
-pub(crate) async fn check_login_allowed(store: &Store, email: &str, ip: Option<IpAddr>) -> Result<LoginThrottle, StoreError> {
+pub(crate) async fn check_login_allowed(
+    store: &Store,
+    email: &str,
+    ip: Option<IpAddr>,
+) -> Result<LoginThrottle, StoreError> {
     let now = now_millis();
     let (account, address) = keys(email, ip);
     let mut checks = vec![(account, MAX_FAILURES_PER_ACCOUNT)];
@@ -34,13 +41,20 @@ pub(crate) async fn check_login_allowed(store: &Store, email: &str, ip: Option<I
         let (failures, oldest) = store.login_failures_since(&key, now - WINDOW_MS).await?;
         if failures >= limit {
             let free_at = oldest.unwrap_or(now) + WINDOW_MS;
-            return Ok(LoginThrottle::Blocked { retry_after_minutes: ((free_at - now) / 60_000).max(1) });
+            return Ok(LoginThrottle::Blocked {
+                retry_after_minutes: ((free_at - now) / 60_000).max(1),
+            });
         }
     }
     Ok(LoginThrottle::Allowed)
 }
 
-pub(crate) async fn record_login_result(store: &Store, email: &str, ip: Option<IpAddr>, success: bool) -> Result<(), StoreError> {
+pub(crate) async fn record_login_result(
+    store: &Store,
+    email: &str,
+    ip: Option<IpAddr>,
+    success: bool,
+) -> Result<(), StoreError> {
     let (account, address) = keys(email, ip);
     if success {
         return store.clear_login_failures(&account).await;

@@ -36,12 +36,18 @@ impl From<ApiTokenInfo> for TokenRow {
             id: t.id,
             label: t.label,
             created: format_time(t.created_at),
-            last_used: t.last_used_at.map_or_else(|| "never".to_owned(), format_time),
+            last_used: t
+                .last_used_at
+                .map_or_else(|| "never".to_owned(), format_time),
         }
     }
 }
 
-async fn page(state: &AppState, signed_in: &SignedIn, new_token: Option<String>) -> Result<Response, PageError> {
+async fn page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    new_token: Option<String>,
+) -> Result<Response, PageError> {
     let user = &signed_in.user;
     Ok(render(&AccountPage {
         layout: Layout::new(&signed_in.context),
@@ -49,12 +55,21 @@ async fn page(state: &AppState, signed_in: &SignedIn, new_token: Option<String>)
         email: user.email.clone(),
         is_admin: user.is_admin,
         memberships: state.store.memberships_of(user.id).await?,
-        tokens: state.store.api_tokens(user.id).await?.into_iter().map(TokenRow::from).collect(),
+        tokens: state
+            .store
+            .api_tokens(user.id)
+            .await?
+            .into_iter()
+            .map(TokenRow::from)
+            .collect(),
         new_token,
     }))
 }
 
-async fn account(State(state): State<AppState>, signed_in: SignedIn) -> Result<Response, PageError> {
+async fn account(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<Response, PageError> {
     page(&state, &signed_in, None).await
 }
 
@@ -63,20 +78,50 @@ struct TokenForm {
     label: String,
 }
 
-async fn create_token(State(state): State<AppState>, signed_in: SignedIn, Form(form): Form<TokenForm>) -> Result<Response, PageError> {
+async fn create_token(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, PageError> {
     let label = form.label.trim();
     if label.is_empty() || label.chars().count() > 80 {
-        return Ok(Flash::error("Token name: give the token a name of up to 80 characters, e.g. \"laptop\".").redirect("/account"));
+        return Ok(Flash::error(
+            "Token name: give the token a name of up to 80 characters, e.g. \"laptop\".",
+        )
+        .redirect("/account"));
     }
     let token = new_secret();
-    state.store.create_api_token(signed_in.user.id, &hash_secret(&token), label).await?;
-    state.store.audit(Some(signed_in.user.id), "api_token.create", &format!("user {}", signed_in.user.id), label).await?;
+    state
+        .store
+        .create_api_token(signed_in.user.id, &hash_secret(&token), label)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(signed_in.user.id),
+            "api_token.create",
+            &format!("user {}", signed_in.user.id),
+            label,
+        )
+        .await?;
     page(&state, &signed_in, Some(token)).await
 }
 
-async fn revoke_token(State(state): State<AppState>, signed_in: SignedIn, Path(id): Path<i64>) -> Result<Response, PageError> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     state.store.revoke_api_token(signed_in.user.id, id).await?;
-    state.store.audit(Some(signed_in.user.id), "api_token.revoke", &format!("token {id}"), "").await?;
+    state
+        .store
+        .audit(
+            Some(signed_in.user.id),
+            "api_token.revoke",
+            &format!("token {id}"),
+            "",
+        )
+        .await?;
     Ok(Flash::ok("Token revoked. Programs using it can no longer sign in.").redirect("/account"))
 }
 
@@ -86,11 +131,21 @@ struct PasswordForm {
     new_password: String,
 }
 
-async fn change_password(State(state): State<AppState>, signed_in: SignedIn, Form(form): Form<PasswordForm>) -> Result<Response, PageError> {
+async fn change_password(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, PageError> {
     let memory = state.config.password_memory_kib;
     let user = signed_in.user.clone();
     let result = tokio::task::spawn_blocking(move || {
-        if user.password_hash.is_some() && !verify_password(&form.current_password, user.password_hash.as_deref(), memory) {
+        if user.password_hash.is_some()
+            && !verify_password(
+                &form.current_password,
+                user.password_hash.as_deref(),
+                memory,
+            )
+        {
             return Err("Current password: that is not your current password.".to_owned());
         }
         hash_password(&form.new_password, memory).map_err(|e| format!("New password: {e}."))
@@ -99,8 +154,19 @@ async fn change_password(State(state): State<AppState>, signed_in: SignedIn, For
     .unwrap_or_else(|_| Err("Something went wrong; try again.".to_owned()));
     match result {
         Ok(hash) => {
-            state.store.set_password_hash(signed_in.user.id, &hash).await?;
-            state.store.audit(Some(signed_in.user.id), "password.change", &format!("user {}", signed_in.user.id), "").await?;
+            state
+                .store
+                .set_password_hash(signed_in.user.id, &hash)
+                .await?;
+            state
+                .store
+                .audit(
+                    Some(signed_in.user.id),
+                    "password.change",
+                    &format!("user {}", signed_in.user.id),
+                    "",
+                )
+                .await?;
             Ok(Flash::ok("Password changed.").redirect("/account"))
         }
         Err(message) => Ok(Flash::error(message).redirect("/account")),

@@ -9,7 +9,9 @@ use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
-use barnstorm_store::{Group, GroupKind, Invite, Member, Role, Store, StoreError, User, now_millis};
+use barnstorm_store::{
+    Group, GroupKind, Invite, Member, NewInvite, Role, Store, StoreError, User, now_millis,
+};
 use serde::Deserialize;
 
 /// How long an invite link works.
@@ -25,7 +27,10 @@ pub(crate) struct TreeRow {
 pub(crate) fn tree_rows(groups: Vec<Group>) -> Vec<TreeRow> {
     fn visit(parent: Option<i64>, depth: usize, all: &[Group], out: &mut Vec<TreeRow>) {
         for group in all.iter().filter(|g| g.parent_id == parent) {
-            out.push(TreeRow { group: group.clone(), depth });
+            out.push(TreeRow {
+                group: group.clone(),
+                depth,
+            });
             if depth < 32 {
                 visit(Some(group.id), depth + 1, all, out);
             }
@@ -44,10 +49,17 @@ struct GroupsPage {
     is_admin: bool,
 }
 
-async fn groups(State(state): State<AppState>, context: RequestContext) -> Result<Response, PageError> {
+async fn groups(
+    State(state): State<AppState>,
+    context: RequestContext,
+) -> Result<Response, PageError> {
     let rows = tree_rows(state.store.groups().await?);
     let is_admin = context.user().is_some_and(|u| u.is_admin);
-    Ok(render(&GroupsPage { layout: Layout::new(&context), rows, is_admin }))
+    Ok(render(&GroupsPage {
+        layout: Layout::new(&context),
+        rows,
+        is_admin,
+    }))
 }
 
 #[derive(Template)]
@@ -74,32 +86,65 @@ struct InviteRow {
 
 impl From<Invite> for InviteRow {
     fn from(i: Invite) -> Self {
-        Self { id: i.id, email: i.email, role: i.role, expires: format_time(i.expires_at) }
+        Self {
+            id: i.id,
+            email: i.email,
+            role: i.role,
+            expires: format_time(i.expires_at),
+        }
     }
 }
 
-pub(crate) async fn can_manage(store: &Store, user: &User, group_id: i64) -> Result<bool, StoreError> {
+pub(crate) async fn can_manage(
+    store: &Store,
+    user: &User,
+    group_id: i64,
+) -> Result<bool, StoreError> {
     Ok(user.is_admin || store.effective_role(user.id, group_id).await? == Some(Role::Organiser))
 }
 
 async fn find_group(store: &Store, slug: &str) -> Result<Group, PageError> {
-    store.group_by_slug(slug).await?.ok_or_else(|| PageError::not_found(format!("There is no group called '{slug}'.")))
+    store
+        .group_by_slug(slug)
+        .await?
+        .ok_or_else(|| PageError::not_found(format!("There is no group called '{slug}'.")))
 }
 
-async fn group_page(State(state): State<AppState>, context: RequestContext, Path(slug): Path<String>) -> Result<Response, PageError> {
+async fn group_page(
+    State(state): State<AppState>,
+    context: RequestContext,
+    Path(slug): Path<String>,
+) -> Result<Response, PageError> {
     let group = find_group(&state.store, &slug).await?;
     let (can_manage, is_member) = match context.user() {
         Some(user) => (
             can_manage(&state.store, user, group.id).await?,
-            state.store.effective_role(user.id, group.id).await?.is_some(),
+            state
+                .store
+                .effective_role(user.id, group.id)
+                .await?
+                .is_some(),
         ),
         None => (false, false),
     };
     let members = state.store.members(group.id).await?;
     // Only organisers see the whole member list; everyone sees who organises the group.
-    let members = if can_manage { members } else { members.into_iter().filter(|m| m.role == Role::Organiser).collect() };
+    let members = if can_manage {
+        members
+    } else {
+        members
+            .into_iter()
+            .filter(|m| m.role == Role::Organiser)
+            .collect()
+    };
     let invites = if can_manage {
-        state.store.pending_invites(group.id).await?.into_iter().map(InviteRow::from).collect()
+        state
+            .store
+            .pending_invites(group.id)
+            .await?
+            .into_iter()
+            .map(InviteRow::from)
+            .collect()
     } else {
         Vec::new()
     };
@@ -117,10 +162,17 @@ async fn group_page(State(state): State<AppState>, context: RequestContext, Path
     }))
 }
 
-async fn require_manager(state: &AppState, signed_in: &SignedIn, slug: &str) -> Result<Group, PageError> {
+async fn require_manager(
+    state: &AppState,
+    signed_in: &SignedIn,
+    slug: &str,
+) -> Result<Group, PageError> {
     let group = find_group(&state.store, slug).await?;
     if !can_manage(&state.store, &signed_in.user, group.id).await? {
-        return Err(PageError::forbidden(format!("Only organisers of {} can do that.", group.name)));
+        return Err(PageError::forbidden(format!(
+            "Only organisers of {} can do that.",
+            group.name
+        )));
     }
     Ok(group)
 }
@@ -151,22 +203,56 @@ async fn create_child(
         return Ok(Flash::error(message).redirect(&format!("/groups/{slug}")));
     }
     let kind = parent.kind.child_kind();
-    let child = state.store.create_group(Some(parent.id), &form.name, kind, &form.description).await?;
-    state.store.audit(Some(signed_in.user.id), "group.create", &format!("group {}", child.id), &child.name).await?;
-    let what = if kind == GroupKind::Region { "Region" } else { "Branch" };
-    Ok(Flash::ok(format!("{what} created: {}.", child.name)).redirect(&format!("/groups/{}", child.slug)))
+    let child = state
+        .store
+        .create_group(Some(parent.id), &form.name, kind, &form.description)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(signed_in.user.id),
+            "group.create",
+            &format!("group {}", child.id),
+            &child.name,
+        )
+        .await?;
+    let what = if kind == GroupKind::Region {
+        "Region"
+    } else {
+        "Branch"
+    };
+    Ok(Flash::ok(format!("{what} created: {}.", child.name))
+        .redirect(&format!("/groups/{}", child.slug)))
 }
 
-async fn create_top_level(State(state): State<AppState>, signed_in: SignedIn, Form(form): Form<NewGroupForm>) -> Result<Response, PageError> {
+async fn create_top_level(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Form(form): Form<NewGroupForm>,
+) -> Result<Response, PageError> {
     if !signed_in.user.is_admin {
-        return Err(PageError::forbidden("Only instance administrators can create top-level groups."));
+        return Err(PageError::forbidden(
+            "Only instance administrators can create top-level groups.",
+        ));
     }
     if let Err(message) = check_group_name(&form.name) {
         return Ok(Flash::error(message).redirect("/groups"));
     }
-    let group = state.store.create_group(None, &form.name, GroupKind::National, &form.description).await?;
-    state.store.audit(Some(signed_in.user.id), "group.create", &format!("group {}", group.id), &group.name).await?;
-    Ok(Flash::ok(format!("Group created: {}.", group.name)).redirect(&format!("/groups/{}", group.slug)))
+    let group = state
+        .store
+        .create_group(None, &form.name, GroupKind::National, &form.description)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(signed_in.user.id),
+            "group.create",
+            &format!("group {}", group.id),
+            &group.name,
+        )
+        .await?;
+    Ok(Flash::ok(format!("Group created: {}.", group.name))
+        .redirect(&format!("/groups/{}", group.slug)))
 }
 
 #[derive(Deserialize)]
@@ -180,8 +266,12 @@ pub(crate) fn plausible_email(email: &str) -> bool {
     let email = email.trim();
     match email.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-                && !email.contains(char::is_whitespace) && email.len() <= 254
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.contains(char::is_whitespace)
+                && email.len() <= 254
         }
         None => false,
     }
@@ -197,27 +287,69 @@ async fn invite(
     let back = format!("/groups/{slug}");
     let email = form.email.trim().to_lowercase();
     if !plausible_email(&email) {
-        return Ok(Flash::error(format!("Email address: '{}' is not an email address.", form.email.trim())).redirect(&back));
+        return Ok(Flash::error(format!(
+            "Email address: '{}' is not an email address.",
+            form.email.trim()
+        ))
+        .redirect(&back));
     }
     let Ok(role) = form.role.parse::<Role>() else {
         return Ok(Flash::error("Role: choose organiser, host, caller or member.").redirect(&back));
     };
     let token = new_secret();
-    let mail = mails::group_invite(&state.config, &signed_in.user, &group.name, role, &email, &token);
+    let mail = mails::group_invite(
+        &state.config,
+        &signed_in.user,
+        &group.name,
+        role,
+        &email,
+        &token,
+    );
     let id = state
         .store
-        .create_invite(group.id, &email, role, &hash_secret(&token), signed_in.user.id, now_millis() + INVITE_TTL_MS, &mail)
+        .create_invite(
+            &NewInvite {
+                group_id: group.id,
+                email: &email,
+                role,
+                token_hash: &hash_secret(&token),
+                invited_by: signed_in.user.id,
+                expires_at: now_millis() + INVITE_TTL_MS,
+            },
+            &mail,
+        )
         .await?;
     state.mail_queued();
-    state.store.audit(Some(signed_in.user.id), "invite.create", &format!("invite {id}"), &format!("group {} as {role}", group.id)).await?;
+    state
+        .store
+        .audit(
+            Some(signed_in.user.id),
+            "invite.create",
+            &format!("invite {id}"),
+            &format!("group {} as {role}", group.id),
+        )
+        .await?;
     Ok(Flash::ok(format!("Invite sent to {email}.")).redirect(&back))
 }
 
-async fn revoke_invite(State(state): State<AppState>, signed_in: SignedIn, Path((slug, id)): Path<(String, i64)>) -> Result<Response, PageError> {
+async fn revoke_invite(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((slug, id)): Path<(String, i64)>,
+) -> Result<Response, PageError> {
     let group = require_manager(&state, &signed_in, &slug).await?;
     state.store.revoke_invite(group.id, id).await?;
-    state.store.audit(Some(signed_in.user.id), "invite.revoke", &format!("invite {id}"), "").await?;
-    Ok(Flash::ok("Invite withdrawn; its link no longer works.").redirect(&format!("/groups/{slug}")))
+    state
+        .store
+        .audit(
+            Some(signed_in.user.id),
+            "invite.revoke",
+            &format!("invite {id}"),
+            "",
+        )
+        .await?;
+    Ok(Flash::ok("Invite withdrawn; its link no longer works.")
+        .redirect(&format!("/groups/{slug}")))
 }
 
 #[derive(Deserialize)]
@@ -236,18 +368,46 @@ async fn change_role(
     let Ok(role) = form.role.parse::<Role>() else {
         return Ok(Flash::error("Role: choose organiser, host, caller or member.").redirect(&back));
     };
-    if !state.store.members(group.id).await?.iter().any(|m| m.user_id == user_id) {
-        return Err(PageError::not_found("That person is not a member of this group."));
+    if !state
+        .store
+        .members(group.id)
+        .await?
+        .iter()
+        .any(|m| m.user_id == user_id)
+    {
+        return Err(PageError::not_found(
+            "That person is not a member of this group.",
+        ));
     }
     state.store.set_membership(group.id, user_id, role).await?;
-    state.store.audit(Some(signed_in.user.id), "membership.role", &format!("user {user_id}"), &format!("group {} as {role}", group.id)).await?;
+    state
+        .store
+        .audit(
+            Some(signed_in.user.id),
+            "membership.role",
+            &format!("user {user_id}"),
+            &format!("group {} as {role}", group.id),
+        )
+        .await?;
     Ok(Flash::ok(format!("Role changed to {role}.")).redirect(&back))
 }
 
-async fn remove_member(State(state): State<AppState>, signed_in: SignedIn, Path((slug, user_id)): Path<(String, i64)>) -> Result<Response, PageError> {
+async fn remove_member(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((slug, user_id)): Path<(String, i64)>,
+) -> Result<Response, PageError> {
     let group = require_manager(&state, &signed_in, &slug).await?;
     state.store.remove_membership(group.id, user_id).await?;
-    state.store.audit(Some(signed_in.user.id), "membership.remove", &format!("user {user_id}"), &format!("group {}", group.id)).await?;
+    state
+        .store
+        .audit(
+            Some(signed_in.user.id),
+            "membership.remove",
+            &format!("user {user_id}"),
+            &format!("group {}", group.id),
+        )
+        .await?;
     Ok(Flash::ok("Removed from the group.").redirect(&format!("/groups/{slug}")))
 }
 
@@ -259,7 +419,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/groups/{slug}/invites", post(invite))
         .route("/groups/{slug}/invites/{id}/revoke", post(revoke_invite))
         .route("/groups/{slug}/members/{user_id}/role", post(change_role))
-        .route("/groups/{slug}/members/{user_id}/remove", post(remove_member))
+        .route(
+            "/groups/{slug}/members/{user_id}/remove",
+            post(remove_member),
+        )
 }
 
 #[cfg(test)]

@@ -16,12 +16,18 @@ struct HomePage {
     memberships: Vec<(Group, Role)>,
 }
 
-async fn home(State(state): State<AppState>, context: RequestContext) -> Result<Response, PageError> {
+async fn home(
+    State(state): State<AppState>,
+    context: RequestContext,
+) -> Result<Response, PageError> {
     let memberships = match context.user() {
         Some(user) => state.store.memberships_of(user.id).await?,
         None => Vec::new(),
     };
-    Ok(render(&HomePage { layout: Layout::new(&context), memberships }))
+    Ok(render(&HomePage {
+        layout: Layout::new(&context),
+        memberships,
+    }))
 }
 
 pub(super) fn routes() -> Router<AppState> {

@@ -30,8 +30,21 @@ async fn open_invite(state: &AppState, token: &str) -> Result<Invite, PageError>
         .store
         .invite_by_token(&hash_secret(token))
         .await?
-        .ok_or_else(|| PageError::not_found("This invite link is not valid. Check that you copied the whole link."))?;
-    let gone = |why: &str| PageError::new(StatusCode::GONE, "Invite no longer valid", format!("{why} Ask an organiser of {} for a new invite.", invite.group_name));
+        .ok_or_else(|| {
+            PageError::not_found(
+                "This invite link is not valid. Check that you copied the whole link.",
+            )
+        })?;
+    let gone = |why: &str| {
+        PageError::new(
+            StatusCode::GONE,
+            "Invite no longer valid",
+            format!(
+                "{why} Ask an organiser of {} for a new invite.",
+                invite.group_name
+            ),
+        )
+    };
     match invite.state(now_millis()) {
         InviteState::Open => Ok(invite),
         InviteState::Accepted => Err(gone("This invite has already been used.")),
@@ -40,7 +53,11 @@ async fn open_invite(state: &AppState, token: &str) -> Result<Invite, PageError>
     }
 }
 
-async fn invite_page(State(state): State<AppState>, context: RequestContext, Path(token): Path<String>) -> Result<Response, PageError> {
+async fn invite_page(
+    State(state): State<AppState>,
+    context: RequestContext,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
     let invite = open_invite(&state, &token).await?;
     let has_account = state.store.user_by_email(&invite.email).await?.is_some();
     Ok(render(&InvitePage {
@@ -69,17 +86,35 @@ async fn accept(
 ) -> Result<Response, PageError> {
     let invite = open_invite(&state, &token).await?;
     let group_page = format!("/groups/{}", invite.group_slug);
-    let welcome = Flash::ok(format!("Welcome to {}! You joined as {}.", invite.group_name, invite.role));
+    let welcome = Flash::ok(format!(
+        "Welcome to {}! You joined as {}.",
+        invite.group_name, invite.role
+    ));
     let token_hash = hash_secret(&token);
 
     if let Some(user) = context.user() {
-        state.store.accept_invite(&token_hash, user.id).await.map_err(invite_race)?;
-        state.store.audit(Some(user.id), "invite.accept", &format!("invite {}", invite.id), "").await?;
+        state
+            .store
+            .accept_invite(&token_hash, user.id)
+            .await
+            .map_err(invite_race)?;
+        state
+            .store
+            .audit(
+                Some(user.id),
+                "invite.accept",
+                &format!("invite {}", invite.id),
+                "",
+            )
+            .await?;
         return Ok(welcome.redirect(&group_page));
     }
     if state.store.user_by_email(&invite.email).await?.is_some() {
-        return Ok(Flash::error(format!("{} already has an account: sign in to accept the invite.", invite.email))
-            .redirect(&format!("/login?next=/invites/{token}")));
+        return Ok(Flash::error(format!(
+            "{} already has an account: sign in to accept the invite.",
+            invite.email
+        ))
+        .redirect(&format!("/login?next=/invites/{token}")));
     }
     let retry = |message: String| {
         let mut context = context.clone();
@@ -95,7 +130,9 @@ async fn accept(
     };
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Ok(retry("Your name: tell us what to call you (up to 100 characters).".into()));
+        return Ok(retry(
+            "Your name: tell us what to call you (up to 100 characters).".into(),
+        ));
     }
     let memory = state.config.password_memory_kib;
     let password = form.password.clone();
@@ -105,26 +142,50 @@ async fn accept(
         Ok(Err(e)) => return Ok(retry(format!("Choose a password: {e}."))),
         Err(_) => return Ok(retry("Something went wrong; try again.".into())),
     };
-    let user = match state.store.create_user(&invite.email, name, Some(&hash), false).await {
+    let user = match state
+        .store
+        .create_user(&invite.email, name, Some(&hash), false)
+        .await
+    {
         Ok(user) => user,
         Err(StoreError::Conflict(_)) => {
-            return Ok(Flash::error("An account for this address was just created: sign in to accept.")
-                .redirect(&format!("/login?next=/invites/{token}")));
+            return Ok(Flash::error(
+                "An account for this address was just created: sign in to accept.",
+            )
+            .redirect(&format!("/login?next=/invites/{token}")));
         }
         Err(e) => return Err(e.into()),
     };
-    state.store.accept_invite(&token_hash, user.id).await.map_err(invite_race)?;
-    state.store.audit(Some(user.id), "invite.accept", &format!("invite {}", invite.id), "new account").await?;
+    state
+        .store
+        .accept_invite(&token_hash, user.id)
+        .await
+        .map_err(invite_race)?;
+    state
+        .store
+        .audit(
+            Some(user.id),
+            "invite.accept",
+            &format!("invite {}", invite.id),
+            "new account",
+        )
+        .await?;
     sign_in_and_redirect(&state, &user, &group_page, Some(welcome)).await
 }
 
 fn invite_race(err: StoreError) -> PageError {
     match err {
-        StoreError::Conflict(_) => PageError::new(StatusCode::GONE, "Invite no longer valid", "This invite was used or withdrawn a moment ago."),
+        StoreError::Conflict(_) => PageError::new(
+            StatusCode::GONE,
+            "Invite no longer valid",
+            "This invite was used or withdrawn a moment ago.",
+        ),
         other => other.into(),
     }
 }
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/invites/{token}", get(invite_page)).route("/invites/{token}/accept", post(accept))
+    Router::new()
+        .route("/invites/{token}", get(invite_page))
+        .route("/invites/{token}/accept", post(accept))
 }

@@ -30,7 +30,10 @@ impl Layout {
     /// The layout for a request.
     pub fn new(context: &RequestContext) -> Self {
         Self {
-            user: context.user().map(|u| NavUser { name: u.name.clone(), is_admin: u.is_admin }),
+            user: context.user().map(|u| NavUser {
+                name: u.name.clone(),
+                is_admin: u.is_admin,
+            }),
             csrf: context.csrf.clone(),
             flash: context.flash.clone(),
         }
@@ -38,7 +41,11 @@ impl Layout {
 
     /// A layout with nobody signed in (error pages rendered outside a request context).
     pub fn bare() -> Self {
-        Self { user: None, csrf: String::new(), flash: None }
+        Self {
+            user: None,
+            csrf: String::new(),
+            flash: None,
+        }
     }
 }
 
@@ -48,12 +55,18 @@ pub fn render(template: &impl Template) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(error) => {
             tracing::error!(%error, "template failed to render");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong rendering this page.").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong rendering this page.",
+            )
+                .into_response()
         }
     }
 }
 
 /// Formats a stored time for people (UTC, until time zones per person exist).
 pub fn format_time(millis: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(millis).map_or_else(String::new, |t| t.format("%-d %b %Y, %H:%M UTC").to_string())
+    chrono::DateTime::from_timestamp_millis(millis).map_or_else(String::new, |t| {
+        t.format("%-d %b %Y, %H:%M UTC").to_string()
+    })
 }

@@ -1,0 +1,9 @@
+//! Black-box tests of the web app: the real router over a real database, on SQLite and on
+//! PostgreSQL. One test binary (linking is slow on two cores).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod app;
+mod groups_api;
+mod ops;
+mod pages;
+mod tokens;
