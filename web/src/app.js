@@ -1,6 +1,8 @@
 // Barnstorm's page script: htmx plus a few progressive enhancements.
 // Every page works without this file; it only makes interactions smoother.
 import htmx from "htmx.org";
+import { setUpCaller } from "./caller.js";
+import { setUpOrganiserPages } from "./dashboard.js";
 
 window.htmx = htmx;
 
@@ -52,6 +54,8 @@ function setUpFlashDismiss() {
 
 function enhance() {
   setUpFlashDismiss();
+  setUpCaller();
+  setUpOrganiserPages();
 }
 
 if (document.readyState === "loading") {

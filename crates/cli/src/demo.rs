@@ -1,7 +1,9 @@
 //! `barnstorm demo`: fictional data for trying Barnstorm out — a national group with the
-//! UK's regions and a few branches each, organisers and hosts. All addresses are
-//! example.org. Loading twice changes nothing.
+//! UK's regions and a few branches each, organisers, hosts and callers, and a live call
+//! campaign of 10,000 contacts with an invite link. Addresses are example.org and phone
+//! numbers come only from Ofcom's drama ranges. Loading twice changes nothing.
 
+use anyhow::Context;
 use barnstorm_store::{GroupKind, Role, Store, StoreError};
 use barnstorm_web::WebConfig;
 use barnstorm_web::auth::hash_password;
@@ -75,6 +77,7 @@ pub(crate) struct DemoReport {
     already_loaded: bool,
     groups: usize,
     people: usize,
+    campaign: Option<(String, usize, String)>,
 }
 
 impl DemoReport {
@@ -91,11 +94,15 @@ impl DemoReport {
         for (email, name, group, role) in PEOPLE {
             println!("  {email:<26} {name} — {role} of {group}");
         }
+        if let Some((name, contacts, link)) = &self.campaign {
+            println!("Live call campaign \"{name}\" with {contacts} contacts. Callers join here:");
+            println!("  {link}");
+        }
     }
 }
 
-/// Loads the demo data unless it is there already.
-pub(crate) async fn load(store: &Store) -> Result<DemoReport, anyhow::Error> {
+/// Loads the demo data unless it is there already; `base_url` makes the printed links.
+pub(crate) async fn load(store: &Store, base_url: &str) -> Result<DemoReport, anyhow::Error> {
     if store
         .groups()
         .await?
@@ -106,6 +113,7 @@ pub(crate) async fn load(store: &Store) -> Result<DemoReport, anyhow::Error> {
             already_loaded: true,
             groups: 0,
             people: 0,
+            campaign: None,
         });
     }
     let national = store
@@ -152,9 +160,16 @@ pub(crate) async fn load(store: &Store) -> Result<DemoReport, anyhow::Error> {
         }
         people += 1;
     }
+    let north_west = ids
+        .iter()
+        .find(|(n, _)| *n == "North West")
+        .map(|(_, id)| *id)
+        .context("the North West region")?;
+    let campaign = crate::demo_campaign::load(store, north_west, base_url).await?;
     Ok(DemoReport {
         already_loaded: false,
         groups: ids.len(),
         people,
+        campaign: Some(campaign),
     })
 }

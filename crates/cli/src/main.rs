@@ -2,7 +2,11 @@
 //! and wires the store, the mail worker and the web app together for each subcommand.
 //! Errors end here: printed as one clear line with a non-zero exit code.
 
+mod bench;
+mod check;
 mod demo;
+mod demo_campaign;
+mod import;
 mod serve;
 mod user;
 
@@ -42,6 +46,20 @@ enum Command {
     /// Load demo data: a national group with regions and branches, organisers and hosts.
     #[command(after_help = "Example:\n  barnstorm demo --database-url sqlite:demo.db")]
     Demo(DatabaseArgs),
+    /// Prove from the database that a campaign's calls kept every guarantee.
+    #[command(
+        after_help = "Example:\n  barnstorm check --campaign 1 --acks report.json --database-url sqlite:barnstorm.db"
+    )]
+    Check(check::CheckArgs),
+    /// Load-test running nodes with simulated callers.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// Import contact lists into call campaigns, and numbers onto the TPS list.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  barnstorm import contacts --campaign 3 list.csv --map 'Mobile=phone'\n  barnstorm import tps tps-numbers.txt"
+    )]
+    Import(import::ImportCommand),
 }
 
 /// Where the database is.
@@ -97,9 +115,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(command) => user::run(command).await,
+        Command::Import(command) => import::run(command).await,
+        Command::Check(args) => check::run(args).await,
+        Command::Bench(command) => {
+            init_logging(false);
+            bench::run(command).await
+        }
         Command::Demo(db) => {
             let store = db.open(&StoreOptions::default()).await?;
-            demo::load(&store).await?.print();
+            let base_url = std::env::var("BARNSTORM_BASE_URL")
+                .unwrap_or_else(|_| "http://127.0.0.1:8080".to_owned());
+            demo::load(&store, &base_url).await?.print();
             Ok(())
         }
     }

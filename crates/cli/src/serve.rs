@@ -3,6 +3,7 @@
 
 use crate::DatabaseArgs;
 use anyhow::Context;
+use barnstorm_dispatch::{CampaignEvents, Dispatcher};
 use barnstorm_mail::{MailConfig, MailWorker};
 use barnstorm_store::{Store, StoreOptions};
 use barnstorm_web::{AppState, Metrics, WebConfig};
@@ -25,7 +26,7 @@ pub(crate) enum LogFormat {
 #[derive(clap::Args, Debug)]
 pub(crate) struct ServeArgs {
     /// Address and port to listen on.
-    #[arg(long, env = "BARNSTORM_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "BARNSTORM_LISTEN", default_value = "127.0.0.1:8080", value_parser = parse_listen)]
     listen: SocketAddr,
     #[command(flatten)]
     database: DatabaseArgs,
@@ -47,7 +48,7 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "BARNSTORM_MAIL_DIR", default_value = "mail-outbox")]
     mail_dir: PathBuf,
     /// Database connections per node (PostgreSQL) or read connections (SQLite).
-    #[arg(long, env = "BARNSTORM_DB_CONNECTIONS", default_value_t = 16)]
+    #[arg(long, env = "BARNSTORM_DB_CONNECTIONS", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
     db_connections: u32,
     /// Trust X-Forwarded-For from a reverse proxy for client addresses.
     #[arg(long, env = "BARNSTORM_TRUST_PROXY")]
@@ -58,6 +59,10 @@ pub(crate) struct ServeArgs {
     /// Log format.
     #[arg(long, env = "BARNSTORM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
+}
+
+fn parse_listen(raw: &str) -> Result<SocketAddr, String> {
+    raw.parse().map_err(|_| format!("'{raw}' is not IP:PORT; use e.g. 127.0.0.1:8080 or 0.0.0.0:8080 (host names are not accepted)"))
 }
 
 async fn shutdown_signal() {
@@ -82,10 +87,16 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// Sent mail (which may hold sign-in and invite links) is deleted after a week.
+const SENT_MAIL_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
+
 async fn housekeeping(store: Store, mut shutdown: watch::Receiver<bool>) {
     loop {
         if let Err(error) = store.purge_expired_credentials().await {
             tracing::warn!(%error, "could not purge expired sessions");
+        }
+        if let Err(error) = store.purge_sent_mail(SENT_MAIL_KEPT_MS).await {
+            tracing::warn!(%error, "could not purge sent mail");
         }
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(3600)) => {}
@@ -95,23 +106,29 @@ async fn housekeeping(store: Store, mut shutdown: watch::Receiver<bool>) {
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    // Check every setting before touching the database.
+    let base_url = args
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.listen));
+    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+        anyhow::bail!(
+            "--base-url / BARNSTORM_BASE_URL must start with http:// or https:// (got '{base_url}')"
+        );
+    }
+    let mail = MailConfig::new(
+        &args.mail_from,
+        args.smtp_url.as_deref(),
+        args.mail_dir.clone(),
+    )?;
     let options = StoreOptions {
         max_connections: args.db_connections,
         ..StoreOptions::default()
     };
     let store = args.database.open(&options).await?;
     if args.demo {
-        crate::demo::load(&store).await?.print();
+        crate::demo::load(&store, &base_url).await?.print();
     }
-    let base_url = args
-        .base_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", args.listen));
-    let mail = MailConfig::new(
-        &args.mail_from,
-        args.smtp_url.as_deref(),
-        args.mail_dir.clone(),
-    )?;
     let worker = MailWorker::new(store.clone(), mail);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut background = vec![
@@ -126,6 +143,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         config: Arc::new(config),
         mail: Some(worker),
         metrics: Arc::new(Metrics::default()),
+        dispatcher: Dispatcher::new(store.clone(), CampaignEvents::default()),
     };
     let app = barnstorm_web::router(state);
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -52,7 +52,7 @@ const CLI_LINK_TTL_MS: i64 = 24 * 3600 * 1000;
 pub(crate) async fn run(command: UserCommand) -> anyhow::Result<()> {
     let UserCommand::Add(args) = command;
     let email = args.email.trim();
-    if !email.contains('@') || email.contains(char::is_whitespace) {
+    if barnstorm_domain::email::normalise_email(email).is_none() {
         bail!("--email: '{email}' is not an email address");
     }
     let password = if std::io::stdin().is_terminal() {

@@ -165,12 +165,7 @@ impl Default for CallingWindows {
 
 impl fmt::Display for DailyWindow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}–{}",
-            self.start.format("%H:%M"),
-            self.end.format("%H:%M")
-        )
+        write!(f, "{}–{}", format_time(self.start), format_time(self.end))
     }
 }
 
@@ -199,9 +194,26 @@ struct WireDay {
     end: String,
 }
 
+/// The last instant of a day, written "24:00": a window ending then runs to midnight.
+const END_OF_DAY: NaiveTime = match NaiveTime::from_hms_nano_opt(23, 59, 59, 999_999_999) {
+    Some(t) => t,
+    None => NaiveTime::MIN,
+};
+
 fn parse_time(text: &str) -> Result<NaiveTime, CallingWindowError> {
+    if text.trim() == "24:00" {
+        return Ok(END_OF_DAY);
+    }
     NaiveTime::parse_from_str(text.trim(), "%H:%M")
         .map_err(|_| CallingWindowError::BadTime(text.to_owned()))
+}
+
+fn format_time(time: NaiveTime) -> String {
+    if time == END_OF_DAY {
+        "24:00".to_owned()
+    } else {
+        time.format("%H:%M").to_string()
+    }
 }
 
 impl TryFrom<WireWindows> for CallingWindows {
@@ -243,8 +255,8 @@ impl From<CallingWindows> for WireWindows {
             sunday,
         ] = windows.days.map(|day| {
             day.map(|w| WireDay {
-                start: w.start.format("%H:%M").to_string(),
-                end: w.end.format("%H:%M").to_string(),
+                start: format_time(w.start),
+                end: format_time(w.end),
             })
         });
         WireWindows {
@@ -272,6 +284,26 @@ mod tests {
         DateTime::parse_from_rfc3339(text)
             .unwrap()
             .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_window_ending_at_24_00_runs_to_midnight() {
+        let json = r#"{"time_zone":"UTC","days":{"monday":{"start":"00:00","end":"24:00"}}}"#;
+        let windows: CallingWindows = serde_json::from_str(json).unwrap();
+        let last_second = Utc.with_ymd_and_hms(2026, 3, 2, 23, 59, 30).unwrap();
+        assert!(
+            windows.is_open_at(last_second),
+            "open in the day's last minute"
+        );
+        assert!(
+            !windows.is_open_at(last_second + TimeDelta::minutes(1)),
+            "closed on Tuesday"
+        );
+        assert!(
+            serde_json::to_string(&windows)
+                .unwrap()
+                .contains(r#""end":"24:00""#)
+        );
     }
 
     fn hm(h: u32, m: u32) -> NaiveTime {

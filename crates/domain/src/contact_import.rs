@@ -250,7 +250,7 @@ impl<R: Read> ImportReader<R> {
 
         let email = value_of(ColumnRole::Email)
             .map(|raw| {
-                check_email(raw).ok_or_else(|| {
+                crate::email::normalise_email(raw).ok_or_else(|| {
                     reject(
                         header_of(ColumnRole::Email),
                         format!("not an email address: {}", quoted(raw)),
@@ -377,22 +377,6 @@ impl<R: Read> Iterator for ImportReader<R> {
             }
         }
     }
-}
-
-/// Light email check: one `@`, something before it, a dotted domain after, no spaces.
-/// Returns the address with its domain lower-cased.
-fn check_email(raw: &str) -> Option<String> {
-    let (local, domain) = raw.split_once('@')?;
-    let ok = !local.is_empty()
-        && local.len() <= 64
-        && raw.len() <= 254
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && !raw.chars().any(|c| c.is_whitespace() || c.is_control());
-    ok.then(|| format!("{local}@{}", domain.to_lowercase()))
 }
 
 /// Quotes a value for a rejection reason, shortened so reasons stay readable.

@@ -7,6 +7,7 @@
 
 pub mod calling_window;
 pub mod contact_import;
+pub mod email;
 pub mod outcome;
 pub mod phone;
 pub mod postcode;

@@ -53,6 +53,12 @@ impl MailConfig {
             .parse()
             .map_err(|_| MailConfigError::BadSender(from.to_owned()))?;
         let transport = match smtp_url.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) if !(url.starts_with("smtp://") || url.starts_with("smtps://")) => {
+                let scheme = url.split_once("://").map_or(url, |(s, _)| s);
+                return Err(MailConfigError::BadSmtpUrl(format!(
+                    "unsupported scheme '{scheme}'"
+                )));
+            }
             Some(url) => MailTransport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| MailConfigError::BadSmtpUrl(e.to_string()))?

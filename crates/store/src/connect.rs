@@ -122,6 +122,7 @@ pub(crate) async fn open_pools(
 ) -> Result<(AnyPool, AnyPool), StoreError> {
     match url {
         DatabaseUrl::Postgres(raw) => {
+            probe(url, raw, &[]).await?;
             let pool = pool_options(options.max_connections, options)
                 .connect(raw)
                 .await
@@ -141,6 +142,15 @@ pub(crate) async fn open_pools(
                 }
             }
             let conn_url = format!("sqlite://{}?mode=rwc", path.display());
+            probe(
+                url,
+                &conn_url,
+                &[
+                    "PRAGMA journal_mode = WAL",
+                    "SELECT COUNT(*) FROM sqlite_master",
+                ],
+            )
+            .await?;
             let writer = pool_options(1, options)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
@@ -175,6 +185,24 @@ pub(crate) async fn open_pools(
             Ok((writer, reader))
         }
     }
+}
+
+/// Opens one connection and runs `checks`, so a bad database fails at once with the
+/// engine's own words ("attempt to write a readonly database", "connection refused")
+/// instead of a pool time-out.
+async fn probe(url: &DatabaseUrl, conn_url: &str, checks: &[&str]) -> Result<(), StoreError> {
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(conn_url)
+        .await
+        .map_err(|e| StoreError::unavailable(url, e))?;
+    for check in checks {
+        conn.execute(*check)
+            .await
+            .map_err(|e| StoreError::unavailable(url, e))?;
+    }
+    conn.close()
+        .await
+        .map_err(|e| StoreError::unavailable(url, e))
 }
 
 #[cfg(test)]
@@ -215,6 +243,26 @@ mod tests {
             Err(DatabaseUrlError::MissingPath("sqlite:".into()))
         );
         assert_eq!("  ".parse::<DatabaseUrl>(), Err(DatabaseUrlError::Empty));
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_a_database_fails_at_once_and_says_so() {
+        let dir = std::env::temp_dir().join(format!("barnstorm-garbage-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("garbage.db");
+        std::fs::write(&path, vec![b'x'; 4096]).unwrap();
+        let started = std::time::Instant::now();
+        let err =
+            crate::Store::connect(&DatabaseUrl::Sqlite(path), &crate::StoreOptions::default())
+                .await
+                .err()
+                .unwrap();
+        assert!(err.to_string().contains("not a database"), "{err}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "no pool time-out"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

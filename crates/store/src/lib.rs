@@ -12,6 +12,7 @@ mod error;
 mod groups;
 mod invites;
 mod outbox;
+pub mod phonebank;
 mod sessions;
 mod users;
 

@@ -150,6 +150,15 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes mail sent more than `older_than_ms` ago: bodies can hold live links.
+    pub async fn purge_sent_mail(&self, older_than_ms: Millis) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM outbox WHERE status = 'sent' AND sent_at < $1")
+            .bind(now_millis() - older_than_ms)
+            .execute(self.writer())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// How many mails are waiting and how many were given up on.
     pub async fn mail_counts(&self) -> Result<(i64, i64), StoreError> {
         let row = sqlx::query(

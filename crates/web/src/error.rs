@@ -196,7 +196,12 @@ impl IntoResponse for PageError {
 /// The fallback for unknown paths: JSON under `/api`, a page elsewhere.
 pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
-        ApiError::not_found(&format!("no API endpoint at {}", uri.path())).into_response()
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no API endpoint at {}", uri.path()),
+        )
+        .into_response()
     } else {
         PageError::not_found(format!("There is no page at {}.", uri.path())).into_response()
     }

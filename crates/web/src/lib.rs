@@ -17,6 +17,7 @@ pub use error::{ApiError, PageError};
 pub use ops::Metrics;
 
 use axum::Router;
+use barnstorm_dispatch::Dispatcher;
 use barnstorm_mail::MailWorker;
 use barnstorm_store::Store;
 use std::sync::Arc;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub mail: Option<MailWorker>,
     /// Request counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The phonebank engine.
+    pub dispatcher: Dispatcher,
 }
 
 impl AppState {

@@ -113,12 +113,12 @@ pub(crate) async fn track(State(state): State<AppState>, request: Request, next:
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-")
         .to_owned();
-    let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     state.metrics.observe(&method, &route, status, elapsed);
-    tracing::info!(request_id, %method, %path, status, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "request");
+    // The route template, not the path: paths can carry secrets (sign-in and invite links).
+    tracing::info!(request_id, %method, %route, status, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "request");
     response
 }
 

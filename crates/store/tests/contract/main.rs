@@ -4,3 +4,5 @@
 mod accounts;
 mod groups;
 mod outbox;
+mod phonebank_import;
+mod phonebank_queue;

@@ -67,7 +67,30 @@ async fn failed_mail_is_retried_then_given_up(store: Store) {
     assert_eq!(store.mail_counts().await.unwrap(), (1, 1));
 }
 
+async fn sent_mail_is_purged_after_a_while(store: Store) {
+    store.enqueue_mail(&mail(1)).await.unwrap();
+    store.enqueue_mail(&mail(2)).await.unwrap();
+    let claimed = store.claim_due_mail(1, 60_000).await.unwrap().remove(0);
+    store.mark_mail_sent(claimed.id).await.unwrap();
+    assert_eq!(
+        store.purge_sent_mail(60_000).await.unwrap(),
+        0,
+        "recent mail is kept"
+    );
+    assert_eq!(
+        store.purge_sent_mail(-1).await.unwrap(),
+        1,
+        "old sent mail goes"
+    );
+    assert_eq!(
+        store.mail_counts().await.unwrap(),
+        (1, 0),
+        "unsent mail is never purged"
+    );
+}
+
 both_backends! {
+    outbox_purge => sent_mail_is_purged_after_a_while,
     outbox_claims => claimed_mail_is_locked_to_one_worker,
     outbox_retries => failed_mail_is_retried_then_given_up,
 }

@@ -4,6 +4,7 @@
 //! `{"error":{"code","message","details"}}`.
 
 mod groups;
+mod phonebank;
 mod tokens;
 
 use crate::{ApiError, AppState};
@@ -58,4 +59,5 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(tokens::routes())
         .merge(groups::routes())
+        .merge(phonebank::routes())
 }

@@ -150,7 +150,8 @@ pub(crate) fn session_token_hash(headers: &HeaderMap) -> Option<String> {
     cookie(headers, SESSION_COOKIE).map(hash_secret)
 }
 
-/// The client's address: the first `X-Forwarded-For` entry when the proxy is trusted,
+/// The client's address: the last `X-Forwarded-For` entry (the one our own proxy
+/// appended; earlier entries are whatever the client claimed) when the proxy is trusted,
 /// else the peer address of the connection.
 pub(crate) fn client_ip(
     headers: &HeaderMap,
@@ -161,7 +162,7 @@ pub(crate) fn client_ip(
         headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse().ok())
     };
     trust_proxy.then(forwarded).flatten().or_else(|| {

@@ -9,6 +9,7 @@ mod home;
 mod invites;
 pub(crate) mod layout;
 mod login;
+mod phonebank;
 
 use crate::AppState;
 use axum::Router;
@@ -20,4 +21,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(account::routes())
         .merge(groups::routes())
         .merge(invites::routes())
+        .merge(phonebank::routes())
 }

@@ -1,6 +1,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use barnstorm_dispatch::{CampaignEvents, Dispatcher};
 use barnstorm_store::{Store, User};
 use barnstorm_web::auth::hash_password;
 use barnstorm_web::{AppState, Metrics, WebConfig};
@@ -61,6 +62,7 @@ impl TestApp {
             config: Arc::new(config),
             mail: None,
             metrics: Arc::new(Metrics::default()),
+            dispatcher: Dispatcher::new(store.clone(), CampaignEvents::default()),
         };
         Self {
             router: barnstorm_web::router(state),

@@ -6,4 +6,6 @@ mod app;
 mod groups_api;
 mod ops;
 mod pages;
+mod phonebank_api;
+mod phonebank_pages;
 mod tokens;

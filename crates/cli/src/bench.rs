@@ -1,0 +1,219 @@
+//! `barnstorm bench callers`: the load generator from the command line. Simulated
+//! callers against one or several running nodes, with a text or JSON report and,
+//! optionally, the ids of every acknowledged outcome for reconciliation.
+
+use anyhow::Context;
+use barnstorm_loadgen::{OutcomeMix, RunConfig};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Benchmarks.
+#[derive(clap::Subcommand, Debug)]
+#[expect(clippy::large_enum_variant, reason = "parsed once at start-up")]
+pub(crate) enum BenchCommand {
+    /// Simulate phonebank callers against running nodes (loopback only).
+    #[command(
+        after_help = "Example:\n  barnstorm bench callers --target http://127.0.0.1:8080 --campaign 1 \\\n    --organiser-email organiser@example.org --organiser-password barnstorm-demo \\\n    --callers 1000 --ramp 10 --duration 60 --call-secs 2-6 --json report.json"
+    )]
+    Callers(CallersArgs),
+    /// The baseline: the raw rate of one durable write transaction per operation on a
+    /// database (each operation one committed INSERT), to compare claim+outcome rates with.
+    #[command(
+        after_help = "Example:\n  barnstorm bench writes --database-url sqlite:bench.db --ops 20000 --concurrency 64"
+    )]
+    Writes(WritesArgs),
+}
+
+/// Options of `bench writes`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct WritesArgs {
+    #[command(flatten)]
+    database: crate::DatabaseArgs,
+    /// Transactions to commit.
+    #[arg(long, default_value_t = 10_000)]
+    ops: u64,
+    /// Concurrent writers.
+    #[arg(long, default_value_t = 64)]
+    concurrency: u64,
+}
+
+async fn write_baseline(args: WritesArgs) -> anyhow::Result<()> {
+    let options = barnstorm_store::StoreOptions {
+        max_connections: 32,
+        ..Default::default()
+    };
+    let store = args.database.open(&options).await?;
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let started = std::time::Instant::now();
+    let mut writers = tokio::task::JoinSet::new();
+    for _ in 0..args.concurrency.max(1) {
+        let (store, next, ops) = (store.clone(), std::sync::Arc::clone(&next), args.ops);
+        writers.spawn(async move {
+            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < ops {
+                store.audit(None, "bench.write", "baseline", "").await?;
+            }
+            Ok::<_, barnstorm_store::StoreError>(())
+        });
+    }
+    while let Some(done) = writers.join_next().await {
+        done??;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{} durable write transactions on {} with {} writers in {seconds:.2} s: {:.0} tx/s",
+        args.ops,
+        store.backend(),
+        args.concurrency,
+        args.ops as f64 / seconds
+    );
+    Ok(())
+}
+
+/// Options of `bench callers`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct CallersArgs {
+    /// Base URL of a node; repeat for several nodes.
+    #[arg(long = "target", required = true)]
+    targets: Vec<String>,
+    /// The campaign to call.
+    #[arg(long)]
+    campaign: i64,
+    /// An invite code with enough uses; without it, one is made with the organiser's account.
+    #[arg(long)]
+    invite: Option<String>,
+    /// Organiser who makes the campaign live and creates the invite.
+    #[arg(long)]
+    organiser_email: Option<String>,
+    /// That organiser's password.
+    #[arg(long, env = "BARNSTORM_BENCH_PASSWORD")]
+    organiser_password: Option<String>,
+    /// Simulated callers.
+    #[arg(long, default_value_t = 100)]
+    callers: u64,
+    /// Seconds over which callers join (0: all at once, a burst).
+    #[arg(long, default_value_t = 5.0)]
+    ramp: f64,
+    /// Seconds of calling after the ramp.
+    #[arg(long, default_value_t = 30.0)]
+    duration: f64,
+    /// Call length range in seconds, e.g. `20-120`.
+    #[arg(long, default_value = "2-6")]
+    call_secs: String,
+    /// Wrap-up pause after each outcome, in seconds.
+    #[arg(long, default_value_t = 1.0)]
+    wrap_up_secs: f64,
+    /// Heartbeat interval in seconds.
+    #[arg(long, default_value_t = 30.0)]
+    heartbeat_secs: f64,
+    /// Outcome weights.
+    #[arg(
+        long,
+        default_value = "spoke=30,no_answer=45,busy=10,refused=10,wrong_number=5"
+    )]
+    outcomes: OutcomeMix,
+    /// Chance of a break (release without outcome) per contact.
+    #[arg(long, default_value_t = 0.03)]
+    break_chance: f64,
+    /// Chance of vanishing mid-call without releasing.
+    #[arg(long, default_value_t = 0.01)]
+    abandon_chance: f64,
+    /// Loopback source addresses to spread connections over (127.0.0.1 … 127.0.0.N).
+    #[arg(long, default_value_t = 1)]
+    source_addresses: u8,
+    /// The server's process id, to report its memory.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Write the report as JSON here (with the acknowledged attempt ids).
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .with_context(|| format!("{flag}: {value} is not a number of seconds"))
+}
+
+fn call_range(raw: &str) -> anyhow::Result<(Duration, Duration)> {
+    let (min, max) = raw.split_once('-').unwrap_or((raw, raw));
+    let parse = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(|v| Duration::try_from_secs_f64(v).ok())
+    };
+    match (parse(min), parse(max)) {
+        (Some(min), Some(max)) if min <= max => Ok((min, max)),
+        _ => anyhow::bail!("--call-secs: '{raw}' is not a range like 20-120"),
+    }
+}
+
+pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    let args = match command {
+        BenchCommand::Callers(args) => args,
+        BenchCommand::Writes(args) => return write_baseline(args).await,
+    };
+    for target in &args.targets {
+        let host = target
+            .trim_start_matches("http://")
+            .split(['/', ':'])
+            .next()
+            .unwrap_or_default();
+        if !(host.starts_with("127.") || host == "localhost" || host == "[::1]") {
+            anyhow::bail!("--target {target}: the load generator only targets loopback addresses");
+        }
+    }
+    let invite_code = match (
+        &args.invite,
+        &args.organiser_email,
+        &args.organiser_password,
+    ) {
+        (Some(code), _, _) => code.clone(),
+        (None, Some(email), Some(password)) => {
+            barnstorm_loadgen::prepare(
+                &args.targets[0],
+                email,
+                password,
+                args.campaign,
+                args.callers,
+            )
+            .await?
+        }
+        _ => anyhow::bail!(
+            "give --invite CODE, or --organiser-email and --organiser-password to make one"
+        ),
+    };
+    let config = RunConfig {
+        targets: args
+            .targets
+            .iter()
+            .map(|t| t.trim_end_matches('/').to_owned())
+            .collect(),
+        campaign_id: args.campaign,
+        invite_code,
+        callers: args.callers,
+        ramp: seconds(args.ramp, "--ramp")?,
+        duration: seconds(args.duration, "--duration")?,
+        call_time: call_range(&args.call_secs)?,
+        wrap_up: seconds(args.wrap_up_secs, "--wrap-up-secs")?,
+        heartbeat_every: seconds(args.heartbeat_secs, "--heartbeat-secs")?,
+        outcomes: args.outcomes,
+        break_chance: args.break_chance,
+        break_time: Duration::from_secs(5),
+        abandon_chance: args.abandon_chance,
+        source_addresses: args.source_addresses,
+        server_pid: args.server_pid,
+        run_tag: format!(
+            "{:x}",
+            std::process::id()
+                ^ u32::try_from(barnstorm_store::now_millis() % 1_000_000).unwrap_or(0)
+        ),
+    };
+    let report = barnstorm_loadgen::run(config).await?;
+    print!("{report}");
+    if let Some(path) = args.json {
+        std::fs::write(&path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("JSON report written to {}", path.display());
+    }
+    Ok(())
+}

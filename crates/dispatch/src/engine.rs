@@ -1,0 +1,373 @@
+//! The calling session: who may call a campaign, handing out the next contact (one at a
+//! time per caller), heartbeats, releases, outcomes with checked survey answers, skip
+//! throttling, and the explanation shown when nobody is callable. Every state change is
+//! announced on the [`CampaignEvents`] bus so dashboards update live.
+
+use crate::events::{CampaignEvent, CampaignEvents};
+use barnstorm_domain::queue_policy::QueueHealth;
+use barnstorm_domain::script::Script;
+use barnstorm_domain::survey::{AnswerError, Answers};
+use barnstorm_store::phonebank::{
+    Campaign, CampaignStatus, ClaimedContact, LeaseProblem, OutcomeRecord, QueueCounts,
+    RecordedOutcome,
+};
+use barnstorm_store::{Millis, Role, Store, StoreError, User};
+use chrono::{DateTime, Utc};
+
+/// Skips counted over this window for throttling.
+pub const SKIP_WINDOW_MS: Millis = 5 * 60 * 1000;
+/// Callbacks may be booked at most this far ahead.
+pub const MAX_CALLBACK_AHEAD_MS: Millis = 90 * 24 * 3600 * 1000;
+
+/// Why a calling request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CallingError {
+    /// No such campaign.
+    #[error("there is no such campaign")]
+    NoCampaign,
+    /// The person may not call this campaign.
+    #[error("you are not a caller on this campaign; ask an organiser for an invite link")]
+    NotACaller,
+    /// The campaign is not live.
+    #[error("this campaign is {0}; calling is not open")]
+    NotLive(&'static str),
+    /// The caller skipped too many contacts too fast.
+    #[error(
+        "too many contacts skipped in five minutes; take a short break, an organiser has been told"
+    )]
+    Throttled,
+    /// The outcome key is not one of the campaign's.
+    #[error("'{0}' is not an outcome of this campaign")]
+    UnknownOutcome(String),
+    /// Survey answers failed their checks.
+    #[error("some answers are not valid")]
+    InvalidAnswers(Vec<AnswerError>),
+    /// The callback time is missing, past, or too far ahead.
+    #[error("{0}")]
+    BadCallbackTime(String),
+    /// A lease operation was refused.
+    #[error(transparent)]
+    Lease(#[from] LeaseProblem),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A defect: something that cannot fail did.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The result of asking for the next contact.
+#[derive(Debug, Clone)]
+pub enum Claim {
+    /// A contact to call, with the script filled in.
+    Contact {
+        /// The lease and contact.
+        claimed: ClaimedContact,
+        /// The campaign script rendered for this contact (plain text).
+        script: String,
+    },
+    /// Nobody is callable now; says why.
+    Nothing(QueueReport),
+}
+
+/// The state of a campaign's queue, for callers and organisers.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QueueReport {
+    /// Counts by state.
+    pub counts: QueueCounts,
+    /// Whether calling hours are open now.
+    pub calling_hours_open: bool,
+    /// The next time calling hours open, if closed.
+    pub opens_at: Option<Millis>,
+    /// One sentence: "312 in cooldown, first back at 18:00, 5 suppressed".
+    pub summary: String,
+}
+
+/// The phonebank engine, shared by every request.
+#[derive(Clone)]
+pub struct Dispatcher {
+    store: Store,
+    events: CampaignEvents,
+}
+
+fn millis_to_utc(millis: Millis) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(millis).unwrap_or_default()
+}
+
+impl Dispatcher {
+    /// An engine over `store`, announcing changes on `events`.
+    pub fn new(store: Store, events: CampaignEvents) -> Self {
+        Self { store, events }
+    }
+
+    /// The event bus.
+    pub fn events(&self) -> &CampaignEvents {
+        &self.events
+    }
+
+    /// The campaign, or `NoCampaign`.
+    pub async fn campaign(&self, campaign_id: i64) -> Result<Campaign, CallingError> {
+        self.store
+            .campaign(campaign_id)
+            .await?
+            .ok_or(CallingError::NoCampaign)
+    }
+
+    /// Whether `user` may call `campaign`: an invited caller, anyone with a role in the
+    /// campaign's group (or above), or an administrator.
+    pub async fn may_call(&self, user: &User, campaign: &Campaign) -> Result<bool, StoreError> {
+        if user.is_admin || self.store.is_campaign_caller(campaign.id, user.id).await? {
+            return Ok(true);
+        }
+        Ok(self
+            .store
+            .effective_role(user.id, campaign.group_id)
+            .await?
+            .is_some_and(|r| r >= Role::Caller))
+    }
+
+    /// Hands `user` the next contact of the campaign, or the contact they already hold.
+    pub async fn claim(
+        &self,
+        user: &User,
+        campaign_id: i64,
+        now: Millis,
+    ) -> Result<Claim, CallingError> {
+        let campaign = self.campaign(campaign_id).await?;
+        if !self.may_call(user, &campaign).await? {
+            return Err(CallingError::NotACaller);
+        }
+        if campaign.status != CampaignStatus::Live {
+            return Err(CallingError::NotLive(campaign.status.as_str()));
+        }
+        if let Some(held) = self.store.live_lease_of(user.id, campaign.id, now).await? {
+            return Ok(self.with_script(&campaign, held));
+        }
+        let skips = self
+            .store
+            .skips_since(user.id, campaign.id, now - SKIP_WINDOW_MS)
+            .await?;
+        if skips > campaign.settings.skip_limit {
+            if self
+                .store
+                .flag_caller(
+                    campaign.id,
+                    user.id,
+                    &format!("{skips} contacts skipped in five minutes"),
+                    now,
+                )
+                .await?
+            {
+                tracing::warn!(
+                    campaign_id,
+                    caller_id = user.id,
+                    skips,
+                    "caller throttled and flagged"
+                );
+                self.events
+                    .publish(CampaignEvent::CallerFlagged { campaign_id });
+            }
+            return Err(CallingError::Throttled);
+        }
+        if !campaign
+            .settings
+            .calling_hours
+            .is_open_at(millis_to_utc(now))
+        {
+            return Ok(Claim::Nothing(self.report(&campaign, now).await?));
+        }
+        match self
+            .store
+            .claim_next_contact(campaign.id, user.id, now, campaign.lease_millis())
+            .await?
+        {
+            Some(claimed) => {
+                self.events.publish(CampaignEvent::Claimed { campaign_id });
+                Ok(self.with_script(&campaign, claimed))
+            }
+            None => Ok(Claim::Nothing(self.report(&campaign, now).await?)),
+        }
+    }
+
+    fn with_script(&self, campaign: &Campaign, claimed: ClaimedContact) -> Claim {
+        let contact = &claimed.contact;
+        let script = match Script::parse(&campaign.settings.script) {
+            Ok(script) => script.render(&|field: &str| match field {
+                "first_name" => Some(contact.first_name.clone()).filter(|s| !s.is_empty()),
+                "last_name" => Some(contact.last_name.clone()).filter(|s| !s.is_empty()),
+                "postcode" => contact.postcode.clone(),
+                "email" => contact.email.clone(),
+                other => contact
+                    .extra
+                    .iter()
+                    .find(|(k, _)| {
+                        barnstorm_domain::script::field_key(k)
+                            == barnstorm_domain::script::field_key(other)
+                    })
+                    .map(|(_, v)| v.clone()),
+            }),
+            Err(_) => campaign.settings.script.clone(),
+        };
+        Claim::Contact { claimed, script }
+    }
+
+    /// Extends the caller's lease while the call goes on.
+    pub async fn heartbeat(
+        &self,
+        user: &User,
+        lease_id: i64,
+        campaign: &Campaign,
+        now: Millis,
+    ) -> Result<Millis, CallingError> {
+        Ok(self
+            .store
+            .heartbeat_lease(lease_id, user.id, now, campaign.lease_millis())
+            .await?)
+    }
+
+    /// Gives the contact back unrecorded (a skip or a break).
+    pub async fn release(
+        &self,
+        user: &User,
+        lease_id: i64,
+        campaign_id: i64,
+        now: Millis,
+    ) -> Result<(), CallingError> {
+        self.store.release_lease(lease_id, user.id, now).await?;
+        self.events.publish(CampaignEvent::Released { campaign_id });
+        Ok(())
+    }
+
+    /// Records a call's outcome after checking it against the campaign; acknowledged only
+    /// once committed.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_outcome(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        lease_id: i64,
+        idempotency_key: &str,
+        outcome_key: &str,
+        answers: &Answers,
+        notes: &str,
+        callback_at: Option<Millis>,
+        now: Millis,
+    ) -> Result<RecordedOutcome, CallingError> {
+        let outcome = campaign
+            .settings
+            .outcomes
+            .get(outcome_key)
+            .ok_or_else(|| CallingError::UnknownOutcome(outcome_key.to_owned()))?;
+        let callback_at = match (outcome.effect, callback_at) {
+            (barnstorm_domain::outcome::OutcomeEffect::Callback, None) => {
+                return Err(CallingError::BadCallbackTime(
+                    "callback_at: say when to ring back".into(),
+                ));
+            }
+            (barnstorm_domain::outcome::OutcomeEffect::Callback, Some(at)) if at <= now => {
+                return Err(CallingError::BadCallbackTime(
+                    "callback_at: the time is in the past".into(),
+                ));
+            }
+            (barnstorm_domain::outcome::OutcomeEffect::Callback, Some(at))
+                if at > now + MAX_CALLBACK_AHEAD_MS =>
+            {
+                return Err(CallingError::BadCallbackTime(
+                    "callback_at: at most 90 days ahead".into(),
+                ));
+            }
+            (barnstorm_domain::outcome::OutcomeEffect::Callback, at) => at,
+            _ => None,
+        };
+        // Survey answers belong to conversations: after "no answer" or "wrong number" there
+        // is nobody's answer to record, and required questions cannot be required.
+        let answers_json = if outcome.counts_as_conversation {
+            let clean = campaign
+                .settings
+                .survey
+                .validate_answers(answers)
+                .map_err(CallingError::InvalidAnswers)?;
+            serde_json::to_string(&clean).map_err(|e| CallingError::Internal(e.to_string()))?
+        } else {
+            "{}".to_owned()
+        };
+        let recorded = self
+            .store
+            .record_outcome(&OutcomeRecord {
+                lease_id,
+                caller_id: user.id,
+                idempotency_key,
+                outcome,
+                answers_json: &answers_json,
+                notes: notes.trim(),
+                callback_at,
+                retry: &campaign.settings.retry,
+                group_id: campaign.group_id,
+                now,
+            })
+            .await?;
+        if !recorded.replayed {
+            self.events.publish(CampaignEvent::OutcomeRecorded {
+                campaign_id: campaign.id,
+            });
+        }
+        Ok(recorded)
+    }
+
+    /// How the campaign's queue stands at `now`, with a one-line explanation.
+    pub async fn report(
+        &self,
+        campaign: &Campaign,
+        now: Millis,
+    ) -> Result<QueueReport, StoreError> {
+        let counts = self.store.queue_counts(campaign.id, now).await?;
+        let hours = &campaign.settings.calling_hours;
+        let now_utc = millis_to_utc(now);
+        let open = hours.is_open_at(now_utc);
+        let opens_at = if open {
+            None
+        } else {
+            hours.next_opening_after(now_utc)
+        };
+        let to_u64 = |n: i64| u64::try_from(n).unwrap_or(0);
+        let mut health = QueueHealth {
+            leased: to_u64(counts.leased),
+            callback_scheduled: to_u64(counts.callbacks_scheduled),
+            cooling_down: to_u64(counts.cooling_down),
+            suppressed: to_u64(counts.suppressed),
+            completed: to_u64(counts.finished),
+            ..QueueHealth::default()
+        };
+        if open {
+            health.callable = to_u64(counts.ready);
+        } else {
+            health.outside_calling_hours = to_u64(counts.ready);
+            health.first_opening = opens_at;
+        }
+        let next = counts.next_available_at.map(millis_to_utc);
+        if counts.callbacks_scheduled > 0 {
+            health.first_callback_at = next;
+        }
+        if counts.cooling_down > 0 {
+            health.first_cooldown_end = next;
+        }
+        let mut summary = health.describe(now_utc, hours.time_zone());
+        if !open
+            && counts.ready == 0
+            && let Some(at) = opens_at
+        {
+            {
+                summary = format!(
+                    "calling hours are closed until {}; {summary}",
+                    at.with_timezone(&hours.time_zone()).format("%a %H:%M")
+                );
+            }
+        }
+        Ok(QueueReport {
+            counts,
+            calling_hours_open: open,
+            opens_at: opens_at.map(|t| t.timestamp_millis()),
+            summary,
+        })
+    }
+}

@@ -1,0 +1,15 @@
+//! The phonebank engine: hands each caller the next contact under a lease, records
+//! outcomes, explains an empty queue, and imports contact lists. It owns the rules of the
+//! calling session (is the campaign live, are calling hours open, is this caller
+//! skipping too fast) and leaves SQL to the store and pure rules to the domain crate.
+
+mod checker;
+mod engine;
+mod events;
+pub mod import;
+
+pub use checker::{CheckReport, check_campaign};
+pub use engine::{
+    CallingError, Claim, Dispatcher, MAX_CALLBACK_AHEAD_MS, QueueReport, SKIP_WINDOW_MS,
+};
+pub use events::{CampaignEvent, CampaignEvents};

@@ -1,0 +1,241 @@
+//! Who calls a campaign: invite links (expiring, revocable, limited in uses) that turn a
+//! volunteer into a caller, the list of callers, and flags raised on callers who claim
+//! contacts faster than anyone can call them.
+
+use crate::{Millis, Store, StoreError, now_millis};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// An invite link to call a campaign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignInvite {
+    /// Stable id.
+    pub id: i64,
+    /// The campaign it joins.
+    pub campaign_id: i64,
+    /// The code in the link.
+    pub code: String,
+    /// When it stops working.
+    pub expires_at: Millis,
+    /// How many people may use it; `None` for no limit.
+    pub max_uses: Option<i64>,
+    /// How many have.
+    pub uses: i64,
+    /// When it was withdrawn.
+    pub revoked_at: Option<Millis>,
+    /// When it was made.
+    pub created_at: Millis,
+}
+
+impl CampaignInvite {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            campaign_id: row.try_get("campaign_id")?,
+            code: row.try_get("code")?,
+            expires_at: row.try_get("expires_at")?,
+            max_uses: row.try_get("max_uses")?,
+            uses: row.try_get("uses")?,
+            revoked_at: row.try_get("revoked_at")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+
+    /// Why the link cannot be used at `now`, if it cannot.
+    pub fn unusable_because(&self, now: Millis) -> Option<&'static str> {
+        if self.revoked_at.is_some() {
+            Some("this invite link was withdrawn")
+        } else if self.expires_at <= now {
+            Some("this invite link has expired")
+        } else if self.max_uses.is_some_and(|max| self.uses >= max) {
+            Some("this invite link has been used as often as allowed")
+        } else {
+            None
+        }
+    }
+}
+
+/// A caller flagged for claiming contacts too fast.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlaggedCaller {
+    /// The account.
+    pub user_id: i64,
+    /// Their name.
+    pub name: String,
+    /// When.
+    pub flagged_at: Millis,
+    /// Why.
+    pub reason: String,
+}
+
+const INVITE_COLUMNS: &str =
+    "id, campaign_id, code, expires_at, max_uses, uses, revoked_at, created_at";
+
+impl Store {
+    /// Makes an invite link.
+    pub async fn create_campaign_invite(
+        &self,
+        campaign_id: i64,
+        code: &str,
+        created_by: i64,
+        expires_at: Millis,
+        max_uses: Option<i64>,
+    ) -> Result<CampaignInvite, StoreError> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO campaign_invites (campaign_id, code, created_by, created_at, expires_at, max_uses)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {INVITE_COLUMNS}"
+        ))
+        .bind(campaign_id)
+        .bind(code)
+        .bind(created_by)
+        .bind(now_millis())
+        .bind(expires_at)
+        .bind(max_uses)
+        .fetch_one(self.writer())
+        .await?;
+        Ok(CampaignInvite::from_row(&row)?)
+    }
+
+    /// The invite with this code, in whatever state.
+    pub async fn campaign_invite(&self, code: &str) -> Result<Option<CampaignInvite>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {INVITE_COLUMNS} FROM campaign_invites WHERE code = $1"
+        ))
+        .bind(code)
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.as_ref().map(CampaignInvite::from_row).transpose()?)
+    }
+
+    /// A campaign's invite links, newest first.
+    pub async fn campaign_invites(
+        &self,
+        campaign_id: i64,
+    ) -> Result<Vec<CampaignInvite>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {INVITE_COLUMNS} FROM campaign_invites WHERE campaign_id = $1 ORDER BY id DESC"
+        ))
+        .bind(campaign_id)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(CampaignInvite::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Uses an invite link for `user_id`: counts the use and makes them a caller, in one
+    /// transaction. `Conflict` when the link cannot be used (expired, withdrawn, used up).
+    pub async fn join_campaign_by_invite(
+        &self,
+        code: &str,
+        user_id: i64,
+        now: Millis,
+    ) -> Result<CampaignInvite, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(&format!(
+            "UPDATE campaign_invites SET uses = uses + 1
+             WHERE code = $1 AND revoked_at IS NULL AND expires_at > $2 AND (max_uses IS NULL OR uses < max_uses)
+             RETURNING {INVITE_COLUMNS}"
+        ))
+        .bind(code)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::Conflict("the invite link cannot be used".into()))?;
+        let invite = CampaignInvite::from_row(&row)?;
+        sqlx::query(
+            "INSERT INTO campaign_callers (campaign_id, user_id, joined_at) VALUES ($1, $2, $3)
+             ON CONFLICT (campaign_id, user_id) DO NOTHING",
+        )
+        .bind(invite.campaign_id)
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(invite)
+    }
+
+    /// Withdraws an invite link of `campaign_id`.
+    pub async fn revoke_campaign_invite(
+        &self,
+        campaign_id: i64,
+        invite_id: i64,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE campaign_invites SET revoked_at = $1 WHERE id = $2 AND campaign_id = $3 AND revoked_at IS NULL")
+            .bind(now_millis())
+            .bind(invite_id)
+            .bind(campaign_id)
+            .execute(self.writer())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Whether `user_id` joined the campaign as a caller.
+    pub async fn is_campaign_caller(
+        &self,
+        campaign_id: i64,
+        user_id: i64,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM campaign_callers WHERE campaign_id = $1 AND user_id = $2",
+        )
+        .bind(campaign_id)
+        .bind(user_id)
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Flags a caller for organisers; true when the flag is new.
+    pub async fn flag_caller(
+        &self,
+        campaign_id: i64,
+        user_id: i64,
+        reason: &str,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO campaign_callers (campaign_id, user_id, joined_at, flagged_at, flag_reason) VALUES ($1, $2, $3, $3, $4)
+             ON CONFLICT (campaign_id, user_id) DO UPDATE SET flagged_at = excluded.flagged_at, flag_reason = excluded.flag_reason
+             WHERE campaign_callers.flagged_at IS NULL",
+        )
+        .bind(campaign_id)
+        .bind(user_id)
+        .bind(now)
+        .bind(reason)
+        .execute(self.writer())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Callers flagged on a campaign, newest first.
+    pub async fn flagged_callers(
+        &self,
+        campaign_id: i64,
+    ) -> Result<Vec<FlaggedCaller>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.user_id, u.name, c.flagged_at, c.flag_reason FROM campaign_callers c JOIN users u ON u.id = c.user_id
+             WHERE c.campaign_id = $1 AND c.flagged_at IS NOT NULL ORDER BY c.flagged_at DESC",
+        )
+        .bind(campaign_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(FlaggedCaller {
+                    user_id: row.try_get("user_id")?,
+                    name: row.try_get("name")?,
+                    flagged_at: row.try_get("flagged_at")?,
+                    reason: row
+                        .try_get::<Option<String>, _>("flag_reason")?
+                        .unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+}

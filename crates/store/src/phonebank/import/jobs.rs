@@ -1,0 +1,247 @@
+//! Import jobs: one per uploaded list, with running totals the progress bar reads and
+//! the rejected rows organisers download. It must not insert contacts.
+
+use super::{Binds, ImportBatchResult, to_i64, to_u64};
+use crate::{Millis, Store, StoreError, now_millis};
+use barnstorm_domain::contact_import::RowRejection;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use std::str::FromStr;
+
+/// Rows per multi-row `INSERT` into `import_rejections`.
+const REJECTIONS_PER_INSERT: usize = 1000;
+
+/// Where an import job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportJobStatus {
+    /// Rows are still being read and inserted.
+    Running,
+    /// The whole file was read.
+    Done,
+    /// The import stopped early; contacts from batches before the failure remain.
+    Failed,
+}
+
+impl ImportJobStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl FromStr for ImportJobStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "running" => Ok(Self::Running),
+            "done" => Ok(Self::Done),
+            "failed" => Ok(Self::Failed),
+            other => Err(format!("unknown import status '{other}'")),
+        }
+    }
+}
+
+/// One upload of a contact list into a campaign, with its running totals.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImportJob {
+    /// Stable id.
+    pub id: i64,
+    /// The campaign the contacts go into.
+    pub campaign_id: i64,
+    /// Who started it (`None` for the command line).
+    pub created_by: Option<i64>,
+    /// The uploaded file's name, for display.
+    pub file_name: String,
+    /// Where it stands.
+    pub status: ImportJobStatus,
+    /// Data rows read so far (blank rows not counted).
+    pub rows_read: u64,
+    /// Contacts added so far.
+    pub imported: u64,
+    /// Rows skipped as duplicates so far.
+    pub duplicates: u64,
+    /// Rows skipped as do-not-call or TPS so far.
+    pub suppressed: u64,
+    /// Rows rejected as invalid so far.
+    pub rejected: u64,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+    /// When it started.
+    pub created_at: Millis,
+    /// When it ended.
+    pub finished_at: Option<Millis>,
+}
+
+impl ImportJob {
+    /// The imported/duplicate/suppressed totals as one value.
+    pub fn totals(&self) -> ImportBatchResult {
+        ImportBatchResult {
+            imported: self.imported,
+            duplicates: self.duplicates,
+            suppressed: self.suppressed,
+        }
+    }
+
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        let count = |column: &str| -> Result<u64, sqlx::Error> { Ok(to_u64(row.try_get(column)?)) };
+        let status: String = row.try_get("status")?;
+        Ok(Self {
+            id: row.try_get("id")?,
+            campaign_id: row.try_get("campaign_id")?,
+            created_by: row.try_get("created_by")?,
+            file_name: row.try_get("file_name")?,
+            status: status
+                .parse()
+                .map_err(|e: String| sqlx::Error::Decode(e.into()))?,
+            rows_read: count("rows_read")?,
+            imported: count("imported")?,
+            duplicates: count("duplicates")?,
+            suppressed: count("suppressed")?,
+            rejected: count("rejected")?,
+            error: row.try_get("error")?,
+            created_at: row.try_get("created_at")?,
+            finished_at: row.try_get("finished_at")?,
+        })
+    }
+}
+
+const JOB_COLUMNS: &str =
+    "id, campaign_id, created_by, file_name, status, rows_read, imported, duplicates, suppressed,
+    rejected, error, created_at, finished_at";
+
+impl Store {
+    /// Starts an import job in `running`.
+    pub async fn create_import_job(
+        &self,
+        campaign_id: i64,
+        created_by: Option<i64>,
+        file_name: &str,
+    ) -> Result<ImportJob, StoreError> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO import_jobs (campaign_id, created_by, file_name, status, created_at)
+             VALUES ($1, $2, $3, 'running', $4) RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(campaign_id)
+        .bind(created_by)
+        .bind(file_name)
+        .bind(now_millis())
+        .fetch_one(self.writer())
+        .await?;
+        Ok(ImportJob::from_row(&row)?)
+    }
+
+    /// Records a running job's totals so far (absolute figures, not increments).
+    pub async fn update_import_job_progress(
+        &self,
+        job_id: i64,
+        rows_read: u64,
+        totals: &ImportBatchResult,
+        rejected: u64,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE import_jobs SET rows_read = $1, imported = $2, duplicates = $3, suppressed = $4, rejected = $5
+             WHERE id = $6",
+        )
+        .bind(to_i64(rows_read))
+        .bind(to_i64(totals.imported))
+        .bind(to_i64(totals.duplicates))
+        .bind(to_i64(totals.suppressed))
+        .bind(to_i64(rejected))
+        .bind(job_id)
+        .execute(self.writer())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Stores rejected rows of a job, in one transaction.
+    pub async fn add_import_rejections(
+        &self,
+        job_id: i64,
+        rejections: &[RowRejection],
+    ) -> Result<(), StoreError> {
+        if rejections.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for chunk in rejections.chunks(REJECTIONS_PER_INSERT) {
+            let mut sql = String::from(
+                "INSERT INTO import_rejections (job_id, line, column_name, reason) VALUES ",
+            );
+            Binds::new(self.backend()).rows(&mut sql, chunk.len(), 4, "");
+            let mut query = sqlx::query(&sql);
+            for rejection in chunk {
+                query = query
+                    .bind(job_id)
+                    .bind(to_i64(rejection.line))
+                    .bind(rejection.column.as_str())
+                    .bind(rejection.reason.as_str());
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends a job: `Ok` marks it done, `Err(message)` failed with that message.
+    pub async fn finish_import_job(
+        &self,
+        job_id: i64,
+        outcome: Result<(), String>,
+    ) -> Result<(), StoreError> {
+        let (status, error) = match outcome {
+            Ok(()) => (ImportJobStatus::Done, None),
+            Err(message) => (ImportJobStatus::Failed, Some(message)),
+        };
+        let done = sqlx::query(
+            "UPDATE import_jobs SET status = $1, error = $2, finished_at = $3 WHERE id = $4",
+        )
+        .bind(status.as_str())
+        .bind(error)
+        .bind(now_millis())
+        .bind(job_id)
+        .execute(self.writer())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// An import job by id.
+    pub async fn import_job(&self, job_id: i64) -> Result<Option<ImportJob>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM import_jobs WHERE id = $1"
+        ))
+        .bind(job_id)
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.as_ref().map(ImportJob::from_row).transpose()?)
+    }
+
+    /// Every rejected row of a job, by line.
+    pub async fn import_rejections(&self, job_id: i64) -> Result<Vec<RowRejection>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT line, column_name, reason FROM import_rejections WHERE job_id = $1 ORDER BY line, column_name",
+        )
+        .bind(job_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(RowRejection {
+                    line: to_u64(row.try_get("line")?),
+                    column: row.try_get("column_name")?,
+                    reason: row.try_get("reason")?,
+                })
+            })
+            .collect()
+    }
+}

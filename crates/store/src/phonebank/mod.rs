@@ -1,0 +1,23 @@
+//! The phonebank's persistence: call campaigns, contact lists and their import, the queue
+//! (claims under leases, heartbeats, releases, outcomes), caller invites, do-not-call and
+//! TPS screening, and the figures dashboards show. Decisions about what an outcome does
+//! come from `barnstorm_domain`; this module applies them atomically.
+
+mod callers;
+mod campaigns;
+mod import;
+mod integrity;
+mod queue;
+mod queue_status;
+mod stats;
+
+pub use callers::{CampaignInvite, FlaggedCaller};
+pub use campaigns::{Campaign, CampaignSettings, CampaignStatus};
+pub use import::{ImportBatchResult, ImportJob, ImportJobStatus};
+pub use integrity::{EarlyClaim, LeaseOverlap};
+pub use queue::{ClaimedContact, Contact, LeaseProblem, OutcomeRecord, RecordedOutcome};
+pub use queue_status::QueueCounts;
+pub use stats::{
+    AttemptRow, CallerStats, CallerTally, CampaignStats, ContactResult, HourlyCalls,
+    ONLINE_WINDOW_MS, Progress,
+};

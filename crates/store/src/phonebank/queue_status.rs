@@ -1,0 +1,133 @@
+//! The read side of the queue: counts by state for "why is there nobody to call?", a
+//! caller's skips (for throttling), the lease a caller already holds (to resume after a
+//! reload) and the attempts recorded. Never writes.
+
+use super::queue::{CONTACT_COLUMNS, ClaimedContact, Contact};
+use crate::{Millis, Store, StoreError};
+use sqlx::Row;
+
+/// How a campaign's list stands, for "why is there nobody to call?".
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct QueueCounts {
+    /// Contacts on the list.
+    pub total: i64,
+    /// Claimable now (calling hours aside).
+    pub ready: i64,
+    /// Held by a caller right now.
+    pub leased: i64,
+    /// Waiting for a retry cooldown to end.
+    pub cooling_down: i64,
+    /// Waiting for a callback time.
+    pub callbacks_scheduled: i64,
+    /// Finished: reached a conclusion or ran out of attempts.
+    pub finished: i64,
+    /// On a do-not-call or TPS list.
+    pub suppressed: i64,
+    /// Contacts called at least once.
+    pub called: i64,
+    /// The earliest time a waiting (cooling down or callback) contact becomes claimable.
+    pub next_available_at: Option<Millis>,
+}
+
+impl Store {
+    /// Counts the list by queue state at `now`.
+    pub async fn queue_counts(
+        &self,
+        campaign_id: i64,
+        now: Millis,
+    ) -> Result<QueueCounts, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS total,
+                 COALESCE(SUM(CASE WHEN state = 0 AND available_at <= $2 THEN 1 ELSE 0 END), 0) AS ready,
+                 COALESCE(SUM(CASE WHEN state = 0 AND available_at > $2 AND lease_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS leased,
+                 COALESCE(SUM(CASE WHEN state = 0 AND available_at > $2 AND lease_id IS NULL AND priority <> 0 THEN 1 ELSE 0 END), 0) AS cooling,
+                 COALESCE(SUM(CASE WHEN state = 0 AND available_at > $2 AND lease_id IS NULL AND priority = 0 THEN 1 ELSE 0 END), 0) AS callbacks,
+                 COALESCE(SUM(CASE WHEN state = 1 THEN 1 ELSE 0 END), 0) AS finished,
+                 COALESCE(SUM(CASE WHEN state = 2 THEN 1 ELSE 0 END), 0) AS suppressed,
+                 COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) AS called,
+                 MIN(CASE WHEN state = 0 AND available_at > $2 AND lease_id IS NULL THEN available_at END) AS next_at
+             FROM contacts WHERE campaign_id = $1",
+        )
+        .bind(campaign_id)
+        .bind(now)
+        .fetch_one(self.reader())
+        .await?;
+        Ok(QueueCounts {
+            total: row.try_get("total")?,
+            ready: row.try_get("ready")?,
+            leased: row.try_get("leased")?,
+            cooling_down: row.try_get("cooling")?,
+            callbacks_scheduled: row.try_get("callbacks")?,
+            finished: row.try_get("finished")?,
+            suppressed: row.try_get("suppressed")?,
+            called: row.try_get("called")?,
+            next_available_at: row.try_get("next_at")?,
+        })
+    }
+
+    /// Calls recorded on a contact so far.
+    pub async fn contact_attempts(&self, contact_id: i64) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT attempts FROM contacts WHERE id = $1")
+            .bind(contact_id)
+            .fetch_one(self.reader())
+            .await?;
+        Ok(row.try_get("attempts")?)
+    }
+
+    /// The ids of every call attempt recorded on a campaign, ascending (for checks that
+    /// reconcile what callers were told against what is stored).
+    pub async fn attempt_ids(&self, campaign_id: i64) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query("SELECT id FROM call_attempts WHERE campaign_id = $1 ORDER BY id")
+            .bind(campaign_id)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    }
+
+    /// Leases `caller_id` released without an outcome since `since` (skips), for throttling.
+    pub async fn skips_since(
+        &self,
+        caller_id: i64,
+        campaign_id: i64,
+        since: Millis,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM leases
+             WHERE caller_id = $1 AND campaign_id = $2 AND claimed_at >= $3 AND outcome_at IS NULL
+               AND (released_at IS NOT NULL OR expires_at < $3)",
+        )
+        .bind(caller_id)
+        .bind(campaign_id)
+        .bind(since)
+        .fetch_one(self.reader())
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// The lease a caller holds right now on a campaign, if any (to resume after a reload).
+    pub async fn live_lease_of(
+        &self,
+        caller_id: i64,
+        campaign_id: i64,
+        now: Millis,
+    ) -> Result<Option<ClaimedContact>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT l.id AS lease_id, l.expires_at, {cols} FROM leases l JOIN contacts c ON c.id = l.contact_id
+             WHERE l.caller_id = $1 AND l.campaign_id = $2 AND l.expires_at > $3 AND l.released_at IS NULL
+               AND l.outcome_at IS NULL AND c.lease_id = l.id
+             ORDER BY l.id DESC LIMIT 1",
+            cols = CONTACT_COLUMNS.split(", ").map(|c| format!("c.{}", c.trim())).collect::<Vec<_>>().join(", ")
+        ))
+        .bind(caller_id)
+        .bind(campaign_id)
+        .bind(now)
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(ClaimedContact {
+            lease_id: row.try_get("lease_id")?,
+            expires_at: row.try_get("expires_at")?,
+            contact: Contact::from_row(&row)?,
+        }))
+    }
+}

@@ -1,0 +1,324 @@
+use barnstorm_domain::contact_import::{ImportedContact, RowRejection};
+use barnstorm_domain::phone::{Region, normalise_phone};
+use barnstorm_store::phonebank::{Campaign, CampaignSettings, ImportBatchResult, ImportJobStatus};
+use barnstorm_store::{GroupKind, Store, both_backends, now_millis};
+use std::collections::BTreeMap;
+
+async fn campaign(store: &Store, name: &str) -> Campaign {
+    let group = store
+        .create_group(None, name, GroupKind::Branch, "")
+        .await
+        .unwrap();
+    store
+        .create_campaign(group.id, &CampaignSettings::new(name), None)
+        .await
+        .unwrap()
+}
+
+/// A contact on line `line` with the London drama number 020 7946 0`nnn`.
+fn contact(line: u64, nnn: u32) -> ImportedContact {
+    let mut extra = BTreeMap::new();
+    extra.insert("Ward".to_owned(), format!("Ward £{line}"));
+    ImportedContact {
+        line,
+        first_name: Some(format!("First{line}")),
+        last_name: None,
+        phone_e164: normalise_phone(&format!("020 7946 0{nnn:03}"), Region::GB).unwrap(),
+        other_phone_e164: None,
+        email: Some(format!("p{line}@example.org")),
+        postcode: Some("LS1 4AP".into()),
+        extra,
+    }
+}
+
+/// The E.164 form of 020 7946 0`nnn`.
+fn london(nnn: u32) -> String {
+    format!("+44207946{nnn:04}")
+}
+
+async fn duplicates_are_counted_inside_and_across_batches(store: Store) {
+    let c = campaign(&store, "Leeds").await;
+    let first = vec![contact(2, 1), contact(3, 2), contact(4, 1), contact(5, 3)];
+    let result = store
+        .insert_contacts(c.id, c.group_id, &first)
+        .await
+        .unwrap();
+    assert_eq!(
+        result,
+        ImportBatchResult {
+            imported: 3,
+            duplicates: 1,
+            suppressed: 0
+        },
+        "the second 020 7946 0001 in the same batch is a duplicate"
+    );
+    let second = vec![contact(6, 2), contact(7, 4), contact(8, 3)];
+    let result = store
+        .insert_contacts(c.id, c.group_id, &second)
+        .await
+        .unwrap();
+    assert_eq!(result.imported, 1);
+    assert_eq!(
+        result.duplicates, 2,
+        "numbers from the first batch are duplicates"
+    );
+    assert_eq!(store.contact_count(c.id).await.unwrap(), 4);
+    let first_seen = store
+        .contact_by_phone(c.id, &london(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        first_seen.first_name, "First2",
+        "the first row with a number wins"
+    );
+    assert_eq!(
+        (first_seen.last_name.as_str(), first_seen.other_phone),
+        ("", None)
+    );
+    assert_eq!(first_seen.email.as_deref(), Some("p2@example.org"));
+    assert_eq!(first_seen.postcode.as_deref(), Some("LS1 4AP"));
+    assert_eq!(
+        first_seen.extra.get("Ward").map(String::as_str),
+        Some("Ward £2")
+    );
+    assert!(
+        store
+            .contact_by_phone(c.id, &london(99))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let other = campaign(&store, "York").await;
+    let result = store
+        .insert_contacts(other.id, other.group_id, &first)
+        .await
+        .unwrap();
+    assert_eq!(
+        result.imported, 3,
+        "another campaign may hold the same numbers"
+    );
+    assert_eq!(store.contact_count(c.id).await.unwrap(), 4);
+}
+
+async fn large_batches_span_several_statements(store: Store) {
+    let c = campaign(&store, "Leeds").await;
+    // 1,200 rows over 1,000 distinct numbers: more than two INSERT statements' worth.
+    let batch: Vec<ImportedContact> = (0..1200)
+        .map(|i| contact(u64::from(i) + 2, i % 1000))
+        .collect();
+    let result = store
+        .insert_contacts(c.id, c.group_id, &batch)
+        .await
+        .unwrap();
+    assert_eq!(
+        (result.imported, result.duplicates, result.suppressed),
+        (1000, 200, 0)
+    );
+    assert_eq!(store.contact_count(c.id).await.unwrap(), 1000);
+}
+
+async fn do_not_call_and_tps_numbers_are_screened_out(store: Store) {
+    let c = campaign(&store, "Leeds").await;
+    let dnc = contact(2, 10);
+    store
+        .add_do_not_call(
+            c.group_id,
+            dnc.phone_e164.as_str(),
+            "asked not to be called",
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .is_do_not_call(c.group_id, dnc.phone_e164.as_str())
+            .await
+            .unwrap()
+    );
+    let tps = contact(3, 11);
+    let added = store
+        .import_tps_numbers(
+            &[
+                tps.phone_e164.as_str().to_owned(),
+                tps.phone_e164.as_str().to_owned(),
+            ],
+            "TPS",
+        )
+        .await
+        .unwrap();
+    assert_eq!(added, 1, "a number listed twice is stored once");
+    assert_eq!(store.tps_count().await.unwrap(), 1);
+    let mut via_other = contact(4, 12);
+    via_other.other_phone_e164 = Some(dnc.phone_e164.clone());
+
+    let result = store
+        .insert_contacts(c.id, c.group_id, &[dnc, tps, via_other, contact(5, 13)])
+        .await
+        .unwrap();
+    assert_eq!(
+        result,
+        ImportBatchResult {
+            imported: 1,
+            duplicates: 0,
+            suppressed: 3
+        }
+    );
+    assert_eq!(
+        store.contact_count(c.id).await.unwrap(),
+        1,
+        "suppressed rows are not stored"
+    );
+
+    let elsewhere = campaign(&store, "York").await;
+    assert!(
+        !store
+            .is_do_not_call(elsewhere.group_id, &london(10))
+            .await
+            .unwrap(),
+        "do-not-call belongs to one group"
+    );
+    let result = store
+        .insert_contacts(
+            elsewhere.id,
+            elsewhere.group_id,
+            &[contact(2, 10), contact(3, 11)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (result.imported, result.suppressed),
+        (1, 1),
+        "TPS applies to every group"
+    );
+}
+
+async fn later_suppression_marks_queued_contacts(store: Store) {
+    let c = campaign(&store, "Leeds").await;
+    let other_group = campaign(&store, "York").await;
+    let batch = vec![contact(2, 20), contact(3, 21), contact(4, 22)];
+    store
+        .insert_contacts(c.id, c.group_id, &batch)
+        .await
+        .unwrap();
+    store
+        .insert_contacts(other_group.id, other_group.group_id, &batch)
+        .await
+        .unwrap();
+
+    let number = batch[0].phone_e164.as_str();
+    assert_eq!(
+        store
+            .add_do_not_call(c.group_id, number, "opted out")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .add_do_not_call(c.group_id, number, "opted out")
+            .await
+            .unwrap(),
+        0,
+        "adding again is harmless"
+    );
+    let again = store
+        .insert_contacts(c.id, c.group_id, &batch[..1])
+        .await
+        .unwrap();
+    assert_eq!(again.suppressed, 1);
+
+    let tps = batch[1].phone_e164.as_str().to_owned();
+    store.import_tps_numbers(&[tps], "TPS").await.unwrap();
+
+    let counts = store.queue_counts(c.id, now_millis()).await.unwrap();
+    let elsewhere = store
+        .queue_counts(other_group.id, now_millis())
+        .await
+        .unwrap();
+    assert_eq!(
+        counts.suppressed, 2,
+        "do-not-call and TPS both suppress: {counts:?}"
+    );
+    assert_eq!(
+        elsewhere.suppressed, 1,
+        "only TPS reaches another group's campaign: {elsewhere:?}"
+    );
+}
+
+async fn job_progress_and_rejections_round_trip(store: Store) {
+    let c = campaign(&store, "Leeds").await;
+    let job = store
+        .create_import_job(c.id, None, "list.csv")
+        .await
+        .unwrap();
+    assert_eq!(job.status, ImportJobStatus::Running);
+    assert_eq!(job.file_name, "list.csv");
+    assert_eq!((job.rows_read, job.imported, job.rejected), (0, 0, 0));
+
+    let rejections: Vec<RowRejection> = (0..1500u64)
+        .rev()
+        .map(|i| RowRejection {
+            line: i + 2,
+            column: if i % 2 == 0 {
+                "Phone".into()
+            } else {
+                String::new()
+            },
+            reason: format!("not a UK number: \"07700 900{:03}\"", i % 1000),
+        })
+        .collect();
+    store
+        .add_import_rejections(job.id, &rejections[..700])
+        .await
+        .unwrap();
+    store
+        .add_import_rejections(job.id, &rejections[700..])
+        .await
+        .unwrap();
+    let totals = ImportBatchResult {
+        imported: 10,
+        duplicates: 2,
+        suppressed: 1,
+    };
+    store
+        .update_import_job_progress(job.id, 1513, &totals, 1500)
+        .await
+        .unwrap();
+    let running = store.import_job(job.id).await.unwrap().unwrap();
+    assert_eq!(running.totals(), totals);
+    assert_eq!((running.rows_read, running.rejected), (1513, 1500));
+    assert_eq!(running.status, ImportJobStatus::Running);
+
+    let stored = store.import_rejections(job.id).await.unwrap();
+    let mut expected = rejections.clone();
+    expected.sort_by_key(|r| r.line);
+    assert_eq!(stored, expected, "all rejections come back, by line");
+
+    store
+        .finish_import_job(job.id, Err("database unavailable".into()))
+        .await
+        .unwrap();
+    let failed = store.import_job(job.id).await.unwrap().unwrap();
+    assert_eq!(failed.status, ImportJobStatus::Failed);
+    assert_eq!(failed.error.as_deref(), Some("database unavailable"));
+    assert!(failed.finished_at.is_some());
+
+    let done = store
+        .create_import_job(c.id, None, "again.csv")
+        .await
+        .unwrap();
+    store.finish_import_job(done.id, Ok(())).await.unwrap();
+    let done = store.import_job(done.id).await.unwrap().unwrap();
+    assert_eq!((done.status, done.error), (ImportJobStatus::Done, None));
+    assert!(store.import_job(done.id + 100).await.unwrap().is_none());
+    assert!(store.import_rejections(done.id).await.unwrap().is_empty());
+}
+
+both_backends! {
+    duplicates_inside_and_across_batches => duplicates_are_counted_inside_and_across_batches,
+    large_batches => large_batches_span_several_statements,
+    dnc_and_tps_screening => do_not_call_and_tps_numbers_are_screened_out,
+    later_suppression => later_suppression_marks_queued_contacts,
+    job_round_trip => job_progress_and_rejections_round_trip,
+}

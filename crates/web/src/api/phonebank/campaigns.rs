@@ -1,0 +1,354 @@
+//! Campaigns over the API: create one for a group you organise, read it, change its
+//! settings or move it through draft → live ⇄ paused → finished, and list a group's
+//! campaigns. Survey, outcomes and calling hours are checked by their domain types, and a
+//! mistake answers 422 naming the field.
+
+use super::{find_campaign, organised_campaign, require_organiser};
+use crate::api::{ApiJson, ErrorBody};
+use crate::auth::ApiUser;
+use crate::{ApiError, AppState};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use barnstorm_domain::calling_window::CallingWindows;
+use barnstorm_domain::outcome::OutcomeSet;
+use barnstorm_domain::script::Script;
+use barnstorm_domain::survey::Survey;
+use barnstorm_store::phonebank::{Campaign, CampaignSettings, CampaignStatus};
+use barnstorm_store::{Role, User};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// Settings of a campaign; every field is optional (defaults, or unchanged on PATCH).
+#[derive(Deserialize, ToSchema, Default)]
+pub(crate) struct SettingsFields {
+    /// Shown to callers; 1 to 120 characters.
+    name: Option<String>,
+    /// What callers should know before they start.
+    briefing: Option<String>,
+    /// The script, with `{placeholders}` such as `{first_name|there}`.
+    script: Option<String>,
+    /// `{"questions":[…]}`; see the survey format in the docs.
+    #[schema(value_type = Object)]
+    survey: Option<Value>,
+    /// An array of `{key, label, effect:{type,…}, counts_as_conversation}`.
+    #[schema(value_type = Vec<Object>)]
+    outcomes: Option<Value>,
+    /// `{"time_zone":"Europe/London","days":{"monday":{"start":"10:00","end":"20:00"},…}}`.
+    #[schema(value_type = Object)]
+    calling_hours: Option<Value>,
+    /// Calls per contact before giving up (1–20).
+    max_attempts: Option<u32>,
+    /// Minimum gap between two calls to a contact (0–10080).
+    min_minutes_between_attempts: Option<u32>,
+    /// How long a caller holds a contact without a heartbeat (1–3600).
+    lease_seconds: Option<i64>,
+    /// Skips allowed in five minutes before a caller is throttled (1–1000).
+    skip_limit: Option<i64>,
+    /// Show callers a team leaderboard.
+    leaderboard: Option<bool>,
+}
+
+/// A new campaign.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct NewCampaign {
+    /// The group that runs it; you must organise it.
+    group_id: i64,
+    #[serde(flatten)]
+    settings: SettingsFields,
+}
+
+/// Changes to a campaign.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct CampaignPatch {
+    /// `live`, `paused` or `finished` (draft → live, live ⇄ paused, any → finished).
+    status: Option<String>,
+    #[serde(flatten)]
+    settings: SettingsFields,
+}
+
+/// A call campaign.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CampaignView {
+    id: i64,
+    group_id: i64,
+    name: String,
+    /// `draft`, `live`, `paused` or `finished`.
+    status: String,
+    briefing: String,
+    script: String,
+    #[schema(value_type = Object)]
+    survey: Value,
+    #[schema(value_type = Vec<Object>)]
+    outcomes: Value,
+    #[schema(value_type = Object)]
+    calling_hours: Value,
+    max_attempts: u32,
+    min_minutes_between_attempts: u32,
+    lease_seconds: i64,
+    skip_limit: i64,
+    leaderboard: bool,
+    /// Milliseconds since the Unix epoch.
+    created_at: i64,
+    /// Milliseconds since the Unix epoch.
+    updated_at: i64,
+}
+
+impl From<Campaign> for CampaignView {
+    fn from(c: Campaign) -> Self {
+        let s = c.settings;
+        Self {
+            id: c.id,
+            group_id: c.group_id,
+            name: s.name,
+            status: c.status.as_str().to_owned(),
+            briefing: s.briefing,
+            script: s.script,
+            survey: serde_json::to_value(&s.survey).unwrap_or(Value::Null),
+            outcomes: serde_json::to_value(&s.outcomes).unwrap_or(Value::Null),
+            calling_hours: serde_json::to_value(&s.calling_hours).unwrap_or(Value::Null),
+            max_attempts: s.retry.max_attempts,
+            min_minutes_between_attempts: s.retry.min_minutes_between_attempts,
+            lease_seconds: s.lease_seconds,
+            skip_limit: s.skip_limit,
+            leaderboard: s.leaderboard,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(field: &str, value: Value) -> Result<T, ApiError> {
+    serde_json::from_value(value).map_err(|e| ApiError::invalid(field, e.to_string()))
+}
+
+fn in_range<T: PartialOrd + std::fmt::Display>(
+    field: &str,
+    value: T,
+    min: T,
+    max: T,
+) -> Result<T, ApiError> {
+    if value < min || value > max {
+        return Err(ApiError::invalid(
+            field,
+            format!("{field} must be between {min} and {max}"),
+        ));
+    }
+    Ok(value)
+}
+
+/// Applies the fields that were sent to `settings`, checking each.
+fn apply(settings: &mut CampaignSettings, fields: SettingsFields) -> Result<(), ApiError> {
+    if let Some(name) = fields.name {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 120 {
+            return Err(ApiError::invalid(
+                "name",
+                "give the campaign a name of 1 to 120 characters",
+            ));
+        }
+        name.clone_into(&mut settings.name);
+    }
+    if let Some(briefing) = fields.briefing {
+        settings.briefing = briefing;
+    }
+    if let Some(script) = fields.script {
+        Script::parse(&script).map_err(|e| ApiError::invalid("script", e.to_string()))?;
+        settings.script = script;
+    }
+    if let Some(survey) = fields.survey {
+        let survey: Survey = parse("survey", survey)?;
+        if let Err(problems) = survey.validate_definition() {
+            let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return Err(ApiError::invalid("survey", text.join("; ")));
+        }
+        settings.survey = survey;
+    }
+    if let Some(outcomes) = fields.outcomes {
+        settings.outcomes = parse::<OutcomeSet>("outcomes", outcomes)?;
+    }
+    if let Some(hours) = fields.calling_hours {
+        settings.calling_hours = parse::<CallingWindows>("calling_hours", hours)?;
+    }
+    if let Some(n) = fields.max_attempts {
+        settings.retry.max_attempts = in_range("max_attempts", n, 1, 20)?;
+    }
+    if let Some(n) = fields.min_minutes_between_attempts {
+        settings.retry.min_minutes_between_attempts =
+            in_range("min_minutes_between_attempts", n, 0, 10_080)?;
+    }
+    if let Some(n) = fields.lease_seconds {
+        settings.lease_seconds = in_range("lease_seconds", n, 1, 3600)?;
+    }
+    if let Some(n) = fields.skip_limit {
+        settings.skip_limit = in_range("skip_limit", n, 1, 1000)?;
+    }
+    if let Some(on) = fields.leaderboard {
+        settings.leaderboard = on;
+    }
+    Ok(())
+}
+
+/// Whether a campaign may move from `from` to `to`.
+fn transition_allowed(from: CampaignStatus, to: CampaignStatus) -> bool {
+    use CampaignStatus::{Draft, Finished, Live, Paused};
+    from == to
+        || matches!(
+            (from, to),
+            (Draft, Live) | (Live, Paused) | (Paused, Live) | (Draft | Live | Paused, Finished)
+        )
+}
+
+/// Create a campaign (in `draft`) for a group you organise.
+#[utoipa::path(post, path = "/api/v1/campaigns", tag = "phonebank", security(("bearer" = [])), request_body = NewCampaign,
+    responses((status = 201, body = CampaignView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_campaign(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiJson(body): ApiJson<NewCampaign>,
+) -> Result<(StatusCode, Json<CampaignView>), ApiError> {
+    let group = state
+        .store
+        .group_by_id(body.group_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::invalid("group_id", format!("there is no group {}", body.group_id))
+        })?;
+    require_organiser(&state, &user, group.id).await?;
+    if body.settings.name.is_none() {
+        return Err(ApiError::invalid("name", "give the campaign a name"));
+    }
+    let mut settings = CampaignSettings::new("");
+    apply(&mut settings, body.settings)?;
+    let created = state
+        .store
+        .create_campaign(group.id, &settings, Some(user.id))
+        .await?;
+    state
+        .store
+        .audit(
+            Some(user.id),
+            "campaign.create",
+            &format!("campaign {}", created.id),
+            &created.settings.name,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+/// Whether `user` may see the campaign: organisers and its callers.
+async fn may_view(state: &AppState, user: &User, campaign: &Campaign) -> Result<(), ApiError> {
+    if state.dispatcher.may_call(user, campaign).await? {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "you are neither an organiser nor a caller of this campaign",
+        ))
+    }
+}
+
+/// One campaign (organisers and its callers).
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "phonebank", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = CampaignView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_campaign(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<CampaignView>, ApiError> {
+    let campaign = find_campaign(&state, id).await?;
+    may_view(&state, &user, &campaign).await?;
+    Ok(Json(campaign.into()))
+}
+
+/// Change a campaign's settings or status (organisers).
+#[utoipa::path(patch, path = "/api/v1/campaigns/{id}", tag = "phonebank", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = CampaignPatch,
+    responses((status = 200, body = CampaignView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn patch_campaign(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<CampaignPatch>,
+) -> Result<Json<CampaignView>, ApiError> {
+    let mut campaign = organised_campaign(&state, &user, id).await?;
+    let status = match body.status.as_deref() {
+        Some(s) => Some(
+            s.parse::<CampaignStatus>()
+                .map_err(|e| ApiError::invalid("status", e))?,
+        ),
+        None => None,
+    };
+    if let Some(to) = status.filter(|to| !transition_allowed(campaign.status, *to)) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "bad_transition",
+            format!(
+                "a {} campaign cannot become {}",
+                campaign.status.as_str(),
+                to.as_str()
+            ),
+        ));
+    }
+    let mut settings = campaign.settings.clone();
+    apply(&mut settings, body.settings)?;
+    if settings != campaign.settings {
+        campaign = state.store.update_campaign_settings(id, &settings).await?;
+        state
+            .store
+            .audit(
+                Some(user.id),
+                "campaign.update",
+                &format!("campaign {id}"),
+                &settings.name,
+            )
+            .await?;
+    }
+    if let Some(to) = status.filter(|to| *to != campaign.status) {
+        campaign = state.store.set_campaign_status(id, to).await?;
+        state
+            .store
+            .audit(
+                Some(user.id),
+                "campaign.status",
+                &format!("campaign {id}"),
+                to.as_str(),
+            )
+            .await?;
+    }
+    Ok(Json(campaign.into()))
+}
+
+/// A group's campaigns, newest first (anyone with a role in the group).
+#[utoipa::path(get, path = "/api/v1/groups/{id}/campaigns", tag = "phonebank", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = [CampaignView]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn group_campaigns(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<CampaignView>>, ApiError> {
+    let group = state
+        .store
+        .group_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(&format!("group {id}")))?;
+    let role = state.store.effective_role(user.id, group.id).await?;
+    if !user.is_admin && role.is_none_or(|r| r < Role::Caller) {
+        return Err(ApiError::forbidden(format!(
+            "only callers and organisers of {} can list its campaigns",
+            group.name
+        )));
+    }
+    let campaigns = state.store.group_campaigns(group.id).await?;
+    Ok(Json(
+        campaigns.into_iter().map(CampaignView::from).collect(),
+    ))
+}
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_campaign))
+        .routes(routes!(get_campaign, patch_campaign))
+        .routes(routes!(group_campaigns))
+}

@@ -1,0 +1,409 @@
+//! Contact-list uploads over the API. The CSV body is read as it arrives: up to
+//! [`SYNC_LIMIT`] bytes stay in memory and are imported before answering (200 with the
+//! totals and rejected rows); a larger body spills to a temporary file and is imported in
+//! the background (202 with a progress URL). The import itself is the dispatch crate's.
+
+use super::{find_campaign, organised_campaign, require_organiser};
+use crate::api::ErrorBody;
+use crate::auth::ApiUser;
+use crate::{ApiError, AppState};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use barnstorm_dispatch::import::{ImportFailure, ImportSummary, import_contacts};
+use barnstorm_domain::contact_import::{ColumnMapping, ColumnRole, read_headers, write_rejections};
+use barnstorm_store::User;
+use barnstorm_store::phonebank::{Campaign, ImportJob};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::io::{Read, Seek};
+use tokio::io::AsyncWriteExt;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// Bodies up to this size are imported before the response.
+pub(crate) const SYNC_LIMIT: usize = 20 * 1024 * 1024;
+/// The largest upload accepted.
+pub(crate) const UPLOAD_LIMIT: usize = 512 * 1024 * 1024;
+
+/// Options of an upload.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct ImportQuery {
+    /// Column roles as `Header:role,Header2:role`; roles are `first_name`, `last_name`,
+    /// `phone`, `other_phone`, `email`, `postcode`, `extra`, `ignore`. Unlisted columns
+    /// are guessed from their headers.
+    map: Option<String>,
+}
+
+/// A rejected row.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RejectedRow {
+    /// Line in the file (the header is line 1).
+    line: u64,
+    /// Header of the column at fault; empty when the whole row is.
+    column: String,
+    reason: String,
+}
+
+/// What a finished upload did.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ImportResult {
+    job_id: i64,
+    imported: u64,
+    duplicates: u64,
+    suppressed: u64,
+    /// The first 1,000 rejected rows; all are at `/api/v1/imports/{job_id}/rejections.csv`.
+    rejected: Vec<RejectedRow>,
+    rejected_total: u64,
+}
+
+/// An upload running in the background.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ImportStarted {
+    job_id: i64,
+    /// Where to follow its progress.
+    status_url: String,
+}
+
+/// An import's progress.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ImportStatus {
+    job_id: i64,
+    campaign_id: i64,
+    /// `running`, `done` or `failed`.
+    status: String,
+    rows_read: u64,
+    imported: u64,
+    duplicates: u64,
+    suppressed: u64,
+    rejected: u64,
+    /// Why it failed, if it did.
+    error: Option<String>,
+}
+
+fn result_of(job_id: i64, summary: ImportSummary) -> ImportResult {
+    ImportResult {
+        job_id,
+        imported: summary.imported,
+        duplicates: summary.duplicates,
+        suppressed: summary.suppressed,
+        rejected: summary
+            .rejected
+            .into_iter()
+            .map(|r| RejectedRow {
+                line: r.line,
+                column: r.column,
+                reason: r.reason,
+            })
+            .collect(),
+        rejected_total: summary.rejected_total,
+    }
+}
+
+/// Parses `Header:role,Header2:role`.
+fn parse_map(text: &str) -> Result<Vec<(String, ColumnRole)>, ApiError> {
+    text.split(',')
+        .filter(|part| !part.trim().is_empty())
+        .map(|part| {
+            let (header, role) = part
+                .rsplit_once(':')
+                .ok_or_else(|| ApiError::invalid("map", format!("'{part}' is not Header:role")))?;
+            let role: ColumnRole = serde_json::from_value(json!(role.trim())).map_err(|_| {
+                ApiError::invalid(
+                    "map",
+                    format!("'{}' is not a role: use first_name, last_name, phone, other_phone, email, postcode, extra or ignore", role.trim()),
+                )
+            })?;
+            Ok((header.trim().to_owned(), role))
+        })
+        .collect()
+}
+
+/// The organiser's roles over our guesses; a role given explicitly is taken from
+/// whichever column we guessed for it.
+fn mapping_for(headers: &[String], given: &[(String, ColumnRole)]) -> ColumnMapping {
+    let guessed = ColumnMapping::guess(headers);
+    let mut mapping = ColumnMapping::default();
+    for header in headers {
+        let role = match given.iter().find(|(h, _)| h == header.trim()) {
+            Some((_, role)) => *role,
+            None => {
+                let role = guessed.role_of(header);
+                let taken = given.iter().any(|(_, r)| *r == role);
+                if taken && !matches!(role, ColumnRole::Extra | ColumnRole::Ignore) {
+                    ColumnRole::Extra
+                } else {
+                    role
+                }
+            }
+        };
+        mapping = mapping.with(header, role);
+    }
+    for (header, role) in given {
+        if !headers.iter().any(|h| h.trim() == header) {
+            mapping = mapping.with(header, *role);
+        }
+    }
+    mapping
+}
+
+fn failure(job_id: i64, err: ImportFailure) -> ApiError {
+    match err {
+        ImportFailure::File(problem) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_file",
+            problem.to_string(),
+        )
+        .with_details(json!({ "field": "body", "job_id": job_id })),
+        ImportFailure::Interrupted { reason, summary } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "import_interrupted",
+            reason,
+        )
+        .with_details(
+            json!({ "job_id": job_id, "rows_read": summary.rows, "imported": summary.imported }),
+        ),
+        ImportFailure::Store(store) => store.into(),
+    }
+}
+
+/// The upload, in memory or (past [`SYNC_LIMIT`]) in a temporary file.
+enum Upload {
+    Memory(Vec<u8>),
+    File(std::fs::File),
+}
+
+fn io_error(err: &std::io::Error) -> ApiError {
+    tracing::error!(%err, "could not buffer an upload");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "could not store the upload; try again",
+    )
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!(
+            "the largest list accepted is {} MB; split the file",
+            UPLOAD_LIMIT / 1024 / 1024
+        ),
+    )
+}
+
+/// Reads the body as it arrives, refusing more than [`UPLOAD_LIMIT`] bytes (the raw body
+/// is not covered by `DefaultBodyLimit`, so the limit is counted here).
+async fn receive(body: Body) -> Result<Upload, ApiError> {
+    let mut stream = body.into_data_stream();
+    let mut memory = Vec::new();
+    let mut file: Option<tokio::fs::File> = None;
+    let mut received = 0_usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "upload_failed",
+                format!("the upload broke off: {e}"),
+            )
+        })?;
+        received += chunk.len();
+        if received > UPLOAD_LIMIT {
+            return Err(too_large());
+        }
+        if let Some(file) = file.as_mut() {
+            file.write_all(&chunk).await.map_err(|e| io_error(&e))?;
+        } else if memory.len() + chunk.len() > SYNC_LIMIT {
+            let spill = tempfile::tempfile().map_err(|e| io_error(&e))?;
+            let mut spill = tokio::fs::File::from_std(spill);
+            spill.write_all(&memory).await.map_err(|e| io_error(&e))?;
+            spill.write_all(&chunk).await.map_err(|e| io_error(&e))?;
+            memory = Vec::new();
+            file = Some(spill);
+        } else {
+            memory.extend_from_slice(&chunk);
+        }
+    }
+    match file {
+        Some(mut file) => {
+            file.flush().await.map_err(|e| io_error(&e))?;
+            let mut file = file.into_std().await;
+            file.rewind().map_err(|e| io_error(&e))?;
+            Ok(Upload::File(file))
+        }
+        None => Ok(Upload::Memory(memory)),
+    }
+}
+
+fn headers_of(reader: impl Read) -> Result<Vec<String>, ApiError> {
+    read_headers(reader).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_file",
+            e.to_string(),
+        )
+    })
+}
+
+/// Upload a contact list (`text/csv`) to a campaign you organise. Up to 20 MB is imported
+/// before answering (200); larger files are imported in the background (202).
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/contacts", tag = "phonebank", security(("bearer" = [])),
+    params(("id" = i64, Path), ImportQuery), request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportResult), (status = 202, body = ImportStarted), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn upload_contacts(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    Query(query): Query<ImportQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let campaign = organised_campaign(&state, &user, id).await?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !(content_type.starts_with("text/csv") || content_type.starts_with("application/csv")) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the list as Content-Type: text/csv",
+        ));
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > UPLOAD_LIMIT) {
+        return Err(too_large());
+    }
+    let given = parse_map(query.map.as_deref().unwrap_or(""))?;
+    let upload = receive(body).await?;
+    let job = state
+        .store
+        .create_import_job(campaign.id, Some(user.id), "upload.csv")
+        .await?;
+    state
+        .store
+        .audit(
+            Some(user.id),
+            "contacts.import",
+            &format!("campaign {}", campaign.id),
+            &format!("job {}", job.id),
+        )
+        .await?;
+    match upload {
+        Upload::Memory(bytes) => {
+            let mapping = mapping_for(&headers_of(bytes.as_slice())?, &given);
+            let summary = import_contacts(
+                &state.store,
+                &campaign,
+                job.id,
+                std::io::Cursor::new(bytes),
+                mapping,
+                |_| {},
+            )
+            .await
+            .map_err(|e| failure(job.id, e))?;
+            Ok(Json(result_of(job.id, summary)).into_response())
+        }
+        Upload::File(mut file) => {
+            let found = headers_of(&mut file)?;
+            file.rewind().map_err(|e| io_error(&e))?;
+            let mapping = mapping_for(&found, &given);
+            spawn_import(&state, campaign, job.id, file, mapping);
+            let started = ImportStarted {
+                job_id: job.id,
+                status_url: format!("/api/v1/imports/{}", job.id),
+            };
+            Ok((StatusCode::ACCEPTED, Json(started)).into_response())
+        }
+    }
+}
+
+fn spawn_import(
+    state: &AppState,
+    campaign: Campaign,
+    job_id: i64,
+    file: std::fs::File,
+    mapping: ColumnMapping,
+) {
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        match import_contacts(&store, &campaign, job_id, file, mapping, |_| {}).await {
+            Ok(summary) => tracing::info!(
+                job_id,
+                imported = summary.imported,
+                "background import finished"
+            ),
+            Err(error) => tracing::warn!(job_id, %error, "background import failed"),
+        }
+    });
+}
+
+/// The job, if `user` organises its campaign.
+async fn organised_job(state: &AppState, user: &User, job_id: i64) -> Result<ImportJob, ApiError> {
+    let job = state
+        .store
+        .import_job(job_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(&format!("import {job_id}")))?;
+    let campaign = find_campaign(state, job.campaign_id).await?;
+    require_organiser(state, user, campaign.group_id).await?;
+    Ok(job)
+}
+
+/// An import's progress (organisers).
+#[utoipa::path(get, path = "/api/v1/imports/{job_id}", tag = "phonebank", security(("bearer" = [])),
+    params(("job_id" = i64, Path)), responses((status = 200, body = ImportStatus), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn import_status(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(job_id): Path<i64>,
+) -> Result<Json<ImportStatus>, ApiError> {
+    let job = organised_job(&state, &user, job_id).await?;
+    Ok(Json(ImportStatus {
+        job_id: job.id,
+        campaign_id: job.campaign_id,
+        status: job.status.as_str().to_owned(),
+        rows_read: job.rows_read,
+        imported: job.imported,
+        duplicates: job.duplicates,
+        suppressed: job.suppressed,
+        rejected: job.rejected,
+        error: job.error,
+    }))
+}
+
+/// Every rejected row of an import as CSV: `line,column,reason` (organisers).
+#[utoipa::path(get, path = "/api/v1/imports/{job_id}/rejections.csv", tag = "phonebank", security(("bearer" = [])),
+    params(("job_id" = i64, Path)),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn import_rejections(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(job_id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let job = organised_job(&state, &user, job_id).await?;
+    let rejections = state.store.import_rejections(job.id).await?;
+    let mut csv = Vec::new();
+    write_rejections(&mut csv, &rejections).map_err(|e| io_error(&e))?;
+    Ok(super::results::csv_response(
+        csv,
+        &format!("import-{job_id}-rejections.csv"),
+    ))
+}
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload_contacts))
+        // For extractors that honour it; `receive` counts the raw body itself.
+        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
+        .routes(routes!(import_status))
+        .routes(routes!(import_rejections))
+}

@@ -1,0 +1,291 @@
+//! The organiser's live dashboard: callers online, calls per hour, outcomes, survey
+//! tallies, progress, per-caller figures, flagged callers and the queue-health sentence.
+//! A server-sent event stream says "changed" (at most about twice a second) whenever the
+//! campaign's event bus carries news, and the page re-fetches the stats fragment.
+
+use super::access::organiser_campaign;
+use crate::auth::SignedIn;
+use crate::pages::layout::{Layout, format_time, render};
+use crate::{AppState, PageError};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::{Router, routing::get};
+use barnstorm_domain::survey::QuestionKind;
+use barnstorm_store::phonebank::{Campaign, CampaignStatus};
+use barnstorm_store::{Group, StoreError, now_millis};
+use futures_util::Stream;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+
+/// Events closer together than this are sent as one "changed".
+const DEBOUNCE: Duration = Duration::from_millis(500);
+/// Chart size in SVG user units.
+const CHART_WIDTH: i64 = 480;
+const CHART_HEIGHT: i64 = 120;
+
+/// One bar of the calls-per-hour chart.
+struct Bar {
+    x: i64,
+    y: i64,
+    width: i64,
+    height: i64,
+    title: String,
+}
+
+/// A labelled count.
+struct Tally {
+    label: String,
+    count: i64,
+}
+
+struct QuestionTally {
+    label: String,
+    options: Vec<Tally>,
+}
+
+struct CallerRow {
+    name: String,
+    calls: i64,
+    conversations: i64,
+    last_call: String,
+}
+
+struct FlagRow {
+    name: String,
+    reason: String,
+    when: String,
+}
+
+/// Everything the stats fragment shows.
+pub(super) struct DashboardStats {
+    status: &'static str,
+    callers_online: i64,
+    calls: i64,
+    calls_last_hour: i64,
+    conversations: i64,
+    total: i64,
+    called: i64,
+    remaining: i64,
+    percent_called: i64,
+    bars: Vec<Bar>,
+    busiest_hour: i64,
+    outcomes: Vec<Tally>,
+    survey: Vec<QuestionTally>,
+    callers: Vec<CallerRow>,
+    flagged: Vec<FlagRow>,
+    summary: String,
+}
+
+async fn load_stats(state: &AppState, campaign: &Campaign) -> Result<DashboardStats, StoreError> {
+    let now = now_millis();
+    let stats = state.store.campaign_stats(campaign.id, now).await?;
+    let report = state.dispatcher.report(campaign, now).await?;
+    let flagged = state.store.flagged_callers(campaign.id).await?;
+    let settings = &campaign.settings;
+
+    let busiest = stats
+        .calls_per_hour
+        .iter()
+        .map(|h| h.calls)
+        .max()
+        .unwrap_or(0);
+    let slots = i64::try_from(stats.calls_per_hour.len())
+        .unwrap_or(1)
+        .max(1);
+    let slot = CHART_WIDTH / slots;
+    let bars = stats
+        .calls_per_hour
+        .iter()
+        .zip(0_i64..)
+        .map(|(hour, index)| {
+            let height = if busiest == 0 {
+                0
+            } else {
+                hour.calls * (CHART_HEIGHT - 4) / busiest
+            };
+            let label = chrono::DateTime::from_timestamp_millis(hour.hour)
+                .map_or_else(String::new, |t| t.format("%H:00").to_string());
+            Bar {
+                x: index * slot + 1,
+                y: CHART_HEIGHT - height,
+                width: (slot - 2).max(1),
+                height,
+                title: format!("{label} UTC: {} calls", hour.calls),
+            }
+        })
+        .collect();
+
+    let mut outcomes: Vec<Tally> = settings
+        .outcomes
+        .iter()
+        .map(|o| Tally {
+            label: o.label.clone(),
+            count: stats.outcomes.get(&o.key).copied().unwrap_or(0),
+        })
+        .collect();
+    // Outcomes recorded before the organiser renamed or removed them still count.
+    for (key, count) in &stats.outcomes {
+        if settings.outcomes.get(key).is_none() {
+            outcomes.push(Tally {
+                label: key.clone(),
+                count: *count,
+            });
+        }
+    }
+    let survey = settings
+        .survey
+        .questions
+        .iter()
+        .filter_map(|q| match &q.kind {
+            QuestionKind::SingleChoice { options } | QuestionKind::MultipleChoice { options } => {
+                let counts = stats.survey.get(&q.key);
+                Some(QuestionTally {
+                    label: q.label.clone(),
+                    options: options
+                        .iter()
+                        .map(|o| Tally {
+                            label: o.label.clone(),
+                            count: counts.and_then(|c| c.get(&o.key)).copied().unwrap_or(0),
+                        })
+                        .collect(),
+                })
+            }
+            QuestionKind::FreeText { .. } => None,
+        })
+        .collect();
+    let progress = &stats.progress;
+    Ok(DashboardStats {
+        status: campaign.status.as_str(),
+        callers_online: stats.callers_online,
+        calls: stats.outcomes.values().sum(),
+        calls_last_hour: stats.calls_last_hour,
+        conversations: stats.conversations,
+        total: progress.total,
+        called: progress.called,
+        remaining: progress.remaining,
+        percent_called: if progress.total > 0 {
+            progress.called * 100 / progress.total
+        } else {
+            0
+        },
+        bars,
+        busiest_hour: busiest,
+        outcomes,
+        survey,
+        callers: stats
+            .callers
+            .iter()
+            .map(|c| CallerRow {
+                name: c.name.clone(),
+                calls: c.calls,
+                conversations: c.conversations,
+                last_call: c.last_call_at.map(format_time).unwrap_or_default(),
+            })
+            .collect(),
+        flagged: flagged
+            .into_iter()
+            .map(|f| FlagRow {
+                name: f.name,
+                reason: f.reason,
+                when: format_time(f.flagged_at),
+            })
+            .collect(),
+        summary: report.summary,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "phonebank/dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    campaign: Campaign,
+    group: Group,
+    stats: DashboardStats,
+    can_pause: bool,
+    can_resume: bool,
+}
+
+#[derive(Template)]
+#[template(path = "phonebank/dashboard_stats.html")]
+struct StatsFragment {
+    stats: DashboardStats,
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let (campaign, group) = organiser_campaign(&state, &signed_in.user, id).await?;
+    let stats = load_stats(&state, &campaign).await?;
+    Ok(render(&DashboardPage {
+        layout: Layout::new(&signed_in.context),
+        can_pause: campaign.status == CampaignStatus::Live,
+        can_resume: campaign.status == CampaignStatus::Paused,
+        campaign,
+        group,
+        stats,
+    }))
+}
+
+async fn stats_fragment(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let (campaign, _) = organiser_campaign(&state, &signed_in.user, id).await?;
+    let stats = load_stats(&state, &campaign).await?;
+    let mut response = render(&StatsFragment { stats });
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+/// "changed" each time the campaign's events arrive, bursts folded into one.
+async fn events(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let (campaign, _) = organiser_campaign(&state, &signed_in.user, id).await?;
+    let receiver = state.dispatcher.events().subscribe();
+    Ok(Sse::new(changes(receiver, campaign.id))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
+
+fn changes(
+    receiver: tokio::sync::broadcast::Receiver<barnstorm_dispatch::CampaignEvent>,
+    campaign_id: i64,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    futures_util::stream::unfold(receiver, move |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(event) if event.campaign_id() == campaign_id => break,
+                Ok(_) => {}
+                // Missed events may have been ours: say so.
+                Err(RecvError::Lagged(_)) => break,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+        tokio::time::sleep(DEBOUNCE).await;
+        // Whatever arrived while waiting is covered by this one signal.
+        while matches!(receiver.try_recv(), Ok(_) | Err(TryRecvError::Lagged(_))) {}
+        Some((
+            Ok(Event::default().event("changed").data("changed")),
+            receiver,
+        ))
+    })
+}
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/campaigns/{id}/dashboard", get(dashboard))
+        .route("/campaigns/{id}/dashboard/stats", get(stats_fragment))
+        .route("/campaigns/{id}/events", get(events))
+}

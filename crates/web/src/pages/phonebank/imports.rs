@@ -1,0 +1,277 @@
+//! Uploading a contact list from the campaign page: the browser posts the CSV as the raw
+//! request body (with its CSRF header), which is streamed to a temporary file and
+//! imported by `barnstorm_dispatch::import` in a background task, while the page polls
+//! the job's progress and finally offers the rejected rows as CSV. No CSV is read here.
+
+use super::access::organiser_campaign;
+use crate::auth::{SignedIn, new_secret};
+use crate::{AppState, PageError};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Router, routing::get, routing::post};
+use barnstorm_dispatch::CampaignEvent;
+use barnstorm_dispatch::import::import_contacts;
+use barnstorm_domain::contact_import::{ColumnMapping, read_headers, write_rejections};
+use barnstorm_store::phonebank::{ImportJob, ImportJobStatus};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::path::PathBuf;
+use tokio::io::AsyncWriteExt;
+
+/// Largest list accepted through the browser (the command line has no limit).
+const MAX_UPLOAD_BYTES: u64 = 200 * 1024 * 1024;
+
+#[derive(Deserialize)]
+struct UploadQuery {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// An upload refused before any row was imported, as JSON for the page script.
+fn refused(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// Removes the temporary copy when the upload handler or the import ends, however.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Streams the body to a temporary file; returns the file and the number of lines seen.
+async fn save_body(body: Body) -> Result<(TempFile, u64), Response> {
+    let temp =
+        TempFile(std::env::temp_dir().join(format!("barnstorm-upload-{}.csv", new_secret())));
+    let internal = |error: std::io::Error| {
+        tracing::error!(%error, "could not store an uploaded list");
+        refused(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The upload could not be stored on the server; try again.",
+        )
+    };
+    let mut file = tokio::fs::File::create(&temp.0).await.map_err(internal)?;
+    let mut stream = body.into_data_stream();
+    let (mut bytes, mut lines, mut last) = (0_u64, 0_u64, b'\n');
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| {
+            refused(
+                StatusCode::BAD_REQUEST,
+                "The upload was interrupted; try again.",
+            )
+        })?;
+        bytes += chunk.len() as u64;
+        if bytes > MAX_UPLOAD_BYTES {
+            return Err(refused(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The file is larger than 200 MB: split it, or import it with `barnstorm import`.",
+            ));
+        }
+        lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        last = chunk.last().copied().unwrap_or(last);
+        file.write_all(&chunk).await.map_err(internal)?;
+    }
+    file.flush().await.map_err(internal)?;
+    if bytes == 0 {
+        return Err(refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The file is empty.",
+        ));
+    }
+    Ok((temp, lines + u64::from(last != b'\n')))
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+    Query(query): Query<UploadQuery>,
+    body: Body,
+) -> Result<Response, PageError> {
+    let (campaign, _) = organiser_campaign(&state, &signed_in.user, id).await?;
+    let (temp, lines) = match save_body(body).await {
+        Ok(saved) => saved,
+        Err(response) => return Ok(response),
+    };
+    let headers = std::fs::File::open(&temp.0)
+        .map_err(|e| e.to_string())
+        .and_then(|file| read_headers(file).map_err(|e| e.to_string()));
+    let headers = match headers {
+        Ok(headers) => headers,
+        Err(problem) => {
+            return Ok(refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("The file could not be read: {problem}."),
+            ));
+        }
+    };
+    let mapping = ColumnMapping::guess(&headers);
+    let file_name: String = query
+        .name
+        .as_deref()
+        .unwrap_or("upload.csv")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let job = state
+        .store
+        .create_import_job(campaign.id, Some(signed_in.user.id), &file_name)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(signed_in.user.id),
+            "import.start",
+            &format!("import job {}", job.id),
+            &format!("campaign {}: {file_name}", campaign.id),
+        )
+        .await?;
+    let source = match std::fs::File::open(&temp.0) {
+        Ok(file) => file,
+        Err(error) => {
+            tracing::error!(%error, "could not reopen an uploaded list");
+            let _ = state
+                .store
+                .finish_import_job(
+                    job.id,
+                    Err("the uploaded file was lost on the server".into()),
+                )
+                .await;
+            return Ok(refused(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The upload was lost on the server; try again.",
+            ));
+        }
+    };
+    let (store, events, job_id) = (
+        state.store.clone(),
+        state.dispatcher.events().clone(),
+        job.id,
+    );
+    tokio::spawn(async move {
+        // The temporary file lives until the import ends.
+        let _temp = temp;
+        if let Err(error) =
+            import_contacts(&store, &campaign, job_id, source, mapping, |_| {}).await
+        {
+            tracing::warn!(job_id, %error, "a list import stopped");
+        }
+        events.publish(CampaignEvent::CampaignChanged {
+            campaign_id: campaign.id,
+        });
+    });
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "job_id": job.id,
+            "progress_url": format!("/campaigns/{id}/imports/{}", job.id),
+            "estimated_rows": lines.saturating_sub(1),
+        })),
+    )
+        .into_response())
+}
+
+/// What the progress bar reads.
+#[derive(Serialize)]
+struct JobProgress {
+    status: &'static str,
+    done: bool,
+    rows: u64,
+    imported: u64,
+    duplicates: u64,
+    suppressed: u64,
+    rejected: u64,
+    error: Option<String>,
+    rejections_url: Option<String>,
+}
+
+impl JobProgress {
+    fn new(job: &ImportJob) -> Self {
+        Self {
+            status: job.status.as_str(),
+            done: job.status != ImportJobStatus::Running,
+            rows: job.rows_read,
+            imported: job.imported,
+            duplicates: job.duplicates,
+            suppressed: job.suppressed,
+            rejected: job.rejected,
+            error: job.error.clone(),
+            rejections_url: (job.rejected > 0).then(|| {
+                format!(
+                    "/campaigns/{}/imports/{}/rejections.csv",
+                    job.campaign_id, job.id
+                )
+            }),
+        }
+    }
+}
+
+async fn campaign_job(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: i64,
+    job_id: i64,
+) -> Result<ImportJob, PageError> {
+    let (campaign, _) = organiser_campaign(state, &signed_in.user, id).await?;
+    state
+        .store
+        .import_job(job_id)
+        .await?
+        .filter(|job| job.campaign_id == campaign.id)
+        .ok_or_else(|| PageError::not_found("There is no such upload for this phone bank."))
+}
+
+async fn progress(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((id, job_id)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    let job = campaign_job(&state, &signed_in, id, job_id).await?;
+    Ok(Json(JobProgress::new(&job)).into_response())
+}
+
+async fn rejections(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((id, job_id)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    let job = campaign_job(&state, &signed_in, id, job_id).await?;
+    let rows = state.store.import_rejections(job.id).await?;
+    let mut csv = Vec::new();
+    if let Err(error) = write_rejections(&mut csv, &rows) {
+        tracing::error!(%error, "could not write rejections");
+        return Err(PageError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "The rejected rows could not be written out; try again.",
+        ));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"rejected-rows-{}.csv\"", job.id),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/campaigns/{id}/imports", post(upload))
+        .route("/campaigns/{id}/imports/{job_id}", get(progress))
+        .route(
+            "/campaigns/{id}/imports/{job_id}/rejections.csv",
+            get(rejections),
+        )
+}

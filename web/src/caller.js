@@ -1,0 +1,102 @@
+// The caller's page (/call/{campaign}): survey branching, the callback time, keyboard
+// shortcuts and lease heartbeats. The page works without it (the server checks every
+// answer again); this only makes calling quicker and keeps the contact reserved.
+
+const HEARTBEAT_MS = 30_000;
+
+function isTyping(target) {
+  return Boolean(
+    target.closest &&
+      target.closest("textarea, select, [contenteditable], input:not([type=radio]):not([type=checkbox]):not([type=button]):not([type=submit])"),
+  );
+}
+
+// Questions with data-show-if appear only when the earlier question they depend on is
+// shown and answered with one of data-show-if-values. Conditions only look back, so one
+// pass in page order settles every question. Hidden questions' fields are disabled so a
+// stale answer is never sent.
+function setUpBranching(form) {
+  const update = () => {
+    for (const question of form.querySelectorAll("[data-show-if]")) {
+      const source = question.dataset.showIf;
+      const values = (question.dataset.showIfValues || "").split(" ");
+      const sourceQuestion = form.querySelector(`[data-question="${source}"]`);
+      const chosen = [...form.querySelectorAll(`[name="answers[${source}]"]:checked`)].map((input) => input.value);
+      const show = Boolean(sourceQuestion && !sourceQuestion.hidden) && chosen.some((value) => values.includes(value));
+      question.hidden = !show;
+      for (const field of question.querySelectorAll("input, textarea, select")) field.disabled = !show;
+    }
+  };
+  form.addEventListener("change", update);
+  update();
+}
+
+// The callback time shows only once "call back later" is chosen (or when it already
+// holds a value or an error); choosing that outcome with no time asks for one first.
+function setUpCallback(form) {
+  const field = form.querySelector("[data-callback-field]");
+  if (!field) return;
+  const input = field.querySelector("input");
+  if (!("keepOpen" in field.dataset)) field.hidden = true;
+  form.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest("button[data-callback]");
+    if (!button || (!field.hidden && input.value)) return;
+    event.preventDefault();
+    field.hidden = false;
+    input.required = true;
+    input.focus();
+  });
+}
+
+function setUpShortcuts(root, form) {
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented || isTyping(event.target)) return;
+    if (/^[1-9]$/.test(event.key)) {
+      const button = form.querySelector(`button[data-shortcut="${event.key}"]`);
+      if (button) {
+        event.preventDefault();
+        button.click();
+      }
+    } else if (event.key === "c") {
+      event.preventDefault();
+      root.querySelector("[data-call-link]")?.focus();
+    } else if (event.key === "b") {
+      event.preventDefault();
+      root.querySelector("[data-break-form]")?.requestSubmit();
+    }
+  });
+}
+
+// Keeps the lease alive while the page is open; says so in words if it was lost.
+function setUpHeartbeat(root, form) {
+  const url = root.dataset.heartbeatUrl;
+  const token = form.querySelector("input[name=csrf]")?.value;
+  const warning = root.querySelector("[data-lease-warning]");
+  if (!url || !token) return;
+  const timer = window.setInterval(async () => {
+    try {
+      const response = await fetch(url, { method: "POST", headers: { "X-CSRF-Token": token }, credentials: "same-origin" });
+      if (response.status === 409) {
+        window.clearInterval(timer);
+        const body = await response.json().catch(() => ({}));
+        if (warning) {
+          warning.textContent = `${body.error || "This contact is no longer reserved for you."} Reload the page for the next contact.`;
+          warning.hidden = false;
+        }
+      }
+    } catch {
+      // Offline for a moment: the next beat tries again.
+    }
+  }, HEARTBEAT_MS);
+  window.addEventListener("pagehide", () => window.clearInterval(timer));
+}
+
+export function setUpCaller() {
+  const root = document.querySelector("[data-caller]");
+  const form = root && root.querySelector("[data-outcome-form]");
+  if (!form) return;
+  setUpBranching(form);
+  setUpCallback(form);
+  setUpShortcuts(root, form);
+  setUpHeartbeat(root, form);
+}
