@@ -8,6 +8,7 @@ mod assets;
 pub mod auth;
 mod config;
 mod error;
+mod exports;
 mod mails;
 mod ops;
 mod pages;

@@ -162,6 +162,27 @@ impl Campaign {
     }
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds the settings as `$1` to `$11`, in the column order both statements use.
+fn bind_settings<'q>(
+    query: AnyQuery<'q>,
+    settings: &'q CampaignSettings,
+) -> Result<AnyQuery<'q>, StoreError> {
+    Ok(query
+        .bind(settings.name.trim())
+        .bind(&settings.briefing)
+        .bind(&settings.script)
+        .bind(encode(&settings.survey)?)
+        .bind(encode(&settings.outcomes)?)
+        .bind(encode(&settings.calling_hours)?)
+        .bind(i64::from(settings.retry.max_attempts))
+        .bind(i64::from(settings.retry.min_minutes_between_attempts))
+        .bind(settings.lease_seconds)
+        .bind(settings.skip_limit)
+        .bind(i64::from(settings.leaderboard)))
+}
+
 impl Store {
     /// Creates a campaign in `draft`.
     pub async fn create_campaign(
@@ -171,28 +192,19 @@ impl Store {
         created_by: Option<i64>,
     ) -> Result<Campaign, StoreError> {
         let now = now_millis();
-        let row = sqlx::query(&format!(
-            "INSERT INTO call_campaigns (group_id, name, briefing, script, survey, outcomes, calling_hours, max_attempts,
-                 min_minutes_between_attempts, lease_seconds, skip_limit, leaderboard, status, created_by, created_at, updated_at)
+        let sql = format!(
+            "INSERT INTO call_campaigns (name, briefing, script, survey, outcomes, calling_hours, max_attempts,
+                 min_minutes_between_attempts, lease_seconds, skip_limit, leaderboard, group_id, status, created_by,
+                 created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', $13, $14, $14)
              RETURNING {CAMPAIGN_COLUMNS}"
-        ))
-        .bind(group_id)
-        .bind(settings.name.trim())
-        .bind(&settings.briefing)
-        .bind(&settings.script)
-        .bind(encode(&settings.survey)?)
-        .bind(encode(&settings.outcomes)?)
-        .bind(encode(&settings.calling_hours)?)
-        .bind(i64::from(settings.retry.max_attempts))
-        .bind(i64::from(settings.retry.min_minutes_between_attempts))
-        .bind(settings.lease_seconds)
-        .bind(settings.skip_limit)
-        .bind(i64::from(settings.leaderboard))
-        .bind(created_by)
-        .bind(now)
-        .fetch_one(self.writer())
-        .await?;
+        );
+        let row = bind_settings(sqlx::query(&sql), settings)?
+            .bind(group_id)
+            .bind(created_by)
+            .bind(now)
+            .fetch_one(self.writer())
+            .await?;
         Ok(Campaign::from_row(&row)?)
     }
 
@@ -202,28 +214,18 @@ impl Store {
         id: i64,
         settings: &CampaignSettings,
     ) -> Result<Campaign, StoreError> {
-        let row = sqlx::query(&format!(
+        let sql = format!(
             "UPDATE call_campaigns SET name = $1, briefing = $2, script = $3, survey = $4, outcomes = $5, calling_hours = $6,
                  max_attempts = $7, min_minutes_between_attempts = $8, lease_seconds = $9, skip_limit = $10,
                  leaderboard = $11, updated_at = $12
              WHERE id = $13 RETURNING {CAMPAIGN_COLUMNS}"
-        ))
-        .bind(settings.name.trim())
-        .bind(&settings.briefing)
-        .bind(&settings.script)
-        .bind(encode(&settings.survey)?)
-        .bind(encode(&settings.outcomes)?)
-        .bind(encode(&settings.calling_hours)?)
-        .bind(i64::from(settings.retry.max_attempts))
-        .bind(i64::from(settings.retry.min_minutes_between_attempts))
-        .bind(settings.lease_seconds)
-        .bind(settings.skip_limit)
-        .bind(i64::from(settings.leaderboard))
-        .bind(now_millis())
-        .bind(id)
-        .fetch_optional(self.writer())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        );
+        let row = bind_settings(sqlx::query(&sql), settings)?
+            .bind(now_millis())
+            .bind(id)
+            .fetch_optional(self.writer())
+            .await?
+            .ok_or(StoreError::NotFound)?;
         Ok(Campaign::from_row(&row)?)
     }
 

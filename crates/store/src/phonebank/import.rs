@@ -10,6 +10,7 @@ mod suppression;
 pub use jobs::{ImportJob, ImportJobStatus};
 
 use super::Contact;
+use super::queue::CONTACT_COLUMNS;
 use crate::{Backend, Store, StoreError, now_millis};
 use barnstorm_domain::contact_import::ImportedContact;
 use sqlx::{Any, Row, Transaction};
@@ -237,32 +238,14 @@ impl Store {
         campaign_id: i64,
         phone_e164: &str,
     ) -> Result<Option<Contact>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, campaign_id, phone, other_phone, first_name, last_name, email, postcode, extra, attempts,
-                 last_outcome, callback_at
-             FROM contacts WHERE campaign_id = $1 AND phone = $2",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE campaign_id = $1 AND phone = $2"
+        ))
         .bind(campaign_id)
         .bind(phone_e164)
         .fetch_optional(self.reader())
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let extra: String = row.try_get("extra")?;
-        Ok(Some(Contact {
-            id: row.try_get("id")?,
-            campaign_id: row.try_get("campaign_id")?,
-            phone: row.try_get("phone")?,
-            other_phone: row.try_get("other_phone")?,
-            first_name: row.try_get("first_name")?,
-            last_name: row.try_get("last_name")?,
-            email: row.try_get("email")?,
-            postcode: row.try_get("postcode")?,
-            extra: serde_json::from_str(&extra)
-                .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))?,
-            attempts: row.try_get("attempts")?,
-            last_outcome: row.try_get("last_outcome")?,
-            callback_at: row.try_get("callback_at")?,
-        }))
+        Ok(row.as_ref().map(Contact::from_row).transpose()?)
     }
 }
 

@@ -414,23 +414,9 @@ impl Store {
 
 fn contact_result_from_row(row: &AnyRow) -> Result<ContactResult, StoreError> {
     let decode = |e: serde_json::Error| StoreError::Database(sqlx::Error::Decode(e.into()));
-    let extra: String = row.try_get("extra")?;
     let answers: Option<String> = row.try_get("answers")?;
     Ok(ContactResult {
-        contact: Contact {
-            id: row.try_get("id")?,
-            campaign_id: row.try_get("campaign_id")?,
-            phone: row.try_get("phone")?,
-            other_phone: row.try_get("other_phone")?,
-            first_name: row.try_get("first_name")?,
-            last_name: row.try_get("last_name")?,
-            email: row.try_get("email")?,
-            postcode: row.try_get("postcode")?,
-            extra: serde_json::from_str(&extra).map_err(decode)?,
-            attempts: row.try_get("attempts")?,
-            last_outcome: row.try_get("last_outcome")?,
-            callback_at: row.try_get("callback_at")?,
-        },
+        contact: Contact::from_row(row)?,
         last_called_at: row.try_get("last_called_at")?,
         answers: answers
             .as_deref()

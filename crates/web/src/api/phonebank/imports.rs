@@ -393,7 +393,7 @@ async fn import_rejections(
     let rejections = state.store.import_rejections(job.id).await?;
     let mut csv = Vec::new();
     write_rejections(&mut csv, &rejections).map_err(|e| io_error(&e))?;
-    Ok(super::results::csv_response(
+    Ok(crate::exports::csv_response(
         csv,
         &format!("import-{job_id}-rejections.csv"),
     ))

@@ -9,7 +9,7 @@ use crate::{AppState, PageError};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Router, routing::get, routing::post};
 use barnstorm_dispatch::CampaignEvent;
@@ -253,17 +253,10 @@ async fn rejections(
             "The rejected rows could not be written out; try again.",
         ));
     }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"rejected-rows-{}.csv\"", job.id),
-            ),
-        ],
+    Ok(crate::exports::csv_response(
         csv,
-    )
-        .into_response())
+        &format!("rejected-rows-{}.csv", job.id),
+    ))
 }
 
 pub(super) fn routes() -> Router<AppState> {

@@ -11,6 +11,7 @@ mod dashboard;
 mod imports;
 mod join;
 mod manage;
+mod results;
 mod standing;
 
 use super::layout::{Layout, render};
@@ -156,4 +157,5 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(dashboard::routes())
         .merge(join::routes())
         .merge(call::routes())
+        .merge(results::routes())
 }
