@@ -75,10 +75,11 @@ pub(crate) struct CallersArgs {
     /// Base URL of a node; repeat for several nodes.
     #[arg(long = "target", required = true)]
     targets: Vec<String>,
-    /// The campaign to call.
-    #[arg(long)]
-    campaign: i64,
-    /// An invite code with enough uses; without it, one is made with the organiser's account.
+    /// The campaign to call; repeat to spread callers over several campaigns.
+    #[arg(long = "campaign", required = true)]
+    campaigns: Vec<i64>,
+    /// An invite code with enough uses (one campaign only); without it, one is made per
+    /// campaign with the organiser's account.
     #[arg(long)]
     invite: Option<String>,
     /// Organiser who makes the campaign live and creates the invite.
@@ -120,6 +121,10 @@ pub(crate) struct CallersArgs {
     /// Loopback source addresses to spread connections over (127.0.0.1 … 127.0.0.N).
     #[arg(long, default_value_t = 1)]
     source_addresses: u8,
+    /// Share this many HTTP clients among the callers, as a reverse proxy's upstream pool
+    /// would, instead of one connection per caller (needed past the open-files limit).
+    #[arg(long)]
+    shared_clients: Option<u64>,
     /// The server's process id, to report its memory.
     #[arg(long)]
     server_pid: Option<u32>,
@@ -162,21 +167,28 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
             anyhow::bail!("--target {target}: the load generator only targets loopback addresses");
         }
     }
-    let invite_code = match (
+    let campaigns = match (
         &args.invite,
         &args.organiser_email,
         &args.organiser_password,
     ) {
-        (Some(code), _, _) => code.clone(),
+        (Some(code), _, _) if args.campaigns.len() == 1 => vec![(args.campaigns[0], code.clone())],
+        (Some(_), _, _) => anyhow::bail!("--invite goes with a single --campaign"),
         (None, Some(email), Some(password)) => {
-            barnstorm_loadgen::prepare(
-                &args.targets[0],
-                email,
-                password,
-                args.campaign,
-                args.callers,
-            )
-            .await?
+            let per_campaign = args.callers.div_ceil(args.campaigns.len() as u64);
+            let mut prepared = Vec::new();
+            for campaign in &args.campaigns {
+                let code = barnstorm_loadgen::prepare(
+                    &args.targets[0],
+                    email,
+                    password,
+                    *campaign,
+                    per_campaign,
+                )
+                .await?;
+                prepared.push((*campaign, code));
+            }
+            prepared
         }
         _ => anyhow::bail!(
             "give --invite CODE, or --organiser-email and --organiser-password to make one"
@@ -188,8 +200,7 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
             .iter()
             .map(|t| t.trim_end_matches('/').to_owned())
             .collect(),
-        campaign_id: args.campaign,
-        invite_code,
+        campaigns,
         callers: args.callers,
         ramp: seconds(args.ramp, "--ramp")?,
         duration: seconds(args.duration, "--duration")?,
@@ -201,6 +212,7 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
         break_time: Duration::from_secs(5),
         abandon_chance: args.abandon_chance,
         source_addresses: args.source_addresses,
+        shared_clients: args.shared_clients,
         server_pid: args.server_pid,
         run_tag: format!(
             "{:x}",

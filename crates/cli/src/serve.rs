@@ -131,10 +131,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let worker = MailWorker::new(store.clone(), mail);
     let (stop_tx, stop_rx) = watch::channel(false);
+    // On PostgreSQL, dashboards on every node hear about changes made on any node.
+    let (events, relay) = CampaignEvents::connect_postgres(&store, stop_rx.clone());
     let mut background = vec![
         tokio::spawn(worker.clone().run(stop_rx.clone())),
         tokio::spawn(housekeeping(store.clone(), stop_rx)),
     ];
+    background.extend(relay);
 
     let mut config = WebConfig::new(&base_url);
     config.trust_proxy = args.trust_proxy;
@@ -143,7 +146,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         config: Arc::new(config),
         mail: Some(worker),
         metrics: Arc::new(Metrics::default()),
-        dispatcher: Dispatcher::new(store.clone(), CampaignEvents::default()),
+        dispatcher: Dispatcher::new(store.clone(), events),
     };
     let app = barnstorm_web::router(state);
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -60,9 +60,9 @@ pub struct RunConfig {
     /// Base URLs of the nodes, e.g. `http://127.0.0.1:8080`; callers are spread over them.
     pub targets: Vec<String>,
     /// The campaign to call.
-    pub campaign_id: i64,
-    /// An invite code with enough uses for every caller.
-    pub invite_code: String,
+    /// The campaigns to call and an invite code with enough uses for each; caller `i`
+    /// joins campaign `i % len`.
+    pub campaigns: Vec<(i64, String)>,
     /// Simulated callers.
     pub callers: u64,
     /// Callers join evenly over this time (zero: all at once).
@@ -85,6 +85,9 @@ pub struct RunConfig {
     pub abandon_chance: f64,
     /// Loopback source addresses to use: 127.0.0.1 … 127.0.0.N.
     pub source_addresses: u8,
+    /// Share this many HTTP clients among the callers (as a reverse proxy's upstream pool
+    /// would) instead of one keep-alive connection per caller.
+    pub shared_clients: Option<u64>,
     /// The server process whose memory to report.
     pub server_pid: Option<u32>,
     /// A tag making the callers' email addresses unique to this run.
@@ -152,28 +155,38 @@ async fn send(request: reqwest::RequestBuilder) -> Answer {
 
 fn client_for(index: u64, config: &RunConfig) -> anyhow::Result<reqwest::Client> {
     let octet = u8::try_from(index % u64::from(config.source_addresses.max(1))).unwrap_or(0) + 1;
+    let idle = if config.shared_clients.is_some() {
+        64
+    } else {
+        1
+    };
     reqwest::Client::builder()
         .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, octet)))
-        .pool_max_idle_per_host(1)
+        .pool_max_idle_per_host(idle)
         .timeout(Duration::from_secs(30))
         .http1_only()
         .build()
         .context("building an HTTP client")
 }
 
-async fn caller(index: u64, config: Arc<RunConfig>, shared: Arc<Shared>, deadline: Instant) {
-    let Ok(client) = client_for(index, &config) else {
+async fn caller(
+    index: u64,
+    client: Option<reqwest::Client>,
+    config: Arc<RunConfig>,
+    shared: Arc<Shared>,
+    deadline: Instant,
+) {
+    let Some(client) = client.or_else(|| client_for(index, &config).ok()) else {
         shared.error("client".into());
         return;
     };
     let base = &config.targets[usize::try_from(index).unwrap_or(0) % config.targets.len()];
+    let (campaign_id, invite_code) =
+        &config.campaigns[usize::try_from(index).unwrap_or(0) % config.campaigns.len()];
     let started = Instant::now();
     let joined = send(
         client
-            .post(format!(
-                "{base}/api/v1/invites/{}/accept",
-                config.invite_code
-            ))
+            .post(format!("{base}/api/v1/invites/{invite_code}/accept"))
             .json(&json!({
                 "name": format!("Load caller {index}"),
                 "email": format!("load-{}-{index}@example.org", config.run_tag),
@@ -193,10 +206,7 @@ async fn caller(index: u64, config: Arc<RunConfig>, shared: Arc<Shared>, deadlin
         let started = Instant::now();
         let claim = send(
             client
-                .post(format!(
-                    "{base}/api/v1/campaigns/{}/claims",
-                    config.campaign_id
-                ))
+                .post(format!("{base}/api/v1/campaigns/{campaign_id}/claims"))
                 .header("authorization", &auth),
         )
         .await;
@@ -286,8 +296,8 @@ async fn caller(index: u64, config: Arc<RunConfig>, shared: Arc<Shared>, deadlin
 /// Runs the callers and reports. The run ends `ramp + duration` after it starts; callers
 /// mid-call at the deadline stop without recording.
 pub async fn run(config: RunConfig) -> anyhow::Result<Report> {
-    if config.targets.is_empty() {
-        bail!("give at least one target");
+    if config.targets.is_empty() || config.campaigns.is_empty() {
+        bail!("give at least one target and one campaign");
     }
     let shared = Arc::new(Shared {
         join: Mutex::new(histogram()?),
@@ -305,8 +315,16 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Report> {
     let config = Arc::new(config);
     let start = Instant::now();
     let deadline = start + config.ramp + config.duration;
+    let pool = match config.shared_clients {
+        Some(n) => (0..n.max(1))
+            .map(|i| client_for(i, &config))
+            .collect::<anyhow::Result<Vec<_>>>()?,
+        None => Vec::new(),
+    };
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..config.callers {
+        let client = (!pool.is_empty())
+            .then(|| pool[usize::try_from(index).unwrap_or(0) % pool.len()].clone());
         let join_at = start
             + config
                 .ramp
@@ -314,7 +332,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Report> {
         let (config, shared) = (Arc::clone(&config), Arc::clone(&shared));
         tasks.spawn(async move {
             tokio::time::sleep_until(join_at.into()).await;
-            caller(index, config, shared, deadline).await;
+            caller(index, client, config, shared, deadline).await;
         });
     }
     while tasks.join_next().await.is_some() {}
