@@ -48,7 +48,7 @@ python3 scripts/gen-contacts.py 16000 "$work/contacts.csv" >/dev/null
 echo "== baseline: one durable write transaction per operation ($backend)"
 $bin bench writes --database-url "$db" --ops 20000 --concurrency 64
 
-BARNSTORM_LOG=warn $bin serve --listen 127.0.0.1:$port --database-url "$db" --db-connections 32 \
+BARNSTORM_LOG=warn $bin serve --listen 127.0.0.1:$port --database-url "$db" --db-connections ${BENCH_DB_CONNECTIONS:-32} \
   --mail-dir "$work/mail" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done

@@ -26,9 +26,10 @@ pub(crate) struct CheckArgs {
 fn read_acks(paths: &[PathBuf]) -> anyhow::Result<BTreeSet<i64>> {
     let mut acks = BTreeSet::new();
     for path in paths {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let report: serde_json::Value =
-            serde_json::from_str(&text).with_context(|| format!("{} is not a JSON report", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let report: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a JSON report", path.display()))?;
         let ids = report["acknowledged_attempts"]
             .as_array()
             .with_context(|| format!("{} has no acknowledged_attempts", path.display()))?;
@@ -43,7 +44,10 @@ pub(crate) async fn run(args: CheckArgs) -> anyhow::Result<()> {
     let mut stored = BTreeSet::new();
     let mut passed = true;
     for id in &args.campaigns {
-        let campaign = store.campaign(*id).await?.with_context(|| format!("there is no campaign {id}"))?;
+        let campaign = store
+            .campaign(*id)
+            .await?
+            .with_context(|| format!("there is no campaign {id}"))?;
         let report = barnstorm_dispatch::check_campaign(&store, &campaign, None).await?;
         println!("campaign {id}: {}", campaign.settings.name);
         print!("{report}");
@@ -55,13 +59,21 @@ pub(crate) async fn run(args: CheckArgs) -> anyhow::Result<()> {
         let unacknowledged = stored.difference(&acknowledged).count();
         println!("acknowledged outcomes        {}", acknowledged.len());
         println!("acknowledged but missing     {}", missing.len());
-        println!("stored but unacknowledged    {unacknowledged} (calls cut off by the end of a run or a crash)");
+        println!(
+            "stored but unacknowledged    {unacknowledged} (calls cut off by the end of a run or a crash)"
+        );
         if !missing.is_empty() {
-            println!("missing attempt ids: {:?}", missing.iter().take(20).collect::<Vec<_>>());
+            println!(
+                "missing attempt ids: {:?}",
+                missing.iter().take(20).collect::<Vec<_>>()
+            );
             passed = false;
         }
     }
-    println!("overall verdict              {}", if passed { "PASS" } else { "FAIL" });
+    println!(
+        "overall verdict              {}",
+        if passed { "PASS" } else { "FAIL" }
+    );
     if !passed {
         bail!("the checker found broken guarantees");
     }

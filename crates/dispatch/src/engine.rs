@@ -13,6 +13,9 @@ use barnstorm_store::phonebank::{
 };
 use barnstorm_store::{Millis, Role, Store, StoreError, User};
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Skips counted over this window for throttling.
 pub const SKIP_WINDOW_MS: Millis = 5 * 60 * 1000;
@@ -83,11 +86,46 @@ pub struct QueueReport {
     pub summary: String,
 }
 
+/// How long a campaign read from the database is reused: a pause or a settings change
+/// reaches every node's callers within this time.
+const CAMPAIGN_CACHE: Duration = Duration::from_secs(2);
+/// How long "this person may call this campaign" is remembered once true.
+const CALLER_CACHE: Duration = Duration::from_secs(60);
+/// Cached entries kept before the caches are emptied (a bound on memory).
+const CACHE_LIMIT: usize = 100_000;
+
 /// The phonebank engine, shared by every request.
 #[derive(Clone)]
 pub struct Dispatcher {
     store: Store,
     events: CampaignEvents,
+    campaigns: Arc<TtlCache<i64, Campaign>>,
+    callers: Arc<TtlCache<(i64, i64), ()>>,
+}
+
+/// A map whose entries carry the time they were stored.
+type TtlCache<K, V> = Mutex<HashMap<K, (Instant, V)>>;
+
+/// Looks up a fresh cached value.
+fn cached<K: std::hash::Hash + Eq, V: Clone>(
+    cache: &Mutex<HashMap<K, (Instant, V)>>,
+    key: &K,
+    ttl: Duration,
+) -> Option<V> {
+    let cache = cache.lock().ok()?;
+    cache
+        .get(key)
+        .filter(|(at, _)| at.elapsed() < ttl)
+        .map(|(_, v)| v.clone())
+}
+
+fn remember<K: std::hash::Hash + Eq, V>(cache: &Mutex<HashMap<K, (Instant, V)>>, key: K, value: V) {
+    if let Ok(mut cache) = cache.lock() {
+        if cache.len() >= CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(key, (Instant::now(), value));
+    }
 }
 
 fn millis_to_utc(millis: Millis) -> DateTime<Utc> {
@@ -97,7 +135,12 @@ fn millis_to_utc(millis: Millis) -> DateTime<Utc> {
 impl Dispatcher {
     /// An engine over `store`, announcing changes on `events`.
     pub fn new(store: Store, events: CampaignEvents) -> Self {
-        Self { store, events }
+        Self {
+            store,
+            events,
+            campaigns: Arc::default(),
+            callers: Arc::default(),
+        }
     }
 
     /// The event bus.
@@ -105,25 +148,44 @@ impl Dispatcher {
         &self.events
     }
 
-    /// The campaign, or `NoCampaign`.
+    /// The campaign (read at most [`CAMPAIGN_CACHE`] ago), or `NoCampaign`.
     pub async fn campaign(&self, campaign_id: i64) -> Result<Campaign, CallingError> {
-        self.store
+        if let Some(campaign) = cached(&self.campaigns, &campaign_id, CAMPAIGN_CACHE) {
+            return Ok(campaign);
+        }
+        let campaign = self
+            .store
             .campaign(campaign_id)
             .await?
-            .ok_or(CallingError::NoCampaign)
+            .ok_or(CallingError::NoCampaign)?;
+        remember(&self.campaigns, campaign_id, campaign.clone());
+        Ok(campaign)
+    }
+
+    /// Forgets a cached campaign after this node changed it.
+    pub fn forget_campaign(&self, campaign_id: i64) {
+        if let Ok(mut cache) = self.campaigns.lock() {
+            cache.remove(&campaign_id);
+        }
     }
 
     /// Whether `user` may call `campaign`: an invited caller, anyone with a role in the
     /// campaign's group (or above), or an administrator.
     pub async fn may_call(&self, user: &User, campaign: &Campaign) -> Result<bool, StoreError> {
-        if user.is_admin || self.store.is_campaign_caller(campaign.id, user.id).await? {
+        let key = (user.id, campaign.id);
+        if user.is_admin || cached(&self.callers, &key, CALLER_CACHE).is_some() {
             return Ok(true);
         }
-        Ok(self
-            .store
-            .effective_role(user.id, campaign.group_id)
-            .await?
-            .is_some_and(|r| r >= Role::Caller))
+        let allowed = self.store.is_campaign_caller(campaign.id, user.id).await?
+            || self
+                .store
+                .effective_role(user.id, campaign.group_id)
+                .await?
+                .is_some_and(|r| r >= Role::Caller);
+        if allowed {
+            remember(&self.callers, key, ());
+        }
+        Ok(allowed)
     }
 
     /// Hands `user` the next contact of the campaign, or the contact they already hold.
@@ -140,13 +202,16 @@ impl Dispatcher {
         if campaign.status != CampaignStatus::Live {
             return Err(CallingError::NotLive(campaign.status.as_str()));
         }
-        if let Some(held) = self.store.live_lease_of(user.id, campaign.id, now).await? {
+        let standing = self
+            .store
+            .caller_standing(user.id, campaign.id, now - SKIP_WINDOW_MS, now)
+            .await?;
+        if let Some(lease_id) = standing.held_lease
+            && let Some(held) = self.store.held_contact(lease_id, user.id, now).await?
+        {
             return Ok(self.with_script(&campaign, held));
         }
-        let skips = self
-            .store
-            .skips_since(user.id, campaign.id, now - SKIP_WINDOW_MS)
-            .await?;
+        let skips = standing.skips;
         if skips > campaign.settings.skip_limit {
             if self
                 .store

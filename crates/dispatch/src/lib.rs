@@ -7,6 +7,7 @@ mod checker;
 mod engine;
 mod events;
 pub mod import;
+mod relay;
 
 pub use checker::{CheckReport, check_campaign};
 pub use engine::{

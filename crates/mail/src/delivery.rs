@@ -1,6 +1,8 @@
 //! The delivery loop: claim due mail from the outbox, send it, record the result. Safe to
 //! run on every node at once: the store's claim locks each mail for one worker, so a mail
 //! is sent once unless a node dies between sending and recording (then at most twice).
+//! A worker only starts a send while at least half of its lock remains, and cuts a send off
+//! after a quarter of it, so a slow SMTP server can never let the lock lapse mid-batch.
 
 use crate::MailConfig;
 use barnstorm_store::{Store, StoreError, now_millis};
@@ -11,7 +13,7 @@ use tokio::sync::{Notify, watch};
 /// Attempts before a mail is marked failed.
 pub const MAX_ATTEMPTS: i64 = 8;
 /// How long a claimed mail stays locked to one worker.
-const CLAIM_LOCK_MS: i64 = 120_000;
+const CLAIM_LOCK: Duration = Duration::from_secs(120);
 /// Mails claimed per round.
 const BATCH: i64 = 50;
 /// Polling interval when nothing wakes the worker (other nodes may queue mail).
@@ -32,6 +34,14 @@ pub struct DeliveryReport {
     pub retrying: usize,
     /// Mails that failed for the last time.
     pub given_up: usize,
+    /// Claimed mails given back unsent because the claim was running out of time.
+    pub deferred: usize,
+}
+
+impl DeliveryReport {
+    fn handled(&self) -> usize {
+        self.sent + self.retrying + self.given_up + self.deferred
+    }
 }
 
 /// Delivers the outbox in the background.
@@ -40,6 +50,7 @@ pub struct MailWorker {
     store: Store,
     config: Arc<MailConfig>,
     wake: Arc<Notify>,
+    claim_lock: Duration,
 }
 
 impl MailWorker {
@@ -49,7 +60,16 @@ impl MailWorker {
             store,
             config: Arc::new(config),
             wake: Arc::new(Notify::new()),
+            claim_lock: CLAIM_LOCK,
         }
+    }
+
+    /// The same worker holding each claim for `lock` instead of two minutes (tests use a
+    /// short lock to show that a slow server cannot make two nodes send one mail).
+    #[must_use]
+    pub fn with_claim_lock(mut self, lock: Duration) -> Self {
+        self.claim_lock = lock;
+        self
     }
 
     /// Tells the worker that mail was just queued, so it need not wait for its next poll.
@@ -60,8 +80,25 @@ impl MailWorker {
     /// Claims and sends one batch of due mail.
     pub async fn deliver_due(&self) -> Result<DeliveryReport, StoreError> {
         let mut report = DeliveryReport::default();
-        for claimed in self.store.claim_due_mail(BATCH, CLAIM_LOCK_MS).await? {
-            match self.config.send(claimed.id, &claimed.mail).await {
+        let lock_ms = i64::try_from(self.claim_lock.as_millis()).unwrap_or(i64::MAX);
+        let claimed_at = tokio::time::Instant::now();
+        let claims = self.store.claim_due_mail(BATCH, lock_ms).await?;
+        // Sends start only in the first half of the lock and last at most a quarter of it,
+        // so every send ends while this worker still holds the mail.
+        let last_start = claimed_at + self.claim_lock / 2;
+        let send_timeout = self.claim_lock / 4;
+        for (index, claimed) in claims.iter().enumerate() {
+            if tokio::time::Instant::now() >= last_start {
+                let unsent: Vec<i64> = claims[index..].iter().map(|m| m.id).collect();
+                self.store.release_mail(&unsent).await?;
+                report.deferred += unsent.len();
+                break;
+            }
+            let sent =
+                tokio::time::timeout(send_timeout, self.config.send(claimed.id, &claimed.mail))
+                    .await
+                    .unwrap_or_else(|_| Err(format!("the send took over {send_timeout:?}")));
+            match sent {
                 Ok(()) => {
                     self.store.mark_mail_sent(claimed.id).await?;
                     report.sent += 1;
@@ -92,10 +129,7 @@ impl MailWorker {
         tracing::info!(transport = %self.config.describe(), "mail delivery started");
         loop {
             let full_batch = match self.deliver_due().await {
-                Ok(report) => {
-                    report.sent + report.retrying + report.given_up
-                        >= usize::try_from(BATCH).unwrap_or(50)
-                }
+                Ok(report) => report.handled() >= usize::try_from(BATCH).unwrap_or(50),
                 Err(error) => {
                     tracing::error!(%error, "mail delivery could not read the outbox");
                     false

@@ -2,6 +2,9 @@
 //! database backends.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "smtp_delivery/two_nodes.rs"]
+mod two_nodes;
+
 use barnstorm_mail::{DeliveryReport, MailConfig, MailWorker};
 use barnstorm_store::{NewMail, Store, both_backends};
 use mailin_embedded::{Handler, Response, Server, SslConfig, response};
@@ -22,6 +25,8 @@ struct Inbox {
     current: Vec<u8>,
     to: Vec<String>,
     refuse: Option<&'static str>,
+    /// How long the server takes to accept each message.
+    delay: std::time::Duration,
 }
 
 impl Handler for Inbox {
@@ -44,6 +49,7 @@ impl Handler for Inbox {
     }
 
     fn data_end(&mut self) -> Response {
+        std::thread::sleep(self.delay);
         let data = String::from_utf8_lossy(&self.current).into_owned();
         self.received.lock().unwrap().push(Received {
             to: self.to.clone(),
@@ -55,6 +61,14 @@ impl Handler for Inbox {
 
 /// Starts an SMTP server on a free loopback port; it lives until the test process ends.
 fn start_smtp(refuse: Option<&'static str>) -> (u16, Arc<Mutex<Vec<Received>>>) {
+    start_smtp_taking(refuse, std::time::Duration::ZERO)
+}
+
+/// Starts an SMTP server that takes `delay` to accept each message.
+fn start_smtp_taking(
+    refuse: Option<&'static str>,
+    delay: std::time::Duration,
+) -> (u16, Arc<Mutex<Vec<Received>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let received = Arc::new(Mutex::new(Vec::new()));
@@ -63,6 +77,7 @@ fn start_smtp(refuse: Option<&'static str>) -> (u16, Arc<Mutex<Vec<Received>>>) 
         current: Vec::new(),
         to: Vec::new(),
         refuse,
+        delay,
     };
     let mut server = Server::new(inbox);
     server
@@ -110,7 +125,8 @@ async fn queued_mail_arrives_at_the_smtp_server(store: Store) {
         DeliveryReport {
             sent: 1,
             retrying: 0,
-            given_up: 0
+            given_up: 0,
+            deferred: 0,
         }
     );
     let got = received.lock().unwrap().clone();
@@ -163,7 +179,8 @@ async fn refused_and_unreachable_mail_is_kept_for_retry(store: Store) {
         DeliveryReport {
             sent: 1,
             retrying: 1,
-            given_up: 0
+            given_up: 0,
+            deferred: 0,
         }
     );
     assert_eq!(received.lock().unwrap().len(), 1);
@@ -189,7 +206,8 @@ async fn refused_and_unreachable_mail_is_kept_for_retry(store: Store) {
         DeliveryReport {
             sent: 0,
             retrying: 1,
-            given_up: 0
+            given_up: 0,
+            deferred: 0,
         }
     );
     assert_eq!(

@@ -41,6 +41,19 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
                 Self::Conflict(db.constraint().unwrap_or(db.message()).to_owned())
             }
+            // The server is shutting down or restarting (class 57: operator intervention),
+            // the connection broke (class 08), or it is out of connections or memory
+            // (class 53): the same request may succeed in a moment.
+            sqlx::Error::Database(ref db)
+                if db
+                    .code()
+                    .is_some_and(|code| ["57", "08", "53"].iter().any(|c| code.starts_with(c))) =>
+            {
+                Self::Unavailable(err.to_string())
+            }
+            sqlx::Error::Database(ref db) if sqlite_outage(db.as_ref()) => {
+                Self::Unavailable(err.to_string())
+            }
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
@@ -49,4 +62,19 @@ impl From<sqlx::Error> for StoreError {
             other => Self::Database(other),
         }
     }
+}
+
+/// SQLite errors that mean the disk, not the request, is at fault: the disk is full
+/// (`SQLITE_FULL`), an I/O error (`SQLITE_IOERR_*`), the file cannot be opened
+/// (`SQLITE_CANTOPEN`), or the file became read-only underneath us (the extended
+/// `SQLITE_READONLY_*` codes; plain `SQLITE_READONLY` is a write on a read connection,
+/// a defect, and stays an error).
+fn sqlite_outage(db: &dyn sqlx::error::DatabaseError) -> bool {
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_none() {
+        return false;
+    }
+    let Some(code) = db.code().and_then(|c| c.parse::<i32>().ok()) else {
+        return false;
+    };
+    matches!(code & 0xff, 13 | 10 | 14) || (code & 0xff == 8 && code != 8)
 }

@@ -11,6 +11,7 @@ mod connect;
 mod error;
 mod groups;
 mod invites;
+mod notify;
 mod outbox;
 pub mod phonebank;
 mod sessions;
@@ -24,6 +25,7 @@ pub use connect::{Backend, DatabaseUrl, DatabaseUrlError};
 pub use error::StoreError;
 pub use groups::{Group, GroupKind, Member, Role, slugify};
 pub use invites::{Invite, InviteState, NewInvite};
+pub use notify::{CAMPAIGN_EVENTS_CHANNEL, MAX_PAYLOAD_BYTES, Notification, NotificationListener};
 pub use outbox::{NewMail, OutboxMail};
 pub use sessions::{ApiTokenInfo, Session, SignInLink};
 pub use users::{User, canonical_email};
@@ -52,6 +54,8 @@ pub struct Store {
 
 struct Inner {
     backend: Backend,
+    /// Where the database is, for connections outside the pools (the event listener).
+    url: DatabaseUrl,
     /// The only connections that write. On SQLite this pool holds exactly one connection,
     /// so writers queue in the pool instead of failing with `SQLITE_BUSY`.
     writer: AnyPool,
@@ -86,6 +90,7 @@ impl Store {
         Ok(Self {
             inner: Arc::new(Inner {
                 backend: url.backend(),
+                url: url.clone(),
                 writer,
                 reader,
             }),

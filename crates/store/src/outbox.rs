@@ -125,6 +125,19 @@ impl Store {
         Ok(())
     }
 
+    /// Gives claimed mails back unsent, so any worker may claim them at once.
+    pub async fn release_mail(&self, ids: &[i64]) -> Result<(), StoreError> {
+        for id in ids {
+            sqlx::query(
+                "UPDATE outbox SET locked_until = NULL WHERE id = $1 AND status = 'pending'",
+            )
+            .bind(id)
+            .execute(self.writer())
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Records a failed delivery: retry at `retry_at`, or give up when it is `None`.
     pub async fn mark_mail_failed(
         &self,

@@ -16,7 +16,7 @@ pub use campaigns::{Campaign, CampaignSettings, CampaignStatus};
 pub use import::{ImportBatchResult, ImportJob, ImportJobStatus};
 pub use integrity::{EarlyClaim, LeaseOverlap};
 pub use queue::{ClaimedContact, Contact, LeaseProblem, OutcomeRecord, RecordedOutcome};
-pub use queue_status::QueueCounts;
+pub use queue_status::{CallerStanding, QueueCounts};
 pub use stats::{
     AttemptRow, CallerStats, CallerTally, CampaignStats, ContactResult, HourlyCalls,
     ONLINE_WINDOW_MS, Progress,

@@ -29,6 +29,19 @@ pub struct QueueCounts {
     pub next_available_at: Option<Millis>,
 }
 
+/// Leases older than this are not looked at for resuming: a call held (with heartbeats)
+/// for longer than six hours is not resumed after a reload.
+const STANDING_LOOKBACK_MS: Millis = 6 * 3600 * 1000;
+
+/// A caller's recent leases on a campaign, summarised.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallerStanding {
+    /// The lease they hold now, if any.
+    pub held_lease: Option<i64>,
+    /// Contacts released or let lapse without an outcome in the window.
+    pub skips: i64,
+}
+
 impl Store {
     /// Counts the list by queue state at `now`.
     pub async fn queue_counts(
@@ -84,42 +97,56 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
     }
 
-    /// Leases `caller_id` released without an outcome since `since` (skips), for throttling.
-    pub async fn skips_since(
+    /// Where a caller stands on a campaign at `now`, from their leases of the last six
+    /// hours in one query: the lease they hold (to resume it after a reload) and how many
+    /// contacts they skipped (released or let lapse without an outcome) since `skips_since`.
+    pub async fn caller_standing(
         &self,
         caller_id: i64,
         campaign_id: i64,
-        since: Millis,
-    ) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM leases
-             WHERE caller_id = $1 AND campaign_id = $2 AND claimed_at >= $3 AND outcome_at IS NULL
-               AND (released_at IS NOT NULL OR expires_at < $3)",
+        skips_since: Millis,
+        now: Millis,
+    ) -> Result<CallerStanding, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, claimed_at, expires_at, released_at, outcome_at FROM leases
+             WHERE caller_id = $1 AND campaign_id = $2 AND claimed_at >= $3 ORDER BY id DESC",
         )
         .bind(caller_id)
         .bind(campaign_id)
-        .bind(since)
-        .fetch_one(self.reader())
+        .bind(now.min(skips_since) - STANDING_LOOKBACK_MS)
+        .fetch_all(self.reader())
         .await?;
-        Ok(row.try_get("n")?)
+        let mut standing = CallerStanding::default();
+        for row in &rows {
+            let claimed_at: Millis = row.try_get("claimed_at")?;
+            let expires_at: Millis = row.try_get("expires_at")?;
+            let released = row.try_get::<Option<Millis>, _>("released_at")?.is_some();
+            let recorded = row.try_get::<Option<Millis>, _>("outcome_at")?.is_some();
+            if !released && !recorded && expires_at > now && standing.held_lease.is_none() {
+                standing.held_lease = Some(row.try_get("id")?);
+            }
+            if claimed_at >= skips_since && !recorded && (released || expires_at <= now) {
+                standing.skips += 1;
+            }
+        }
+        Ok(standing)
     }
 
-    /// The lease a caller holds right now on a campaign, if any (to resume after a reload).
-    pub async fn live_lease_of(
+    /// The contact held under a live lease, if the lease is still the contact's own.
+    pub async fn held_contact(
         &self,
+        lease_id: i64,
         caller_id: i64,
-        campaign_id: i64,
         now: Millis,
     ) -> Result<Option<ClaimedContact>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT l.id AS lease_id, l.expires_at, {cols} FROM leases l JOIN contacts c ON c.id = l.contact_id
-             WHERE l.caller_id = $1 AND l.campaign_id = $2 AND l.expires_at > $3 AND l.released_at IS NULL
-               AND l.outcome_at IS NULL AND c.lease_id = l.id
-             ORDER BY l.id DESC LIMIT 1",
+             WHERE l.id = $1 AND l.caller_id = $2 AND l.expires_at > $3 AND l.released_at IS NULL
+               AND l.outcome_at IS NULL AND c.lease_id = l.id",
             cols = CONTACT_COLUMNS.split(", ").map(|c| format!("c.{}", c.trim())).collect::<Vec<_>>().join(", ")
         ))
+        .bind(lease_id)
         .bind(caller_id)
-        .bind(campaign_id)
         .bind(now)
         .fetch_optional(self.reader())
         .await?;

@@ -3,6 +3,7 @@
 //! Secrets are random 256-bit values; only their SHA-256 is stored.
 
 mod context;
+pub(crate) use context::token_cache;
 mod password;
 mod rate_limit;
 

@@ -113,6 +113,7 @@ async fn revoke_token(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     state.store.revoke_api_token(signed_in.user.id, id).await?;
+    crate::auth::token_cache::forget_user(signed_in.user.id);
     state
         .store
         .audit(

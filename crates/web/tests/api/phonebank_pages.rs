@@ -409,14 +409,37 @@ async fn a_caller_sees_one_contact_and_records_outcomes(app: TestApp) {
 
     let results = organiser.get(&format!("/campaigns/{id}/results.csv")).await;
     assert_eq!(results.status, StatusCode::OK);
-    assert!(results.body.starts_with("contact_id,first_name"), "{}", results.body);
-    let spoke_rows = results.body.lines().filter(|l| l.contains(",spoke,")).count();
-    assert_eq!(spoke_rows, 1, "the call's outcome is in the results: {}", results.body);
-    let calls = organiser.get(&format!("/campaigns/{id}/attempts.csv")).await;
-    assert_eq!(calls.body.lines().count(), 2, "a header and one call: {}", calls.body);
+    assert!(
+        results.body.starts_with("contact_id,first_name"),
+        "{}",
+        results.body
+    );
+    let spoke_rows = results
+        .body
+        .lines()
+        .filter(|l| l.contains(",spoke,"))
+        .count();
+    assert_eq!(
+        spoke_rows, 1,
+        "the call's outcome is in the results: {}",
+        results.body
+    );
+    let calls = organiser
+        .get(&format!("/campaigns/{id}/attempts.csv"))
+        .await;
+    assert_eq!(
+        calls.body.lines().count(),
+        2,
+        "a header and one call: {}",
+        calls.body
+    );
     assert!(calls.body.contains("Val Volunteer"));
     let refused = volunteer.get(&format!("/campaigns/{id}/results.csv")).await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN, "callers cannot download the list");
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "callers cannot download the list"
+    );
 }
 
 async fn a_break_gives_the_contact_back(app: TestApp) {

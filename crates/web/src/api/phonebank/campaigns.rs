@@ -295,6 +295,7 @@ async fn patch_campaign(
     apply(&mut settings, body.settings)?;
     if settings != campaign.settings {
         campaign = state.store.update_campaign_settings(id, &settings).await?;
+        state.dispatcher.forget_campaign(id);
         state
             .store
             .audit(
@@ -307,6 +308,7 @@ async fn patch_campaign(
     }
     if let Some(to) = status.filter(|to| *to != campaign.status) {
         campaign = state.store.set_campaign_status(id, to).await?;
+        state.dispatcher.forget_campaign(id);
         state
             .store
             .audit(

@@ -266,7 +266,7 @@ fn changes(
     futures_util::stream::unfold(receiver, move |mut receiver| async move {
         loop {
             match receiver.recv().await {
-                Ok(event) if event.campaign_id() == campaign_id => break,
+                Ok(event) if event.concerns(campaign_id) => break,
                 Ok(_) => {}
                 // Missed events may have been ours: say so.
                 Err(RecvError::Lagged(_)) => break,

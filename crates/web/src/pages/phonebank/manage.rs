@@ -145,6 +145,7 @@ async fn change_status(
         .redirect(&back));
     }
     state.store.set_campaign_status(campaign.id, to).await?;
+    state.dispatcher.forget_campaign(campaign.id);
     state
         .dispatcher
         .events()
