@@ -141,6 +141,16 @@ pub(crate) async fn open_pools(
                     )));
                 }
             }
+            // SQLite says only "unable to open database file" on a read-only filesystem
+            // or a file this user may not write; the operating system says which.
+            if path.exists()
+                && let Err(e) = std::fs::OpenOptions::new().append(true).open(path)
+            {
+                return Err(StoreError::Unavailable(format!(
+                    "cannot open SQLite database {} for writing: {e}",
+                    path.display()
+                )));
+            }
             let conn_url = format!("sqlite://{}?mode=rwc", path.display());
             probe(
                 url,

@@ -144,10 +144,33 @@ impl Store {
     /// `SQLITE_BUSY`.
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
         let tx = match self.inner.backend {
-            Backend::Sqlite => self.inner.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Sqlite => self.begin_immediate().await?,
             Backend::Postgres => self.inner.writer.begin().await?,
         };
         Ok(tx)
+    }
+}
+
+impl Store {
+    /// `BEGIN IMMEDIATE` on the SQLite writer. A COMMIT that failed (disk full, I/O
+    /// error) can leave sqlx counting a transaction SQLite already rolled back, and every
+    /// later BEGIN on that connection fails: such a connection is closed so the pool opens
+    /// a fresh one. Other writers can poison the fresh one too while the disk stays full,
+    /// so this tries three times and then reports the database as unavailable.
+    async fn begin_immediate(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        for _ in 0..3 {
+            match self.inner.writer.begin_with("BEGIN IMMEDIATE").await {
+                Err(sqlx::Error::InvalidSavePointStatement) => {
+                    tracing::warn!("reopening the SQLite writer after a failed commit");
+                    let stuck = self.inner.writer.acquire().await?;
+                    stuck.close().await?;
+                }
+                other => return Ok(other?),
+            }
+        }
+        Err(StoreError::Unavailable(
+            "the SQLite writer keeps failing to commit (is the disk full?)".into(),
+        ))
     }
 }
 

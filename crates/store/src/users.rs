@@ -63,9 +63,13 @@ impl Store {
         .bind(password_hash)
         .bind(i64::from(is_admin))
         .bind(now_millis())
-        .fetch_one(self.writer())
+        // Not `fetch_one`: on SQLite an autocommit write commits when its statement runs
+        // to the end, and stopping after the first row can lose a failed commit (disk
+        // full) while still handing back the new id.
+        .fetch_all(self.writer())
         .await?;
-        Ok(User::from_row(&row)?)
+        let row = row.first().ok_or(StoreError::NotFound)?;
+        Ok(User::from_row(row)?)
     }
 
     /// Finds an account by email, however it is capitalised.
