@@ -131,6 +131,9 @@ impl Store {
         self.inner.reader.close().await;
     }
 
+    /// The writing pool. A write outside a transaction must be read to its end
+    /// (`execute` or `fetch_all`, never `fetch_one`/`fetch_optional`): SQLite commits when
+    /// the statement finishes, and a failed commit (a full disk) is only reported then.
     pub(crate) fn writer(&self) -> &AnyPool {
         &self.inner.writer
     }

@@ -123,8 +123,11 @@ impl Store {
         .bind(token_hash)
         .bind(label)
         .bind(now_millis())
-        .fetch_one(self.writer())
-        .await?;
+        .fetch_all(self.writer())
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NotFound)?;
         Ok(row.try_get("id")?)
     }
 
@@ -218,8 +221,10 @@ impl Store {
         )
         .bind(now)
         .bind(token_hash)
-        .fetch_optional(self.writer())
-        .await?;
+        .fetch_all(self.writer())
+        .await?
+        .into_iter()
+        .next();
         let Some(row) = row else { return Ok(None) };
         let user = self
             .user_by_id(row.try_get("user_id")?)

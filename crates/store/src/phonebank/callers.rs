@@ -91,8 +91,11 @@ impl Store {
         .bind(now_millis())
         .bind(expires_at)
         .bind(max_uses)
-        .fetch_one(self.writer())
-        .await?;
+        .fetch_all(self.writer())
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NotFound)?;
         Ok(CampaignInvite::from_row(&row)?)
     }
 

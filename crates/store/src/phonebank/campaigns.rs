@@ -203,8 +203,11 @@ impl Store {
             .bind(group_id)
             .bind(created_by)
             .bind(now)
-            .fetch_one(self.writer())
-            .await?;
+            .fetch_all(self.writer())
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NotFound)?;
         Ok(Campaign::from_row(&row)?)
     }
 
@@ -223,8 +226,10 @@ impl Store {
         let row = bind_settings(sqlx::query(&sql), settings)?
             .bind(now_millis())
             .bind(id)
-            .fetch_optional(self.writer())
+            .fetch_all(self.writer())
             .await?
+            .into_iter()
+            .next()
             .ok_or(StoreError::NotFound)?;
         Ok(Campaign::from_row(&row)?)
     }
@@ -241,8 +246,10 @@ impl Store {
         .bind(status.as_str())
         .bind(now_millis())
         .bind(id)
-        .fetch_optional(self.writer())
-        .await?
+        .fetch_all(self.writer())
+            .await?
+            .into_iter()
+            .next()
         .ok_or(StoreError::NotFound)?;
         Ok(Campaign::from_row(&row)?)
     }

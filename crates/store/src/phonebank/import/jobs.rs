@@ -130,8 +130,11 @@ impl Store {
         .bind(created_by)
         .bind(file_name)
         .bind(now_millis())
-        .fetch_one(self.writer())
-        .await?;
+        .fetch_all(self.writer())
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)?;
         Ok(ImportJob::from_row(&row)?)
     }
 
