@@ -193,6 +193,36 @@ impl IntoResponse for PageError {
     }
 }
 
+/// Middleware for pages: a request that axum's extractors refused (a form with a missing
+/// or malformed field, a wrong content type) gets an error page that quotes what was
+/// wrong, instead of a bare line of text. API routes keep their JSON errors.
+pub(crate) async fn rejections_as_pages(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let plain_text = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if api || !response.status().is_client_error() || !plain_text {
+        return response;
+    }
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let detail = String::from_utf8_lossy(&body).into_owned();
+    PageError::new(
+        status,
+        "That form could not be read",
+        format!("{detail}. Go back, check the form and try again."),
+    )
+    .into_response()
+}
+
 /// The fallback for unknown paths: JSON under `/api`, a page elsewhere.
 pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {

@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router())
         .merge(assets::router())
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(error::rejections_as_pages))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::web_context,

@@ -336,7 +336,39 @@ async fn titles_and_names_are_escaped(app: TestApp) {
     assert!(!page.body.contains("<script>alert(1)"));
 }
 
+async fn an_incomplete_form_gets_a_page_saying_what_is_missing(app: TestApp) {
+    app.user("org@example.org", "Org", true).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("org@example.org").await;
+    let page = browser.get("/groups").await;
+    let incomplete = browser
+        .submit(&page, "/groups", &[("description", "no name given")])
+        .await;
+    assert_eq!(incomplete.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        incomplete.body.contains("<!doctype html>"),
+        "a page, not bare text: {}",
+        incomplete.body
+    );
+    assert!(
+        incomplete.body.contains("missing field"),
+        "{}",
+        incomplete.body
+    );
+    assert!(
+        incomplete.body.contains("name"),
+        "names the field: {}",
+        incomplete.body
+    );
+    assert_eq!(
+        app.store.groups().await.unwrap().len(),
+        0,
+        "nothing was written"
+    );
+}
+
 on_both! {
+    incomplete_form => an_incomplete_form_gets_a_page_saying_what_is_missing,
     csrf => forms_without_the_csrf_token_are_refused,
     password_sign_in => people_sign_in_with_a_password_and_out_again,
     link_sign_in => an_emailed_link_signs_in_once,
