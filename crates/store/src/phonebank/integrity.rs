@@ -65,14 +65,24 @@ impl Store {
     /// Leases claimed before the time the contact's previous outcome made it due, or after
     /// an outcome finished it.
     pub async fn early_claims(&self, campaign_id: i64) -> Result<Vec<EarlyClaim>, StoreError> {
+        // One pass over each contact's timeline of attempts and claims: the running
+        // maximum attempt id at a claim is the attempt that came last before it.
         let rows = sqlx::query(
-            "SELECT l.contact_id, l.id AS lease_id, l.claimed_at, a.next_available_at
-             FROM leases l JOIN call_attempts a ON a.contact_id = l.contact_id
-             WHERE l.campaign_id = $1
-               AND a.id = (SELECT MAX(a2.id) FROM call_attempts a2
-                           WHERE a2.contact_id = l.contact_id AND a2.created_at <= l.claimed_at AND a2.lease_id <> l.id)
-               AND (a.next_available_at IS NULL OR l.claimed_at < a.next_available_at)
-             ORDER BY l.id",
+            "SELECT x.contact_id, x.lease_id, x.claimed_at, a.next_available_at FROM (
+                 SELECT t.contact_id, t.lease_id, t.at AS claimed_at,
+                     MAX(t.attempt_id) OVER (PARTITION BY t.contact_id ORDER BY t.at, t.kind, t.seq
+                                             ROWS UNBOUNDED PRECEDING) AS last_attempt
+                 FROM (
+                     SELECT contact_id, NULL AS lease_id, created_at AS at, 0 AS kind, id AS seq, id AS attempt_id
+                     FROM call_attempts WHERE campaign_id = $1
+                     UNION ALL
+                     SELECT contact_id, id, claimed_at, 1, id, NULL FROM leases WHERE campaign_id = $1
+                 ) t
+             ) x
+             JOIN call_attempts a ON a.id = x.last_attempt
+             WHERE x.lease_id IS NOT NULL AND a.lease_id <> x.lease_id
+               AND (a.next_available_at IS NULL OR x.claimed_at < a.next_available_at)
+             ORDER BY x.lease_id",
         )
         .bind(campaign_id)
         .fetch_all(self.reader())
