@@ -305,7 +305,10 @@ impl Dispatcher {
 
     /// Records a call's outcome after checking it against the campaign; acknowledged only
     /// once committed.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call per recorded outcome; the fields are the request"
+    )]
     pub async fn record_outcome(
         &self,
         user: &User,

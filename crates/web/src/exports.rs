@@ -180,18 +180,15 @@ pub(crate) async fn results_csv(
             break;
         }
     }
-    let body = out
-        .into_inner()
-        .map_err(|e| csv_error(&e.into_error().into()))?;
-    store
-        .audit(
-            Some(actor_id),
-            "results.export",
-            &format!("campaign {}", campaign.id),
-            &format!("{rows} contacts"),
-        )
-        .await?;
-    Ok(body)
+    finish(
+        out,
+        store,
+        campaign,
+        actor_id,
+        "results.export",
+        &format!("{rows} contacts"),
+    )
+    .await
 }
 
 /// One row per call, audited as done by `actor_id`.
@@ -237,15 +234,35 @@ pub(crate) async fn attempts_csv(
             break;
         }
     }
+    finish(
+        out,
+        store,
+        campaign,
+        actor_id,
+        "attempts.export",
+        &format!("{rows} calls"),
+    )
+    .await
+}
+
+/// Closes the CSV and records the export in the audit log.
+async fn finish(
+    out: csv::Writer<Vec<u8>>,
+    store: &Store,
+    campaign: &Campaign,
+    actor_id: i64,
+    action: &str,
+    detail: &str,
+) -> Result<Vec<u8>, ExportError> {
     let body = out
         .into_inner()
         .map_err(|e| csv_error(&e.into_error().into()))?;
     store
         .audit(
             Some(actor_id),
-            "attempts.export",
+            action,
             &format!("campaign {}", campaign.id),
-            &format!("{rows} calls"),
+            detail,
         )
         .await?;
     Ok(body)
