@@ -1,4 +1,4 @@
-//! Builds the front-end bundle (`web/dist/app.js`, `web/dist/app.css`) so that a plain
+//! Builds the front-end bundles (`web/dist/app.{js,css}`, `web/dist/map.{js,css}`) so that a plain
 //! `cargo build` is self-contained: the server embeds `web/dist` with rust-embed.
 //!
 //! npm runs only when the bundle is missing or older than its sources; `npm ci` runs only
@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::SystemTime;
 
 /// The bundle files the server serves under `/assets/`.
-const OUTPUTS: [&str; 2] = ["dist/app.js", "dist/app.css"];
+const OUTPUTS: [&str; 4] = ["dist/app.js", "dist/app.css", "dist/map.js", "dist/map.css"];
 
 fn main() {
     if let Err(message) = build_web_assets() {

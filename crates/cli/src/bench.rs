@@ -22,6 +22,17 @@ pub(crate) enum BenchCommand {
         after_help = "Example:\n  barnstorm bench writes --database-url sqlite:bench.db --ops 20000 --concurrency 64"
     )]
     Writes(WritesArgs),
+    /// Seed events and supporters, then time nearby search, the map view and outreach
+    /// counts at the store, each beside a baseline from the same run.
+    #[command(
+        after_help = "Example:\n  barnstorm bench events --database-url sqlite:bench-events.db --events 100000 --supporters 1000000"
+    )]
+    Events(crate::bench_events::EventsArgs),
+    /// Time the map viewport endpoint of a running node over HTTP, beside `/healthz`.
+    #[command(
+        after_help = "Example:\n  barnstorm bench map --target http://127.0.0.1:8080 --requests 2000"
+    )]
+    Map(crate::bench_events::MapArgs),
 }
 
 /// Options of `bench writes`.
@@ -156,6 +167,8 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
     let args = match command {
         BenchCommand::Callers(args) => args,
         BenchCommand::Writes(args) => return write_baseline(args).await,
+        BenchCommand::Events(args) => return crate::bench_events::events(args).await,
+        BenchCommand::Map(args) => return crate::bench_events::map(args).await,
     };
     for target in &args.targets {
         let host = target

@@ -13,7 +13,8 @@ pub(crate) const NATIONAL: &str = "Barnstorm UK";
 /// Password of every demo account.
 pub(crate) const DEMO_PASSWORD: &str = "barnstorm-demo";
 
-const REGIONS: [(&str, &[&str]); 12] = [
+/// The regions and their branches.
+pub(crate) const REGIONS: [(&str, &[&str]); 12] = [
     ("London", &["Hackney", "Lewisham", "Camden", "Croydon"]),
     ("South East", &["Brighton and Hove", "Oxford", "Reading"]),
     ("South West", &["Bristol", "Exeter", "Plymouth"]),
@@ -166,6 +167,9 @@ pub(crate) async fn load(store: &Store, base_url: &str) -> Result<DemoReport, an
         .map(|(_, id)| *id)
         .context("the North West region")?;
     let campaign = crate::demo_campaign::load(store, north_west, base_url).await?;
+    crate::demo_events::load(store, &ids, base_url)
+        .await?
+        .print();
     Ok(DemoReport {
         already_loaded: false,
         groups: ids.len(),

@@ -1,5 +1,5 @@
-//! `barnstorm import …`: loading contact lists into call campaigns and numbers onto the
-//! TPS list from files on disk, with a one-line summary and rejected rows written next to
+//! `barnstorm import …`: loading contact lists into call campaigns, numbers onto the
+//! TPS list and postcode locations (ONSPD / Code-Point Open) from files on disk, with a one-line summary and rejected rows written next to
 //! the input. The pipeline itself is `barnstorm_dispatch::import`; this module must not
 //! check rows or write SQL.
 
@@ -9,7 +9,11 @@ use barnstorm_dispatch::import::{ImportFailure, ImportSummary, import_contacts};
 use barnstorm_domain::contact_import::{
     ColumnMapping, ColumnRole, ImportReader, RowRejection, read_headers, write_rejections,
 };
+use barnstorm_domain::geo::LatLon;
 use barnstorm_domain::phone::{Region, normalise_phone};
+use barnstorm_store::geocode::{
+    PostcodeFileError, PostcodeFileFormat, PostcodeFileReader, RowOutcome,
+};
 use barnstorm_store::{Store, StoreOptions};
 use std::fs::File;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
@@ -31,6 +35,16 @@ pub(crate) enum ImportCommand {
     /// whose first column is the number. Listed numbers are never handed to callers.
     #[command(after_help = "Example:\n  barnstorm import tps tps-2025-06.txt")]
     Tps(TpsArgs),
+    /// Load full postcodes with their locations, for geocoding to postcode precision:
+    /// the ONS Postcode Directory (ONSPD) CSV or OS Code-Point Open CSV files.
+    #[command(
+        after_help = "Formats are recognised from the first line: ONSPD has a header naming pcds, lat and long;\n\
+                      Code-Point Open rows are postcode, quality, eastings, northings (a header is optional).\n\
+                      Terminated postcodes and postcodes without coordinates are skipped; importing again updates.\n\n\
+                      Examples:\n  barnstorm import postcodes ONSPD_FEB_2025_UK.csv\n  \
+                      for f in codepo_gb/Data/CSV/*.csv; do barnstorm import postcodes \"$f\"; done"
+    )]
+    Postcodes(PostcodesArgs),
 }
 
 /// A contact list to import.
@@ -66,10 +80,20 @@ pub(crate) struct TpsArgs {
     database: DatabaseArgs,
 }
 
+/// A postcode file to load.
+#[derive(clap::Args, Debug)]
+pub(crate) struct PostcodesArgs {
+    /// An ONSPD or Code-Point Open CSV file.
+    file: PathBuf,
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
 pub(crate) async fn run(command: ImportCommand) -> anyhow::Result<()> {
     match command {
         ImportCommand::Contacts(args) => contacts(args).await,
         ImportCommand::Tps(args) => tps(args).await,
+        ImportCommand::Postcodes(args) => postcodes(args).await,
     }
 }
 
@@ -354,6 +378,111 @@ async fn tps(args: TpsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Postcodes sent to the store at a time (one transaction each).
+const POSTCODE_BATCH: usize = 5_000;
+/// Rejected rows listed in the report.
+const POSTCODE_REJECTIONS_SHOWN: usize = 10;
+
+/// What a postcode file held besides the rows imported.
+#[derive(Debug, Default, PartialEq)]
+struct PostcodeTally {
+    terminated: u64,
+    no_location: u64,
+    rejected: u64,
+    /// The first rejected rows: "line N: reason".
+    rejections: Vec<String>,
+}
+
+/// Reads the whole file on a blocking thread, sending batches of located postcodes;
+/// stops early when the receiver is gone (the store failed).
+fn read_postcodes<R: std::io::Read>(
+    reader: PostcodeFileReader<R>,
+    batches: &tokio::sync::mpsc::Sender<Vec<(String, LatLon)>>,
+) -> Result<PostcodeTally, PostcodeFileError> {
+    let mut tally = PostcodeTally::default();
+    let mut batch = Vec::with_capacity(POSTCODE_BATCH);
+    for row in reader {
+        let (line, outcome) = row?;
+        match outcome {
+            RowOutcome::Located(row) => batch.push((row.postcode, row.location)),
+            RowOutcome::Terminated => tally.terminated += 1,
+            RowOutcome::NoLocation => tally.no_location += 1,
+            RowOutcome::Rejected(reason) => {
+                tally.rejected += 1;
+                if tally.rejections.len() < POSTCODE_REJECTIONS_SHOWN {
+                    tally.rejections.push(format!("line {line}: {reason}"));
+                }
+            }
+        }
+        if batch.len() >= POSTCODE_BATCH
+            && batches.blocking_send(std::mem::take(&mut batch)).is_err()
+        {
+            return Ok(tally);
+        }
+    }
+    if !batch.is_empty() {
+        let _ = batches.blocking_send(batch);
+    }
+    Ok(tally)
+}
+
+async fn postcodes(args: PostcodesArgs) -> anyhow::Result<()> {
+    let reader = PostcodeFileReader::new(BufReader::with_capacity(1 << 20, open(&args.file)?))
+        .with_context(|| args.file.display().to_string())?;
+    let format = match reader.format() {
+        PostcodeFileFormat::Onspd => "ONS Postcode Directory",
+        PostcodeFileFormat::CodePoint => "Code-Point Open",
+    };
+    let store = args.database.open(&StoreOptions::default()).await?;
+    let (sender, mut batches) = tokio::sync::mpsc::channel(4);
+    let reading = tokio::task::spawn_blocking(move || read_postcodes(reader, &sender));
+    let show_progress = std::io::stderr().is_terminal();
+    let mut imported = 0u64;
+    while let Some(batch) = batches.recv().await {
+        imported += store.upsert_postcodes(&batch).await?;
+        if show_progress {
+            eprint!("\rImported {} postcodes…", thousands(imported));
+        }
+    }
+    if show_progress {
+        eprint!("\r\x1b[K");
+    }
+    let tally = reading
+        .await
+        .context("the file reader crashed")?
+        .with_context(|| {
+            format!(
+                "{} (the {} postcodes before the error were kept)",
+                args.file.display(),
+                thousands(imported)
+            )
+        })?;
+    println!(
+        "{}",
+        postcode_summary(imported, &file_name(&args.file), format, &tally)
+    );
+    Ok(())
+}
+
+fn postcode_summary(imported: u64, file: &str, format: &str, tally: &PostcodeTally) -> String {
+    let mut out = format!(
+        "Imported {} postcodes from {file} ({format}); skipped {} terminated and {} without coordinates; rejected {} rows.",
+        thousands(imported),
+        thousands(tally.terminated),
+        thousands(tally.no_location),
+        thousands(tally.rejected)
+    );
+    for rejection in &tally.rejections {
+        out.push_str("\n  ");
+        out.push_str(rejection);
+    }
+    let unlisted = tally.rejected.saturating_sub(tally.rejections.len() as u64);
+    if unlisted > 0 {
+        out.push_str(&format!("\n  … and {} more", thousands(unlisted)));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,5 +509,43 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(9_812), "9,812");
         assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn postcode_files_are_tallied_and_summarised() {
+        let file = "\"pcd\",\"pcds\",\"doterm\",\"lat\",\"long\"\n\
+                    \"SW1A1AA\",\"SW1A 1AA\",\"\",51.501009,-0.141588\n\
+                    \"SW1A0PW\",\"SW1A 0PW\",\"200602\",51.4995,-0.1248\n\
+                    \"ZE3 9JZ\",\"ZE3 9JZ\",\"\",99.999999,0.000000\n\
+                    \"XX\",\"XX\",\"\",51.5,-0.1\n";
+        let reader = PostcodeFileReader::new(file.as_bytes()).unwrap();
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
+        let tally = read_postcodes(reader, &sender).unwrap();
+        drop(sender);
+        let batch = receiver.blocking_recv().unwrap();
+        assert_eq!(
+            batch,
+            [("SW1A 1AA".to_owned(), LatLon::new(51.501009, -0.141588))]
+        );
+        assert_eq!(
+            tally,
+            PostcodeTally {
+                terminated: 1,
+                no_location: 1,
+                rejected: 1,
+                rejections: vec!["line 5: 'XX' is not a postcode".into()],
+            }
+        );
+        let summary = postcode_summary(1, "x.csv", "ONS Postcode Directory", &tally);
+        assert_eq!(
+            summary,
+            "Imported 1 postcodes from x.csv (ONS Postcode Directory); skipped 1 terminated and 1 without coordinates; rejected 1 rows.\n  line 5: 'XX' is not a postcode"
+        );
+        let many = PostcodeTally {
+            rejected: 12,
+            rejections: vec!["line 2: bad".into()],
+            ..PostcodeTally::default()
+        };
+        assert!(postcode_summary(0, "x.csv", "Code-Point Open", &many).ends_with("… and 11 more"));
     }
 }

@@ -3,9 +3,11 @@
 //! Errors end here: printed as one clear line with a non-zero exit code.
 
 mod bench;
+mod bench_events;
 mod check;
 mod demo;
 mod demo_campaign;
+mod demo_events;
 mod import;
 mod serve;
 mod user;
@@ -54,10 +56,10 @@ enum Command {
     /// Load-test running nodes with simulated callers.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
-    /// Import contact lists into call campaigns, and numbers onto the TPS list.
+    /// Import contact lists into call campaigns, numbers onto the TPS list, and postcode locations.
     #[command(
         subcommand,
-        after_help = "Examples:\n  barnstorm import contacts --campaign 3 list.csv --map 'Mobile=phone'\n  barnstorm import tps tps-numbers.txt"
+        after_help = "Examples:\n  barnstorm import contacts --campaign 3 list.csv --map 'Mobile=phone'\n  barnstorm import tps tps-numbers.txt\n  barnstorm import postcodes ONSPD_FEB_2025_UK.csv"
     )]
     Import(import::ImportCommand),
 }

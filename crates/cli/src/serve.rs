@@ -6,7 +6,7 @@ use anyhow::Context;
 use barnstorm_dispatch::{CampaignEvents, Dispatcher};
 use barnstorm_mail::{MailConfig, MailWorker};
 use barnstorm_store::{Store, StoreOptions};
-use barnstorm_web::{AppState, Metrics, WebConfig};
+use barnstorm_web::{AppState, Geocoder, Metrics, Nominatim, WebConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -56,6 +56,33 @@ pub(crate) struct ServeArgs {
     /// Load the demo data (if not loaded yet) before serving.
     #[arg(long)]
     demo: bool,
+    /// A Nominatim-compatible geocoder (e.g. `https://nominatim.example.org`) asked about
+    /// place names and addresses the built-in postcode tables do not know. Off by default:
+    /// the service sees the text people search for.
+    #[arg(long, env = "BARNSTORM_GEOCODER_URL")]
+    geocoder_url: Option<String>,
+    /// Map tile URL template for the events map (`{z}`, `{x}`, `{y}`; `{s}` for
+    /// subdomains). An empty value (or `none`) turns tiles off: the map shows its markers
+    /// on a plain background and no request leaves the visitor's browser for tiles.
+    #[arg(
+        long,
+        env = "BARNSTORM_TILE_URL",
+        default_value = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    )]
+    tile_url: String,
+    /// Attribution shown on the map for the tiles.
+    #[arg(
+        long,
+        env = "BARNSTORM_TILE_ATTRIBUTION",
+        default_value = "© OpenStreetMap contributors"
+    )]
+    tile_attribution: String,
+    /// Outreach messages ("contact people in their area") one group may send per day.
+    #[arg(long, env = "BARNSTORM_OUTREACH_DAILY_PER_GROUP", default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    outreach_daily_per_group: u32,
+    /// Outreach messages one person may send per day, across all their groups.
+    #[arg(long, env = "BARNSTORM_OUTREACH_DAILY_PER_SENDER", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    outreach_daily_per_sender: u32,
     /// Log format.
     #[arg(long, env = "BARNSTORM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
@@ -63,6 +90,24 @@ pub(crate) struct ServeArgs {
 
 fn parse_listen(raw: &str) -> Result<SocketAddr, String> {
     raw.parse().map_err(|_| format!("'{raw}' is not IP:PORT; use e.g. 127.0.0.1:8080 or 0.0.0.0:8080 (host names are not accepted)"))
+}
+
+/// The tile URL to use: empty (or `none`) for no tiles; otherwise an http(s) template
+/// with `{z}`, `{x}` and `{y}`.
+fn tile_url(raw: &str) -> anyhow::Result<String> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.eq_ignore_ascii_case("none") {
+        return Ok(String::new());
+    }
+    let templated = ["{z}", "{x}", "{y}"].iter().all(|part| raw.contains(part));
+    if !(raw.starts_with("https://") || raw.starts_with("http://") || raw.starts_with('/'))
+        || !templated
+    {
+        anyhow::bail!(
+            "--tile-url / BARNSTORM_TILE_URL must be an http(s) URL with {{z}}, {{x}} and {{y}}, e.g. https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png, or empty for no tiles (got '{raw}')"
+        );
+    }
+    Ok(raw.to_owned())
 }
 
 async fn shutdown_signal() {
@@ -121,6 +166,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         args.smtp_url.as_deref(),
         args.mail_dir.clone(),
     )?;
+    let geocoder_url = args.geocoder_url.clone().filter(|u| !u.trim().is_empty());
+    let nominatim = geocoder_url.as_deref().map(Nominatim::new).transpose()?;
     let options = StoreOptions {
         max_connections: args.db_connections,
         ..StoreOptions::default()
@@ -135,19 +182,30 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let (events, relay) = CampaignEvents::connect_postgres(&store, stop_rx.clone());
     let mut background = vec![
         tokio::spawn(worker.clone().run(stop_rx.clone())),
-        tokio::spawn(housekeeping(store.clone(), stop_rx)),
+        tokio::spawn(housekeeping(store.clone(), stop_rx.clone())),
     ];
     background.extend(relay);
 
     let mut config = WebConfig::new(&base_url);
     config.trust_proxy = args.trust_proxy;
+    config.geocoder_url = geocoder_url;
+    config.tile_url = tile_url(&args.tile_url)?;
+    config.tile_attribution = args.tile_attribution.clone();
+    config.outreach_daily_per_group = args.outreach_daily_per_group;
+    config.outreach_daily_per_sender = args.outreach_daily_per_sender;
     let state = AppState {
         store: store.clone(),
         config: Arc::new(config),
         mail: Some(worker),
         metrics: Arc::new(Metrics::default()),
         dispatcher: Dispatcher::new(store.clone(), events),
+        geocoder: Geocoder::new(store.clone(), nominatim),
     };
+    // Event reminders (day before, on the day, feedback): queued into the outbox once each.
+    background.push(tokio::spawn(barnstorm_web::jobs::run_reminders(
+        state.clone(),
+        stop_rx,
+    )));
     let app = barnstorm_web::router(state);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -172,4 +230,19 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tile_url;
+
+    #[test]
+    fn tile_urls_are_templates_or_off() {
+        assert_eq!(tile_url("").unwrap(), "");
+        assert_eq!(tile_url(" none ").unwrap(), "");
+        let osm = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+        assert_eq!(tile_url(osm).unwrap(), osm);
+        assert!(tile_url("https://tiles.example.org/map.png").is_err());
+        assert!(tile_url("javascript:alert(1)/{z}/{x}/{y}").is_err());
+    }
 }

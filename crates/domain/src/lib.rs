@@ -5,9 +5,15 @@
 //! Nothing here touches a database, the network or the clock: callers pass `now` in, and
 //! the only I/O is reading an import file from a `std::io::Read`.
 
+pub mod calendar;
 pub mod calling_window;
 pub mod contact_import;
 pub mod email;
+pub mod event;
+pub mod event_notices;
+pub mod feed;
+pub mod geo;
+pub mod markdown;
 pub mod outcome;
 pub mod phone;
 pub mod postcode;

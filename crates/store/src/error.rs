@@ -1,5 +1,6 @@
-//! The one error type of the store. Callers match on `NotFound` and `Conflict`; anything
-//! else is an outage or a defect, logged by the caller and never shown to end users.
+//! The one error type of the store. Callers match on `NotFound`, `Conflict` and
+//! `Invalid`; anything else is an outage or a defect, logged by the caller and never shown
+//! to end users.
 
 use crate::DatabaseUrl;
 
@@ -12,6 +13,10 @@ pub enum StoreError {
     /// A unique constraint refused the write (a duplicate email, slug, …).
     #[error("already exists: {0}")]
     Conflict(String),
+    /// The request breaks a rule the store enforces itself (an event that ends before it
+    /// starts); the text says which, in words fit to show the person who made it.
+    #[error("invalid: {0}")]
+    Invalid(String),
     /// The database cannot be reached or opened.
     #[error("database unavailable: {0}")]
     Unavailable(String),

@@ -9,6 +9,8 @@
 mod audit;
 mod connect;
 mod error;
+pub mod events;
+pub mod geocode;
 mod groups;
 mod invites;
 mod notify;
@@ -23,6 +25,7 @@ pub mod testing;
 pub use audit::AuditEntry;
 pub use connect::{Backend, DatabaseUrl, DatabaseUrlError};
 pub use error::StoreError;
+pub use geocode::{GeocodeError, Place, outcode_centroid};
 pub use groups::{Group, GroupKind, Member, Role, slugify};
 pub use invites::{Invite, InviteState, NewInvite};
 pub use notify::{CAMPAIGN_EVENTS_CHANNEL, MAX_PAYLOAD_BYTES, Notification, NotificationListener};
@@ -61,6 +64,8 @@ struct Inner {
     writer: AnyPool,
     /// Connections for reads; on PostgreSQL the same pool as `writer`.
     reader: AnyPool,
+    /// This node's in-memory index of discoverable events (a cache of the events table).
+    event_index: Arc<events::EventIndex>,
 }
 
 /// Tunables for opening a [`Store`].
@@ -93,6 +98,7 @@ impl Store {
                 url: url.clone(),
                 writer,
                 reader,
+                event_index: Arc::new(events::EventIndex::new()),
             }),
         })
     }

@@ -16,7 +16,25 @@ pub struct WebConfig {
     pub trust_proxy: bool,
     /// Argon2id memory cost in KiB (19 MiB by default; tests use less).
     pub password_memory_kib: u32,
+    /// A Nominatim-compatible geocoder asked about places the offline tables do not
+    /// know; `None` (the default) keeps every search on this server.
+    pub geocoder_url: Option<String>,
+    /// Map tile URL template (`{z}/{x}/{y}`) for the events map; empty: no tiles, the map
+    /// shows markers on a plain background.
+    pub tile_url: String,
+    /// Attribution shown on the map for the tiles (plain text).
+    pub tile_attribution: String,
+    /// Outreach messages ("contact people in their area") one group may send per day.
+    pub outreach_daily_per_group: u32,
+    /// Outreach messages one person may send per day, across groups.
+    pub outreach_daily_per_sender: u32,
 }
+
+/// The default map tiles: OpenStreetMap's own servers (fine for small instances; large
+/// ones should host their own, see the OSM tile usage policy).
+pub const DEFAULT_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+/// Attribution for [`DEFAULT_TILE_URL`].
+pub const DEFAULT_TILE_ATTRIBUTION: &str = "© OpenStreetMap contributors";
 
 impl WebConfig {
     /// Defaults for `base_url`.
@@ -26,6 +44,11 @@ impl WebConfig {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             trust_proxy: false,
             password_memory_kib: 19 * 1024,
+            geocoder_url: None,
+            tile_url: DEFAULT_TILE_URL.to_owned(),
+            tile_attribution: DEFAULT_TILE_ATTRIBUTION.to_owned(),
+            outreach_daily_per_group: 10,
+            outreach_daily_per_sender: 3,
         }
     }
 

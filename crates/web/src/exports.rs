@@ -77,7 +77,7 @@ pub(crate) fn csv_response(body: Vec<u8>, file_name: &str) -> Response {
 }
 
 /// A cell a spreadsheet would run as a formula gets a leading `'`.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@']) {
         format!("'{text}")
     } else {

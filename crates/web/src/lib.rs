@@ -8,13 +8,20 @@ mod assets;
 pub mod auth;
 mod config;
 mod error;
+pub mod event_draft;
+mod event_mails;
 mod exports;
+mod feeds;
+mod geocoder;
+pub mod jobs;
 mod mails;
 mod ops;
+mod outreach_mails;
 mod pages;
 
 pub use config::WebConfig;
 pub use error::{ApiError, PageError};
+pub use geocoder::{Geocoder, GeocoderSetupError, Nominatim};
 pub use ops::Metrics;
 
 use axum::Router;
@@ -36,6 +43,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The phonebank engine.
     pub dispatcher: Dispatcher,
+    /// Postcode, district and town search (offline, plus the optional external service).
+    pub geocoder: Geocoder,
 }
 
 impl AppState {
@@ -53,6 +62,7 @@ pub fn router(state: AppState) -> Router {
     let openapi = Arc::new(openapi);
     Router::new()
         .merge(pages::router())
+        .merge(feeds::routes())
         .merge(api_router)
         .route(
             "/api/v1/openapi.json",

@@ -2,7 +2,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod accounts;
+mod bulk_supporters;
+mod events;
+mod events_discovery;
+mod events_listing;
+mod geocode;
 mod groups;
 mod outbox;
+mod people;
 mod phonebank_import;
 mod phonebank_queue;

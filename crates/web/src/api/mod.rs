@@ -3,6 +3,8 @@
 //! `Authorization: Bearer TOKEN`; every failure has the shape
 //! `{"error":{"code","message","details"}}`.
 
+mod event_rsvps;
+mod events;
 mod groups;
 mod phonebank;
 mod tokens;
@@ -59,5 +61,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(tokens::routes())
         .merge(groups::routes())
+        .merge(events::routes())
+        .merge(event_rsvps::routes())
         .merge(phonebank::routes())
 }

@@ -2,7 +2,7 @@
 //! forms must echo, a one-shot flash message and the client address. The `web_context`
 //! middleware builds it once per request and refuses state-changing requests whose CSRF
 //! token does not match. API routes are exempt: they authenticate with bearer tokens and
-//! never read cookies.
+//! never read cookies. So is the POST of one-click unsubscribe (RFC 8058), and nothing else.
 
 use super::{hash_secret, new_secret, secrets_match};
 use crate::{ApiError, AppState, PageError};
@@ -99,6 +99,16 @@ fn exempt(path: &str) -> bool {
         || path.starts_with("/assets/")
         || path == "/healthz"
         || path == "/metrics"
+}
+
+/// The one page route whose POST carries no CSRF token: RFC 8058 one-click unsubscribe,
+/// which mail clients send as `List-Unsubscribe=One-Click` without any cookie or token.
+/// The unguessable token in the path is the authority, so a forged request gains nothing.
+fn csrf_exempt(method: &Method, path: &str) -> bool {
+    *method == Method::POST
+        && path
+            .strip_prefix("/unsubscribe/")
+            .is_some_and(|token| !token.is_empty() && !token.contains('/'))
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -236,7 +246,8 @@ pub async fn web_context(State(state): State<AppState>, request: Request, next: 
     if !matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
-    ) {
+    ) && !csrf_exempt(request.method(), request.uri().path())
+    {
         let (submitted, rebuilt) = match submitted_csrf(request).await {
             Ok(found) => found,
             Err(response) => return response,

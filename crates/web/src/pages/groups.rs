@@ -2,6 +2,7 @@
 //! members), and what organisers do there: add sub-groups, invite people, change roles
 //! and remove members. Organisers of a group also run every group below it.
 
+use super::events::hub::{HubEvents, hub_events};
 use super::layout::{Layout, format_time, render};
 use crate::auth::{Flash, RequestContext, SignedIn, hash_secret, new_secret};
 use crate::{AppState, PageError, mails};
@@ -75,6 +76,8 @@ struct GroupPage {
     is_member: bool,
     child_kind: &'static str,
     roles: [Role; 4],
+    signed_in: bool,
+    hub: HubEvents,
 }
 
 struct InviteRow {
@@ -148,8 +151,11 @@ async fn group_page(
     } else {
         Vec::new()
     };
+    let hub = hub_events(&state, &group, is_member, can_manage).await?;
     Ok(render(&GroupPage {
         layout: Layout::new(&context),
+        signed_in: context.user().is_some(),
+        hub,
         ancestors: state.store.ancestor_groups(group.id).await?,
         children: state.store.child_groups(group.id).await?,
         child_kind: group.kind.child_kind().as_str(),

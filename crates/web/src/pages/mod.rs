@@ -3,13 +3,16 @@
 //! back to the same page as a flash that names the field.
 
 mod account;
+pub(crate) mod discover;
+pub(crate) mod events;
 mod groups;
-pub(crate) use groups::{INVITE_TTL_MS, can_manage, plausible_email};
+pub(crate) use groups::{INVITE_TTL_MS, can_manage, plausible_email, tree_rows};
 mod home;
 mod invites;
 pub(crate) mod layout;
 mod login;
 mod phonebank;
+mod unsubscribe;
 
 use crate::AppState;
 use axum::Router;
@@ -17,9 +20,12 @@ use axum::Router;
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .merge(home::routes())
+        .merge(discover::routes())
         .merge(login::routes())
         .merge(account::routes())
         .merge(groups::routes())
+        .merge(events::router())
         .merge(invites::routes())
         .merge(phonebank::routes())
+        .merge(unsubscribe::routes())
 }

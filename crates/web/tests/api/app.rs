@@ -63,6 +63,7 @@ impl TestApp {
             mail: None,
             metrics: Arc::new(Metrics::default()),
             dispatcher: Dispatcher::new(store.clone(), CampaignEvents::default()),
+            geocoder: barnstorm_web::Geocoder::new(store.clone(), None),
         };
         Self {
             router: barnstorm_web::router(state),

@@ -3,8 +3,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod app;
+mod discover;
+mod events_api;
+mod events_pages;
+mod events_rsvp_api;
 mod groups_api;
+mod meetups;
 mod ops;
+mod outreach;
 mod pages;
 mod phonebank_api;
 mod phonebank_pages;

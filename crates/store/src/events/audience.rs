@@ -1,0 +1,264 @@
+//! Who outreach may reach, by place: the `email_audience` table, the suppression list and
+//! one-click unsubscribe. A row exists exactly while a supporter has live email consent
+//! for the group, a known location and no suppression; every path that changes one of
+//! those calls [`refresh_audience`] in its own transaction. Radius selection lives here
+//! too, so the count a sender is shown is computed exactly as the list that is sent.
+
+use super::events::audit_in;
+use super::supporters::withdraw_consent_tx;
+use crate::{Store, StoreError, now_millis};
+use barnstorm_domain::event::Channel;
+use barnstorm_domain::geo::{LatLon, MAX_RADIUS_KM, cells_within, distance_km, grid_cell};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+/// More cell ranges than this and a radius query reads the group's whole audience instead.
+const MAX_CELL_RANGES: usize = 2_000;
+
+/// What an unsubscribe link did, to show the person who followed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsubscribeResult {
+    /// Their address with most of it hidden, e.g. `n***@example.org`.
+    pub masked_email: String,
+    /// The group they left; `None` when they left everything.
+    pub group_name: Option<String>,
+}
+
+/// Rewrites a supporter's audience rows from their consents, location and suppression.
+pub(crate) async fn refresh_audience(
+    tx: &mut Transaction<'static, Any>,
+    supporter_id: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM email_audience WHERE supporter_id = $1")
+        .bind(supporter_id)
+        .execute(&mut **tx)
+        .await?;
+    let row = sqlx::query(
+        "SELECT s.latitude, s.longitude FROM supporters s
+         WHERE s.id = $1 AND s.latitude IS NOT NULL AND s.longitude IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM email_suppressions x WHERE x.email = s.email)",
+    )
+    .bind(supporter_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(()) };
+    let (lat, lon): (f64, f64) = (row.try_get("latitude")?, row.try_get("longitude")?);
+    sqlx::query(
+        "INSERT INTO email_audience (group_id, cell, latitude, longitude, supporter_id)
+         SELECT group_id, $1, $2, $3, supporter_id FROM consents
+         WHERE supporter_id = $4 AND channel = 'email' AND withdrawn_at IS NULL",
+    )
+    .bind(grid_cell(lat, lon))
+    .bind(lat)
+    .bind(lon)
+    .bind(supporter_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The radius a query really uses: `cells_within` clamps to [`MAX_RADIUS_KM`], so the
+/// distance check must too.
+fn effective_radius(radius_km: f64) -> f64 {
+    if radius_km.is_nan() {
+        0.0
+    } else {
+        radius_km.clamp(0.0, MAX_RADIUS_KM)
+    }
+}
+
+/// Whether a supporter at `lat`, `lon` is within the radius: the one test shared by the
+/// count and the send.
+pub(crate) fn within_radius(center: (f64, f64), radius_km: f64, lat: f64, lon: f64) -> bool {
+    let d = distance_km(LatLon::new(center.0, center.1), LatLon::new(lat, lon));
+    d <= effective_radius(radius_km)
+}
+
+/// An SQL condition on `email_audience.cell` (aliased `a`) covering every cell that may
+/// hold a point within the radius, as ranges of consecutive cells (one per grid row).
+/// The cells are integers we computed, so they are written inline.
+pub(crate) fn cell_condition(center: (f64, f64), radius_km: f64) -> String {
+    let mut cells = cells_within(LatLon::new(center.0, center.1), effective_radius(radius_km));
+    cells.sort_unstable();
+    cells.dedup();
+    let mut ranges: Vec<(i64, i64)> = Vec::new();
+    for cell in cells {
+        match ranges.last_mut() {
+            Some((_, end)) if *end + 1 == cell => *end = cell,
+            _ => ranges.push((cell, cell)),
+        }
+    }
+    if ranges.is_empty() {
+        return "1 = 0".to_owned();
+    }
+    if ranges.len() > MAX_CELL_RANGES {
+        return "1 = 1".to_owned();
+    }
+    let parts: Vec<String> = ranges
+        .iter()
+        .map(|(a, b)| {
+            if a == b {
+                format!("a.cell = {a}")
+            } else {
+                format!("a.cell BETWEEN {a} AND {b}")
+            }
+        })
+        .collect();
+    format!("({})", parts.join(" OR "))
+}
+
+/// `n***@example.org`: enough for a person to recognise their address, not to learn it.
+pub(crate) fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".to_owned(),
+    }
+}
+
+async fn add_suppression_tx(
+    tx: &mut Transaction<'static, Any>,
+    email: &str,
+    reason: &str,
+) -> Result<bool, StoreError> {
+    let added = sqlx::query(
+        "INSERT INTO email_suppressions (email, reason, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(email)
+    .bind(reason)
+    .bind(now_millis())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        > 0;
+    let supporter: Option<i64> = sqlx::query("SELECT id FROM supporters WHERE email = $1")
+        .bind(email)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|row: AnyRow| row.try_get("id"))
+        .transpose()?;
+    if let Some(id) = supporter {
+        refresh_audience(tx, id).await?;
+    }
+    if added {
+        let subject = supporter.map_or("an address with no supporter".to_owned(), |id| {
+            format!("supporter {id}")
+        });
+        audit_in(tx, None, "suppression.add", &subject, reason).await?;
+    }
+    Ok(added)
+}
+
+impl Store {
+    /// How many supporters of `group_id` outreach within `radius_km` of `center`
+    /// (latitude, longitude) would reach: exact, and equal to what
+    /// [`Store::send_outreach`] sends. Supporters sit at postcode centres, so it reads one
+    /// row per distinct point in the nearby grid cells and checks distances here.
+    pub async fn audience_count(
+        &self,
+        group_id: i64,
+        center: (f64, f64),
+        radius_km: f64,
+    ) -> Result<i64, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT a.latitude, a.longitude, COUNT(*) AS n FROM email_audience a
+             WHERE a.group_id = $1 AND {}
+             GROUP BY a.latitude, a.longitude",
+            cell_condition(center, radius_km)
+        ))
+        .bind(group_id)
+        .fetch_all(self.reader())
+        .await?;
+        let mut total = 0;
+        for row in &rows {
+            let (lat, lon): (f64, f64) = (row.try_get("latitude")?, row.try_get("longitude")?);
+            if within_radius(center, radius_km, lat, lon) {
+                total += row.try_get::<i64, _>("n")?;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Puts an address on the suppression list (never email it outreach again) and takes
+    /// it out of every audience. Returns whether it was new; again is harmless.
+    pub async fn add_suppression(&self, email: &str, reason: &str) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let added = add_suppression_tx(&mut tx, email, reason).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// Whether an address is on the suppression list.
+    pub async fn is_suppressed(&self, email: &str) -> Result<bool, StoreError> {
+        let rows = sqlx::query("SELECT 1 AS one FROM email_suppressions WHERE email = $1")
+            .bind(email)
+            .fetch_all(self.reader())
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    /// Follows an unsubscribe link. With a group, withdraws email consent for that group;
+    /// without, withdraws email consent for every group and suppresses the address
+    /// ("unsubscribed from everything"). `None` when the token names nobody. Following
+    /// the same link again changes nothing and gives the same answer.
+    pub async fn unsubscribe(
+        &self,
+        token: &str,
+        group_id: Option<i64>,
+    ) -> Result<Option<UnsubscribeResult>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT id, email FROM supporters WHERE unsubscribe_token = $1")
+            .bind(token)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let (id, email): (i64, String) = (row.try_get("id")?, row.try_get("email")?);
+        let group_name = match group_id {
+            Some(group_id) => {
+                withdraw_consent_tx(&mut tx, id, Some(group_id), Channel::Email).await?;
+                let name: Option<String> = sqlx::query("SELECT name FROM groups WHERE id = $1")
+                    .bind(group_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|row: AnyRow| row.try_get("name"))
+                    .transpose()?;
+                Some(name.unwrap_or_else(|| "this group".to_owned()))
+            }
+            None => {
+                withdraw_consent_tx(&mut tx, id, None, Channel::Email).await?;
+                add_suppression_tx(&mut tx, &email, "unsubscribed from everything").await?;
+                None
+            }
+        };
+        tx.commit().await?;
+        Ok(Some(UnsubscribeResult {
+            masked_email: mask_email(&email),
+            group_name,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_masked() {
+        assert_eq!(mask_email("nia@example.org"), "n***@example.org");
+        assert_eq!(mask_email("nonsense"), "***");
+    }
+
+    #[test]
+    fn neighbouring_cells_become_ranges() {
+        let sql = cell_condition((53.48, -2.24), 10.0);
+        assert!(sql.contains("BETWEEN"));
+        // One range per grid row: 10 km spans about 0.18 degrees of latitude.
+        assert!(sql.matches(" OR ").count() < 8, "{sql}");
+    }
+}

@@ -1,0 +1,150 @@
+//! Loading many supporters at once, each with email consent to one group, for the demo
+//! and the benchmarks. Writes the same rows the one-by-one path writes (supporter,
+//! consent, audience) with multi-row INSERTs; it skips the audit log and does not check
+//! suppressions, so it is not for real imports.
+
+use super::supporters::new_token;
+use crate::{Backend, Store, StoreError, now_millis};
+use barnstorm_domain::geo::grid_cell;
+use sqlx::Row;
+use std::fmt::Write as _;
+
+/// Supporters per multi-row statement (7 values each).
+const ROWS_PER_STATEMENT: usize = 500;
+/// Statements per transaction.
+const STATEMENTS_PER_TX: usize = 20;
+
+/// One supporter to load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkSupporter {
+    /// Normalised email address, unique.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Normalised postcode.
+    pub postcode: String,
+    /// Where they are (their postcode's centre): latitude, longitude.
+    pub location: (f64, f64),
+}
+
+/// `count` rows of `width` placeholders. SQLite gets `?`: sqlx-sqlite looks each `$n` up
+/// by name, which is quadratic in a statement with thousands of binds.
+fn values_list(backend: Backend, count: usize, width: usize) -> String {
+    let mut sql = String::new();
+    let mut next = 1;
+    for row in 0..count {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..width {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    let _ = write!(sql, "${next}");
+                }
+            }
+            next += 1;
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+impl Store {
+    /// Inserts `supporters` (whose emails must be new), each with live email consent to
+    /// `group_id` and an audience row, so they count for that group's outreach. Returns
+    /// how many were inserted.
+    pub async fn insert_supporters_bulk(
+        &self,
+        group_id: i64,
+        supporters: &[BulkSupporter],
+    ) -> Result<usize, StoreError> {
+        let backend = self.backend();
+        let now = now_millis();
+        let mut inserted = 0;
+        for chunk in supporters.chunks(ROWS_PER_STATEMENT * STATEMENTS_PER_TX) {
+            let mut tx = self.begin_write().await?;
+            let first_id: i64 =
+                sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM supporters")
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("next")?;
+            for (statement, rows) in chunk.chunks(ROWS_PER_STATEMENT).enumerate() {
+                let base = first_id + i64::try_from(statement * ROWS_PER_STATEMENT).unwrap_or(0);
+                let sql = format!(
+                    "INSERT INTO supporters (id, email, name, postcode, latitude, longitude, unsubscribe_token, created_at, updated_at) VALUES {}",
+                    values_list(backend, rows.len(), 9)
+                );
+                let mut query = sqlx::query(&sql);
+                for (offset, s) in rows.iter().enumerate() {
+                    query = query
+                        .bind(base + offset as i64)
+                        .bind(&s.email)
+                        .bind(&s.name)
+                        .bind(&s.postcode)
+                        .bind(s.location.0)
+                        .bind(s.location.1)
+                        .bind(new_token())
+                        .bind(now)
+                        .bind(now);
+                }
+                query.execute(&mut *tx).await?;
+
+                let sql = format!(
+                    "INSERT INTO consents (supporter_id, group_id, channel, granted_at, source) VALUES {}",
+                    values_list(backend, rows.len(), 5)
+                );
+                let mut query = sqlx::query(&sql);
+                for offset in 0..rows.len() {
+                    query = query
+                        .bind(base + offset as i64)
+                        .bind(group_id)
+                        .bind("email")
+                        .bind(now)
+                        .bind("bulk");
+                }
+                query.execute(&mut *tx).await?;
+
+                let sql = format!(
+                    "INSERT INTO email_audience (group_id, cell, latitude, longitude, supporter_id) VALUES {}",
+                    values_list(backend, rows.len(), 5)
+                );
+                let mut query = sqlx::query(&sql);
+                for (offset, s) in rows.iter().enumerate() {
+                    let (lat, lon) = s.location;
+                    query = query
+                        .bind(group_id)
+                        .bind(grid_cell(lat, lon))
+                        .bind(lat)
+                        .bind(lon)
+                        .bind(base + offset as i64);
+                }
+                query.execute(&mut *tx).await?;
+                inserted += rows.len();
+            }
+            if backend == Backend::Postgres {
+                // Explicit ids leave the identity sequence behind; move it past them.
+                sqlx::query(
+                    "SELECT setval(pg_get_serial_sequence('supporters', 'id'), (SELECT MAX(id) FROM supporters))",
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(inserted)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_suit_each_backend() {
+        assert_eq!(values_list(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
+        assert_eq!(values_list(Backend::Postgres, 2, 2), "($1, $2), ($3, $4)");
+    }
+}

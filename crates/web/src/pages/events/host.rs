@@ -1,0 +1,302 @@
+//! Hosting: the new-event form (prefilled from the link that opened it), creating an
+//! event live or pending by the group's policy, editing it (telling attendees when the
+//! time or place moved), cancelling it with a reason, and the host's list of their events.
+
+use super::form::FormPage;
+use super::run_event;
+use crate::auth::{Flash, SignedIn};
+use crate::event_draft::{
+    EventDraft, FieldErrors, check_links, initial_status, keep_shift_ids, time_or_place_changed,
+};
+use crate::event_mails::{cancellation_notice, change_notice, when_text};
+use crate::pages::layout::{Layout, render};
+use crate::{AppState, PageError};
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Router, routing::get, routing::post};
+use barnstorm_domain::event::EventStatus;
+use barnstorm_store::StoreError;
+use barnstorm_store::events::{Event, NewEvent};
+use serde::Deserialize;
+
+/// What a link to the new-event form may prefill.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Prefill {
+    group: String,
+    kind: String,
+    title: String,
+    postcode: String,
+    address: String,
+    parent: String,
+    breakout: String,
+    campaign: String,
+    starts_at: String,
+    ends_at: String,
+    time_zone: String,
+}
+
+fn form_error_page(page: FormPage) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Query(prefill): Query<Prefill>,
+) -> Result<Response, PageError> {
+    let mut draft = EventDraft {
+        group: prefill.group,
+        kind: prefill.kind,
+        title: prefill.title,
+        postcode: prefill.postcode,
+        address: prefill.address,
+        parent_event_id: prefill.parent,
+        breakout_id: prefill.breakout,
+        campaign_id: prefill.campaign,
+        starts_at: prefill.starts_at,
+        ends_at: prefill.ends_at,
+        time_zone: prefill.time_zone,
+        ..EventDraft::default()
+    };
+    draft.split_single_times();
+    if draft.time_zone.is_empty() {
+        draft.time_zone = crate::event_draft::DEFAULT_TIME_ZONE.into();
+    }
+    let layout = Layout::new(&signed_in.context);
+    let page = FormPage::new(&state, layout, &signed_in.user, draft, FieldErrors::new()).await?;
+    Ok(render(&page))
+}
+
+/// Checks a submitted draft for `group`: the fields, then what it links to.
+async fn check_draft(
+    state: &AppState,
+    draft: EventDraft,
+    group_id: i64,
+    host: Option<i64>,
+) -> Result<NewEvent, FieldErrors> {
+    let event = draft.validate(&state.geocoder, group_id, host).await?;
+    check_links(&state.store, &event).await?;
+    Ok(event)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Form(draft): Form<EventDraft>,
+) -> Result<Response, PageError> {
+    let user = &signed_in.user;
+    let layout = Layout::new(&signed_in.context);
+    let group = state.store.group_by_slug(draft.group.trim()).await?;
+    let Some(group) = group else {
+        let errors = FieldErrors::one("group", "Choose the group this event is for.");
+        return Ok(form_error_page(
+            FormPage::new(&state, layout, user, draft, errors).await?,
+        ));
+    };
+    let event = match check_draft(&state, draft.clone(), group.id, Some(user.id)).await {
+        Ok(event) => event,
+        Err(errors) => {
+            return Ok(form_error_page(
+                FormPage::new(&state, layout, user, draft, errors).await?,
+            ));
+        }
+    };
+    let policy = state.store.group_event_approval(group.id).await?;
+    let role = state.store.effective_role(user.id, group.id).await?;
+    let status = initial_status(policy, role, user.is_admin);
+    let created = state.store.create_event(&event, status).await?;
+    let message = if status == EventStatus::Live {
+        "Your event is live. Share its link so people can sign up.".to_owned()
+    } else {
+        format!(
+            "Your event was sent to the organisers of {} for approval. We'll email you when they decide.",
+            group.name
+        )
+    };
+    Ok(Flash::ok(message).redirect(&format!("/events/{}", created.id)))
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let (event, group, _) = run_event(&state, &signed_in.user, id).await?;
+    let mut draft = EventDraft::from_event(&event);
+    draft.group = group.slug.clone();
+    let page = edit_page(&state, &signed_in, &event, draft, FieldErrors::new(), true).await?;
+    Ok(render(&page))
+}
+
+async fn edit_page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    event: &Event,
+    draft: EventDraft,
+    errors: FieldErrors,
+    tell_attendees: bool,
+) -> Result<FormPage, PageError> {
+    let layout = Layout::new(&signed_in.context);
+    let mut page = FormPage::new(state, layout, &signed_in.user, draft, errors).await?;
+    page.heading = format!("Edit: {}", event.title);
+    page.action = format!("/events/{}/edit", event.id);
+    page.editing = true;
+    page.tell_attendees = tell_attendees;
+    page.back = format!("/events/{}", event.id);
+    Ok(page)
+}
+
+#[derive(Deserialize)]
+struct EditForm {
+    #[serde(flatten)]
+    draft: EventDraft,
+    #[serde(default)]
+    tell_attendees: Option<String>,
+}
+
+async fn save_edit(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+    Form(form): Form<EditForm>,
+) -> Result<Response, PageError> {
+    let (event, group, _) = run_event(&state, &signed_in.user, id).await?;
+    let tell = form.tell_attendees.is_some();
+    let draft = form.draft;
+    // The group and host of an event do not change on edit.
+    let mut new = match check_draft(&state, draft.clone(), event.group_id, event.host_user_id).await
+    {
+        Ok(new) => new,
+        Err(errors) => {
+            let page = edit_page(&state, &signed_in, &event, draft, errors, tell).await?;
+            return Ok(form_error_page(page));
+        }
+    };
+    keep_shift_ids(&mut new.shifts, &event.shifts);
+    let moved = time_or_place_changed(&event, &new);
+    let config = state.config.clone();
+    let group_name = group.name.clone();
+    // The notice shows the event as it will be after the change.
+    let preview = Event {
+        starts_at: new.starts_at,
+        ends_at: new.ends_at,
+        time_zone: new.time_zone.clone(),
+        title: new.title.clone(),
+        postcode: new.postcode.clone(),
+        address: new.address.clone(),
+        online_url: new.online_url.clone(),
+        ..event.clone()
+    };
+    let notice = move |attendee: &_| {
+        (tell && moved).then(|| change_notice(&config, &preview, &group_name, attendee))
+    };
+    match state.store.update_event(id, &new, &notice).await {
+        Ok(_) => {}
+        Err(StoreError::Invalid(message)) => {
+            let errors = FieldErrors::one("end_time", format!("{message}."));
+            let page = edit_page(&state, &signed_in, &event, draft, errors, tell).await?;
+            return Ok(form_error_page(page));
+        }
+        Err(other) => return Err(other.into()),
+    }
+    state.mail_queued();
+    let message = if tell && moved {
+        "Saved. Everyone who signed up has been told about the new time or place."
+    } else {
+        "Saved."
+    };
+    Ok(Flash::ok(message).redirect(&format!("/events/{id}")))
+}
+
+#[derive(Deserialize)]
+struct CancelForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+    Form(form): Form<CancelForm>,
+) -> Result<Response, PageError> {
+    let (event, group, _) = run_event(&state, &signed_in.user, id).await?;
+    if event.status == EventStatus::Cancelled {
+        return Ok(
+            Flash::ok("This event was already cancelled.").redirect(&format!("/events/{id}"))
+        );
+    }
+    let reason: String = form.reason.trim().chars().take(1000).collect();
+    let (cancelled, group_name, why) = (event.clone(), group.name.clone(), reason.clone());
+    let notice =
+        move |attendee: &_| Some(cancellation_notice(&cancelled, &group_name, &why, attendee));
+    state
+        .store
+        .set_event_status(
+            id,
+            EventStatus::Cancelled,
+            &reason,
+            Some(signed_in.user.id),
+            &notice,
+        )
+        .await?;
+    state.mail_queued();
+    Ok(
+        Flash::ok("The event is cancelled. Everyone who signed up has been told.")
+            .redirect(&format!("/events/{id}")),
+    )
+}
+
+/// One of my events, as the list shows it.
+struct MyEventRow {
+    id: i64,
+    title: String,
+    when: String,
+    status: EventStatus,
+}
+
+#[derive(Template)]
+#[template(path = "events/mine.html")]
+struct MinePage {
+    layout: Layout,
+    upcoming: Vec<MyEventRow>,
+    past: Vec<MyEventRow>,
+}
+
+async fn my_events(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<Response, PageError> {
+    let now = barnstorm_store::now_millis();
+    let (mut upcoming, mut past) = (Vec::new(), Vec::new());
+    for event in state.store.events_hosted_by(signed_in.user.id).await? {
+        let row = MyEventRow {
+            id: event.id,
+            when: when_text(event.starts_at, event.ends_at, &event.time_zone),
+            title: event.title,
+            status: event.status,
+        };
+        if event.ends_at >= now {
+            upcoming.push(row);
+        } else {
+            past.push(row);
+        }
+    }
+    past.reverse();
+    Ok(render(&MinePage {
+        layout: Layout::new(&signed_in.context),
+        upcoming,
+        past,
+    }))
+}
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/events/new", get(new_form).post(create))
+        .route("/events/{id}/edit", get(edit_form).post(save_edit))
+        .route("/events/{id}/cancel", post(cancel))
+        .route("/my/events", get(my_events))
+}

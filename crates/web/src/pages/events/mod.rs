@@ -1,0 +1,148 @@
+//! Event pages: hosting (create, edit, cancel, "my events"), the public event page with
+//! RSVP, the attendee's manage link, the host's attendee list, the organisers' approval
+//! queue and the group calendar. Handlers check access here and call the store; checking
+//! a host's input is `crate::event_draft`'s, mail text `crate::event_mails`'s.
+
+mod attendees;
+mod calendar;
+mod form;
+mod host;
+pub(crate) mod hub;
+mod meetup;
+mod moderation;
+mod outreach;
+mod rsvp;
+mod show;
+
+pub(crate) use rsvp::check_rsvp;
+pub(crate) use show::RsvpForm;
+
+use crate::pages::can_manage;
+use crate::{AppState, PageError};
+use axum::Router;
+use barnstorm_domain::event::{EventStatus, Visibility};
+use barnstorm_store::events::Event;
+use barnstorm_store::{Group, Role, User};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .merge(host::routes())
+        .merge(show::routes())
+        .merge(moderation::routes())
+        .merge(rsvp::routes())
+        .merge(attendees::routes())
+        .merge(calendar::routes())
+        .merge(hub::routes())
+        .merge(meetup::routes())
+        .merge(outreach::routes())
+}
+
+/// What the person asking may do with one event.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct EventAccess {
+    /// They host it.
+    pub is_host: bool,
+    /// They organise its group (or one above it), or administer the instance.
+    pub organises: bool,
+    /// They hold any role in its group (or one above it).
+    pub is_member: bool,
+}
+
+impl EventAccess {
+    /// Host or organiser: may edit, cancel and see attendees.
+    pub fn runs(self) -> bool {
+        self.is_host || self.organises
+    }
+}
+
+/// The event with this id, or a 404 page.
+pub(crate) async fn find_event(state: &AppState, id: i64) -> Result<Event, PageError> {
+    state.store.event(id).await?.ok_or_else(no_event)
+}
+
+/// The 404 for events that do not exist or that the person may not know about.
+pub(crate) fn no_event() -> PageError {
+    PageError::not_found("There is no such event. It may have been removed; check the link.")
+}
+
+/// The group an event belongs to.
+pub(crate) async fn event_group(state: &AppState, event: &Event) -> Result<Group, PageError> {
+    state
+        .store
+        .group_by_id(event.group_id)
+        .await?
+        .ok_or_else(no_event)
+}
+
+/// Works out what `user` may do with `event`.
+pub(crate) async fn access(
+    state: &AppState,
+    user: Option<&User>,
+    event: &Event,
+) -> Result<EventAccess, PageError> {
+    let Some(user) = user else {
+        return Ok(EventAccess::default());
+    };
+    let role = state.store.effective_role(user.id, event.group_id).await?;
+    Ok(EventAccess {
+        is_host: event.host_user_id == Some(user.id),
+        organises: user.is_admin || role == Some(Role::Organiser),
+        is_member: user.is_admin || role.is_some(),
+    })
+}
+
+/// Whether someone with `access` may see `event` at all: pending and rejected events only
+/// by those who run them, group-only events only by members.
+pub(crate) fn may_see(event: &Event, access: EventAccess) -> bool {
+    let published = matches!(event.status, EventStatus::Live | EventStatus::Cancelled);
+    if !published {
+        return access.runs();
+    }
+    event.visibility != Visibility::Group || access.is_member || access.runs()
+}
+
+/// The event for someone who runs it (host, organiser, admin); 404 for anyone who may
+/// not see it, 403 for those who may see but not run it.
+pub(crate) async fn run_event(
+    state: &AppState,
+    user: &User,
+    id: i64,
+) -> Result<(Event, Group, EventAccess), PageError> {
+    let event = find_event(state, id).await?;
+    let access = access(state, Some(user), &event).await?;
+    if !may_see(&event, access) {
+        return Err(no_event());
+    }
+    if !access.runs() {
+        return Err(PageError::forbidden(
+            "Only the host of this event and the organisers of its group can do that.",
+        ));
+    }
+    let group = event_group(state, &event).await?;
+    Ok((event, group, access))
+}
+
+/// Whether `user` organises `group` (or one above it), or administers the instance.
+pub(crate) async fn organises(
+    state: &AppState,
+    user: &User,
+    group_id: i64,
+) -> Result<bool, PageError> {
+    Ok(can_manage(&state.store, user, group_id).await?)
+}
+
+/// `group` and every group below it (organisers of a group also run those).
+pub(crate) async fn with_descendants(
+    state: &AppState,
+    group: &Group,
+) -> Result<Vec<Group>, PageError> {
+    let all = state.store.groups().await?;
+    let mut found = vec![group.clone()];
+    let mut next = 0;
+    while next < found.len() && found.len() <= all.len() {
+        let parent = found[next].id;
+        found.extend(all.iter().filter(|g| g.parent_id == Some(parent)).cloned());
+        next += 1;
+    }
+    Ok(found)
+}

@@ -1,0 +1,337 @@
+//! Signing up without an account: the RSVP form's checking (each mistake named against
+//! its field on the event page), "You're going" / "You're on the waiting list", and the
+//! attendee's manage link: the details with the exact address and online link, cancelling
+//! (which hands the place to the next person waiting) and feedback after the event.
+
+use super::show::{RsvpForm, event_page};
+use super::{access, event_group, find_event, may_see, no_event};
+use crate::auth::{Flash, RequestContext, new_secret};
+use crate::event_draft::FieldErrors;
+use crate::event_mails::{rsvp_mail, when_text};
+use crate::pages::layout::{Layout, render};
+use crate::{AppState, PageError};
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Router, routing::get, routing::post};
+use barnstorm_domain::email::normalise_email;
+use barnstorm_domain::event::{Channel, RsvpStatus};
+use barnstorm_domain::phone::{Region, normalise_phone};
+use barnstorm_store::events::{
+    ClosedReason, Event, FeedbackError, NewRsvp, NewSupporter, RsvpError, RsvpView,
+};
+use barnstorm_store::{Group, now_millis};
+use serde::Deserialize;
+
+const MAX_NAME_CHARS: usize = 120;
+
+/// The RSVP checked: who, where they live, which shift, what they consented to.
+pub(crate) async fn check_rsvp(
+    state: &AppState,
+    event: &Event,
+    form: &RsvpForm,
+    token: String,
+) -> Result<NewRsvp, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        errors.add(
+            "name",
+            format!("Your name is required (up to {MAX_NAME_CHARS} characters)."),
+        );
+    }
+    let email = normalise_email(&form.email);
+    if email.is_none() {
+        errors.add(
+            "email",
+            if form.email.trim().is_empty() {
+                "Your email address is required, so we can send you the details.".to_owned()
+            } else {
+                format!("'{}' is not an email address.", form.email.trim())
+            },
+        );
+    }
+    let phone = match form.phone.trim() {
+        "" => None,
+        raw => match normalise_phone(raw, Region::GB) {
+            Ok(phone) => Some(phone.as_str().to_owned()),
+            Err(e) => {
+                errors.add(
+                    "phone",
+                    format!("'{raw}' is not a phone number we can use: {e}."),
+                );
+                None
+            }
+        },
+    };
+    let shift_id = if event.shifts.is_empty() {
+        None
+    } else {
+        let chosen = form.shift.trim().parse::<i64>().ok();
+        let known = chosen.filter(|id| event.shifts.iter().any(|s| s.id == *id));
+        if known.is_none() {
+            errors.add("shift", "Choose one of the event's shifts.");
+        }
+        known
+    };
+    let place = if form.postcode.trim().is_empty() {
+        errors.add("postcode", "Your postcode is required.");
+        None
+    } else {
+        match state.geocoder.locate(form.postcode.trim()).await {
+            Ok(place) => Some(place),
+            Err(problem) => {
+                errors.add("postcode", problem.to_string());
+                None
+            }
+        }
+    };
+    let mut consents = Vec::new();
+    for (ticked, channel) in [
+        (&form.consent_email, Channel::Email),
+        (&form.consent_sms, Channel::Sms),
+        (&form.consent_phone, Channel::Phone),
+    ] {
+        if ticked.is_some() {
+            consents.push(channel);
+        }
+    }
+    match (email, place) {
+        (Some(email), Some(place)) if errors.is_empty() => Ok(NewRsvp {
+            event_id: event.id,
+            shift_id,
+            supporter: NewSupporter {
+                email,
+                name: name.to_owned(),
+                postcode: Some(
+                    place
+                        .postcode
+                        .clone()
+                        .unwrap_or_else(|| form.postcode.trim().to_uppercase()),
+                ),
+                location: Some((place.location.lat, place.location.lon)),
+                phone,
+            },
+            consents,
+            manage_token: token,
+        }),
+        _ => Err(errors),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "events/rsvp_done.html")]
+struct DonePage {
+    layout: Layout,
+    event: Event,
+    when: String,
+    email: String,
+    going: bool,
+    position: usize,
+    place: String,
+}
+
+fn full_place(event: &Event) -> String {
+    [
+        event.address.as_str(),
+        event.postcode.as_deref().unwrap_or(""),
+    ]
+    .iter()
+    .filter(|p| !p.is_empty())
+    .copied()
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+async fn rsvp(
+    State(state): State<AppState>,
+    context: RequestContext,
+    Path(id): Path<i64>,
+    Form(form): Form<RsvpForm>,
+) -> Result<Response, PageError> {
+    let event = find_event(&state, id).await?;
+    let access = access(&state, context.user(), &event).await?;
+    if !may_see(&event, access) {
+        return Err(no_event());
+    }
+    let back = format!("/events/{id}");
+    let new = match check_rsvp(&state, &event, &form, new_secret()).await {
+        Ok(new) => new,
+        Err(errors) => {
+            let page = event_page(&state, &context, event, access, form, errors).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+        }
+    };
+    let group = event_group(&state, &event).await?;
+    let (config, about, group_name) = (state.config.clone(), event.clone(), group.name.clone());
+    let compose = move |m: &_| rsvp_mail(&config, &about, &group_name, m);
+    let made = match state.store.create_rsvp(&new, &compose).await {
+        Ok(made) => made,
+        Err(RsvpError::Closed(reason)) => {
+            let message = match reason {
+                ClosedReason::Cancelled => {
+                    "This event has been cancelled, so it takes no more sign-ups."
+                }
+                ClosedReason::Ended => "This event has finished, so it takes no more sign-ups.",
+                ClosedReason::NotLive => "This event is not open for sign-ups yet.",
+            };
+            return Ok(Flash::error(message).redirect(&back));
+        }
+        Err(RsvpError::ShiftNotOfEvent) => {
+            let errors = FieldErrors::one("shift", "Choose one of the event's shifts.");
+            let page = event_page(&state, &context, event, access, form, errors).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+        }
+        Err(RsvpError::EventNotFound) => return Err(no_event()),
+        Err(RsvpError::Store(e)) => return Err(e.into()),
+    };
+    state.mail_queued();
+    let going = made.status == RsvpStatus::Going;
+    let position = if going {
+        0
+    } else {
+        let waiting = state.store.attendees(id).await?;
+        waiting
+            .iter()
+            .filter(|a| a.status == RsvpStatus::Waitlist && a.shift_id == made.shift_id)
+            .position(|a| a.rsvp_id == made.id)
+            .map_or(1, |p| p + 1)
+    };
+    Ok(render(&DonePage {
+        layout: Layout::new(&context),
+        when: when_text(event.starts_at, event.ends_at, &event.time_zone),
+        email: new.supporter.email,
+        going,
+        position,
+        place: full_place(&event),
+        event,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "events/manage.html")]
+struct ManagePage {
+    layout: Layout,
+    token: String,
+    view: RsvpView,
+    event: Event,
+    group: Group,
+    when: String,
+    place: String,
+    status_label: &'static str,
+    can_cancel: bool,
+    ask_feedback: bool,
+}
+
+async fn find_rsvp(state: &AppState, token: &str) -> Result<(RsvpView, Event, Group), PageError> {
+    let unknown = || {
+        PageError::not_found(
+            "This link does not work. If you signed up again since, use the link in the newest mail.",
+        )
+    };
+    let view = state
+        .store
+        .rsvp_by_token(token)
+        .await?
+        .ok_or_else(unknown)?;
+    let event = state
+        .store
+        .event(view.rsvp.event_id)
+        .await?
+        .ok_or_else(unknown)?;
+    let group = event_group(state, &event).await?;
+    Ok((view, event, group))
+}
+
+async fn manage(
+    State(state): State<AppState>,
+    context: RequestContext,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let (view, event, group) = find_rsvp(&state, &token).await?;
+    let now = now_millis();
+    let status = view.rsvp.status;
+    Ok(render(&ManagePage {
+        layout: Layout::new(&context),
+        when: when_text(event.starts_at, event.ends_at, &event.time_zone),
+        place: full_place(&event),
+        status_label: match status {
+            RsvpStatus::Going => "You're going.",
+            RsvpStatus::Waitlist => "You're on the waiting list.",
+            RsvpStatus::Cancelled => "You cancelled.",
+        },
+        can_cancel: status != RsvpStatus::Cancelled && now < event.ends_at,
+        ask_feedback: status == RsvpStatus::Going && now >= event.starts_at,
+        token,
+        view,
+        event,
+        group,
+    }))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let (_, event, group) = find_rsvp(&state, &token).await?;
+    let config = state.config.clone();
+    let compose = move |m: &_| rsvp_mail(&config, &event, &group.name, m);
+    state.store.cancel_rsvp(&token, &compose).await?;
+    state.mail_queued();
+    Ok(Flash::ok(
+        "Your place is cancelled. Thanks for letting us know: it goes to the next person waiting.",
+    )
+    .redirect(&format!("/rsvp/{token}")))
+}
+
+#[derive(Deserialize)]
+struct FeedbackForm {
+    #[serde(default)]
+    attended: String,
+    #[serde(default)]
+    rating: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn feedback(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Form(form): Form<FeedbackForm>,
+) -> Result<Response, PageError> {
+    let (view, event, _) = find_rsvp(&state, &token).await?;
+    let back = format!("/rsvp/{token}");
+    let Ok(rating) = form.rating.trim().parse::<i64>() else {
+        return Ok(Flash::error("Rating: choose from 1 (poor) to 5 (great).").redirect(&back));
+    };
+    match state
+        .store
+        .record_feedback(&token, rating, form.comment.trim())
+        .await
+    {
+        Ok(()) => {}
+        Err(FeedbackError::Store(e)) => return Err(e.into()),
+        Err(problem) => return Ok(Flash::error(format!("Feedback: {problem}.")).redirect(&back)),
+    }
+    let attended = match form.attended.as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    };
+    if attended.is_some() {
+        state
+            .store
+            .set_attended(event.id, view.rsvp.id, attended)
+            .await?;
+    }
+    Ok(Flash::ok("Thank you for your feedback.").redirect(&back))
+}
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/events/{id}/rsvp", post(rsvp))
+        .route("/rsvp/{token}", get(manage))
+        .route("/rsvp/{token}/cancel", post(cancel))
+        .route("/rsvp/{token}/feedback", post(feedback))
+}
