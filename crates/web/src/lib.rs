@@ -30,6 +30,13 @@ use barnstorm_mail::MailWorker;
 use barnstorm_store::Store;
 use std::sync::Arc;
 
+/// Makes *ring* the process-wide TLS provider. reqwest is built without a default
+/// provider (the geocoder brings its own), so any other HTTP client in the same binary,
+/// such as the load generator's, needs this before it is built. Idempotent.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Everything a request handler may need; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
