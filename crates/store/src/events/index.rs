@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 const REFRESH_EVERY: Duration = Duration::from_secs(1);
 /// How often the index is rebuilt from scratch (dropping events that have ended).
 const REBUILD_EVERY: Duration = Duration::from_secs(300);
-/// How far back before the high-water mark a refresh reads again, for writes on other
-/// nodes that committed late or whose clock is a little behind.
+/// How far before the start of the previous read a refresh reads again, for writes on
+/// other nodes that committed late or whose clock is a little behind.
 const OVERLAP_MS: Millis = 10_000;
 /// Events stay discoverable this long after they end.
 const KEEP_AFTER_END_MS: Millis = 86_400_000;
@@ -71,8 +71,10 @@ pub(crate) struct EventIndex {
 }
 
 struct Refresher {
-    /// The newest `updated_at` read so far.
-    high_water: Millis,
+    /// This node's clock when the previous read of the table began. Keyed on the clock,
+    /// not on the newest `updated_at` seen, so a burst of writes is read again only
+    /// for one overlap window, not on every refresh until the next write.
+    read_started: Millis,
     last_rebuild: Option<Instant>,
 }
 
@@ -215,7 +217,7 @@ impl EventIndex {
         Self {
             snapshot: RwLock::new(Snapshot::default()),
             refresher: tokio::sync::Mutex::new(Refresher {
-                high_water: 0,
+                read_started: 0,
                 last_rebuild: None,
             }),
             dirty: AtomicBool::new(false),
@@ -335,10 +337,6 @@ impl Store {
 
     async fn rebuild_index(&self, refresher: &mut Refresher) -> Result<(), StoreError> {
         let now = now_millis();
-        let high_water: Millis =
-            sqlx::query_scalar("SELECT COALESCE(MAX(updated_at), 0) FROM events")
-                .fetch_one(self.reader())
-                .await?;
         let rows = sqlx::query(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM events
              WHERE status = 'live' AND visibility = 'public' AND deleted_at IS NULL
@@ -353,7 +351,7 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         let fresh = Snapshot::build(events);
         self.inner.event_index.write(|snapshot| *snapshot = fresh);
-        refresher.high_water = refresher.high_water.max(high_water);
+        refresher.read_started = now;
         refresher.last_rebuild = Some(Instant::now());
         Ok(())
     }
@@ -361,15 +359,13 @@ impl Store {
     async fn catch_up_index(&self, refresher: &mut Refresher) -> Result<(), StoreError> {
         let now = now_millis();
         let rows = sqlx::query(&format!(
-            "SELECT {SUMMARY_COLUMNS}, visibility, deleted_at, updated_at FROM events WHERE updated_at >= $1"
+            "SELECT {SUMMARY_COLUMNS}, visibility, deleted_at FROM events WHERE updated_at >= $1"
         ))
-        .bind(refresher.high_water - OVERLAP_MS)
+        .bind(refresher.read_started - OVERLAP_MS)
         .fetch_all(self.reader())
         .await?;
         let mut changes = Vec::with_capacity(rows.len());
-        let mut high_water = refresher.high_water;
         for row in &rows {
-            high_water = high_water.max(row.try_get("updated_at")?);
             let id: i64 = row.try_get("id")?;
             let keep = if discoverable(row, now)? {
                 Some(EventSummary::from_row(row)?)
@@ -386,7 +382,7 @@ impl Store {
                 }
             }
         });
-        refresher.high_water = high_water;
+        refresher.read_started = now;
         Ok(())
     }
 
