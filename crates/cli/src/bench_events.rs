@@ -5,7 +5,7 @@
 //! viewport endpoint of a running node over HTTP, beside `/healthz`.
 
 use anyhow::Context;
-use barnstorm_domain::event::{EventKind, EventStatus, LocationPrecision, Visibility};
+use barnstorm_domain::event::{EventKind, EventStatus, LocationPrecision};
 use barnstorm_domain::geo::{LatLon, distance_km};
 use barnstorm_store::events::{BulkSupporter, MapQuery, NearbyQuery, NewEvent};
 use barnstorm_store::geocode::all_outcodes;
@@ -121,27 +121,15 @@ async fn seed(store: &Store, args: &EventsArgs) -> anyhow::Result<i64> {
         let kind = EventKind::ALL[i % EventKind::ALL.len()];
         let starts_at = now + rng.random_range(0..90 * DAY_MS);
         batch.push(NewEvent {
-            group_id: group,
-            host_user_id: None,
-            parent_event_id: None,
-            breakout_id: None,
-            kind,
-            title: format!("{} in {code} #{i}", kind.label()),
-            description: String::new(),
-            starts_at,
-            ends_at: starts_at + 2 * 3600 * 1000,
-            time_zone: "Europe/London".into(),
-            capacity: None,
-            postcode: None,
-            address: String::new(),
             location: Some(location),
             precision: LocationPrecision::Postcode,
-            address_after_rsvp: false,
-            visibility: Visibility::Public,
-            online_url: None,
-            accessibility: String::new(),
-            campaign_id: None,
-            shifts: Vec::new(),
+            ..NewEvent::new(
+                group,
+                kind,
+                &format!("{} in {code} #{i}", kind.label()),
+                starts_at,
+                starts_at + 2 * 3600 * 1000,
+            )
         });
         if batch.len() == batch.capacity() {
             store.insert_events_bulk(&batch, EventStatus::Live).await?;

@@ -339,29 +339,23 @@ async fn meetup(
     let day = today + Duration::days(10);
     let starts_at = london(day, clock(18, 30));
     let base = NewEvent {
-        group_id: north_west,
         host_user_id: host,
-        parent_event_id: None,
-        breakout_id: None,
-        kind: EventKind::Meetup,
-        title: MEETUP_TITLE.to_owned(),
         description: "Our big North West barnstorm: hear the plan, split into breakout groups by \
             area and leave with phonebanks, canvasses and stalls in the diary."
             .to_owned(),
-        starts_at,
-        ends_at: starts_at + 150 * 60_000,
-        time_zone: "Europe/London".to_owned(),
         capacity: Some(120),
         postcode: Some("M1".to_owned()),
         address: "Manchester Friends Meeting House, Mount Street".to_owned(),
         location: Some((centre.lat, centre.lon)),
         precision: LocationPrecision::Outcode,
-        address_after_rsvp: false,
-        visibility: Visibility::Public,
-        online_url: None,
         accessibility: "Step-free access and a hearing loop.".to_owned(),
-        campaign_id: None,
-        shifts: Vec::new(),
+        ..NewEvent::new(
+            north_west,
+            EventKind::Meetup,
+            MEETUP_TITLE,
+            starts_at,
+            starts_at + 150 * 60_000,
+        )
     };
     let meetup = store.create_event(&base, EventStatus::Live).await?;
     for DemoBreakout {

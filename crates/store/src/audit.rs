@@ -3,7 +3,7 @@
 //! personal data into the detail.
 
 use crate::{Millis, Store, StoreError, now_millis};
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,27 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+const INSERT_ENTRY: &str = "INSERT INTO audit_log (at, actor_user_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5)";
+
+/// Appends an audit entry inside `tx`, so it commits or rolls back with the change.
+pub(crate) async fn audit_in(
+    tx: &mut Transaction<'static, Any>,
+    actor: Option<i64>,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(INSERT_ENTRY)
+        .bind(now_millis())
+        .bind(actor)
+        .bind(action)
+        .bind(subject)
+        .bind(detail)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     /// Appends an entry.
     pub async fn audit(
@@ -29,7 +50,7 @@ impl Store {
         subject: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO audit_log (at, actor_user_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query(INSERT_ENTRY)
             .bind(now_millis())
             .bind(actor_user_id)
             .bind(action)

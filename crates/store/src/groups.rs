@@ -2,7 +2,9 @@
 //! each with which role. A role held on a group also applies to every group below it, so
 //! a regional organiser manages the region's branches.
 
+use crate::audit::audit_in;
 use crate::{Millis, Store, StoreError, now_millis};
+use barnstorm_domain::event::EventApproval;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::fmt;
@@ -379,6 +381,49 @@ impl Store {
             .iter()
             .map(|row| Ok((Group::from_row(row)?, parse_role(row, "role")?)))
             .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// Whether a group publishes events from supporters at once or after approval.
+    /// `NotFound` when there is no such group.
+    pub async fn group_event_approval(&self, group_id: i64) -> Result<EventApproval, StoreError> {
+        let row = sqlx::query("SELECT event_approval FROM groups WHERE id = $1")
+            .bind(group_id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let text: String = row.try_get("event_approval")?;
+        text.parse()
+            .map_err(|e: barnstorm_domain::event::UnknownChoice| {
+                StoreError::from(sqlx::Error::Decode(e.into()))
+            })
+    }
+
+    /// Sets a group's event approval policy, audited as `group.event_approval`.
+    pub async fn set_group_event_approval(
+        &self,
+        group_id: i64,
+        policy: EventApproval,
+        actor: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE groups SET event_approval = $1 WHERE id = $2")
+            .bind(policy.as_str())
+            .bind(group_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        audit_in(
+            &mut tx,
+            actor,
+            "group.event_approval",
+            &format!("group {group_id}"),
+            policy.as_str(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@
 //! Each engine has its own migrations. Nothing here knows about HTTP or templates.
 
 mod audit;
+mod binds;
 mod connect;
 mod error;
 pub mod events;
@@ -16,6 +17,7 @@ mod invites;
 mod notify;
 mod outbox;
 pub mod phonebank;
+mod secrets;
 mod sessions;
 mod users;
 
@@ -30,6 +32,7 @@ pub use groups::{Group, GroupKind, Member, Role, slugify};
 pub use invites::{Invite, InviteState, NewInvite};
 pub use notify::{CAMPAIGN_EVENTS_CHANNEL, MAX_PAYLOAD_BYTES, Notification, NotificationListener};
 pub use outbox::{NewMail, OutboxMail};
+pub use secrets::{hash_secret, new_secret};
 pub use sessions::{ApiTokenInfo, Session, SignInLink};
 pub use users::{User, canonical_email};
 

@@ -3,7 +3,7 @@
 //! decide who may see attendees: that is the web layer's.
 
 use super::rsvps::{Rsvp, parse_status, rsvp_from_row};
-use super::supporters::hash_token;
+use crate::hash_secret;
 use crate::{Millis, Store, StoreError, now_millis};
 use barnstorm_domain::event::RsvpStatus;
 use sqlx::Row;
@@ -100,7 +100,7 @@ impl Store {
              FROM rsvps r JOIN supporters s ON s.id = r.supporter_id JOIN events e ON e.id = r.event_id
              WHERE r.manage_token_hash = $1",
         )
-        .bind(hash_token(token))
+        .bind(hash_secret(token))
         .fetch_optional(self.reader())
         .await?;
         let Some(row) = row else { return Ok(None) };
@@ -227,7 +227,7 @@ impl Store {
         .bind(rating)
         .bind(text)
         .bind(now_millis())
-        .bind(hash_token(token))
+        .bind(hash_secret(token))
         .execute(self.writer())
         .await
         .map_err(StoreError::from)?;

@@ -4,7 +4,7 @@
 //! those calls [`refresh_audience`] in its own transaction. Radius selection lives here
 //! too, so the count a sender is shown is computed exactly as the list that is sent.
 
-use super::events::audit_in;
+use crate::audit::audit_in;
 use super::supporters::withdraw_consent_tx;
 use crate::{Store, StoreError, now_millis};
 use barnstorm_domain::event::Channel;

@@ -3,13 +3,13 @@
 //! consent, audience) with multi-row INSERTs; it skips the audit log and does not check
 //! suppressions, so it is not for real imports.
 
-use super::supporters::new_token;
+use crate::binds::value_rows;
+use crate::new_secret;
 use crate::{Backend, Store, StoreError, now_millis};
 use barnstorm_domain::geo::grid_cell;
 use sqlx::Row;
-use std::fmt::Write as _;
 
-/// Supporters per multi-row statement (7 values each).
+/// Supporters per multi-row statement (9 values each).
 const ROWS_PER_STATEMENT: usize = 500;
 /// Statements per transaction.
 const STATEMENTS_PER_TX: usize = 20;
@@ -25,30 +25,6 @@ pub struct BulkSupporter {
     pub postcode: String,
     /// Where they are (their postcode's centre): latitude, longitude.
     pub location: (f64, f64),
-}
-
-/// `count` rows of `width` placeholders. SQLite gets `?`: sqlx-sqlite looks each `$n` up
-/// by name, which is quadratic in a statement with thousands of binds.
-fn values_list(backend: Backend, count: usize, width: usize) -> String {
-    let mut sql = String::new();
-    let mut next = 1;
-    for row in 0..count {
-        sql.push_str(if row == 0 { "(" } else { ", (" });
-        for column in 0..width {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            match backend {
-                Backend::Sqlite => sql.push('?'),
-                Backend::Postgres => {
-                    let _ = write!(sql, "${next}");
-                }
-            }
-            next += 1;
-        }
-        sql.push(')');
-    }
-    sql
 }
 
 impl Store {
@@ -74,7 +50,7 @@ impl Store {
                 let base = first_id + i64::try_from(statement * ROWS_PER_STATEMENT).unwrap_or(0);
                 let sql = format!(
                     "INSERT INTO supporters (id, email, name, postcode, latitude, longitude, unsubscribe_token, created_at, updated_at) VALUES {}",
-                    values_list(backend, rows.len(), 9)
+                    value_rows(backend, rows.len(), 9)
                 );
                 let mut query = sqlx::query(&sql);
                 for (offset, s) in rows.iter().enumerate() {
@@ -85,7 +61,7 @@ impl Store {
                         .bind(&s.postcode)
                         .bind(s.location.0)
                         .bind(s.location.1)
-                        .bind(new_token())
+                        .bind(new_secret())
                         .bind(now)
                         .bind(now);
                 }
@@ -93,7 +69,7 @@ impl Store {
 
                 let sql = format!(
                     "INSERT INTO consents (supporter_id, group_id, channel, granted_at, source) VALUES {}",
-                    values_list(backend, rows.len(), 5)
+                    value_rows(backend, rows.len(), 5)
                 );
                 let mut query = sqlx::query(&sql);
                 for offset in 0..rows.len() {
@@ -108,7 +84,7 @@ impl Store {
 
                 let sql = format!(
                     "INSERT INTO email_audience (group_id, cell, latitude, longitude, supporter_id) VALUES {}",
-                    values_list(backend, rows.len(), 5)
+                    value_rows(backend, rows.len(), 5)
                 );
                 let mut query = sqlx::query(&sql);
                 for (offset, s) in rows.iter().enumerate() {
@@ -134,17 +110,5 @@ impl Store {
             tx.commit().await?;
         }
         Ok(inserted)
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_suit_each_backend() {
-        assert_eq!(values_list(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
-        assert_eq!(values_list(Backend::Postgres, 2, 2), "($1, $2), ($3, $4)");
     }
 }

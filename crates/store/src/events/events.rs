@@ -7,6 +7,7 @@ use super::model::{
     AttendeeNotice, EVENT_COLUMNS, Event, EventAudience, FIELD_COLUMNS, NewEvent, NewShift, Shift,
     choice, params,
 };
+use crate::audit::audit_in;
 use crate::outbox::insert_mail;
 use crate::{Store, StoreError, now_millis};
 use barnstorm_domain::event::EventStatus;
@@ -61,27 +62,6 @@ pub(super) fn bind_fields<'q>(query: AnyQuery<'q>, event: &'q NewEvent) -> AnyQu
         .bind(event.online_url.as_deref())
         .bind(&event.accessibility)
         .bind(event.campaign_id)
-}
-
-/// Appends an audit entry inside `tx`, so it commits or rolls back with the change.
-pub(super) async fn audit_in(
-    tx: &mut Transaction<'static, Any>,
-    actor: Option<i64>,
-    action: &str,
-    subject: &str,
-    detail: &str,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor_user_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(now_millis())
-    .bind(actor)
-    .bind(action)
-    .bind(subject)
-    .bind(detail)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 /// Reads a live (not deleted) event with its shifts.

@@ -7,6 +7,7 @@ use super::events::{attach_shifts, bind_fields, validate};
 use super::model::{
     EVENT_COLUMNS, Event, EventSummary, FIELD_COLUMNS, NewEvent, SUMMARY_COLUMNS, params,
 };
+use crate::binds::value_rows;
 use crate::{Millis, Store, StoreError, now_millis};
 use barnstorm_domain::event::{EventKind, EventStatus};
 use sqlx::Row;
@@ -221,13 +222,10 @@ impl Store {
         for group in batch.chunks(BULK_ROWS * BULK_STATEMENTS_PER_TX) {
             let mut tx = self.begin_write().await?;
             for rows in group.chunks(BULK_ROWS) {
-                let values = (0..rows.len())
-                    .map(|r| format!("({})", params(r * columns + 1, columns)))
-                    .collect::<Vec<_>>()
-                    .join(", ");
                 let sql = format!(
-                    "INSERT INTO events ({}, status, created_at, updated_at) VALUES {values}",
-                    FIELD_COLUMNS.join(", ")
+                    "INSERT INTO events ({}, status, created_at, updated_at) VALUES {}",
+                    FIELD_COLUMNS.join(", "),
+                    value_rows(self.backend(), rows.len(), columns)
                 );
                 let mut query = sqlx::query(&sql);
                 for event in rows {

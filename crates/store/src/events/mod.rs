@@ -21,8 +21,6 @@ mod reminders;
 mod rsvps;
 mod supporters;
 /// Owned by the event pages: group approval policy and adding callers.
-mod web_support;
-
 pub use attendees::{
     Attendee, FeedbackError, MAX_FEEDBACK_CHARS, RsvpCounts, RsvpView, SlotCounts,
 };

@@ -84,6 +84,43 @@ pub struct NewEvent {
     pub shifts: Vec<NewShift>,
 }
 
+impl NewEvent {
+    /// A public event of `kind` in `group_id` from `starts_at` to `ends_at`, shown in
+    /// Europe/London, with no host, place, capacity, link or shifts: the starting point
+    /// for code that sets only what it needs (`NewEvent { location, ..NewEvent::new(…) }`).
+    pub fn new(
+        group_id: i64,
+        kind: EventKind,
+        title: &str,
+        starts_at: Millis,
+        ends_at: Millis,
+    ) -> Self {
+        Self {
+            group_id,
+            host_user_id: None,
+            parent_event_id: None,
+            breakout_id: None,
+            kind,
+            title: title.to_owned(),
+            description: String::new(),
+            starts_at,
+            ends_at,
+            time_zone: "Europe/London".to_owned(),
+            capacity: None,
+            postcode: None,
+            address: String::new(),
+            location: None,
+            precision: LocationPrecision::None,
+            address_after_rsvp: false,
+            visibility: Visibility::Public,
+            online_url: None,
+            accessibility: String::new(),
+            campaign_id: None,
+            shifts: Vec::new(),
+        }
+    }
+}
+
 /// A stored event with every column and its shifts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {

@@ -5,7 +5,7 @@
 //! It must not decide who may send: that is the web layer's.
 
 use super::audience::{cell_condition, within_radius};
-use super::events::audit_in;
+use crate::audit::audit_in;
 use crate::outbox::{NewMail, insert_mail};
 use crate::{Backend, Millis, Store, StoreError, now_millis};
 use sqlx::{Any, Row, Transaction};

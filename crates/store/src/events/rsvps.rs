@@ -4,8 +4,9 @@
 //! row, so two people racing for the last place never both get it.
 //! It must not decide who may see attendees: that is the web layer's.
 
-use super::events::audit_in;
-use super::supporters::{NewSupporter, grant_consent_tx, hash_token, upsert_supporter_tx};
+use super::supporters::{NewSupporter, grant_consent_tx, upsert_supporter_tx};
+use crate::audit::audit_in;
+use crate::hash_secret;
 use crate::outbox::{NewMail, insert_mail};
 use crate::{Backend, Millis, Store, StoreError, now_millis};
 use barnstorm_domain::event::{Channel, RsvpStatus};
@@ -333,7 +334,7 @@ impl Store {
         .as_ref()
         .map(rsvp_from_row)
         .transpose()?;
-        let token_hash = hash_token(&new.manage_token);
+        let token_hash = hash_secret(&new.manage_token);
         let same_slot = existing
             .as_ref()
             .is_some_and(|r| r.shift_id == new.shift_id);
@@ -436,7 +437,7 @@ impl Store {
         token: &str,
         promoted_notice: &RsvpMailer,
     ) -> Result<Option<CancelledRsvp>, StoreError> {
-        let hash = hash_token(token);
+        let hash = hash_secret(token);
         let mut tx = self.begin_write().await?;
         let event_id = sqlx::query("SELECT event_id FROM rsvps WHERE manage_token_hash = $1")
             .bind(&hash)

@@ -4,11 +4,9 @@
 //! It must not decide who may see a supporter: that is the web layer's.
 
 use super::audience::refresh_audience;
-use super::events::audit_in;
-use crate::{Millis, Store, StoreError, now_millis};
+use crate::audit::audit_in;
+use crate::{Millis, Store, StoreError, new_secret, now_millis};
 use barnstorm_domain::event::Channel;
-use base64::Engine;
-use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -80,21 +78,6 @@ impl Supporter {
     }
 }
 
-/// A new random secret: 32 bytes, URL-safe base64 without padding.
-pub(crate) fn new_token() -> String {
-    let bytes: [u8; 32] = rand::random();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The form in which a link token is stored: hex SHA-256 (as the web layer's
-/// `hash_secret`).
-pub(crate) fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Inserts the supporter or updates the details given, and refreshes their audience rows.
 pub(crate) async fn upsert_supporter_tx(
     tx: &mut Transaction<'static, Any>,
@@ -126,7 +109,7 @@ pub(crate) async fn upsert_supporter_tx(
         .bind(&new.name)
         .bind(&new.postcode)
         .bind(&new.phone)
-        .bind(new_token())
+        .bind(new_secret())
         .bind(now);
     if let Some((lat, lon)) = new.location {
         query = query.bind(lat).bind(lon);

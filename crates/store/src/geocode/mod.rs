@@ -14,13 +14,13 @@ pub use file::{
     PostcodeFileError, PostcodeFileFormat, PostcodeFileReader, PostcodeRow, RowOutcome,
 };
 
+use crate::binds::value_rows;
 use crate::{Backend, Store, StoreError};
 use barnstorm_domain::event::LocationPrecision;
 use barnstorm_domain::geo::LatLon;
 use barnstorm_domain::postcode::normalise_postcode;
 use sqlx::Row;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::LazyLock;
 
 /// The attribution to show wherever postcode locations are used.
@@ -313,29 +313,13 @@ impl Store {
     }
 }
 
-/// `INSERT … VALUES (…), … ON CONFLICT DO UPDATE` for `rows` rows. SQLite gets
-/// anonymous `?` binds: it looks numbered ones up by name, which is slow for thousands.
+/// `INSERT … VALUES (…), … ON CONFLICT DO UPDATE` for `rows` rows.
 fn upsert_sql(backend: Backend, rows: usize) -> String {
-    let mut sql = String::from("INSERT INTO postcodes (postcode, latitude, longitude) VALUES ");
-    for row in 0..rows {
-        sql.push_str(if row == 0 { "(" } else { ", (" });
-        for column in 0..3 {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            match backend {
-                Backend::Sqlite => sql.push('?'),
-                Backend::Postgres => {
-                    let _ = write!(sql, "${}", row * 3 + column + 1);
-                }
-            }
-        }
-        sql.push(')');
-    }
-    sql.push_str(
-        " ON CONFLICT (postcode) DO UPDATE SET latitude = excluded.latitude, longitude = excluded.longitude",
-    );
-    sql
+    format!(
+        "INSERT INTO postcodes (postcode, latitude, longitude) VALUES {} \
+         ON CONFLICT (postcode) DO UPDATE SET latitude = excluded.latitude, longitude = excluded.longitude",
+        value_rows(backend, rows, 3)
+    )
 }
 
 #[cfg(test)]

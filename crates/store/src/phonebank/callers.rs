@@ -71,6 +71,11 @@ pub struct FlaggedCaller {
 const INVITE_COLUMNS: &str =
     "id, campaign_id, code, expires_at, max_uses, uses, revoked_at, created_at";
 
+/// Makes someone a caller of a campaign; nothing changes if they already are.
+const INSERT_CALLER: &str =
+    "INSERT INTO campaign_callers (campaign_id, user_id, joined_at) VALUES ($1, $2, $3)
+     ON CONFLICT (campaign_id, user_id) DO NOTHING";
+
 impl Store {
     /// Makes an invite link.
     pub async fn create_campaign_invite(
@@ -147,15 +152,12 @@ impl Store {
         .await?
         .ok_or_else(|| StoreError::Conflict("the invite link cannot be used".into()))?;
         let invite = CampaignInvite::from_row(&row)?;
-        sqlx::query(
-            "INSERT INTO campaign_callers (campaign_id, user_id, joined_at) VALUES ($1, $2, $3)
-             ON CONFLICT (campaign_id, user_id) DO NOTHING",
-        )
-        .bind(invite.campaign_id)
-        .bind(user_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(INSERT_CALLER)
+            .bind(invite.campaign_id)
+            .bind(user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(invite)
     }
@@ -240,5 +242,20 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Makes `user_id` a caller of a campaign (nothing changes if they already are).
+    pub async fn add_campaign_caller(
+        &self,
+        campaign_id: i64,
+        user_id: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(INSERT_CALLER)
+            .bind(campaign_id)
+            .bind(user_id)
+            .bind(now_millis())
+            .execute(self.writer())
+            .await?;
+        Ok(())
     }
 }

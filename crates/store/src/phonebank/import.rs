@@ -11,11 +11,11 @@ pub use jobs::{ImportJob, ImportJobStatus};
 
 use super::Contact;
 use super::queue::CONTACT_COLUMNS;
+use crate::binds::Binds;
 use crate::{Backend, Store, StoreError, now_millis};
 use barnstorm_domain::contact_import::ImportedContact;
 use sqlx::{Any, Row, Transaction};
 use std::collections::HashSet;
-use std::fmt::Write as _;
 
 /// Rows per multi-row `INSERT` into `contacts` (10 binds each, well under the bind
 /// limits of both engines).
@@ -51,55 +51,6 @@ fn to_i64(n: u64) -> i64 {
 
 fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
-}
-
-/// Writes bulk bind placeholders in the order values are bound: `$1, $2, …` on
-/// PostgreSQL, bare `?` on SQLite. (sqlx-sqlite finds each `$n` by asking SQLite for the
-/// parameter's name, a linear scan, so thousands of `$n` binds cost quadratic time —
-/// two thirds of a 1M-row import; `?` has no name and binds in order.) Statements using
-/// these must bind every value through them, in order, with no other `$n`.
-pub(super) struct Binds {
-    sqlite: bool,
-    next: usize,
-}
-
-impl Binds {
-    pub(super) fn new(backend: Backend) -> Self {
-        Self {
-            sqlite: backend == Backend::Sqlite,
-            next: 1,
-        }
-    }
-
-    fn one(&mut self, sql: &mut String) {
-        if self.sqlite {
-            sql.push('?');
-        } else {
-            let _ = write!(sql, "${}", self.next);
-        }
-        self.next += 1;
-    }
-
-    /// `count` placeholders separated by commas, as in `IN (…)`.
-    pub(super) fn list(&mut self, sql: &mut String, count: usize) {
-        for i in 0..count {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            self.one(sql);
-        }
-    }
-
-    /// `(…), (…)` for `rows` rows of `columns` values, each row ending with the
-    /// literal SQL `suffix` (such as `, 0` for a constant column).
-    pub(super) fn rows(&mut self, sql: &mut String, rows: usize, columns: usize, suffix: &str) {
-        for row in 0..rows {
-            sql.push_str(if row == 0 { "(" } else { ", (" });
-            self.list(sql, columns);
-            sql.push_str(suffix);
-            sql.push(')');
-        }
-    }
 }
 
 /// Which of `phones` are on the do-not-call list of `group_id` or on the TPS list.
@@ -246,23 +197,5 @@ impl Store {
         .fetch_optional(self.reader())
         .await?;
         Ok(row.as_ref().map(Contact::from_row).transpose()?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_follow_the_backend() {
-        let mut sql = String::new();
-        let mut binds = Binds::new(Backend::Postgres);
-        binds.list(&mut sql, 1);
-        sql.push_str(" IN ");
-        binds.rows(&mut sql, 2, 2, ", 0");
-        assert_eq!(sql, "$1 IN ($2, $3, 0), ($4, $5, 0)");
-        let mut sql = String::new();
-        Binds::new(Backend::Sqlite).rows(&mut sql, 2, 1, "");
-        assert_eq!(sql, "(?), (?)");
     }
 }

@@ -1,7 +1,7 @@
 //! Events: create, read, update with attendee notices, moderation; and the helpers the
 //! other event test modules share.
 
-use barnstorm_domain::event::{EventKind, EventStatus, LocationPrecision, Visibility};
+use barnstorm_domain::event::{EventKind, EventStatus, LocationPrecision};
 use barnstorm_store::events::{EventAudience, NewEvent, NewShift};
 use barnstorm_store::{DatabaseUrl, GroupKind, NewMail, Store, StoreError, both_backends};
 use sqlx::AnyPool;
@@ -45,16 +45,7 @@ pub async fn group(store: &Store, name: &str) -> i64 {
 
 pub fn event(group_id: i64, kind: EventKind, starts_at: i64, at: Option<(f64, f64)>) -> NewEvent {
     NewEvent {
-        group_id,
-        host_user_id: None,
-        parent_event_id: None,
-        breakout_id: None,
-        kind,
-        title: format!("{} at {starts_at}", kind.label()),
         description: "Bring *leaflets*.".into(),
-        starts_at,
-        ends_at: starts_at + 2 * HOUR,
-        time_zone: "Europe/London".into(),
         capacity: Some(20),
         postcode: Some("LS1 4AP".into()),
         address: "1 Park Row, Leeds".into(),
@@ -64,12 +55,14 @@ pub fn event(group_id: i64, kind: EventKind, starts_at: i64, at: Option<(f64, f6
         } else {
             LocationPrecision::None
         },
-        address_after_rsvp: false,
-        visibility: Visibility::Public,
-        online_url: None,
         accessibility: "Step-free".into(),
-        campaign_id: None,
-        shifts: Vec::new(),
+        ..NewEvent::new(
+            group_id,
+            kind,
+            &format!("{} at {starts_at}", kind.label()),
+            starts_at,
+            starts_at + 2 * HOUR,
+        )
     }
 }
 

@@ -12,20 +12,7 @@ pub(crate) use context::{clear_session_cookie, client_ip, session_cookie, sessio
 pub use password::{PasswordError, hash_password, verify_password};
 pub(crate) use rate_limit::{LoginThrottle, check_login_allowed, record_login_result};
 
-use base64::Engine;
-use sha2::{Digest, Sha256};
-
-/// A new random secret (session token, API token, link token), URL-safe.
-pub fn new_secret() -> String {
-    let bytes: [u8; 32] = rand::random();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The form in which a secret is stored and looked up.
-pub fn hash_secret(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use barnstorm_store::{hash_secret, new_secret};
 
 /// Compares two secrets in time independent of where they differ.
 pub fn secrets_match(a: &str, b: &str) -> bool {

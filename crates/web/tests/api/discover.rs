@@ -51,27 +51,12 @@ pub fn new_event(
 ) -> NewEvent {
     let starts_at = now_millis() + days * DAY + HOUR;
     NewEvent {
-        group_id,
-        host_user_id: None,
-        parent_event_id: None,
-        breakout_id: None,
-        kind,
-        title: title.to_owned(),
         description: format!("All welcome. {XSS}"),
-        starts_at,
-        ends_at: starts_at + 2 * HOUR,
-        time_zone: "Europe/London".to_owned(),
-        capacity: None,
         postcode: Some(format!("{outcode} 9ZZ")),
         address: "12 Market Street".to_owned(),
         location: Some(centroid(outcode)),
         precision: LocationPrecision::Outcode,
-        address_after_rsvp: false,
-        visibility: Visibility::Public,
-        online_url: None,
-        accessibility: String::new(),
-        campaign_id: None,
-        shifts: Vec::new(),
+        ..NewEvent::new(group_id, kind, title, starts_at, starts_at + 2 * HOUR)
     }
 }
 

@@ -4,9 +4,7 @@
 use crate::app::{Browser, TestApp};
 use crate::on_both;
 use axum::http::StatusCode;
-use barnstorm_domain::event::{
-    Channel, EventApproval, EventKind, EventStatus, LocationPrecision, Visibility,
-};
+use barnstorm_domain::event::{Channel, EventApproval, EventKind, EventStatus, LocationPrecision};
 use barnstorm_store::events::{Event, NewEvent, NewRsvp, NewSupporter};
 use barnstorm_store::phonebank::{CampaignSettings, CampaignStatus};
 use barnstorm_store::{Group, GroupKind, NewMail, Role, User, now_millis};
@@ -25,27 +23,19 @@ pub struct Meetup {
 pub fn new_event(group_id: i64, host: Option<i64>, kind: EventKind, days: i64) -> NewEvent {
     let starts_at = now_millis() + days * DAY_MS;
     NewEvent {
-        group_id,
         host_user_id: host,
-        parent_event_id: None,
-        breakout_id: None,
-        kind,
-        title: format!("{} in Manchester", kind.label()),
         description: "Come along.".into(),
-        starts_at,
-        ends_at: starts_at + 150 * 60_000,
-        time_zone: "Europe/London".into(),
-        capacity: None,
         postcode: Some("M1".into()),
         address: "Friends Meeting House, Mount Street".into(),
         location: Some((53.4794, -2.2453)),
         precision: LocationPrecision::Outcode,
-        address_after_rsvp: false,
-        visibility: Visibility::Public,
-        online_url: None,
-        accessibility: String::new(),
-        campaign_id: None,
-        shifts: Vec::new(),
+        ..NewEvent::new(
+            group_id,
+            kind,
+            &format!("{} in Manchester", kind.label()),
+            starts_at,
+            starts_at + 150 * 60_000,
+        )
     }
 }
 

@@ -1,7 +1,8 @@
 //! Import jobs: one per uploaded list, with running totals the progress bar reads and
 //! the rejected rows organisers download. It must not insert contacts.
 
-use super::{Binds, ImportBatchResult, to_i64, to_u64};
+use super::{ImportBatchResult, to_i64, to_u64};
+use crate::binds::Binds;
 use crate::{Millis, Store, StoreError, now_millis};
 use barnstorm_domain::contact_import::RowRejection;
 use sqlx::Row;

@@ -2,7 +2,7 @@
 //! suppressing queued contacts they match. Screening new contacts against them happens in
 //! the batch insert. It must not delete contacts: suppressed contacts keep their history.
 
-use super::Binds;
+use crate::binds::Binds;
 use crate::{Store, StoreError, now_millis};
 use sqlx::Row;
 

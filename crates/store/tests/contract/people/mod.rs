@@ -6,7 +6,7 @@ mod outreach;
 mod reminders;
 mod rsvps;
 
-use barnstorm_domain::event::{Channel, EventKind, EventStatus, LocationPrecision, Visibility};
+use barnstorm_domain::event::{Channel, EventKind, EventStatus, LocationPrecision};
 use barnstorm_store::events::{Event, NewEvent, NewRsvp, NewShift, NewSupporter, RsvpMail};
 use barnstorm_store::{GroupKind, NewMail, Store, now_millis};
 use std::collections::BTreeMap;
@@ -29,27 +29,18 @@ pub async fn group(store: &Store, name: &str) -> i64 {
 
 pub fn new_event(group_id: i64, starts_at: i64, capacity: Option<i64>) -> NewEvent {
     NewEvent {
-        group_id,
-        host_user_id: None,
-        parent_event_id: None,
-        breakout_id: None,
-        kind: EventKind::Canvass,
-        title: "Canvass in Hulme".into(),
-        description: String::new(),
-        starts_at,
-        ends_at: starts_at + 2 * HOUR,
-        time_zone: "Europe/London".into(),
         capacity,
         postcode: Some("M15 5RN".into()),
         address: "Hulme Library".into(),
         location: Some(MANCHESTER),
         precision: LocationPrecision::Postcode,
-        address_after_rsvp: false,
-        visibility: Visibility::Public,
-        online_url: None,
-        accessibility: String::new(),
-        campaign_id: None,
-        shifts: Vec::new(),
+        ..NewEvent::new(
+            group_id,
+            EventKind::Canvass,
+            "Canvass in Hulme",
+            starts_at,
+            starts_at + 2 * HOUR,
+        )
     }
 }
 
