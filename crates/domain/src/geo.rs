@@ -49,6 +49,22 @@ pub fn grid_cell(lat: f64, lon: f64) -> i64 {
     row * 10_000 + col
 }
 
+/// The four corners of a [`grid_cell`]. Distance from any point to a spot in the cell
+/// is greatest at one of them, so a cell whose corners are all within a radius lies
+/// wholly inside it.
+pub fn cell_corners(cell: i64) -> [LatLon; 4] {
+    let (row, col) = (cell.div_euclid(10_000), cell.rem_euclid(10_000));
+    let south = row as f64 * CELL_DEGREES - 90.0;
+    let west = col as f64 * CELL_DEGREES - 180.0;
+    let (north, east) = (south + CELL_DEGREES, west + CELL_DEGREES);
+    [
+        LatLon::new(south, west),
+        LatLon::new(south, east),
+        LatLon::new(north, west),
+        LatLon::new(north, east),
+    ]
+}
+
 /// A latitude/longitude rectangle (degrees, inclusive).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BoundingBox {
@@ -277,6 +293,21 @@ mod tests {
         // Antipodes do not produce NaN.
         let half = distance_km(LatLon::new(10.0, 20.0), LatLon::new(-10.0, -160.0));
         assert!(close(half, EARTH_RADIUS_KM * std::f64::consts::PI, 1e-3));
+    }
+
+    #[test]
+    fn cell_corners_bound_the_cell() {
+        let cell = grid_cell(53.4794, -2.2453);
+        let corners = cell_corners(cell);
+        for corner in corners {
+            assert!((corner.lat - 53.45).abs() < 0.051 && (corner.lon + 2.25).abs() < 0.051);
+        }
+        let inside = LatLon::new(
+            (corners[0].lat + corners[3].lat) / 2.0,
+            (corners[0].lon + corners[3].lon) / 2.0,
+        );
+        assert_eq!(grid_cell(inside.lat, inside.lon), cell);
+        assert!((corners[3].lat - corners[0].lat - CELL_DEGREES).abs() < 1e-9);
     }
 
     #[test]

@@ -4,11 +4,13 @@
 //! those calls [`refresh_audience`] in its own transaction. Radius selection lives here
 //! too, so the count a sender is shown is computed exactly as the list that is sent.
 
-use crate::audit::audit_in;
 use super::supporters::withdraw_consent_tx;
+use crate::audit::audit_in;
 use crate::{Store, StoreError, now_millis};
 use barnstorm_domain::event::Channel;
-use barnstorm_domain::geo::{LatLon, MAX_RADIUS_KM, cells_within, distance_km, grid_cell};
+use barnstorm_domain::geo::{
+    LatLon, MAX_RADIUS_KM, cell_corners, cells_within, distance_km, grid_cell,
+};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -74,25 +76,36 @@ pub(crate) fn within_radius(center: (f64, f64), radius_km: f64, lat: f64, lon: f
     d <= effective_radius(radius_km)
 }
 
-/// An SQL condition on `email_audience.cell` (aliased `a`) covering every cell that may
-/// hold a point within the radius, as ranges of consecutive cells (one per grid row).
-/// The cells are integers we computed, so they are written inline.
-pub(crate) fn cell_condition(center: (f64, f64), radius_km: f64) -> String {
+/// The grid cells that may hold a point within the radius, split into those wholly
+/// inside it (every supporter there counts, no distance check needed) and those on its
+/// edge (each point is measured).
+fn cells_by_coverage(center: (f64, f64), radius_km: f64) -> (Vec<i64>, Vec<i64>) {
     let mut cells = cells_within(LatLon::new(center.0, center.1), effective_radius(radius_km));
     cells.sort_unstable();
     cells.dedup();
+    cells.into_iter().partition(|cell| {
+        cell_corners(*cell)
+            .iter()
+            .all(|corner| within_radius(center, radius_km, corner.lat, corner.lon))
+    })
+}
+
+/// An SQL condition on `email_audience.cell` (aliased `a`) matching `cells` (sorted), as
+/// ranges of consecutive cells; `None` when there are too many ranges to list. The cells
+/// are integers we computed, so they are written inline.
+fn cells_condition(cells: &[i64]) -> Option<String> {
     let mut ranges: Vec<(i64, i64)> = Vec::new();
-    for cell in cells {
+    for &cell in cells {
         match ranges.last_mut() {
             Some((_, end)) if *end + 1 == cell => *end = cell,
             _ => ranges.push((cell, cell)),
         }
     }
     if ranges.is_empty() {
-        return "1 = 0".to_owned();
+        return Some("1 = 0".to_owned());
     }
     if ranges.len() > MAX_CELL_RANGES {
-        return "1 = 1".to_owned();
+        return None;
     }
     let parts: Vec<String> = ranges
         .iter()
@@ -104,7 +117,16 @@ pub(crate) fn cell_condition(center: (f64, f64), radius_km: f64) -> String {
             }
         })
         .collect();
-    format!("({})", parts.join(" OR "))
+    Some(format!("({})", parts.join(" OR ")))
+}
+
+/// An SQL condition on `email_audience.cell` (aliased `a`) covering every cell that may
+/// hold a point within the radius; rows it matches still need [`within_radius`].
+pub(crate) fn cell_condition(center: (f64, f64), radius_km: f64) -> String {
+    let (mut cells, edge) = cells_by_coverage(center, radius_km);
+    cells.extend(edge);
+    cells.sort_unstable();
+    cells_condition(&cells).unwrap_or_else(|| "1 = 1".to_owned())
 }
 
 /// `n***@example.org`: enough for a person to recognise their address, not to learn it.
@@ -155,24 +177,39 @@ async fn add_suppression_tx(
 impl Store {
     /// How many supporters of `group_id` outreach within `radius_km` of `center`
     /// (latitude, longitude) would reach: exact, and equal to what
-    /// [`Store::send_outreach`] sends. Supporters sit at postcode centres, so it reads one
-    /// row per distinct point in the nearby grid cells and checks distances here.
+    /// [`Store::send_outreach`] sends. Grid cells wholly inside the radius are counted in
+    /// the database; in cells on its edge, supporters sit at postcode centres, so it reads
+    /// one row per distinct point and checks distances here.
     pub async fn audience_count(
         &self,
         group_id: i64,
         center: (f64, f64),
         radius_km: f64,
     ) -> Result<i64, StoreError> {
+        let (inside, edge) = cells_by_coverage(center, radius_km);
+        // Too many ranges to list: measure every point of the group instead.
+        let (inside, edge) = match (cells_condition(&inside), cells_condition(&edge)) {
+            (Some(inside), Some(edge)) => (Some(inside), edge),
+            _ => (None, "1 = 1".to_owned()),
+        };
+        let mut total = 0;
+        if let Some(condition) = inside {
+            let row = sqlx::query(&format!(
+                "SELECT COUNT(*) AS n FROM email_audience a WHERE a.group_id = $1 AND {condition}"
+            ))
+            .bind(group_id)
+            .fetch_one(self.reader())
+            .await?;
+            total += row.try_get::<i64, _>("n")?;
+        }
         let rows = sqlx::query(&format!(
             "SELECT a.latitude, a.longitude, COUNT(*) AS n FROM email_audience a
-             WHERE a.group_id = $1 AND {}
-             GROUP BY a.latitude, a.longitude",
-            cell_condition(center, radius_km)
+             WHERE a.group_id = $1 AND {edge}
+             GROUP BY a.latitude, a.longitude"
         ))
         .bind(group_id)
         .fetch_all(self.reader())
         .await?;
-        let mut total = 0;
         for row in &rows {
             let (lat, lon): (f64, f64) = (row.try_get("latitude")?, row.try_get("longitude")?);
             if within_radius(center, radius_km, lat, lon) {
