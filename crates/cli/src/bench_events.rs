@@ -360,6 +360,14 @@ pub(crate) async fn map(args: MapArgs) -> anyhow::Result<()> {
             )
         })
         .collect();
+    // The node loads its event index on the first map request; time that on its own.
+    let warm = Instant::now();
+    let first = client.get(&viewports[0]).send().await?;
+    first.error_for_status()?.bytes().await?;
+    println!(
+        "first map request (loads the node's event index): {:.0} ms",
+        warm.elapsed().as_secs_f64() * 1000.0
+    );
     let health = vec![format!("{target}/healthz"); args.requests];
     for (name, urls) in [
         ("baseline: GET /healthz", &health),

@@ -7,6 +7,7 @@
 //! Pins of events that show their address only after RSVP are rounded to two decimal
 //! places (see [`EventSummary`]), so neither the map nor a distance gives the address away.
 
+use super::map::mercator_y;
 use super::model::{EventSummary, SUMMARY_COLUMNS};
 use crate::{Millis, Store, StoreError, now_millis};
 use barnstorm_domain::event::EventKind;
@@ -49,7 +50,30 @@ pub struct NearbyQuery {
 }
 
 type SpherePoint = GeomWithData<[f64; 3], i64>;
-type PlanePoint = GeomWithData<[f64; 2], i64>;
+type PlanePoint = GeomWithData<[f64; 2], MapPoint>;
+
+/// What the map needs to filter and cluster an event, kept in the R-tree itself so a
+/// viewport of 100,000 events is handled without looking each one up.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct MapPoint {
+    pub(super) id: i64,
+    pub(super) kind: EventKind,
+    pub(super) starts_at: Millis,
+    /// Web-Mercator y of the latitude, for square on-screen clusters.
+    pub(super) mercator_y: f64,
+}
+
+fn plane_point(event: &EventSummary, lat: f64, lon: f64) -> PlanePoint {
+    PlanePoint::new(
+        [lon, lat],
+        MapPoint {
+            id: event.id,
+            kind: event.kind,
+            starts_at: event.starts_at,
+            mercator_y: mercator_y(lat),
+        },
+    )
+}
 
 /// One consistent picture of the discoverable events.
 pub(super) struct Snapshot {
@@ -101,16 +125,18 @@ pub(super) fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     geo::distance_km(LatLon::new(a.0, a.1), LatLon::new(b.0, b.1))
 }
 
-/// Whether an event passes the kind and start-time filters of a query.
+/// Whether an event of `kind` starting at `starts_at` passes the kind and start-time
+/// filters of a query.
 pub(super) fn wanted(
-    event: &EventSummary,
+    kind: EventKind,
+    starts_at: Millis,
     kinds: &[EventKind],
     starts_after: Millis,
     starts_before: Option<Millis>,
 ) -> bool {
-    (kinds.is_empty() || kinds.contains(&event.kind))
-        && event.starts_at >= starts_after
-        && starts_before.is_none_or(|before| event.starts_at < before)
+    (kinds.is_empty() || kinds.contains(&kind))
+        && starts_at >= starts_after
+        && starts_before.is_none_or(|before| starts_at < before)
 }
 
 impl Default for Snapshot {
@@ -131,7 +157,7 @@ impl Snapshot {
         for event in events {
             if let Some((lat, lon)) = event.location {
                 sphere.push(SpherePoint::new(unit_vector(lat, lon), event.id));
-                plane.push(PlanePoint::new([lon, lat], event.id));
+                plane.push(plane_point(&event, lat, lon));
                 entries.insert(event.id, event);
             }
         }
@@ -148,7 +174,7 @@ impl Snapshot {
         {
             self.sphere
                 .remove(&SpherePoint::new(unit_vector(lat, lon), id));
-            self.plane.remove(&PlanePoint::new([lon, lat], id));
+            self.plane.remove(&plane_point(&old, lat, lon));
         }
     }
 
@@ -157,7 +183,7 @@ impl Snapshot {
         if let Some((lat, lon)) = event.location {
             self.sphere
                 .insert(SpherePoint::new(unit_vector(lat, lon), event.id));
-            self.plane.insert(PlanePoint::new([lon, lat], event.id));
+            self.plane.insert(plane_point(&event, lat, lon));
             self.entries.insert(event.id, event);
         }
     }
@@ -182,7 +208,13 @@ impl Snapshot {
             let Some(event) = self.entries.get(&point.data) else {
                 continue;
             };
-            if !wanted(event, &query.kinds, query.starts_after, query.starts_before) {
+            if !wanted(
+                event.kind,
+                event.starts_at,
+                &query.kinds,
+                query.starts_after,
+                query.starts_before,
+            ) {
                 continue;
             }
             let Some(location) = event.location else {

@@ -3,7 +3,7 @@
 //! than a few hundred markers, plus the first events by start time for the list beside
 //! the map. Reads only the in-memory index; never the events table.
 
-use super::index::{Snapshot, wanted};
+use super::index::{MapPoint, Snapshot, wanted};
 use super::model::EventSummary;
 use crate::{Millis, Store, StoreError};
 use barnstorm_domain::event::EventKind;
@@ -80,7 +80,7 @@ fn cell_degrees(zoom: u8) -> f64 {
 }
 
 /// Web-Mercator y in radians of longitude, so cells are square on screen.
-fn mercator_y(lat: f64) -> f64 {
+pub(super) fn mercator_y(lat: f64) -> f64 {
     let phi = lat.clamp(-MAX_MERCATOR_LAT, MAX_MERCATOR_LAT).to_radians();
     (std::f64::consts::FRAC_PI_4 + phi / 2.0).tan().ln()
 }
@@ -108,8 +108,8 @@ fn boxes(query: &MapQuery) -> Vec<AABB<[f64; 2]>> {
     }
 }
 
-struct Cell<'a> {
-    first: &'a EventSummary,
+struct Cell {
+    first: i64,
     count: usize,
     sum_lat: f64,
     sum_lon: f64,
@@ -119,19 +119,32 @@ struct Cell<'a> {
     east: f64,
 }
 
-fn by_start(a: &&EventSummary, b: &&EventSummary) -> std::cmp::Ordering {
-    a.starts_at.cmp(&b.starts_at).then(a.id.cmp(&b.id))
+/// An event in the viewport: where it is and what the map knows of it.
+type Placed<'a> = ([f64; 2], &'a MapPoint);
+
+fn by_start(a: &Placed, b: &Placed) -> std::cmp::Ordering {
+    a.1.starts_at.cmp(&b.1.starts_at).then(a.1.id.cmp(&b.1.id))
 }
 
 impl Snapshot {
+    fn summaries(&self, ids: impl Iterator<Item = i64>) -> Vec<EventSummary> {
+        ids.filter_map(|id| self.entries.get(&id).cloned())
+            .collect()
+    }
+
     fn map_view(&self, query: &MapQuery) -> MapView {
-        let mut inside: Vec<&EventSummary> = Vec::new();
+        let mut inside: Vec<Placed> = Vec::new();
         for envelope in boxes(query) {
             for point in self.plane.locate_in_envelope(&envelope) {
-                if let Some(event) = self.entries.get(&point.data)
-                    && wanted(event, &query.kinds, query.starts_after, query.starts_before)
-                {
-                    inside.push(event);
+                let data = &point.data;
+                if wanted(
+                    data.kind,
+                    data.starts_at,
+                    &query.kinds,
+                    query.starts_after,
+                    query.starts_before,
+                ) {
+                    inside.push((*point.geom(), data));
                 }
             }
         }
@@ -141,21 +154,19 @@ impl Snapshot {
             ..MapView::default()
         };
         if query.zoom >= UNCLUSTERED_ZOOM {
-            view.events = inside.iter().map(|e| (*e).clone()).collect();
+            view.events = self.summaries(inside.iter().map(|(_, data)| data.id));
         } else {
             let size = cell_degrees(query.zoom);
             let size_y = size.to_radians();
             let mut cells: HashMap<(i64, i64), Cell> = HashMap::new();
-            for event in &inside {
-                let Some((lat, lon)) = event.location else {
-                    continue;
-                };
+            for ([lon, lat], data) in &inside {
+                let (lat, lon) = (*lat, *lon);
                 let key = (
                     ((lon + 180.0) / size).floor() as i64,
-                    (mercator_y(lat) / size_y).floor() as i64,
+                    (data.mercator_y / size_y).floor() as i64,
                 );
                 let cell = cells.entry(key).or_insert(Cell {
-                    first: event,
+                    first: data.id,
                     count: 0,
                     sum_lat: 0.0,
                     sum_lon: 0.0,
@@ -174,9 +185,10 @@ impl Snapshot {
             }
             let mut cells: Vec<_> = cells.into_iter().collect();
             cells.sort_by_key(|(key, _)| *key);
+            let mut singles = Vec::new();
             for (_, cell) in cells {
                 if cell.count == 1 {
-                    view.events.push(cell.first.clone());
+                    singles.push(cell.first);
                 } else {
                     let n = cell.count as f64;
                     view.clusters.push(Cluster {
@@ -190,6 +202,7 @@ impl Snapshot {
                     });
                 }
             }
+            view.events = self.summaries(singles.into_iter());
         }
         view.events
             .sort_by(|a, b| a.starts_at.cmp(&b.starts_at).then(a.id.cmp(&b.id)));
@@ -198,7 +211,7 @@ impl Snapshot {
             inside.truncate(MAP_LIST_LIMIT);
         }
         inside.sort_by(by_start);
-        view.list = inside.into_iter().cloned().collect();
+        view.list = self.summaries(inside.iter().map(|(_, data)| data.id));
         view
     }
 }
