@@ -14,8 +14,9 @@ use barnstorm_domain::geo::{
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-/// More cell ranges than this and a radius query reads the group's whole audience instead.
-const MAX_CELL_RANGES: usize = 2_000;
+/// More grid cells than this (a radius of a few hundred kilometres) and a radius query
+/// reads the group's whole audience instead.
+const MAX_LISTED_CELLS: usize = 20_000;
 
 /// What an unsubscribe link did, to show the person who followed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,9 +81,7 @@ pub(crate) fn within_radius(center: (f64, f64), radius_km: f64, lat: f64, lon: f
 /// inside it (every supporter there counts, no distance check needed) and those on its
 /// edge (each point is measured).
 fn cells_by_coverage(center: (f64, f64), radius_km: f64) -> (Vec<i64>, Vec<i64>) {
-    let mut cells = cells_within(LatLon::new(center.0, center.1), effective_radius(radius_km));
-    cells.sort_unstable();
-    cells.dedup();
+    let cells = cells_within(LatLon::new(center.0, center.1), effective_radius(radius_km));
     cells.into_iter().partition(|cell| {
         cell_corners(*cell)
             .iter()
@@ -90,42 +89,26 @@ fn cells_by_coverage(center: (f64, f64), radius_km: f64) -> (Vec<i64>, Vec<i64>)
     })
 }
 
-/// An SQL condition on `email_audience.cell` (aliased `a`) matching `cells` (sorted), as
-/// ranges of consecutive cells; `None` when there are too many ranges to list. The cells
-/// are integers we computed, so they are written inline.
+/// An SQL condition on `email_audience.cell` (aliased `a`) matching `cells`; `None`
+/// when there are too many to list. An `IN` list, because both engines seek the
+/// `(group_id, cell, …)` key once per cell for it, where SQLite reads the group's whole
+/// key range for a disjunction of `BETWEEN`s. The cells are integers we computed, so
+/// they are written inline.
 fn cells_condition(cells: &[i64]) -> Option<String> {
-    let mut ranges: Vec<(i64, i64)> = Vec::new();
-    for &cell in cells {
-        match ranges.last_mut() {
-            Some((_, end)) if *end + 1 == cell => *end = cell,
-            _ => ranges.push((cell, cell)),
-        }
-    }
-    if ranges.is_empty() {
+    if cells.is_empty() {
         return Some("1 = 0".to_owned());
     }
-    if ranges.len() > MAX_CELL_RANGES {
+    if cells.len() > MAX_LISTED_CELLS {
         return None;
     }
-    let parts: Vec<String> = ranges
-        .iter()
-        .map(|(a, b)| {
-            if a == b {
-                format!("a.cell = {a}")
-            } else {
-                format!("a.cell BETWEEN {a} AND {b}")
-            }
-        })
-        .collect();
-    Some(format!("({})", parts.join(" OR ")))
+    let list: Vec<String> = cells.iter().map(i64::to_string).collect();
+    Some(format!("a.cell IN ({})", list.join(", ")))
 }
 
 /// An SQL condition on `email_audience.cell` (aliased `a`) covering every cell that may
 /// hold a point within the radius; rows it matches still need [`within_radius`].
 pub(crate) fn cell_condition(center: (f64, f64), radius_km: f64) -> String {
-    let (mut cells, edge) = cells_by_coverage(center, radius_km);
-    cells.extend(edge);
-    cells.sort_unstable();
+    let cells = cells_within(LatLon::new(center.0, center.1), effective_radius(radius_km));
     cells_condition(&cells).unwrap_or_else(|| "1 = 1".to_owned())
 }
 
@@ -292,10 +275,19 @@ mod tests {
     }
 
     #[test]
-    fn neighbouring_cells_become_ranges() {
+    fn nearby_cells_are_listed() {
         let sql = cell_condition((53.48, -2.24), 10.0);
-        assert!(sql.contains("BETWEEN"));
-        // One range per grid row: 10 km spans about 0.18 degrees of latitude.
-        assert!(sql.matches(" OR ").count() < 8, "{sql}");
+        let centre = grid_cell(53.48, -2.24).to_string();
+        assert!(
+            sql.starts_with("a.cell IN (") && sql.contains(&centre),
+            "{sql}"
+        );
+        // 10 km spans about 0.18 degrees of latitude and 0.3 of longitude: 4-5 × 7-8 cells.
+        let listed = sql.matches(", ").count() + 1;
+        assert!((20..=48).contains(&listed), "{listed} cells: {sql}");
+        assert_eq!(
+            cell_condition((53.48, -2.24), -1.0),
+            "a.cell IN (".to_owned() + &centre + ")"
+        );
     }
 }
