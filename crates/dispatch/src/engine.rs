@@ -101,6 +101,8 @@ pub struct Dispatcher {
     events: CampaignEvents,
     campaigns: Arc<TtlCache<i64, Campaign>>,
     callers: Arc<TtlCache<(i64, i64), ()>>,
+    /// The campaign of each lease this node handed out (a lease never changes campaign).
+    lease_campaigns: Arc<Mutex<HashMap<i64, i64>>>,
 }
 
 /// A map whose entries carry the time they were stored.
@@ -140,6 +142,34 @@ impl Dispatcher {
             events,
             campaigns: Arc::default(),
             callers: Arc::default(),
+            lease_campaigns: Arc::default(),
+        }
+    }
+
+    /// The campaign a lease belongs to, if the lease exists: from memory for leases this
+    /// node handed out, else from the store.
+    pub async fn lease_campaign_id(&self, lease_id: i64) -> Result<Option<i64>, StoreError> {
+        let known = self
+            .lease_campaigns
+            .lock()
+            .ok()
+            .and_then(|leases| leases.get(&lease_id).copied());
+        if known.is_some() {
+            return Ok(known);
+        }
+        let found = self.store.lease_campaign_id(lease_id).await?;
+        if let Some(campaign_id) = found {
+            self.remember_lease(lease_id, campaign_id);
+        }
+        Ok(found)
+    }
+
+    fn remember_lease(&self, lease_id: i64, campaign_id: i64) {
+        if let Ok(mut leases) = self.lease_campaigns.lock() {
+            if leases.len() >= CACHE_LIMIT {
+                leases.clear();
+            }
+            leases.insert(lease_id, campaign_id);
         }
     }
 
@@ -255,6 +285,7 @@ impl Dispatcher {
     }
 
     fn with_script(&self, campaign: &Campaign, claimed: ClaimedContact) -> Claim {
+        self.remember_lease(claimed.lease_id, campaign.id);
         let contact = &claimed.contact;
         let script = match Script::parse(&campaign.settings.script) {
             Ok(script) => script.render(&|field: &str| match field {

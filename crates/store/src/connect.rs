@@ -107,7 +107,7 @@ impl DatabaseUrl {
     }
 }
 
-const SQLITE_PRAGMAS: [&str; 4] = [
+pub(crate) const SQLITE_PRAGMAS: [&str; 4] = [
     // `synchronous = FULL` fsyncs the WAL on every commit: an acknowledged write survives a
     // power cut, not only a crash of the process.
     "PRAGMA synchronous = FULL",

@@ -26,6 +26,9 @@ pub enum StoreError {
     /// Any other database error.
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// Any other error from the SQLite queue writer's own connection.
+    #[error("database error: {0}")]
+    Engine(String),
 }
 
 impl StoreError {
@@ -78,8 +81,12 @@ fn sqlite_outage(db: &dyn sqlx::error::DatabaseError) -> bool {
     if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_none() {
         return false;
     }
-    let Some(code) = db.code().and_then(|c| c.parse::<i32>().ok()) else {
-        return false;
-    };
+    db.code()
+        .and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(is_sqlite_outage)
+}
+
+/// Whether a SQLite extended result code is one of [`sqlite_outage`]'s.
+pub(crate) fn is_sqlite_outage(code: i32) -> bool {
     matches!(code & 0xff, 13 | 10 | 14) || (code & 0xff == 8 && code != 8)
 }

@@ -69,6 +69,8 @@ struct Inner {
     reader: AnyPool,
     /// This node's in-memory index of discoverable events (a cache of the events table).
     event_index: Arc<events::EventIndex>,
+    /// On SQLite, the thread that commits claims and outcomes in batches.
+    sqlite_queue: Option<phonebank::SqliteQueue>,
 }
 
 /// Tunables for opening a [`Store`].
@@ -95,6 +97,10 @@ impl Store {
     pub async fn connect(url: &DatabaseUrl, options: &StoreOptions) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let (writer, reader) = connect::open_pools(url, options).await?;
+        let sqlite_queue = match url {
+            DatabaseUrl::Sqlite(path) => Some(phonebank::SqliteQueue::start(path).await?),
+            DatabaseUrl::Postgres(_) => None,
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 backend: url.backend(),
@@ -102,6 +108,7 @@ impl Store {
                 writer,
                 reader,
                 event_index: Arc::new(events::EventIndex::new()),
+                sqlite_queue,
             }),
         })
     }
@@ -136,6 +143,9 @@ impl Store {
 
     /// Closes every connection; further use fails.
     pub async fn close(&self) {
+        if let Some(queue) = &self.inner.sqlite_queue {
+            queue.close().await;
+        }
         self.inner.writer.close().await;
         self.inner.reader.close().await;
     }
@@ -149,6 +159,11 @@ impl Store {
 
     pub(crate) fn reader(&self) -> &AnyPool {
         &self.inner.reader
+    }
+
+    /// The SQLite queue writer, on SQLite.
+    pub(crate) fn sqlite_queue(&self) -> Option<&phonebank::SqliteQueue> {
+        self.inner.sqlite_queue.as_ref()
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock up front

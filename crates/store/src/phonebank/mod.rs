@@ -9,6 +9,9 @@ mod import;
 mod integrity;
 mod queue;
 mod queue_status;
+mod sqlite_queue;
+
+pub(crate) use sqlite_queue::SqliteQueue;
 mod stats;
 
 pub use callers::{CampaignInvite, FlaggedCaller};

@@ -1,21 +1,27 @@
 //! The calling queue. A claim picks the first claimable contact of a campaign (due
 //! callbacks first, then never-called, then retries, oldest first) and leases it to one
 //! caller in a single transaction — `FOR UPDATE SKIP LOCKED` on PostgreSQL, the single
-//! writer on SQLite — so a contact never has two live leases. The leases table is also
-//! the audit log of which caller was shown which contact, when. Outcomes are idempotent
-//! per caller and key, and acknowledged only once committed.
+//! queue writer on SQLite ([`super::sqlite_queue`]) — so a contact never has two live
+//! leases. The leases table is also the audit log of which caller was shown which
+//! contact, when. Outcomes are idempotent per caller and key, and acknowledged only once
+//! committed.
+//!
+//! The SQL and the rules (is this lease still open, what an outcome does to the contact)
+//! live here once; this file runs them over sqlx on PostgreSQL and the SQLite queue
+//! writer runs the same statements in batches.
 
-use crate::{Backend, Millis, Store, StoreError};
+use crate::{Millis, Store, StoreError};
 use barnstorm_domain::outcome::{Outcome, OutcomeEffect};
 use barnstorm_domain::queue_policy::{ContactQueueState, RetryPolicy, apply_outcome};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
-const QUEUED: i64 = 0;
-const FINISHED: i64 = 1;
-const SUPPRESSED: i64 = 2;
+pub(super) const QUEUED: i64 = 0;
+pub(super) const FINISHED: i64 = 1;
+pub(super) const SUPPRESSED: i64 = 2;
 const PRIORITY_CALLBACK: i64 = 0;
 const PRIORITY_RETRY: i64 = 2;
 
@@ -119,7 +125,7 @@ impl From<sqlx::Error> for LeaseProblem {
 }
 
 /// An outcome to record on a lease.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct OutcomeRecord<'a> {
     /// The lease the call was made under.
     pub lease_id: i64,
@@ -156,211 +162,148 @@ pub struct RecordedOutcome {
     pub replayed: bool,
 }
 
-fn to_datetime(millis: Millis) -> DateTime<Utc> {
+pub(super) fn to_datetime(millis: Millis) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(millis).unwrap_or_default()
 }
 
-impl Store {
-    /// Leases the next claimable contact of `campaign_id` to `caller_id` until
-    /// `now + lease_ms`; `None` when nothing is claimable.
-    pub async fn claim_next_contact(
-        &self,
-        campaign_id: i64,
-        caller_id: i64,
-        now: Millis,
-        lease_ms: Millis,
-    ) -> Result<Option<ClaimedContact>, StoreError> {
-        let lock = match self.backend() {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let expires_at = now + lease_ms;
-        let mut tx = self.begin_write().await?;
-        let picked = sqlx::query(&format!(
-            "SELECT id FROM contacts WHERE campaign_id = $1 AND state = 0 AND available_at <= $2
-             ORDER BY priority, available_at, id LIMIT 1 {lock}"
-        ))
-        .bind(campaign_id)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(picked) = picked else {
-            tx.rollback().await?;
-            return Ok(None);
-        };
-        let contact_id: i64 = picked.try_get("id")?;
-        let lease_id: i64 = sqlx::query(
-            "INSERT INTO leases (contact_id, campaign_id, caller_id, claimed_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(contact_id)
-        .bind(campaign_id)
-        .bind(caller_id)
-        .bind(now)
-        .bind(expires_at)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("id")?;
-        let row = sqlx::query(&format!(
-            "UPDATE contacts SET lease_id = $1, available_at = $2 WHERE id = $3 RETURNING {CONTACT_COLUMNS}"
-        ))
-        .bind(lease_id)
-        .bind(expires_at)
-        .bind(contact_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let contact = Contact::from_row(&row)?;
-        tx.commit().await?;
-        Ok(Some(ClaimedContact {
-            lease_id,
-            expires_at,
-            contact,
-        }))
+/// Picks the next claimable contact (PostgreSQL adds `FOR UPDATE SKIP LOCKED`).
+pub(super) const PICK_CONTACT: &str =
+    "SELECT id FROM contacts WHERE campaign_id = $1 AND state = 0 AND available_at <= $2
+     ORDER BY priority, available_at, id LIMIT 1";
+pub(super) const INSERT_LEASE: &str =
+    "INSERT INTO leases (contact_id, campaign_id, caller_id, claimed_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5) RETURNING id";
+/// Marks a contact leased and returns it.
+pub(super) static LEASE_CONTACT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE contacts SET lease_id = $1, available_at = $2 WHERE id = $3 RETURNING {CONTACT_COLUMNS}"
+    )
+});
+/// PostgreSQL's claim: [`PICK_CONTACT`], [`INSERT_LEASE`] and [`LEASE_CONTACT`] as one
+/// statement (`$1` campaign, `$2` now, `$3` caller, `$4` expiry).
+static CLAIM_IN_ONE_STATEMENT: LazyLock<String> = LazyLock::new(|| {
+    let columns: Vec<String> = CONTACT_COLUMNS
+        .split(',')
+        .map(|c| format!("contacts.{}", c.trim()))
+        .collect();
+    format!(
+        "WITH picked AS ({PICK_CONTACT} FOR UPDATE SKIP LOCKED),
+         lease AS (
+             INSERT INTO leases (contact_id, campaign_id, caller_id, claimed_at, expires_at)
+             SELECT id, $1, $3, $2, $4 FROM picked RETURNING id, contact_id)
+         UPDATE contacts SET lease_id = lease.id, available_at = $4 FROM lease
+         WHERE contacts.id = lease.contact_id
+         RETURNING lease.id AS lease_id, {}",
+        columns.join(", ")
+    )
+});
+pub(super) const SELECT_LEASE: &str = "SELECT contact_id, campaign_id, caller_id, expires_at, released_at, outcome_at FROM leases WHERE id = $1";
+pub(super) const EXTEND_LEASE: &str = "UPDATE leases SET expires_at = $1 WHERE id = $2";
+pub(super) const EXTEND_CONTACT: &str =
+    "UPDATE contacts SET available_at = $1 WHERE id = $2 AND lease_id = $3";
+pub(super) const RELEASE_LEASE: &str = "UPDATE leases SET released_at = $1 WHERE id = $2";
+pub(super) const RELEASE_CONTACT: &str =
+    "UPDATE contacts SET lease_id = NULL, available_at = $1 WHERE id = $2 AND lease_id = $3";
+pub(super) const EARLIER_ATTEMPT: &str = "SELECT id, lease_id, contact_id, outcome FROM call_attempts WHERE caller_id = $1 AND idempotency_key = $2";
+pub(super) const OUTCOME_CONTACT: &str =
+    "SELECT lease_id, attempts, state, phone FROM contacts WHERE id = $1";
+pub(super) const INSERT_ATTEMPT: &str = "INSERT INTO call_attempts (campaign_id, contact_id, lease_id, caller_id, outcome, conversation, answers, notes,
+         callback_at, next_available_at, idempotency_key, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
+pub(super) const CLOSE_LEASE: &str = "UPDATE leases SET outcome_at = $1 WHERE id = $2";
+pub(super) const SETTLE_CONTACT: &str = "UPDATE contacts SET state = $1, priority = $2, available_at = $3, attempts = $4, callback_at = $5,
+         lease_id = NULL, last_outcome = $6, last_called_at = $7
+     WHERE id = $8";
+pub(super) const ADD_DO_NOT_CALL: &str = "INSERT INTO do_not_call (group_id, phone, reason, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+pub(super) const SUPPRESS_PHONE: &str =
+    "UPDATE contacts SET state = 2 WHERE phone = $1 AND state = 0
+       AND campaign_id IN (SELECT id FROM call_campaigns WHERE group_id = $2)";
+/// The reason stored with a number added by a "do not call" outcome.
+pub(super) const ASKED_NOT_TO_BE_CALLED: &str = "asked not to be called";
+
+/// A lease as the queue's checks need it.
+pub(super) struct LeaseRow {
+    pub(super) contact_id: i64,
+    pub(super) campaign_id: i64,
+    pub(super) caller_id: i64,
+    pub(super) expires_at: Millis,
+    pub(super) released_at: Option<Millis>,
+    pub(super) outcome_at: Option<Millis>,
+}
+
+impl LeaseRow {
+    /// The lease, if it is `caller_id`'s.
+    pub(super) fn owned_by(self, caller_id: i64) -> Result<Self, LeaseProblem> {
+        if self.caller_id == caller_id {
+            Ok(self)
+        } else {
+            Err(LeaseProblem::NotYours)
+        }
     }
 
-    /// Keeps a live lease alive: extends it to `now + lease_ms` once less than half of a
-    /// lease remains, and returns when it now expires.
-    pub async fn heartbeat_lease(
-        &self,
-        lease_id: i64,
-        caller_id: i64,
-        now: Millis,
-        lease_ms: Millis,
-    ) -> Result<Millis, LeaseProblem> {
-        // Most heartbeats find plenty of lease left: answer those from a read, and write
-        // only once less than half the lease remains.
-        let current = sqlx::query(
-            "SELECT caller_id, expires_at, released_at, outcome_at FROM leases WHERE id = $1",
-        )
-        .bind(lease_id)
-        .fetch_optional(self.reader())
-        .await?
-        .ok_or(LeaseProblem::NotFound)?;
-        if current.try_get::<i64, _>("caller_id")? != caller_id {
-            return Err(LeaseProblem::NotYours);
-        }
-        let current_expiry: Millis = current.try_get("expires_at")?;
-        let open = current
-            .try_get::<Option<Millis>, _>("released_at")?
-            .is_none()
-            && current
-                .try_get::<Option<Millis>, _>("outcome_at")?
-                .is_none();
-        if open && current_expiry - now > lease_ms / 2 {
-            return Ok(current_expiry);
-        }
-        let expires_at = now + lease_ms;
-        let mut tx = self.begin_write().await?;
-        let lease = lease_row(&mut tx, lease_id, caller_id).await?;
-        if lease.released_at.is_some() {
+    /// May the lease be extended at `now`?
+    pub(super) fn check_heartbeat(&self, now: Millis) -> Result<(), LeaseProblem> {
+        if self.released_at.is_some() {
             return Err(LeaseProblem::Released);
         }
-        if lease.outcome_at.is_some() {
+        if self.outcome_at.is_some() {
             return Err(LeaseProblem::AlreadyRecorded);
         }
-        if lease.expires_at <= now {
+        if self.expires_at <= now {
             return Err(LeaseProblem::Expired);
         }
-        sqlx::query("UPDATE leases SET expires_at = $1 WHERE id = $2")
-            .bind(expires_at)
-            .bind(lease_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE contacts SET available_at = $1 WHERE id = $2 AND lease_id = $3")
-            .bind(expires_at)
-            .bind(lease.contact_id)
-            .bind(lease_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(expires_at)
-    }
-
-    /// Gives a contact back without an outcome (a skip or a break): it is claimable again
-    /// at once, and its attempts do not change.
-    pub async fn release_lease(
-        &self,
-        lease_id: i64,
-        caller_id: i64,
-        now: Millis,
-    ) -> Result<(), LeaseProblem> {
-        let mut tx = self.begin_write().await?;
-        let lease = lease_row(&mut tx, lease_id, caller_id).await?;
-        if lease.outcome_at.is_some() {
-            return Err(LeaseProblem::AlreadyRecorded);
-        }
-        if lease.released_at.is_some() {
-            return Ok(());
-        }
-        sqlx::query("UPDATE leases SET released_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(lease_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE contacts SET lease_id = NULL, available_at = $1 WHERE id = $2 AND lease_id = $3")
-            .bind(now)
-            .bind(lease.contact_id)
-            .bind(lease_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
         Ok(())
     }
 
-    /// Records the outcome of a call made under a lease. A lease that lapsed still takes
-    /// its outcome as long as nobody else has claimed the contact since.
-    pub async fn record_outcome(
-        &self,
-        record: &OutcomeRecord<'_>,
-    ) -> Result<RecordedOutcome, LeaseProblem> {
-        let mut tx = self.begin_write().await?;
-        let earlier = sqlx::query(
-            "SELECT id, lease_id, contact_id, outcome FROM call_attempts WHERE caller_id = $1 AND idempotency_key = $2",
-        )
-        .bind(record.caller_id)
-        .bind(record.idempotency_key)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(earlier) = earlier {
-            if earlier.try_get::<i64, _>("lease_id")? != record.lease_id {
-                return Err(LeaseProblem::KeyReused);
-            }
-            return Ok(RecordedOutcome {
-                attempt_id: earlier.try_get("id")?,
-                contact_id: earlier.try_get("contact_id")?,
-                outcome: earlier.try_get("outcome")?,
-                replayed: true,
-            });
-        }
-        let lease = lease_row(&mut tx, record.lease_id, record.caller_id).await?;
-        if lease.outcome_at.is_some() {
+    /// May the contact be given back? `Ok(false)` when it was already.
+    pub(super) fn check_release(&self) -> Result<bool, LeaseProblem> {
+        if self.outcome_at.is_some() {
             return Err(LeaseProblem::AlreadyRecorded);
         }
-        if lease.released_at.is_some() {
+        Ok(self.released_at.is_none())
+    }
+
+    /// May an outcome be recorded on it? (The contact must also still be under it.)
+    pub(super) fn check_outcome(&self) -> Result<(), LeaseProblem> {
+        if self.outcome_at.is_some() {
+            return Err(LeaseProblem::AlreadyRecorded);
+        }
+        if self.released_at.is_some() {
             return Err(LeaseProblem::Released);
         }
-        let contact =
-            sqlx::query("SELECT lease_id, attempts, state, phone FROM contacts WHERE id = $1")
-                .bind(lease.contact_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if contact.try_get::<Option<i64>, _>("lease_id")? != Some(record.lease_id) {
-            return Err(LeaseProblem::Expired);
-        }
+        Ok(())
+    }
+}
+
+/// What recording an outcome does to the contact.
+pub(super) struct Settlement {
+    pub(super) state: i64,
+    pub(super) priority: i64,
+    pub(super) available_at: Millis,
+    pub(super) attempts: i64,
+    pub(super) callback_at: Option<Millis>,
+}
+
+impl Settlement {
+    /// Applies `record`'s outcome to a contact in `state` with `attempts` calls so far.
+    pub(super) fn plan(
+        record: &OutcomeRecord<'_>,
+        state: i64,
+        attempts: i64,
+    ) -> Result<Self, LeaseProblem> {
         let current = ContactQueueState {
-            completed: contact.try_get::<i64, _>("state")? == FINISHED,
-            suppressed: contact.try_get::<i64, _>("state")? == SUPPRESSED,
-            attempts: u32::try_from(contact.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+            completed: state == FINISHED,
+            suppressed: state == SUPPRESSED,
+            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             next_call_after: None,
             callback_at: None,
             lease_expires_at: None,
             time_zone: None,
         };
-        let now = to_datetime(record.now);
         let next = apply_outcome(
             &current,
             record.outcome.effect,
-            now,
+            to_datetime(record.now),
             record.callback_at.map(to_datetime),
             record.retry,
         )
@@ -382,54 +325,207 @@ impl Store {
                     .map_or(record.now, |t| t.timestamp_millis()),
             )
         };
+        Ok(Self {
+            state,
+            priority,
+            available_at,
+            attempts: i64::from(next.attempts),
+            callback_at: next.callback_at.map(|t| t.timestamp_millis()),
+        })
+    }
 
-        let attempt_id: i64 = sqlx::query(
-            "INSERT INTO call_attempts (campaign_id, contact_id, lease_id, caller_id, outcome, conversation, answers, notes,
-                 callback_at, next_available_at, idempotency_key, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        )
-        .bind(lease.campaign_id)
-        .bind(lease.contact_id)
-        .bind(record.lease_id)
-        .bind(record.caller_id)
-        .bind(&record.outcome.key)
-        .bind(i64::from(record.outcome.counts_as_conversation))
-        .bind(record.answers_json)
-        .bind(record.notes)
-        .bind(next.callback_at.map(|t| t.timestamp_millis()))
-        .bind((state == QUEUED).then_some(available_at))
-        .bind(record.idempotency_key)
-        .bind(record.now)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("id")?;
-        sqlx::query("UPDATE leases SET outcome_at = $1 WHERE id = $2")
+    /// When the contact is next callable, stored with the attempt (none once settled).
+    pub(super) fn next_available_at(&self) -> Option<Millis> {
+        (self.state == QUEUED).then_some(self.available_at)
+    }
+}
+
+impl Store {
+    /// Leases the next claimable contact of `campaign_id` to `caller_id` until
+    /// `now + lease_ms`; `None` when nothing is claimable.
+    pub async fn claim_next_contact(
+        &self,
+        campaign_id: i64,
+        caller_id: i64,
+        now: Millis,
+        lease_ms: Millis,
+    ) -> Result<Option<ClaimedContact>, StoreError> {
+        if let Some(queue) = self.sqlite_queue() {
+            return queue.claim(campaign_id, caller_id, now, lease_ms).await;
+        }
+        // PostgreSQL: pick, lease and mark the contact in one statement (one round trip,
+        // committed on its own); `SKIP LOCKED` lets simultaneous claims pass each other.
+        let expires_at = now + lease_ms;
+        let rows = sqlx::query(&CLAIM_IN_ONE_STATEMENT)
+            .bind(campaign_id)
+            .bind(now)
+            .bind(caller_id)
+            .bind(expires_at)
+            .fetch_all(self.writer())
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        Ok(Some(ClaimedContact {
+            lease_id: row.try_get("lease_id")?,
+            expires_at,
+            contact: Contact::from_row(row)?,
+        }))
+    }
+
+    /// Keeps a live lease alive: extends it to `now + lease_ms` once less than half of a
+    /// lease remains, and returns when it now expires.
+    pub async fn heartbeat_lease(
+        &self,
+        lease_id: i64,
+        caller_id: i64,
+        now: Millis,
+        lease_ms: Millis,
+    ) -> Result<Millis, LeaseProblem> {
+        // Most heartbeats find plenty of lease left: answer those from a read, and write
+        // only once less than half the lease remains.
+        let current = sqlx::query(SELECT_LEASE)
+            .bind(lease_id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(LeaseProblem::NotFound)?;
+        let current = LeaseRow::from_row(&current)?.owned_by(caller_id)?;
+        let open = current.released_at.is_none() && current.outcome_at.is_none();
+        if open && current.expires_at - now > lease_ms / 2 {
+            return Ok(current.expires_at);
+        }
+        if let Some(queue) = self.sqlite_queue() {
+            return queue.heartbeat(lease_id, caller_id, now, lease_ms).await;
+        }
+        let expires_at = now + lease_ms;
+        let mut tx = self.begin_write().await?;
+        let lease = lease_row(&mut tx, lease_id, caller_id).await?;
+        lease.check_heartbeat(now)?;
+        sqlx::query(EXTEND_LEASE)
+            .bind(expires_at)
+            .bind(lease_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(EXTEND_CONTACT)
+            .bind(expires_at)
+            .bind(lease.contact_id)
+            .bind(lease_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(expires_at)
+    }
+
+    /// Gives a contact back without an outcome (a skip or a break): it is claimable again
+    /// at once, and its attempts do not change.
+    pub async fn release_lease(
+        &self,
+        lease_id: i64,
+        caller_id: i64,
+        now: Millis,
+    ) -> Result<(), LeaseProblem> {
+        if let Some(queue) = self.sqlite_queue() {
+            return queue.release(lease_id, caller_id, now).await;
+        }
+        let mut tx = self.begin_write().await?;
+        let lease = lease_row(&mut tx, lease_id, caller_id).await?;
+        if !lease.check_release()? {
+            return Ok(());
+        }
+        sqlx::query(RELEASE_LEASE)
+            .bind(now)
+            .bind(lease_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(RELEASE_CONTACT)
+            .bind(now)
+            .bind(lease.contact_id)
+            .bind(lease_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records the outcome of a call made under a lease. A lease that lapsed still takes
+    /// its outcome as long as nobody else has claimed the contact since.
+    pub async fn record_outcome(
+        &self,
+        record: &OutcomeRecord<'_>,
+    ) -> Result<RecordedOutcome, LeaseProblem> {
+        if let Some(queue) = self.sqlite_queue() {
+            return queue.record_outcome(record).await;
+        }
+        let mut tx = self.begin_write().await?;
+        let earlier = sqlx::query(EARLIER_ATTEMPT)
+            .bind(record.caller_id)
+            .bind(record.idempotency_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(earlier) = earlier {
+            if earlier.try_get::<i64, _>("lease_id")? != record.lease_id {
+                return Err(LeaseProblem::KeyReused);
+            }
+            return Ok(RecordedOutcome {
+                attempt_id: earlier.try_get("id")?,
+                contact_id: earlier.try_get("contact_id")?,
+                outcome: earlier.try_get("outcome")?,
+                replayed: true,
+            });
+        }
+        let lease = lease_row(&mut tx, record.lease_id, record.caller_id).await?;
+        lease.check_outcome()?;
+        let contact = sqlx::query(OUTCOME_CONTACT)
+            .bind(lease.contact_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if contact.try_get::<Option<i64>, _>("lease_id")? != Some(record.lease_id) {
+            return Err(LeaseProblem::Expired);
+        }
+        let settled = Settlement::plan(
+            record,
+            contact.try_get("state")?,
+            contact.try_get("attempts")?,
+        )?;
+        let attempt_id: i64 = sqlx::query(INSERT_ATTEMPT)
+            .bind(lease.campaign_id)
+            .bind(lease.contact_id)
+            .bind(record.lease_id)
+            .bind(record.caller_id)
+            .bind(&record.outcome.key)
+            .bind(i64::from(record.outcome.counts_as_conversation))
+            .bind(record.answers_json)
+            .bind(record.notes)
+            .bind(settled.callback_at)
+            .bind(settled.next_available_at())
+            .bind(record.idempotency_key)
+            .bind(record.now)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("id")?;
+        sqlx::query(CLOSE_LEASE)
             .bind(record.now)
             .bind(record.lease_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "UPDATE contacts SET state = $1, priority = $2, available_at = $3, attempts = $4, callback_at = $5,
-                 lease_id = NULL, last_outcome = $6, last_called_at = $7
-             WHERE id = $8",
-        )
-        .bind(state)
-        .bind(priority)
-        .bind(available_at)
-        .bind(i64::from(next.attempts))
-        .bind(next.callback_at.map(|t| t.timestamp_millis()))
-        .bind(&record.outcome.key)
-        .bind(record.now)
-        .bind(lease.contact_id)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(SETTLE_CONTACT)
+            .bind(settled.state)
+            .bind(settled.priority)
+            .bind(settled.available_at)
+            .bind(settled.attempts)
+            .bind(settled.callback_at)
+            .bind(&record.outcome.key)
+            .bind(record.now)
+            .bind(lease.contact_id)
+            .execute(&mut *tx)
+            .await?;
         if record.outcome.effect == OutcomeEffect::DoNotCall {
             let phone: String = contact.try_get("phone")?;
             suppress_in_group(
                 &mut tx,
                 record.group_id,
                 &phone,
-                "asked not to be called",
+                ASKED_NOT_TO_BE_CALLED,
                 record.now,
             )
             .await?;
@@ -444,12 +540,17 @@ impl Store {
     }
 }
 
-struct LeaseRow {
-    contact_id: i64,
-    campaign_id: i64,
-    expires_at: Millis,
-    released_at: Option<Millis>,
-    outcome_at: Option<Millis>,
+impl LeaseRow {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            contact_id: row.try_get("contact_id")?,
+            campaign_id: row.try_get("campaign_id")?,
+            caller_id: row.try_get("caller_id")?,
+            expires_at: row.try_get("expires_at")?,
+            released_at: row.try_get("released_at")?,
+            outcome_at: row.try_get("outcome_at")?,
+        })
+    }
 }
 
 async fn lease_row(
@@ -457,21 +558,13 @@ async fn lease_row(
     lease_id: i64,
     caller_id: i64,
 ) -> Result<LeaseRow, LeaseProblem> {
-    let row = sqlx::query("SELECT contact_id, campaign_id, caller_id, expires_at, released_at, outcome_at FROM leases WHERE id = $1")
+    // Locked, so two outcomes sent at once for the same lease cannot both pass the checks.
+    let row = sqlx::query(&format!("{SELECT_LEASE} FOR UPDATE"))
         .bind(lease_id)
         .fetch_optional(&mut **tx)
         .await?
         .ok_or(LeaseProblem::NotFound)?;
-    if row.try_get::<i64, _>("caller_id")? != caller_id {
-        return Err(LeaseProblem::NotYours);
-    }
-    Ok(LeaseRow {
-        contact_id: row.try_get("contact_id")?,
-        campaign_id: row.try_get("campaign_id")?,
-        expires_at: row.try_get("expires_at")?,
-        released_at: row.try_get("released_at")?,
-        outcome_at: row.try_get("outcome_at")?,
-    })
+    LeaseRow::from_row(&row)?.owned_by(caller_id)
 }
 
 /// Adds `phone` to a group's do-not-call list and takes it out of the queues of the
@@ -483,20 +576,17 @@ pub(crate) async fn suppress_in_group(
     reason: &str,
     now: Millis,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO do_not_call (group_id, phone, reason, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+    sqlx::query(ADD_DO_NOT_CALL)
         .bind(group_id)
         .bind(phone)
         .bind(reason)
         .bind(now)
         .execute(&mut **tx)
         .await?;
-    sqlx::query(
-        "UPDATE contacts SET state = 2 WHERE phone = $1 AND state = 0
-           AND campaign_id IN (SELECT id FROM call_campaigns WHERE group_id = $2)",
-    )
-    .bind(phone)
-    .bind(group_id)
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query(SUPPRESS_PHONE)
+        .bind(phone)
+        .bind(group_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }

@@ -466,7 +466,98 @@ async fn stats_count_calls_answers_and_callers(store: Store) {
     );
 }
 
+/// Many callers at once (on SQLite the queue writer commits them in shared
+/// transactions): every claim gets its own contact, and an outcome refused for one caller
+/// takes nothing away from the others recorded beside it.
+async fn simultaneous_claims_and_outcomes_stand_alone(store: Store) {
+    let w = world(store, 60).await;
+    let mut callers = Vec::new();
+    for n in 0..80 {
+        let user = w
+            .store
+            .create_user(&format!("caller{n}@example.org"), "Caller", None, false)
+            .await
+            .unwrap();
+        callers.push(user.id);
+    }
+    let mut claims = tokio::task::JoinSet::new();
+    for &caller in &callers {
+        let store = w.store.clone();
+        let campaign_id = w.campaign.id;
+        claims.spawn(async move {
+            let claimed = store
+                .claim_next_contact(campaign_id, caller, T0, LEASE)
+                .await
+                .unwrap();
+            (caller, claimed)
+        });
+    }
+    let held: Vec<(i64, ClaimedContact)> = claims
+        .join_all()
+        .await
+        .into_iter()
+        .filter_map(|(caller, claimed)| claimed.map(|c| (caller, c)))
+        .collect();
+    let contacts: std::collections::BTreeSet<i64> =
+        held.iter().map(|(_, c)| c.contact.id).collect();
+    assert_eq!(
+        (held.len(), contacts.len()),
+        (60, 60),
+        "one contact per claim, 20 left empty-handed"
+    );
+
+    let mut outcomes = tokio::task::JoinSet::new();
+    for (i, (caller, claimed)) in held.into_iter().enumerate() {
+        let store = w.store.clone();
+        let campaign = w.campaign.clone();
+        // Every third request comes from someone who does not hold the lease.
+        let sender = if i % 3 == 0 { w.a } else { caller };
+        outcomes.spawn(async move {
+            let settings = &campaign.settings;
+            let key = format!("call-{}", claimed.lease_id);
+            let result = store
+                .record_outcome(&OutcomeRecord {
+                    lease_id: claimed.lease_id,
+                    caller_id: sender,
+                    idempotency_key: &key,
+                    outcome: settings.outcomes.get("spoke").unwrap(),
+                    answers_json: "{}",
+                    notes: "",
+                    callback_at: None,
+                    retry: &settings.retry,
+                    group_id: campaign.group_id,
+                    now: T0 + MINUTE,
+                })
+                .await;
+            (sender == caller, result)
+        });
+    }
+    let mut recorded = 0;
+    for (own_lease, result) in outcomes.join_all().await {
+        if own_lease {
+            result.unwrap();
+            recorded += 1;
+        } else {
+            assert!(matches!(result, Err(LeaseProblem::NotYours)), "{result:?}");
+        }
+    }
+    assert_eq!(recorded, 40);
+    let stored = w.store.attempt_ids(w.campaign.id).await.unwrap();
+    assert_eq!(
+        stored.len(),
+        40,
+        "every acknowledged outcome, and only those, is stored"
+    );
+    let counts = w
+        .store
+        .queue_counts(w.campaign.id, T0 + MINUTE)
+        .await
+        .unwrap();
+    assert_eq!((counts.finished, counts.leased), (40, 20));
+}
+
 both_backends! {
+    simultaneous_claims => simultaneous_claims_and_outcomes_stand_alone,
     no_double_lease => two_claims_get_different_contacts,
     lease_lifecycle => leases_expire_heartbeat_and_release,
     late_outcome => a_late_outcome_counts_while_nobody_took_the_contact,

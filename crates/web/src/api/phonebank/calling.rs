@@ -199,7 +199,7 @@ async fn claim(
 /// The campaign a lease belongs to, or 404.
 async fn lease_campaign(state: &AppState, lease_id: i64) -> Result<Campaign, ApiError> {
     let campaign_id = state
-        .store
+        .dispatcher
         .lease_campaign_id(lease_id)
         .await?
         .ok_or_else(|| ApiError::not_found(&format!("lease {lease_id}")))?;

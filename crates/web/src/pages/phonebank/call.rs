@@ -439,7 +439,7 @@ async fn heartbeat(
 ) -> Result<Response, PageError> {
     let gone =
         |message: String| (StatusCode::CONFLICT, Json(json!({ "error": message }))).into_response();
-    let Some(campaign_id) = state.store.lease_campaign_id(lease_id).await? else {
+    let Some(campaign_id) = state.dispatcher.lease_campaign_id(lease_id).await? else {
         return Ok(gone(lease_words(&LeaseProblem::NotFound)));
     };
     let campaign = caller_campaign(&state, &signed_in.user, campaign_id).await?;

@@ -1,0 +1,620 @@
+//! The SQLite queue writer: claims, heartbeats, releases and outcomes on SQLite run on one
+//! thread that owns its own connection and commits them in batches (group commit).
+//!
+//! SQLite lets one transaction write at a time, and each commit waits for an fsync. The
+//! general writer pool pays a thread hand-off for every statement as well; at thousands of
+//! calls a second those round trips, not SQLite, set the limit. Here every request sends
+//! one job over a channel; the thread takes all jobs waiting, runs them one after another
+//! inside a single `BEGIN IMMEDIATE` transaction (each under its own savepoint, so a job
+//! that fails leaves no trace and the others stand), commits once, and only then answers
+//! each job. Under light load a batch holds one job, so nothing waits for company.
+//!
+//! The SQL statements and the rules are the queue's own ([`super::queue`]); this module
+//! only runs them. Other writes (imports, settings) keep using the store's writer pool and
+//! take turns with this thread through SQLite's own lock and busy timeout.
+
+use super::queue::{
+    ADD_DO_NOT_CALL, ASKED_NOT_TO_BE_CALLED, CLOSE_LEASE, ClaimedContact, Contact, EARLIER_ATTEMPT,
+    EXTEND_CONTACT, EXTEND_LEASE, INSERT_ATTEMPT, INSERT_LEASE, LEASE_CONTACT, LeaseProblem,
+    LeaseRow, OUTCOME_CONTACT, OutcomeRecord, PICK_CONTACT, RELEASE_CONTACT, RELEASE_LEASE,
+    RecordedOutcome, SELECT_LEASE, SETTLE_CONTACT, SUPPRESS_PHONE, Settlement,
+};
+use crate::{Millis, StoreError};
+use barnstorm_domain::outcome::{Outcome, OutcomeEffect};
+use barnstorm_domain::queue_policy::RetryPolicy;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use std::path::Path;
+use std::sync::{Mutex, mpsc};
+use tokio::sync::oneshot;
+
+/// The most jobs committed together: bounds how long the write lock is held at once.
+const MAX_BATCH: usize = 512;
+
+/// The handle requests use; the thread stops when it is closed or dropped.
+pub(crate) struct SqliteQueue {
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    stopped: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
+}
+
+/// An outcome to record, owned so it can cross to the writer thread.
+struct OwnedOutcome {
+    lease_id: i64,
+    caller_id: i64,
+    idempotency_key: String,
+    outcome: Outcome,
+    answers_json: String,
+    notes: String,
+    callback_at: Option<Millis>,
+    retry: RetryPolicy,
+    group_id: i64,
+    now: Millis,
+}
+
+impl OwnedOutcome {
+    fn new(record: &OutcomeRecord<'_>) -> Self {
+        Self {
+            lease_id: record.lease_id,
+            caller_id: record.caller_id,
+            idempotency_key: record.idempotency_key.to_owned(),
+            outcome: record.outcome.clone(),
+            answers_json: record.answers_json.to_owned(),
+            notes: record.notes.to_owned(),
+            callback_at: record.callback_at,
+            retry: *record.retry,
+            group_id: record.group_id,
+            now: record.now,
+        }
+    }
+
+    fn record(&self) -> OutcomeRecord<'_> {
+        OutcomeRecord {
+            lease_id: self.lease_id,
+            caller_id: self.caller_id,
+            idempotency_key: &self.idempotency_key,
+            outcome: &self.outcome,
+            answers_json: &self.answers_json,
+            notes: &self.notes,
+            callback_at: self.callback_at,
+            retry: &self.retry,
+            group_id: self.group_id,
+            now: self.now,
+        }
+    }
+}
+
+enum Op {
+    Claim {
+        campaign_id: i64,
+        caller_id: i64,
+        now: Millis,
+        lease_ms: Millis,
+    },
+    Heartbeat {
+        lease_id: i64,
+        caller_id: i64,
+        now: Millis,
+        lease_ms: Millis,
+    },
+    Release {
+        lease_id: i64,
+        caller_id: i64,
+        now: Millis,
+    },
+    Outcome(Box<OwnedOutcome>),
+}
+
+enum Done {
+    Claimed(Option<ClaimedContact>),
+    Extended(Millis),
+    Released,
+    Recorded(RecordedOutcome),
+}
+
+struct Job {
+    op: Op,
+    reply: oneshot::Sender<Result<Done, LeaseProblem>>,
+}
+
+impl SqliteQueue {
+    /// Opens a connection to the database at `path` on a new thread.
+    pub(crate) async fn start(path: &Path) -> Result<Self, StoreError> {
+        let (jobs, inbox) = mpsc::channel();
+        let (opened, open_result) = oneshot::channel();
+        let (stopped_tx, stopped) = oneshot::channel();
+        let path = path.to_path_buf();
+        std::thread::Builder::new()
+            .name("sqlite-queue".into())
+            .spawn(move || writer_thread(&path, &inbox, opened, stopped_tx))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the queue writer: {e}")))?;
+        open_result.await.map_err(|_| {
+            StoreError::Unavailable("the queue writer stopped while opening".into())
+        })??;
+        Ok(Self {
+            jobs: Mutex::new(Some(jobs)),
+            stopped: tokio::sync::Mutex::new(Some(stopped)),
+        })
+    }
+
+    /// Lets the thread finish the jobs it has and waits for it to close its connection.
+    pub(crate) async fn close(&self) {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+        if let Some(stopped) = self.stopped.lock().await.take() {
+            let _ = stopped.await;
+        }
+    }
+
+    async fn run(&self, op: Op) -> Result<Done, LeaseProblem> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self
+            .jobs
+            .lock()
+            .ok()
+            .and_then(|jobs| jobs.as_ref().map(|jobs| jobs.send(Job { op, reply })));
+        if !matches!(sent, Some(Ok(()))) {
+            return Err(closed());
+        }
+        answer.await.map_err(|_| closed())?
+    }
+
+    pub(crate) async fn claim(
+        &self,
+        campaign_id: i64,
+        caller_id: i64,
+        now: Millis,
+        lease_ms: Millis,
+    ) -> Result<Option<ClaimedContact>, StoreError> {
+        let op = Op::Claim {
+            campaign_id,
+            caller_id,
+            now,
+            lease_ms,
+        };
+        match self.run(op).await {
+            Ok(Done::Claimed(claimed)) => Ok(claimed),
+            Ok(_) => Err(mismatch()),
+            Err(LeaseProblem::Store(e)) => Err(e),
+            Err(other) => Err(StoreError::Engine(other.to_string())),
+        }
+    }
+
+    pub(crate) async fn heartbeat(
+        &self,
+        lease_id: i64,
+        caller_id: i64,
+        now: Millis,
+        lease_ms: Millis,
+    ) -> Result<Millis, LeaseProblem> {
+        let op = Op::Heartbeat {
+            lease_id,
+            caller_id,
+            now,
+            lease_ms,
+        };
+        match self.run(op).await? {
+            Done::Extended(expires_at) => Ok(expires_at),
+            _ => Err(mismatch().into()),
+        }
+    }
+
+    pub(crate) async fn release(
+        &self,
+        lease_id: i64,
+        caller_id: i64,
+        now: Millis,
+    ) -> Result<(), LeaseProblem> {
+        let op = Op::Release {
+            lease_id,
+            caller_id,
+            now,
+        };
+        match self.run(op).await? {
+            Done::Released => Ok(()),
+            _ => Err(mismatch().into()),
+        }
+    }
+
+    pub(crate) async fn record_outcome(
+        &self,
+        record: &OutcomeRecord<'_>,
+    ) -> Result<RecordedOutcome, LeaseProblem> {
+        let op = Op::Outcome(Box::new(OwnedOutcome::new(record)));
+        match self.run(op).await? {
+            Done::Recorded(recorded) => Ok(recorded),
+            _ => Err(mismatch().into()),
+        }
+    }
+}
+
+fn closed() -> LeaseProblem {
+    LeaseProblem::Store(StoreError::Unavailable(
+        "the queue writer has stopped".into(),
+    ))
+}
+
+fn mismatch() -> StoreError {
+    StoreError::Engine("the queue writer answered a different request".into())
+}
+
+fn writer_thread(
+    path: &Path,
+    inbox: &mpsc::Receiver<Job>,
+    opened: oneshot::Sender<Result<(), StoreError>>,
+    stopped: oneshot::Sender<()>,
+) {
+    let mut conn = match open(path) {
+        Ok(conn) => {
+            let _ = opened.send(Ok(()));
+            conn
+        }
+        Err(e) => {
+            let _ = opened.send(Err(e));
+            return;
+        }
+    };
+    while let Ok(first) = inbox.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH
+            && let Ok(job) = inbox.try_recv()
+        {
+            batch.push(job);
+        }
+        run_batch(&mut conn, batch);
+    }
+    drop(conn);
+    let _ = stopped.send(());
+}
+
+fn open(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| {
+        StoreError::Unavailable(format!(
+            "cannot open {} for the queue writer: {e}",
+            path.display()
+        ))
+    })?;
+    conn.set_prepared_statement_cache_capacity(32);
+    for pragma in crate::connect::SQLITE_PRAGMAS {
+        conn.execute_batch(pragma).map_err(store_error)?;
+    }
+    Ok(conn)
+}
+
+/// Runs `batch` in one transaction and answers every job once it is committed (or
+/// with the error that stopped the commit).
+fn run_batch(conn: &mut Connection, batch: Vec<Job>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let err = store_error(e);
+        for job in batch {
+            let _ = job.reply.send(Err(copy_error(&err).into()));
+        }
+        return;
+    }
+    let results: Vec<_> = batch
+        .iter()
+        .map(|job| run_isolated(conn, &job.op))
+        .collect();
+    if let Err(e) = conn.execute_batch("COMMIT") {
+        let err = store_error(e);
+        tracing::error!(error = %err, jobs = batch.len(), "the queue writer could not commit");
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for job in batch {
+            let _ = job.reply.send(Err(copy_error(&err).into()));
+        }
+        return;
+    }
+    for (job, result) in batch.into_iter().zip(results) {
+        let _ = job.reply.send(result);
+    }
+}
+
+/// Runs one job under a savepoint: if it fails, nothing it wrote stays.
+fn run_isolated(conn: &Connection, op: &Op) -> Result<Done, LeaseProblem> {
+    conn.prepare_cached("SAVEPOINT job")?.execute([])?;
+    let result = run_op(conn, op);
+    if result.is_err() {
+        conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
+    }
+    conn.prepare_cached("RELEASE job")?.execute([])?;
+    result
+}
+
+fn run_op(conn: &Connection, op: &Op) -> Result<Done, LeaseProblem> {
+    match op {
+        Op::Claim {
+            campaign_id,
+            caller_id,
+            now,
+            lease_ms,
+        } => claim(conn, *campaign_id, *caller_id, *now, *lease_ms).map(Done::Claimed),
+        Op::Heartbeat {
+            lease_id,
+            caller_id,
+            now,
+            lease_ms,
+        } => {
+            let lease = lease_row(conn, *lease_id, *caller_id)?;
+            lease.check_heartbeat(*now)?;
+            let expires_at = now + lease_ms;
+            conn.prepare_cached(EXTEND_LEASE)?
+                .execute(params![expires_at, lease_id])?;
+            conn.prepare_cached(EXTEND_CONTACT)?.execute(params![
+                expires_at,
+                lease.contact_id,
+                lease_id
+            ])?;
+            Ok(Done::Extended(expires_at))
+        }
+        Op::Release {
+            lease_id,
+            caller_id,
+            now,
+        } => {
+            let lease = lease_row(conn, *lease_id, *caller_id)?;
+            if lease.check_release()? {
+                conn.prepare_cached(RELEASE_LEASE)?
+                    .execute(params![now, lease_id])?;
+                conn.prepare_cached(RELEASE_CONTACT)?.execute(params![
+                    now,
+                    lease.contact_id,
+                    lease_id
+                ])?;
+            }
+            Ok(Done::Released)
+        }
+        Op::Outcome(outcome) => record_outcome(conn, &outcome.record()).map(Done::Recorded),
+    }
+}
+
+fn claim(
+    conn: &Connection,
+    campaign_id: i64,
+    caller_id: i64,
+    now: Millis,
+    lease_ms: Millis,
+) -> Result<Option<ClaimedContact>, LeaseProblem> {
+    let picked: Option<i64> = conn
+        .prepare_cached(PICK_CONTACT)?
+        .query_row(params![campaign_id, now], |row| row.get(0))
+        .optional()?;
+    let Some(contact_id) = picked else {
+        return Ok(None);
+    };
+    let expires_at = now + lease_ms;
+    let lease_id: i64 = conn.prepare_cached(INSERT_LEASE)?.query_row(
+        params![contact_id, campaign_id, caller_id, now, expires_at],
+        |row| row.get(0),
+    )?;
+    let contact = conn
+        .prepare_cached(&LEASE_CONTACT)?
+        .query_row(params![lease_id, expires_at, contact_id], contact_from_row)??;
+    Ok(Some(ClaimedContact {
+        lease_id,
+        expires_at,
+        contact,
+    }))
+}
+
+fn record_outcome(
+    conn: &Connection,
+    record: &OutcomeRecord<'_>,
+) -> Result<RecordedOutcome, LeaseProblem> {
+    let earlier = conn
+        .prepare_cached(EARLIER_ATTEMPT)?
+        .query_row(params![record.caller_id, record.idempotency_key], |row| {
+            Ok((
+                row.get::<_, i64>("id")?,
+                row.get::<_, i64>("lease_id")?,
+                row.get::<_, i64>("contact_id")?,
+                row.get::<_, String>("outcome")?,
+            ))
+        })
+        .optional()?;
+    if let Some((attempt_id, lease_id, contact_id, outcome)) = earlier {
+        if lease_id != record.lease_id {
+            return Err(LeaseProblem::KeyReused);
+        }
+        return Ok(RecordedOutcome {
+            attempt_id,
+            contact_id,
+            outcome,
+            replayed: true,
+        });
+    }
+    let lease = lease_row(conn, record.lease_id, record.caller_id)?;
+    lease.check_outcome()?;
+    let (holder, attempts, state, phone) =
+        conn.prepare_cached(OUTCOME_CONTACT)?
+            .query_row(params![lease.contact_id], |row| {
+                Ok((
+                    row.get::<_, Option<i64>>("lease_id")?,
+                    row.get::<_, i64>("attempts")?,
+                    row.get::<_, i64>("state")?,
+                    row.get::<_, String>("phone")?,
+                ))
+            })?;
+    if holder != Some(record.lease_id) {
+        return Err(LeaseProblem::Expired);
+    }
+    let settled = Settlement::plan(record, state, attempts)?;
+    let attempt_id: i64 = conn.prepare_cached(INSERT_ATTEMPT)?.query_row(
+        params![
+            lease.campaign_id,
+            lease.contact_id,
+            record.lease_id,
+            record.caller_id,
+            record.outcome.key,
+            i64::from(record.outcome.counts_as_conversation),
+            record.answers_json,
+            record.notes,
+            settled.callback_at,
+            settled.next_available_at(),
+            record.idempotency_key,
+            record.now,
+        ],
+        |row| row.get(0),
+    )?;
+    conn.prepare_cached(CLOSE_LEASE)?
+        .execute(params![record.now, record.lease_id])?;
+    conn.prepare_cached(SETTLE_CONTACT)?.execute(params![
+        settled.state,
+        settled.priority,
+        settled.available_at,
+        settled.attempts,
+        settled.callback_at,
+        record.outcome.key,
+        record.now,
+        lease.contact_id,
+    ])?;
+    if record.outcome.effect == OutcomeEffect::DoNotCall {
+        conn.prepare_cached(ADD_DO_NOT_CALL)?.execute(params![
+            record.group_id,
+            phone,
+            ASKED_NOT_TO_BE_CALLED,
+            record.now
+        ])?;
+        conn.prepare_cached(SUPPRESS_PHONE)?
+            .execute(params![phone, record.group_id])?;
+    }
+    Ok(RecordedOutcome {
+        attempt_id,
+        contact_id: lease.contact_id,
+        outcome: record.outcome.key.clone(),
+        replayed: false,
+    })
+}
+
+fn lease_row(conn: &Connection, lease_id: i64, caller_id: i64) -> Result<LeaseRow, LeaseProblem> {
+    conn.prepare_cached(SELECT_LEASE)?
+        .query_row(params![lease_id], |row| {
+            Ok(LeaseRow {
+                contact_id: row.get("contact_id")?,
+                campaign_id: row.get("campaign_id")?,
+                caller_id: row.get("caller_id")?,
+                expires_at: row.get("expires_at")?,
+                released_at: row.get("released_at")?,
+                outcome_at: row.get("outcome_at")?,
+            })
+        })
+        .optional()?
+        .ok_or(LeaseProblem::NotFound)?
+        .owned_by(caller_id)
+}
+
+/// Reads a contact (the columns of [`super::queue::CONTACT_COLUMNS`]); a bad `extra` is the inner error.
+fn contact_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Contact, LeaseProblem>> {
+    let extra: String = row.get("extra")?;
+    let extra = match serde_json::from_str(&extra) {
+        Ok(extra) => extra,
+        Err(e) => {
+            return Ok(Err(StoreError::Engine(format!(
+                "contact {} has unreadable extra fields: {e}",
+                row.get::<_, i64>("id")?
+            ))
+            .into()));
+        }
+    };
+    Ok(Ok(Contact {
+        id: row.get("id")?,
+        campaign_id: row.get("campaign_id")?,
+        phone: row.get("phone")?,
+        other_phone: row.get("other_phone")?,
+        first_name: row.get("first_name")?,
+        last_name: row.get("last_name")?,
+        email: row.get("email")?,
+        postcode: row.get("postcode")?,
+        extra,
+        attempts: row.get("attempts")?,
+        last_outcome: row.get("last_outcome")?,
+        callback_at: row.get("callback_at")?,
+    }))
+}
+
+impl From<rusqlite::Error> for LeaseProblem {
+    fn from(err: rusqlite::Error) -> Self {
+        Self::Store(store_error(err))
+    }
+}
+
+/// Classifies a SQLite error the way the store's pools do: a full disk, an I/O error, a
+/// file that became read-only or a lock held too long is an outage; a unique constraint
+/// is a conflict; anything else is a defect.
+fn store_error(err: rusqlite::Error) -> StoreError {
+    let rusqlite::Error::SqliteFailure(failure, message) = &err else {
+        return StoreError::Engine(err.to_string());
+    };
+    let code = failure.extended_code;
+    let text = format!(
+        "(code: {code}) {}",
+        message.as_deref().unwrap_or("SQLite error")
+    );
+    let primary = code & 0xff;
+    if crate::error::is_sqlite_outage(code) || matches!(primary, 5 | 6) {
+        StoreError::Unavailable(text)
+    } else if matches!(code, 1555 | 2067) {
+        StoreError::Conflict(text)
+    } else {
+        StoreError::Engine(text)
+    }
+}
+
+/// The same error again, for every job of a batch that failed as a whole.
+fn copy_error(err: &StoreError) -> StoreError {
+    match err {
+        StoreError::Unavailable(text) => StoreError::Unavailable(text.clone()),
+        other => StoreError::Engine(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite numbers `$N` parameters in the order they first appear, and the writer binds
+    /// by position: every shared statement must name `$1`, `$2`, … in that order.
+    #[test]
+    fn shared_statements_number_their_parameters_in_order() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let conn = Connection::open_in_memory()?;
+        let mut migrations: Vec<_> =
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))?
+                .collect::<Result<Vec<_>, _>>()?;
+        migrations.sort_by_key(std::fs::DirEntry::path);
+        for migration in migrations {
+            conn.execute_batch(&std::fs::read_to_string(migration.path())?)?;
+        }
+        for sql in [
+            PICK_CONTACT,
+            INSERT_LEASE,
+            LEASE_CONTACT.as_str(),
+            SELECT_LEASE,
+            EXTEND_LEASE,
+            EXTEND_CONTACT,
+            RELEASE_LEASE,
+            RELEASE_CONTACT,
+            EARLIER_ATTEMPT,
+            OUTCOME_CONTACT,
+            INSERT_ATTEMPT,
+            CLOSE_LEASE,
+            SETTLE_CONTACT,
+            ADD_DO_NOT_CALL,
+            SUPPRESS_PHONE,
+        ] {
+            let stmt = conn.prepare(sql)?;
+            for i in 1..=stmt.parameter_count() {
+                assert_eq!(
+                    stmt.parameter_name(i),
+                    Some(format!("${i}").as_str()),
+                    "in {sql}"
+                );
+            }
+        }
+        Ok(())
+    }
+}
