@@ -29,10 +29,6 @@ pub struct QueueCounts {
     pub next_available_at: Option<Millis>,
 }
 
-/// Leases older than this are not looked at for resuming: a call held (with heartbeats)
-/// for longer than six hours is not resumed after a reload.
-const STANDING_LOOKBACK_MS: Millis = 6 * 3600 * 1000;
-
 /// A caller's recent leases on a campaign, summarised.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CallerStanding {
@@ -97,9 +93,10 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
     }
 
-    /// Where a caller stands on a campaign at `now`, from their leases of the last six
-    /// hours in one query: the lease they hold (to resume it after a reload) and how many
-    /// contacts they skipped (released or let lapse without an outcome) since `skips_since`.
+    /// Where a caller stands on a campaign at `now`, in one query: the lease they hold (to
+    /// resume it after a reload) and how many contacts they skipped (released or let lapse
+    /// without an outcome) since `skips_since`. (`+campaign_id` keeps SQLite on the
+    /// caller's index: a campaign's recent leases are many, one caller's few.)
     pub async fn caller_standing(
         &self,
         caller_id: i64,
@@ -107,29 +104,26 @@ impl Store {
         skips_since: Millis,
         now: Millis,
     ) -> Result<CallerStanding, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, claimed_at, expires_at, released_at, outcome_at FROM leases
-             WHERE caller_id = $1 AND campaign_id = $2 AND claimed_at >= $3 ORDER BY id DESC",
+        let row = sqlx::query(
+            "SELECT
+               (SELECT id FROM leases
+                 WHERE caller_id = $1 AND campaign_id = $2 AND released_at IS NULL
+                   AND outcome_at IS NULL AND expires_at > $3
+                 ORDER BY id DESC LIMIT 1) AS held_lease,
+               (SELECT COUNT(*) FROM leases
+                 WHERE caller_id = $1 AND claimed_at >= $4 AND +campaign_id = $2
+                   AND outcome_at IS NULL AND (released_at IS NOT NULL OR expires_at <= $3)) AS skips",
         )
         .bind(caller_id)
         .bind(campaign_id)
-        .bind(now.min(skips_since) - STANDING_LOOKBACK_MS)
-        .fetch_all(self.reader())
+        .bind(now)
+        .bind(skips_since)
+        .fetch_one(self.reader())
         .await?;
-        let mut standing = CallerStanding::default();
-        for row in &rows {
-            let claimed_at: Millis = row.try_get("claimed_at")?;
-            let expires_at: Millis = row.try_get("expires_at")?;
-            let released = row.try_get::<Option<Millis>, _>("released_at")?.is_some();
-            let recorded = row.try_get::<Option<Millis>, _>("outcome_at")?.is_some();
-            if !released && !recorded && expires_at > now && standing.held_lease.is_none() {
-                standing.held_lease = Some(row.try_get("id")?);
-            }
-            if claimed_at >= skips_since && !recorded && (released || expires_at <= now) {
-                standing.skips += 1;
-            }
-        }
-        Ok(standing)
+        Ok(CallerStanding {
+            held_lease: row.try_get("held_lease")?,
+            skips: row.try_get("skips")?,
+        })
     }
 
     /// The contact held under a live lease, if the lease is still the contact's own.
