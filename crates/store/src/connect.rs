@@ -161,7 +161,10 @@ pub(crate) async fn open_pools(
                 ],
             )
             .await?;
+            // A local file does not drop connections: skip the ping sqlx sends before
+            // handing out each connection (a thread round trip per query).
             let writer = pool_options(1, options)
+                .test_before_acquire(false)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
@@ -180,6 +183,7 @@ pub(crate) async fn open_pools(
                 .await
                 .map_err(|e| StoreError::unavailable(url, e))?;
             let reader = pool_options(options.max_connections.max(2), options)
+                .test_before_acquire(false)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         for pragma in SQLITE_PRAGMAS {

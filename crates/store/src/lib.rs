@@ -98,7 +98,9 @@ impl Store {
         sqlx::any::install_default_drivers();
         let (writer, reader) = connect::open_pools(url, options).await?;
         let sqlite_queue = match url {
-            DatabaseUrl::Sqlite(path) => Some(phonebank::SqliteQueue::start(path).await?),
+            DatabaseUrl::Sqlite(path) => {
+                Some(phonebank::SqliteQueue::start(path, writer.clone()).await?)
+            }
             DatabaseUrl::Postgres(_) => None,
         };
         Ok(Self {

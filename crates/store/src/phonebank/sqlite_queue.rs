@@ -10,8 +10,10 @@
 //! each job. Under light load a batch holds one job, so nothing waits for company.
 //!
 //! The SQL statements and the rules are the queue's own ([`super::queue`]); this module
-//! only runs them. Other writes (imports, settings) keep using the store's writer pool and
-//! take turns with this thread through SQLite's own lock and busy timeout.
+//! only runs them. Other writes (sign-ups, imports, settings) keep using the store's
+//! writer pool of one connection. The thread takes that connection from the pool for the
+//! length of each batch, so the two writers take turns in the pool's fair queue instead
+//! of racing for SQLite's lock, where the busy writer would starve the other.
 
 use super::queue::{
     ADD_DO_NOT_CALL, ASKED_NOT_TO_BE_CALLED, CLOSE_LEASE, ClaimedContact, Contact, EARLIER_ATTEMPT,
@@ -23,6 +25,7 @@ use crate::{Millis, StoreError};
 use barnstorm_domain::outcome::{Outcome, OutcomeEffect};
 use barnstorm_domain::queue_policy::RetryPolicy;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use sqlx::AnyPool;
 use std::path::Path;
 use std::sync::{Mutex, mpsc};
 use tokio::sync::oneshot;
@@ -116,15 +119,21 @@ struct Job {
 }
 
 impl SqliteQueue {
-    /// Opens a connection to the database at `path` on a new thread.
-    pub(crate) async fn start(path: &Path) -> Result<Self, StoreError> {
+    /// Opens a connection to the database at `path` on a new thread, which takes turns
+    /// with the store's `writer` pool.
+    pub(crate) async fn start(path: &Path, writer: AnyPool) -> Result<Self, StoreError> {
         let (jobs, inbox) = mpsc::channel();
         let (opened, open_result) = oneshot::channel();
         let (stopped_tx, stopped) = oneshot::channel();
         let path = path.to_path_buf();
+        let runtime = tokio::runtime::Handle::current();
         std::thread::Builder::new()
             .name("sqlite-queue".into())
-            .spawn(move || writer_thread(&path, &inbox, opened, stopped_tx))
+            .spawn(move || {
+                let _in_runtime = runtime.enter();
+                let turns = Turns { runtime, writer };
+                writer_thread(&path, &turns, &inbox, opened, stopped_tx);
+            })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the queue writer: {e}")))?;
         open_result.await.map_err(|_| {
             StoreError::Unavailable("the queue writer stopped while opening".into())
@@ -237,8 +246,22 @@ fn mismatch() -> StoreError {
     StoreError::Engine("the queue writer answered a different request".into())
 }
 
+/// The store's writer pool, held by the thread while it writes.
+struct Turns {
+    runtime: tokio::runtime::Handle,
+    writer: AnyPool,
+}
+
+impl Turns {
+    /// Waits in the writer pool's queue and holds its connection until dropped.
+    fn take(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
+        Ok(self.runtime.block_on(self.writer.acquire())?)
+    }
+}
+
 fn writer_thread(
     path: &Path,
+    turns: &Turns,
     inbox: &mpsc::Receiver<Job>,
     opened: oneshot::Sender<Result<(), StoreError>>,
     stopped: oneshot::Sender<()>,
@@ -260,7 +283,7 @@ fn writer_thread(
         {
             batch.push(job);
         }
-        run_batch(&mut conn, batch);
+        run_batch(&mut conn, turns, batch);
     }
     drop(conn);
     let _ = stopped.send(());
@@ -286,13 +309,13 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
 
 /// Runs `batch` in one transaction and answers every job once it is committed (or
 /// with the error that stopped the commit).
-fn run_batch(conn: &mut Connection, batch: Vec<Job>) {
+fn run_batch(conn: &mut Connection, turns: &Turns, batch: Vec<Job>) {
+    let turn = match turns.take() {
+        Ok(turn) => turn,
+        Err(err) => return fail_all(batch, &err),
+    };
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let err = store_error(e);
-        for job in batch {
-            let _ = job.reply.send(Err(copy_error(&err).into()));
-        }
-        return;
+        return fail_all(batch, &store_error(e));
     }
     let results: Vec<_> = batch
         .iter()
@@ -304,13 +327,17 @@ fn run_batch(conn: &mut Connection, batch: Vec<Job>) {
         if !conn.is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
         }
-        for job in batch {
-            let _ = job.reply.send(Err(copy_error(&err).into()));
-        }
-        return;
+        return fail_all(batch, &err);
     }
+    drop(turn);
     for (job, result) in batch.into_iter().zip(results) {
         let _ = job.reply.send(result);
+    }
+}
+
+fn fail_all(batch: Vec<Job>, err: &StoreError) {
+    for job in batch {
+        let _ = job.reply.send(Err(copy_error(err).into()));
     }
 }
 
@@ -550,10 +577,10 @@ fn store_error(err: rusqlite::Error) -> StoreError {
         return StoreError::Engine(err.to_string());
     };
     let code = failure.extended_code;
-    let text = format!(
-        "(code: {code}) {}",
-        message.as_deref().unwrap_or("SQLite error")
-    );
+    let text = match message {
+        Some(message) => format!("(code: {code}) {message}"),
+        None => format!("(code: {code}) {failure}"),
+    };
     let primary = code & 0xff;
     if crate::error::is_sqlite_outage(code) || matches!(primary, 5 | 6) {
         StoreError::Unavailable(text)
