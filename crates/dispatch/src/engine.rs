@@ -89,6 +89,9 @@ pub struct QueueReport {
 /// How long a campaign read from the database is reused: a pause or a settings change
 /// reaches every node's callers within this time.
 const CAMPAIGN_CACHE: Duration = Duration::from_secs(2);
+/// How long the explanation of an empty queue is shown to callers before it is counted
+/// again: a crowd of callers waiting on an empty list should not each count the list.
+const EMPTY_QUEUE_CACHE: Duration = Duration::from_secs(2);
 /// How long "this person may call this campaign" is remembered once true.
 const CALLER_CACHE: Duration = Duration::from_secs(60);
 /// Cached entries kept before the caches are emptied (a bound on memory).
@@ -101,6 +104,7 @@ pub struct Dispatcher {
     events: CampaignEvents,
     campaigns: Arc<TtlCache<i64, Campaign>>,
     callers: Arc<TtlCache<(i64, i64), ()>>,
+    empty_queues: Arc<TtlCache<i64, QueueReport>>,
     /// The campaign of each lease this node handed out (a lease never changes campaign).
     lease_campaigns: Arc<Mutex<HashMap<i64, i64>>>,
 }
@@ -142,6 +146,7 @@ impl Dispatcher {
             events,
             campaigns: Arc::default(),
             callers: Arc::default(),
+            empty_queues: Arc::default(),
             lease_campaigns: Arc::default(),
         }
     }
@@ -269,7 +274,9 @@ impl Dispatcher {
             .calling_hours
             .is_open_at(millis_to_utc(now))
         {
-            return Ok(Claim::Nothing(self.report(&campaign, now).await?));
+            return Ok(Claim::Nothing(
+                self.empty_queue_report(&campaign, now).await?,
+            ));
         }
         match self
             .store
@@ -280,7 +287,9 @@ impl Dispatcher {
                 self.events.publish(CampaignEvent::Claimed { campaign_id });
                 Ok(self.with_script(&campaign, claimed))
             }
-            None => Ok(Claim::Nothing(self.report(&campaign, now).await?)),
+            None => Ok(Claim::Nothing(
+                self.empty_queue_report(&campaign, now).await?,
+            )),
         }
     }
 
@@ -411,6 +420,21 @@ impl Dispatcher {
             });
         }
         Ok(recorded)
+    }
+
+    /// Why a caller found nobody to call: [`Dispatcher::report`], counted at most once
+    /// per [`EMPTY_QUEUE_CACHE`] per campaign on this node.
+    async fn empty_queue_report(
+        &self,
+        campaign: &Campaign,
+        now: Millis,
+    ) -> Result<QueueReport, StoreError> {
+        if let Some(report) = cached(&self.empty_queues, &campaign.id, EMPTY_QUEUE_CACHE) {
+            return Ok(report);
+        }
+        let report = self.report(campaign, now).await?;
+        remember(&self.empty_queues, campaign.id, report.clone());
+        Ok(report)
     }
 
     /// How the campaign's queue stands at `now`, with a one-line explanation.
