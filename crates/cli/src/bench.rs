@@ -12,8 +12,10 @@ use std::time::Duration;
 #[derive(clap::Subcommand, Debug)]
 #[expect(clippy::large_enum_variant, reason = "parsed once at start-up")]
 pub(crate) enum BenchCommand {
-    /// Simulate phonebank callers against running nodes (loopback only).
+    /// Simulate phonebank callers against running nodes (loopback only). A flag given
+    /// twice takes its last value, so scripts can pass flags that override their own.
     #[command(
+        args_override_self = true,
         after_help = "Example:\n  barnstorm bench callers --target http://127.0.0.1:8080 --campaign 1 \\\n    --organiser-email organiser@example.org --organiser-password barnstorm-demo \\\n    --callers 1000 --ramp 10 --duration 60 --call-secs 2-6 --json report.json"
     )]
     Callers(CallersArgs),
