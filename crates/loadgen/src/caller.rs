@@ -181,7 +181,8 @@ fn client_for(index: u64, config: &RunConfig) -> anyhow::Result<reqwest::Client>
     reqwest::Client::builder()
         .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, octet)))
         .pool_max_idle_per_host(idle)
-        .pool_idle_timeout(Duration::from_secs(90) + config.idle_hold)
+        // Held callers keep their connection however long they were silent before.
+        .pool_idle_timeout((config.idle_hold.is_zero()).then_some(Duration::from_secs(90)))
         .timeout(Duration::from_secs(30))
         .http1_only()
         .build()
