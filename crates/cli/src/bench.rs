@@ -1,6 +1,7 @@
 //! `barnstorm bench callers`: the load generator from the command line. Simulated
 //! callers against one or several running nodes, with a text or JSON report and,
-//! optionally, the ids of every acknowledged outcome for reconciliation.
+//! optionally, the ids of every acknowledged outcome for reconciliation. With
+//! `--processes K` the binary starts itself K times as hidden `callers-worker`s.
 
 use anyhow::Context;
 use barnstorm_loadgen::{OutcomeMix, RunConfig};
@@ -11,11 +12,17 @@ use std::time::Duration;
 #[derive(clap::Subcommand, Debug)]
 #[expect(clippy::large_enum_variant, reason = "parsed once at start-up")]
 pub(crate) enum BenchCommand {
-    /// Simulate phonebank callers against running nodes (loopback only).
+    /// Simulate phonebank callers against running nodes (loopback only). A flag given
+    /// twice takes its last value, so scripts can pass flags that override their own.
     #[command(
+        args_override_self = true,
         after_help = "Example:\n  barnstorm bench callers --target http://127.0.0.1:8080 --campaign 1 \\\n    --organiser-email organiser@example.org --organiser-password barnstorm-demo \\\n    --callers 1000 --ramp 10 --duration 60 --call-secs 2-6 --json report.json"
     )]
     Callers(CallersArgs),
+    /// One share of a `bench callers --processes K` run: reads its plan as JSON on stdin
+    /// and prints its tally as JSON on stdout.
+    #[command(hide = true)]
+    CallersWorker,
     /// The baseline: the raw rate of one durable write transaction per operation on a
     /// database (each operation one committed INSERT), to compare claim+outcome rates with.
     #[command(
@@ -136,9 +143,22 @@ pub(crate) struct CallersArgs {
     /// would, instead of one connection per caller (needed past the open-files limit).
     #[arg(long)]
     shared_clients: Option<u64>,
+    /// Spread the callers over this many processes (each with its own open-files limit);
+    /// the report is the same as from one.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
+    processes: u64,
+    /// After the calling time, keep every caller that made a claim connected and idle
+    /// for this many seconds, and read memory at the end of it (0: no hold).
+    #[arg(long, default_value_t = 0.0)]
+    idle_hold: f64,
     /// The server's process id, to report its memory.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// A process in front of the server (a reverse proxy's master or worker); repeat for
+    /// each. Their memory is reported apart from the server's, as one sum of proportional
+    /// set sizes (shared pages count once).
+    #[arg(long = "proxy-pid")]
+    proxy_pids: Vec<u32>,
     /// Write the report as JSON here (with the acknowledged attempt ids).
     #[arg(long)]
     json: Option<PathBuf>,
@@ -163,14 +183,8 @@ fn call_range(raw: &str) -> anyhow::Result<(Duration, Duration)> {
     }
 }
 
-pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
-    let args = match command {
-        BenchCommand::Callers(args) => args,
-        BenchCommand::Writes(args) => return write_baseline(args).await,
-        BenchCommand::Events(args) => return crate::bench_events::events(args).await,
-        BenchCommand::Map(args) => return crate::bench_events::map(args).await,
-    };
-    for target in &args.targets {
+fn loopback_only(targets: &[String]) -> anyhow::Result<()> {
+    for target in targets {
         let host = target
             .trim_start_matches("http://")
             .split(['/', ':'])
@@ -180,6 +194,27 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
             anyhow::bail!("--target {target}: the load generator only targets loopback addresses");
         }
     }
+    Ok(())
+}
+
+async fn callers_worker() -> anyhow::Result<()> {
+    let plan: barnstorm_loadgen::WorkerPlan =
+        serde_json::from_reader(std::io::stdin().lock()).context("reading the worker plan")?;
+    loopback_only(&plan.config.targets)?;
+    let tally = barnstorm_loadgen::run_worker(plan).await?;
+    serde_json::to_writer(std::io::stdout().lock(), &tally).context("writing the tally")?;
+    Ok(())
+}
+
+pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    let args = match command {
+        BenchCommand::Callers(args) => args,
+        BenchCommand::CallersWorker => return callers_worker().await,
+        BenchCommand::Writes(args) => return write_baseline(args).await,
+        BenchCommand::Events(args) => return crate::bench_events::events(args).await,
+        BenchCommand::Map(args) => return crate::bench_events::map(args).await,
+    };
+    loopback_only(&args.targets)?;
     let campaigns = match (
         &args.invite,
         &args.organiser_email,
@@ -226,14 +261,26 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
         abandon_chance: args.abandon_chance,
         source_addresses: args.source_addresses,
         shared_clients: args.shared_clients,
+        idle_hold: seconds(args.idle_hold, "--idle-hold")?,
         server_pid: args.server_pid,
+        proxy_pids: args.proxy_pids,
         run_tag: format!(
             "{:x}",
             std::process::id()
                 ^ u32::try_from(barnstorm_store::now_millis() % 1_000_000).unwrap_or(0)
         ),
     };
-    let report = barnstorm_loadgen::run(config).await?;
+    let report = if args.processes > 1 {
+        let exe = std::env::current_exe().context("finding this program to start workers")?;
+        barnstorm_loadgen::run_in_processes(config, args.processes, || {
+            let mut worker = tokio::process::Command::new(&exe);
+            worker.args(["bench", "callers-worker"]);
+            worker
+        })
+        .await?
+    } else {
+        barnstorm_loadgen::run(config).await?
+    };
     print!("{report}");
     if let Some(path) = args.json {
         std::fs::write(&path, serde_json::to_string_pretty(&report)?)

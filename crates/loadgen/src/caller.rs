@@ -1,22 +1,24 @@
 //! One simulated caller per task: join by invite, then claim → call (with heartbeats) →
 //! outcome → wrap-up, with breaks and vanishings drawn at random, until the deadline.
 //! Each caller has its own keep-alive connection, bound to one of several loopback source
-//! addresses so tens of thousands of connections fit in the port range.
+//! addresses so tens of thousands of connections fit in the port range. A run can be one
+//! share of a bigger run spread over processes (see `processes`); this module runs the
+//! callers of one share and must not spawn processes itself.
 
-use crate::report::{Latency, Report, process_rss_mib};
+use crate::process::{Memory, open_connections};
+use crate::report::Report;
+use crate::tally::{IdleCount, Latencies, Tally};
 use anyhow::{Context, bail};
-use hdrhistogram::Histogram;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The outcomes simulated callers choose, with weights.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutcomeMix(pub Vec<(String, u32)>);
 
 impl std::str::FromStr for OutcomeMix {
@@ -55,7 +57,7 @@ impl OutcomeMix {
 }
 
 /// How a run behaves.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunConfig {
     /// Base URLs of the nodes, e.g. `http://127.0.0.1:8080`; callers are spread over them.
     pub targets: Vec<String>,
@@ -88,44 +90,60 @@ pub struct RunConfig {
     /// Share this many HTTP clients among the callers (as a reverse proxy's upstream pool
     /// would) instead of one keep-alive connection per caller.
     pub shared_clients: Option<u64>,
+    /// After the calling time, callers that made a claim keep their connection open
+    /// without a request for this long, and memory is read at the end of it (zero: no
+    /// hold). Calls in progress at the deadline then end there unrecorded.
+    pub idle_hold: Duration,
     /// The server process whose memory to report.
     pub server_pid: Option<u32>,
+    /// Processes in front of the server (a reverse proxy's), whose memory is reported
+    /// as one sum.
+    pub proxy_pids: Vec<u32>,
     /// A tag making the callers' email addresses unique to this run.
     pub run_tag: String,
 }
 
-struct Shared {
-    join: Mutex<Histogram<u64>>,
-    claim: Mutex<Histogram<u64>>,
-    outcome: Mutex<Histogram<u64>>,
-    heartbeat: Mutex<Histogram<u64>>,
-    errors: Mutex<BTreeMap<String, u64>>,
-    acknowledged: Mutex<Vec<i64>>,
-    joined: AtomicU64,
-    claims: AtomicU64,
-    empty_claims: AtomicU64,
-    releases: AtomicU64,
-    abandoned: AtomicU64,
+/// Which callers of a run this process drives: caller `i` when `i % of == index`, with
+/// the run's common start, so the ramp stays even however the run is split.
+#[derive(Debug, Clone, Copy)]
+pub struct Share {
+    /// This share's number, below `of`.
+    pub index: u64,
+    /// How many shares the run has.
+    pub of: u64,
+    /// When the run started (callers join from here over the ramp).
+    pub start: Instant,
 }
 
-fn histogram() -> anyhow::Result<Histogram<u64>> {
-    Histogram::new_with_bounds(1, 120_000_000, 3).context("histogram bounds")
+/// How long callers keep their connections after the end of the idle hold, so that a
+/// parent process reading memory at that moment still sees them.
+pub(crate) const HOLD_GRACE: Duration = Duration::from_secs(2);
+
+struct Shared {
+    tally: Mutex<Tally>,
+    start: Instant,
 }
 
 impl Shared {
-    fn record(&self, which: &Mutex<Histogram<u64>>, started: Instant) {
-        let micros = u64::try_from(started.elapsed().as_micros())
-            .unwrap_or(u64::MAX)
-            .max(1);
-        if let Ok(mut h) = which.lock() {
-            let _ = h.record(micros.min(120_000_000));
+    fn count(&self, add: impl FnOnce(&mut Tally)) {
+        if let Ok(mut tally) = self.tally.lock() {
+            add(&mut tally);
         }
     }
 
+    fn record(&self, which: fn(&mut Tally) -> &mut Latencies, started: Instant) {
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.count(|t| which(t).record(micros));
+    }
+
     fn error(&self, kind: String) {
-        if let Ok(mut errors) = self.errors.lock() {
-            *errors.entry(kind).or_default() += 1;
-        }
+        self.count(|t| *t.errors.entry(kind).or_default() += 1);
+    }
+
+    /// Notes that a caller stopped calling now.
+    fn stopped(&self) {
+        let secs = self.start.elapsed().as_secs_f64();
+        self.count(|t| t.calling_secs = t.calling_secs.max(secs));
     }
 }
 
@@ -163,23 +181,61 @@ fn client_for(index: u64, config: &RunConfig) -> anyhow::Result<reqwest::Client>
     reqwest::Client::builder()
         .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, octet)))
         .pool_max_idle_per_host(idle)
+        // Held callers keep their connection however long they were silent before.
+        .pool_idle_timeout((config.idle_hold.is_zero()).then_some(Duration::from_secs(90)))
         .timeout(Duration::from_secs(30))
         .http1_only()
         .build()
         .context("building an HTTP client")
 }
 
+/// One caller from joining to the deadline, then, when the run holds callers idle,
+/// sitting on its open connection until `release_at`.
 async fn caller(
     index: u64,
     client: Option<reqwest::Client>,
     config: Arc<RunConfig>,
     shared: Arc<Shared>,
     deadline: Instant,
+    release_at: Instant,
 ) {
     let Some(client) = client.or_else(|| client_for(index, &config).ok()) else {
         shared.error("client".into());
-        return;
+        return shared.stopped();
     };
+    let claimed = calls(index, &client, &config, &shared, deadline).await;
+    shared.stopped();
+    if claimed && !config.idle_hold.is_zero() {
+        shared.count(|t| {
+            let idle = t.idle.get_or_insert_with(IdleCount::default);
+            idle.callers += 1;
+        });
+        tokio::time::sleep_until(release_at.into()).await;
+    }
+    drop(client);
+}
+
+/// Sleeps for `pause`; with an idle hold, no further than the deadline, where callers go
+/// idle.
+async fn pause(config: &RunConfig, pause: Duration, deadline: Instant) {
+    let until = Instant::now() + pause;
+    let until = if config.idle_hold.is_zero() {
+        until
+    } else {
+        until.min(deadline)
+    };
+    tokio::time::sleep_until(until.into()).await;
+}
+
+/// Joins and calls until the deadline; true when the caller made at least one claim.
+async fn calls(
+    index: u64,
+    client: &reqwest::Client,
+    config: &RunConfig,
+    shared: &Shared,
+    deadline: Instant,
+) -> bool {
+    let mut claimed = false;
     let base = &config.targets[usize::try_from(index).unwrap_or(0) % config.targets.len()];
     let (campaign_id, invite_code) =
         &config.campaigns[usize::try_from(index).unwrap_or(0) % config.campaigns.len()];
@@ -193,12 +249,15 @@ async fn caller(
             })),
     )
     .await;
-    shared.record(&shared.join, started);
+    shared.record(|t| &mut t.join, started);
     let token = match joined {
         Answer::Ok(_, body) => body["token"].as_str().unwrap_or_default().to_owned(),
-        Answer::Failed(kind) => return shared.error(format!("join {kind}")),
+        Answer::Failed(kind) => {
+            shared.error(format!("join {kind}"));
+            return claimed;
+        }
     };
-    shared.joined.fetch_add(1, Ordering::Relaxed);
+    shared.count(|t| t.joined += 1);
     let auth = format!("Bearer {token}");
     let mut rng = StdRng::seed_from_u64(index);
     let mut cycle = 0u64;
@@ -210,21 +269,24 @@ async fn caller(
                 .header("authorization", &auth),
         )
         .await;
-        shared.record(&shared.claim, started);
+        shared.record(|t| &mut t.claim, started);
         let lease_id = match claim {
             Answer::Ok(201, body) => body["lease_id"].as_i64().unwrap_or_default(),
             Answer::Ok(_, _) => {
-                shared.empty_claims.fetch_add(1, Ordering::Relaxed);
-                tokio::time::sleep(Duration::from_millis(rng.random_range(500..1500))).await;
+                claimed = true;
+                shared.count(|t| t.empty_claims += 1);
+                let wait = Duration::from_millis(rng.random_range(500..1500));
+                pause(config, wait, deadline).await;
                 continue;
             }
             Answer::Failed(kind) => {
                 shared.error(format!("claim {kind}"));
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                pause(config, Duration::from_secs(1), deadline).await;
                 continue;
             }
         };
-        shared.claims.fetch_add(1, Ordering::Relaxed);
+        claimed = true;
+        shared.count(|t| t.claims += 1);
         let (min, max) = config.call_time;
         let mut remaining = if max > min {
             rng.random_range(min..max)
@@ -233,12 +295,15 @@ async fn caller(
         };
         if rng.random_bool(config.abandon_chance.clamp(0.0, 1.0)) {
             // Vanish: no release, no heartbeat; come back as if after a lost connection.
-            shared.abandoned.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(remaining).await;
+            shared.count(|t| t.abandoned += 1);
+            pause(config, remaining, deadline).await;
             continue;
         }
         while remaining > config.heartbeat_every && Instant::now() < deadline {
-            tokio::time::sleep(config.heartbeat_every).await;
+            pause(config, config.heartbeat_every, deadline).await;
+            if !config.idle_hold.is_zero() && Instant::now() >= deadline {
+                break;
+            }
             remaining -= config.heartbeat_every;
             let started = Instant::now();
             let beat = send(
@@ -247,10 +312,15 @@ async fn caller(
                     .header("authorization", &auth),
             )
             .await;
-            shared.record(&shared.heartbeat, started);
+            shared.record(|t| &mut t.heartbeat, started);
             if let Answer::Failed(kind) = beat {
                 shared.error(format!("heartbeat {kind}"));
             }
+        }
+        if !config.idle_hold.is_zero() && Instant::now() + remaining > deadline {
+            // Held callers go idle at the deadline; the lease expires.
+            tokio::time::sleep_until(deadline.into()).await;
+            break;
         }
         tokio::time::sleep(remaining).await;
         if rng.random_bool(config.break_chance.clamp(0.0, 1.0)) {
@@ -263,8 +333,8 @@ async fn caller(
             {
                 shared.error(format!("release {kind}"));
             }
-            shared.releases.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(config.break_time).await;
+            shared.count(|t| t.releases += 1);
+            pause(config, config.break_time, deadline).await;
             continue;
         }
         cycle += 1;
@@ -278,53 +348,74 @@ async fn caller(
                 .json(&json!({ "outcome": config.outcomes.pick(&mut rng), "answers": {}, "notes": "" })),
         )
         .await;
-        shared.record(&shared.outcome, started);
+        shared.record(|t| &mut t.outcome, started);
         match recorded {
             Answer::Ok(_, body) => {
-                if let (Some(id), Ok(mut acks)) =
-                    (body["attempt_id"].as_i64(), shared.acknowledged.lock())
-                {
-                    acks.push(id);
+                if let Some(id) = body["attempt_id"].as_i64() {
+                    shared.count(|t| t.acknowledged.push(id));
                 }
             }
             Answer::Failed(kind) => shared.error(format!("outcome {kind}")),
         }
-        tokio::time::sleep(config.wrap_up).await;
+        pause(config, config.wrap_up, deadline).await;
     }
+    claimed
 }
 
 /// Runs the callers and reports. The run ends `ramp + duration` after it starts; callers
 /// mid-call at the deadline stop without recording.
 pub async fn run(config: RunConfig) -> anyhow::Result<Report> {
+    let share = Share {
+        index: 0,
+        of: 1,
+        start: Instant::now(),
+    };
+    let (server_pid, proxy_pids) = (config.server_pid, config.proxy_pids.clone());
+    let hold_end = share.start + config.ramp + config.duration + config.idle_hold;
+    let idle_hold = config.idle_hold;
+    let idle_memory = async move {
+        if idle_hold.is_zero() {
+            return None;
+        }
+        tokio::time::sleep_until(hold_end.into()).await;
+        Some((
+            idle_hold.as_secs_f64(),
+            Memory::measure(server_pid, &proxy_pids),
+        ))
+    };
+    let (tally, idle) = tokio::join!(run_share(config.clone(), share), idle_memory);
+    let end = Memory::measure(config.server_pid, &config.proxy_pids);
+    Ok(Report::new(tally?, 1, end, idle))
+}
+
+/// Runs one share of a run's callers and returns what they counted.
+pub async fn run_share(config: RunConfig, share: Share) -> anyhow::Result<Tally> {
     if config.targets.is_empty() || config.campaigns.is_empty() {
         bail!("give at least one target and one campaign");
     }
     let shared = Arc::new(Shared {
-        join: Mutex::new(histogram()?),
-        claim: Mutex::new(histogram()?),
-        outcome: Mutex::new(histogram()?),
-        heartbeat: Mutex::new(histogram()?),
-        errors: Mutex::new(BTreeMap::new()),
-        acknowledged: Mutex::new(Vec::new()),
-        joined: AtomicU64::new(0),
-        claims: AtomicU64::new(0),
-        empty_claims: AtomicU64::new(0),
-        releases: AtomicU64::new(0),
-        abandoned: AtomicU64::new(0),
+        tally: Mutex::new(Tally::new()?),
+        start: share.start,
     });
     let config = Arc::new(config);
-    let start = Instant::now();
+    let start = share.start;
     let deadline = start + config.ramp + config.duration;
+    let hold_end = deadline + config.idle_hold;
+    let release_at = hold_end + HOLD_GRACE;
+    let shares = share.of.max(1);
+    // This share's part of the shared pool: clients `index`, `index + of`, …
     let pool = match config.shared_clients {
-        Some(n) => (0..n.max(1))
-            .map(|i| client_for(i, &config))
+        Some(n) => (0..n.max(1).div_ceil(shares))
+            .map(|j| client_for(share.index + j * shares, &config))
             .collect::<anyhow::Result<Vec<_>>>()?,
         None => Vec::new(),
     };
     let mut tasks = tokio::task::JoinSet::new();
-    for index in 0..config.callers {
-        let client = (!pool.is_empty())
-            .then(|| pool[usize::try_from(index).unwrap_or(0) % pool.len()].clone());
+    for index in (share.index..config.callers).step_by(usize::try_from(shares)?) {
+        let client = (!pool.is_empty()).then(|| {
+            let slot = index / shares;
+            pool[usize::try_from(slot).unwrap_or(0) % pool.len()].clone()
+        });
         let join_at = start
             + config
                 .ramp
@@ -332,46 +423,21 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Report> {
         let (config, shared) = (Arc::clone(&config), Arc::clone(&shared));
         tasks.spawn(async move {
             tokio::time::sleep_until(join_at.into()).await;
-            caller(index, client, config, shared, deadline).await;
+            caller(index, client, config, shared, deadline, release_at).await;
         });
     }
+    if !config.idle_hold.is_zero() {
+        tokio::time::sleep_until(hold_end.into()).await;
+        let connections = open_connections();
+        shared.count(|t| t.idle.get_or_insert_with(IdleCount::default).connections = connections);
+    }
     while tasks.join_next().await.is_some() {}
-    let elapsed = start.elapsed().as_secs_f64();
-    let latency = |h: &Mutex<Histogram<u64>>| {
-        h.lock()
-            .map(|h| Latency::from_histogram(&h))
-            .unwrap_or_default()
-    };
-    let cycles = shared
-        .acknowledged
+    let mut tally = shared
+        .tally
         .lock()
-        .map(|a| a.len() as u64)
-        .unwrap_or(0);
-    let memory = config.server_pid.and_then(process_rss_mib);
-    let mut acknowledged = shared
-        .acknowledged
-        .lock()
-        .map(|a| a.clone())
-        .unwrap_or_default();
-    acknowledged.sort_unstable();
-    Ok(Report {
-        callers: shared.joined.load(Ordering::Relaxed),
-        duration_s: elapsed,
-        cycles,
-        cycles_per_s: cycles as f64 / elapsed.max(0.001),
-        claims: shared.claims.load(Ordering::Relaxed),
-        empty_claims: shared.empty_claims.load(Ordering::Relaxed),
-        releases: shared.releases.load(Ordering::Relaxed),
-        abandoned: shared.abandoned.load(Ordering::Relaxed),
-        join: latency(&shared.join),
-        claim: latency(&shared.claim),
-        outcome: latency(&shared.outcome),
-        heartbeat: latency(&shared.heartbeat),
-        errors: shared.errors.lock().map(|e| e.clone()).unwrap_or_default(),
-        server_rss_mib: memory.map(|m| m.0),
-        server_peak_rss_mib: memory.map(|m| m.1),
-        acknowledged_attempts: acknowledged,
-    })
+        .map_err(|_| anyhow::anyhow!("a caller panicked while counting"))?;
+    let done = std::mem::replace(&mut *tally, Tally::new()?);
+    Ok(done)
 }
 
 /// Prepares a campaign for a run with an organiser's credentials: makes it live and

@@ -3,9 +3,16 @@
 //! heartbeats, record an outcome, take breaks, sometimes vanish without releasing — and
 //! a report of throughput, latency percentiles (HDR histograms), errors by kind and the
 //! server's memory. It talks only to the targets it is given; runs are bounded in time.
+//! A run can be spread over several processes, each driving a share of the callers.
 
 mod caller;
+mod process;
+mod processes;
 mod report;
+mod tally;
 
-pub use caller::{OutcomeMix, RunConfig, prepare, run};
-pub use report::{Latency, Report};
+pub use caller::{OutcomeMix, RunConfig, Share, prepare, run, run_share};
+pub use process::Memory;
+pub use processes::{WorkerPlan, run_in_processes, run_worker};
+pub use report::{IdleHold, Latency, Report};
+pub use tally::{IdleCount, Latencies, Tally};

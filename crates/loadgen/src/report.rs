@@ -1,6 +1,8 @@
 //! What a load run measured: counts, latency percentiles per operation, errors by kind,
-//! server memory; printed as text or JSON.
+//! server memory (at the end and while callers sat idle); printed as text or JSON.
 
+use crate::process::Memory;
+use crate::tally::{Latencies, Tally};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -22,7 +24,11 @@ pub struct Latency {
 }
 
 impl Latency {
-    pub(crate) fn from_histogram(h: &Histogram<u64>) -> Self {
+    fn from_latencies(latencies: &Latencies) -> Self {
+        Self::from_histogram(&latencies.0)
+    }
+
+    fn from_histogram(h: &Histogram<u64>) -> Self {
         let ms = |micros: u64| micros as f64 / 1000.0;
         Self {
             count: h.len(),
@@ -67,13 +73,88 @@ pub struct Report {
     pub server_rss_mib: Option<f64>,
     /// Server peak resident memory, in MiB (when a server pid was given).
     pub server_peak_rss_mib: Option<f64>,
+    /// Memory of the proxy processes in front of the server at the end (proportional
+    /// set sizes summed, so shared pages count once), in MiB, when their pids were given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy_pss_mib: Option<f64>,
+    /// Load generator processes the callers were spread over.
+    #[serde(skip_serializing_if = "is_one")]
+    pub processes: u64,
+    /// Callers holding idle connections after the calling time, and the memory then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle: Option<IdleHold>,
     /// Ids of every acknowledged call attempt, for reconciliation with the database.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub acknowledged_attempts: Vec<i64>,
 }
 
+fn is_one(n: &u64) -> bool {
+    *n == 1
+}
+
+/// The idle hold: callers that made at least one claim keep their connections open
+/// without a request, and memory is read at the end of it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IdleHold {
+    /// How long the callers sat idle, in seconds.
+    pub seconds: f64,
+    /// Callers that made at least one claim and then sat idle.
+    pub callers: u64,
+    /// TCP connections the load generator held at the end of the hold.
+    pub connections: u64,
+    /// Server resident memory at the end of the hold, in MiB.
+    pub server_rss_mib: Option<f64>,
+    /// Proxy processes' memory (proportional set sizes summed) at the end of the hold, in MiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy_pss_mib: Option<f64>,
+}
+
+impl Report {
+    /// The report of a run from its tally, the memory read at the end and, when callers
+    /// were held idle, the memory read at the end of the hold.
+    pub fn new(mut tally: Tally, processes: u64, end: Memory, idle: Option<(f64, Memory)>) -> Self {
+        tally.acknowledged.sort_unstable();
+        let cycles = tally.acknowledged.len() as u64;
+        let calling = tally.calling_secs;
+        let idle = match (idle, tally.idle) {
+            (Some((seconds, memory)), Some(count)) => Some(IdleHold {
+                seconds,
+                callers: count.callers,
+                connections: count.connections,
+                server_rss_mib: memory.server.map(|m| m.0),
+                proxy_pss_mib: memory.proxy,
+            }),
+            _ => None,
+        };
+        Self {
+            callers: tally.joined,
+            duration_s: calling,
+            cycles,
+            cycles_per_s: cycles as f64 / calling.max(0.001),
+            claims: tally.claims,
+            empty_claims: tally.empty_claims,
+            releases: tally.releases,
+            abandoned: tally.abandoned,
+            join: Latency::from_latencies(&tally.join),
+            claim: Latency::from_latencies(&tally.claim),
+            outcome: Latency::from_latencies(&tally.outcome),
+            heartbeat: Latency::from_latencies(&tally.heartbeat),
+            errors: tally.errors,
+            server_rss_mib: end.server.map(|m| m.0),
+            server_peak_rss_mib: end.server.map(|m| m.1),
+            proxy_pss_mib: end.proxy,
+            processes,
+            idle,
+            acknowledged_attempts: tally.acknowledged,
+        }
+    }
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.processes > 1 {
+            writeln!(f, "processes          {}", self.processes)?;
+        }
         writeln!(f, "callers            {}", self.callers)?;
         writeln!(f, "duration           {:.1} s", self.duration_s)?;
         writeln!(
@@ -109,20 +190,22 @@ impl fmt::Display for Report {
         if let (Some(rss), Some(peak)) = (self.server_rss_mib, self.server_peak_rss_mib) {
             writeln!(f, "server RSS         {rss:.1} MiB (peak {peak:.1} MiB)")?;
         }
+        if let Some(pss) = self.proxy_pss_mib {
+            writeln!(f, "proxy memory       {pss:.1} MiB (PSS summed)")?;
+        }
+        if let Some(idle) = &self.idle {
+            writeln!(
+                f,
+                "idle hold          {:.0} s: {} callers idle on {} open connections",
+                idle.seconds, idle.callers, idle.connections
+            )?;
+            if let Some(rss) = idle.server_rss_mib {
+                writeln!(f, "idle server RSS    {rss:.1} MiB")?;
+            }
+            if let Some(pss) = idle.proxy_pss_mib {
+                writeln!(f, "idle proxy memory  {pss:.1} MiB (PSS summed)")?;
+            }
+        }
         Ok(())
     }
-}
-
-/// Reads a process's resident and peak memory from `/proc/PID/status`, in MiB.
-pub(crate) fn process_rss_mib(pid: u32) -> Option<(f64, f64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map(|kb| kb / 1024.0)
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
 }
