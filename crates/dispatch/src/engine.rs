@@ -105,6 +105,9 @@ pub struct Dispatcher {
     campaigns: Arc<TtlCache<i64, Campaign>>,
     callers: Arc<TtlCache<(i64, i64), ()>>,
     empty_queues: Arc<TtlCache<i64, QueueReport>>,
+    /// Held while an empty queue is counted, so callers arriving meanwhile wait for that
+    /// count instead of each starting their own.
+    counting: Arc<tokio::sync::Mutex<()>>,
     /// The campaign of each lease this node handed out (a lease never changes campaign).
     lease_campaigns: Arc<Mutex<HashMap<i64, i64>>>,
 }
@@ -147,6 +150,7 @@ impl Dispatcher {
             campaigns: Arc::default(),
             callers: Arc::default(),
             empty_queues: Arc::default(),
+            counting: Arc::default(),
             lease_campaigns: Arc::default(),
         }
     }
@@ -429,6 +433,10 @@ impl Dispatcher {
         campaign: &Campaign,
         now: Millis,
     ) -> Result<QueueReport, StoreError> {
+        if let Some(report) = cached(&self.empty_queues, &campaign.id, EMPTY_QUEUE_CACHE) {
+            return Ok(report);
+        }
+        let _counting = self.counting.lock().await;
         if let Some(report) = cached(&self.empty_queues, &campaign.id, EMPTY_QUEUE_CACHE) {
             return Ok(report);
         }
