@@ -83,8 +83,8 @@ pub struct Report {
     /// Callers holding idle connections after the calling time, and the memory then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idle: Option<IdleHold>,
-    /// Ids of every acknowledged call attempt, for reconciliation with the database.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Ids of every acknowledged call attempt, for reconciliation with the database
+    /// (always present: a run that recorded nothing has an empty list to check).
     pub acknowledged_attempts: Vec<i64>,
 }
 
@@ -206,6 +206,19 @@ impl fmt::Display for Report {
                 writeln!(f, "idle proxy memory  {pss:.1} MiB (PSS summed)")?;
             }
         }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `barnstorm check --acks` reconciles a run that recorded nothing, too.
+    #[test]
+    fn a_run_without_outcomes_still_lists_its_acknowledgements() -> Result<(), serde_json::Error> {
+        let json = serde_json::to_value(Report::default())?;
+        assert_eq!(json["acknowledged_attempts"], serde_json::json!([]));
         Ok(())
     }
 }
