@@ -8,8 +8,8 @@
 # The same database, campaigns and callers as bench-callers.sh (scripts/bench-lib.sh, but
 # no write baseline). The node listens on BENCH_PORT (default 18390) and nginx on the port
 # after it, with NGINX_WORKERS (default 4) workers of at most 19,000 connections each and
-# up to 256 idle keep-alive connections per worker to the node (at most 4,000 open per
-# worker). `bench callers` spreads the callers over BENCH_PROCESSES (default 3) processes
+# a keep-alive pool to the node as large as the 4,000 connections each worker may open,
+# so none is closed after use. `bench callers` spreads the callers over BENCH_PROCESSES (default 3) processes
 # and 16 source addresses, keeps them connected and idle for IDLE_HOLD_S (default 60)
 # seconds at the end, and reports the node's memory and nginx's apart. Then `barnstorm
 # check`. nginx's config, logs and temp files live in the work folder. Loopback only;
@@ -52,7 +52,7 @@ http {
         # At most 4,000 connections to the node per worker (beyond, nginx answers 502 at
         # once): keeps the node under its own open-files limit when requests queue up.
         server 127.0.0.1:$port max_conns=4000;
-        keepalive 256;
+        keepalive 4000;
         keepalive_requests 1000000;
         keepalive_timeout 1h;
     }
