@@ -58,6 +58,15 @@ pub(super) const CONTACT_COLUMNS: &str =
     "id, campaign_id, phone, other_phone, first_name, last_name, email, postcode, extra,
     attempts, last_outcome, callback_at";
 
+/// [`CONTACT_COLUMNS`], each qualified with `table` (a name or alias) for joins.
+pub(super) fn contact_columns_of(table: &str) -> String {
+    CONTACT_COLUMNS
+        .split(',')
+        .map(|c| format!("{table}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Contact {
     pub(super) fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
         let extra: String = row.try_get("extra")?;
@@ -182,10 +191,6 @@ pub(super) static LEASE_CONTACT: LazyLock<String> = LazyLock::new(|| {
 /// PostgreSQL's claim: [`PICK_CONTACT`], [`INSERT_LEASE`] and [`LEASE_CONTACT`] as one
 /// statement (`$1` campaign, `$2` now, `$3` caller, `$4` expiry).
 static CLAIM_IN_ONE_STATEMENT: LazyLock<String> = LazyLock::new(|| {
-    let columns: Vec<String> = CONTACT_COLUMNS
-        .split(',')
-        .map(|c| format!("contacts.{}", c.trim()))
-        .collect();
     format!(
         "WITH picked AS ({PICK_CONTACT} FOR UPDATE SKIP LOCKED),
          lease AS (
@@ -194,7 +199,7 @@ static CLAIM_IN_ONE_STATEMENT: LazyLock<String> = LazyLock::new(|| {
          UPDATE contacts SET lease_id = lease.id, available_at = $4 FROM lease
          WHERE contacts.id = lease.contact_id
          RETURNING lease.id AS lease_id, {}",
-        columns.join(", ")
+        contact_columns_of("contacts")
     )
 });
 pub(super) const SELECT_LEASE: &str = "SELECT contact_id, campaign_id, caller_id, expires_at, released_at, outcome_at FROM leases WHERE id = $1";

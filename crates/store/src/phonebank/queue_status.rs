@@ -2,7 +2,7 @@
 //! caller's skips (for throttling), the lease a caller already holds (to resume after a
 //! reload) and the attempts recorded. Never writes.
 
-use super::queue::{CONTACT_COLUMNS, ClaimedContact, Contact};
+use super::queue::{ClaimedContact, Contact, contact_columns_of};
 use crate::{Millis, Store, StoreError};
 use sqlx::Row;
 
@@ -137,7 +137,7 @@ impl Store {
             "SELECT l.id AS lease_id, l.expires_at, {cols} FROM leases l JOIN contacts c ON c.id = l.contact_id
              WHERE l.id = $1 AND l.caller_id = $2 AND l.expires_at > $3 AND l.released_at IS NULL
                AND l.outcome_at IS NULL AND c.lease_id = l.id",
-            cols = CONTACT_COLUMNS.split(", ").map(|c| format!("c.{}", c.trim())).collect::<Vec<_>>().join(", ")
+            cols = contact_columns_of("c")
         ))
         .bind(lease_id)
         .bind(caller_id)
