@@ -6,8 +6,8 @@
 #   scripts/bench-callers-nginx.sh sqlite|postgres CALLERS [DURATION_S] [RAMP_S] [CALL_SECS] [IDLE_HOLD_S] [extra bench flags…]
 #
 # The same database, campaigns and callers as bench-callers.sh (scripts/bench-lib.sh, but
-# no write baseline). The node listens on BENCH_PORT (default 18390) and nginx on the port
-# after it, with NGINX_WORKERS (default 4) workers of at most 19,000 connections each and
+# no write baseline). The node listens on BENCH_PORT (default 18390; BENCH_NODES nodes on
+# the ports from there) and nginx on the port after them, with NGINX_WORKERS (default 4) workers of at most 19,000 connections each and
 # a keep-alive pool to the node as large as the 4,000 connections each worker may open,
 # so none is closed after use. `bench callers` spreads the callers over BENCH_PROCESSES (default 3) processes
 # and 16 source addresses, keeps them connected and idle for IDLE_HOLD_S (default 60)
@@ -22,7 +22,7 @@ source scripts/bench-lib.sh "$@"
 idle_hold=${6:-60}
 shift $(( $# < 6 ? $# : 6 ))
 port=${BENCH_PORT:-18390}
-proxy_port=$((port + 1))
+proxy_port=$((port + ${BENCH_NODES:-1}))
 bench_database "$backend"
 bench_node $port --trust-proxy
 
@@ -51,7 +51,7 @@ http {
     upstream barnstorm {
         # At most 4,000 connections to the node per worker (beyond, nginx answers 502 at
         # once): keeps the node under its own open-files limit when requests queue up.
-        server 127.0.0.1:$port max_conns=4000;
+$(for ((i = 0; i < ${#server_pids[@]}; i++)); do echo "        server 127.0.0.1:$((port + i)) max_conns=4000;"; done)
         keepalive 4000;
         keepalive_requests 1000000;
         keepalive_timeout 1h;
@@ -75,6 +75,7 @@ nginx_pid=$!
 bench_pids+=("$nginx_pid")
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$proxy_port/healthz" >/dev/null && break; sleep 0.1; done
 proxy_flags=()
+for pid in "${server_pids[@]}"; do proxy_flags+=(--server-pid "$pid"); done
 for pid in "$nginx_pid" $(pgrep -P "$nginx_pid"); do proxy_flags+=(--proxy-pid "$pid"); done
 bench_campaigns $proxy_port
 
@@ -83,6 +84,6 @@ timeout $(( ${ramp%.*} + ${duration%.*} + ${idle_hold%.*} + 300 )) \
   $bin bench callers --target http://127.0.0.1:$proxy_port "${campaign_flags[@]}" "${bench_callers_flags[@]}" \
   --callers "$callers" --ramp "$ramp" --duration "$duration" --call-secs "$call_secs" \
   --processes "${BENCH_PROCESSES:-3}" --source-addresses 16 --idle-hold "$idle_hold" \
-  --server-pid "$server_pid" "${proxy_flags[@]}" --json "$work/report.json" "$@"
+  "${proxy_flags[@]}" --json "$work/report.json" "$@"
 grep -h -v '^\s*$' "$work/nginx/error.log" | tail -5 || true
 bench_check

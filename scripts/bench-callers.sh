@@ -3,12 +3,13 @@
 #
 #   scripts/bench-callers.sh sqlite|postgres CALLERS [DURATION_S] [RAMP_S] [CALL_SECS] [extra bench flags…]
 #
-# Sets up a fresh database with the demo data and BENCH_CAMPAIGNS (default 6) campaigns of
+# Sets up a fresh database with the demo data and BENCH_CAMPAIGNS (default 24) campaigns of
 # 16,000 contacts each (every valid Ofcom drama number), callable around the clock, with
 # "no answer" (95% of simulated outcomes) retrying after one minute so the lists do not
 # run dry; starts a release node, runs `barnstorm bench callers`, then `barnstorm check`.
 # It also measures the baseline: one durable write transaction per operation on the same
-# database. The node listens on BENCH_PORT (default 18390). The set-up is
+# database. The node listens on BENCH_PORT (default 18390); with BENCH_NODES=N, N nodes
+# share the database on consecutive ports and callers are spread over them. The set-up is
 # scripts/bench-lib.sh.
 # Loopback only; everything it starts is stopped on exit.
 set -euo pipefail
@@ -26,7 +27,7 @@ bench_node $port
 bench_campaigns $port
 
 echo "== $callers callers on $backend: ramp ${ramp}s, ${duration}s, calls ${call_secs}s"
-$bin bench callers --target http://127.0.0.1:$port "${campaign_flags[@]}" "${bench_callers_flags[@]}" \
+$bin bench callers "${node_flags[@]}" "${campaign_flags[@]}" "${bench_callers_flags[@]}" \
   --callers "$callers" --ramp "$ramp" --duration "$duration" --call-secs "$call_secs" \
-  --source-addresses 8 --server-pid "$server_pid" --json "$work/report.json" "$@"
+  --source-addresses 8 --json "$work/report.json" "$@"
 bench_check

@@ -1,8 +1,9 @@
 # Shared by the phonebank benchmarks (sourced, not run): a fresh database with the demo
-# data and BENCH_CAMPAIGNS (default 6) campaigns of 16,000 contacts each (every valid
+# data and BENCH_CAMPAIGNS (default 24) campaigns of 16,000 contacts each (every valid
 # Ofcom drama number), callable around the clock, with "no answer" retrying after one
 # minute so the lists do not run dry; a release node; the load generator's usual caller
-# behaviour; and the checker. Loopback only; whatever it starts is stopped on exit.
+# behaviour; and the checker. BENCH_NODES (default 1) nodes share the database, on
+# consecutive ports. Loopback only; whatever it starts is stopped on exit.
 # shellcheck shell=bash
 #
 #   source scripts/bench-lib.sh "$@"   # reads BACKEND CALLERS [DURATION_S] [RAMP_S] [CALL_SECS]
@@ -15,14 +16,15 @@ call_secs=${5:-1-3}
 bin=${CARGO_TARGET_DIR:-target}/release/barnstorm
 [[ -x $bin ]] || cargo build --release -p barnstorm
 work=$(mktemp -d /tmp/barnstorm-bench.XXXXXX)
-server_pid=""
+# The nodes' process ids, and the --target/--server-pid flags that name them.
+declare -a server_pids=() node_flags=()
 # Other processes to stop on exit (a proxy in front of the node).
 declare -a bench_pids=()
 db_name=""
 cleanup() {
   local pid
   for pid in "${bench_pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
   [[ -n $db_name ]] && dropdb -h 127.0.0.1 -U postgres --if-exists "$db_name"
   rm -rf "$work"
 }
@@ -55,14 +57,19 @@ bench_port_free() {
   fi
 }
 
-# bench_node PORT [more serve flags]: starts the node and waits for it; sets server_pid.
+# bench_node PORT [more serve flags]: starts BENCH_NODES nodes from PORT up and waits for
+# them; sets server_pids and node_flags.
 bench_node() {
-  local port=$1; shift
-  bench_port_free "$port"
-  BARNSTORM_LOG=warn $bin serve --listen 127.0.0.1:"$port" --database-url "$db" \
-    --db-connections "${BENCH_DB_CONNECTIONS:-32}" --mail-dir "$work/mail" "$@" >"$work/server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  local port=$1 i node_port; shift
+  for ((i = 0; i < ${BENCH_NODES:-1}; i++)); do
+    node_port=$((port + i))
+    bench_port_free "$node_port"
+    BARNSTORM_LOG=warn $bin serve --listen 127.0.0.1:"$node_port" --database-url "$db" \
+      --db-connections "${BENCH_DB_CONNECTIONS:-32}" --mail-dir "$work/mail" "$@" >"$work/server$i.log" 2>&1 &
+    server_pids+=($!)
+    node_flags+=(--target "http://127.0.0.1:$node_port" --server-pid $!)
+    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$node_port/healthz" >/dev/null && break; sleep 0.1; done
+  done
 }
 
 # bench_campaigns PORT: the benchmark campaigns on the node at PORT; sets campaign_flags
@@ -78,7 +85,9 @@ bench_campaigns() {
   }
   group=$(api GET /api/v1/groups | python3 -c 'import json,sys; print([g["id"] for g in json.load(sys.stdin) if g["slug"]=="north-west"][0])')
   all_day='{"start":"00:00","end":"24:00"}'
-  # Around the clock; "no answer" retries after a minute (the shortest the product allows).
+  # Around the clock; "no answer" retries after a minute (the shortest the product allows),
+  # so a list of N contacts sustains at most N/60 cycles a second: 24 campaigns of 16,000
+  # keep 6,400 a second supplied.
   settings="\"calling_hours\": {\"time_zone\": \"Europe/London\", \"days\": {\"monday\": $all_day, \"tuesday\": $all_day,
       \"wednesday\": $all_day, \"thursday\": $all_day, \"friday\": $all_day, \"saturday\": $all_day, \"sunday\": $all_day}},
     \"max_attempts\": 20, \"min_minutes_between_attempts\": 0, \"lease_seconds\": 120, \"skip_limit\": 1000,
@@ -87,7 +96,7 @@ bench_campaigns() {
       {\"key\": \"no_answer\", \"label\": \"No answer\", \"effect\": {\"type\": \"retry_after\", \"cooldown_minutes\": 1}},
       {\"key\": \"do_not_call\", \"label\": \"Do not call\", \"effect\": {\"type\": \"do_not_call\"}, \"counts_as_conversation\": true}
     ]"
-  campaigns=${BENCH_CAMPAIGNS:-6}
+  campaigns=${BENCH_CAMPAIGNS:-24}
   campaign_flags=()
   for i in $(seq 1 "$campaigns"); do
     id=$(api POST /api/v1/campaigns "{\"group_id\": $group, \"name\": \"Benchmark $i\", $settings}" \
@@ -102,6 +111,8 @@ bench_campaigns() {
 bench_check() {
   [[ -n ${BENCH_KEEP_REPORT:-} ]] && cp "$work/report.json" "$BENCH_KEEP_REPORT"
   echo "== checker"
-  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+  local pid
+  for pid in "${server_pids[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null || true; done
+  server_pids=()
   $bin check "${campaign_flags[@]}" --acks "$work/report.json" --database-url "$db" | tail -4
 }

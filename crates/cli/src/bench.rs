@@ -151,9 +151,10 @@ pub(crate) struct CallersArgs {
     /// for this many seconds, and read memory at the end of it (0: no hold).
     #[arg(long, default_value_t = 0.0)]
     idle_hold: f64,
-    /// The server's process id, to report its memory.
-    #[arg(long)]
-    server_pid: Option<u32>,
+    /// A server node's process id, to report its memory; repeat for each node (the
+    /// largest node's memory is reported).
+    #[arg(long = "server-pid")]
+    server_pids: Vec<u32>,
     /// A process in front of the server (a reverse proxy's master or worker); repeat for
     /// each. Their memory is reported apart from the server's, as one sum of proportional
     /// set sizes (shared pages count once).
@@ -262,7 +263,7 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
         source_addresses: args.source_addresses,
         shared_clients: args.shared_clients,
         idle_hold: seconds(args.idle_hold, "--idle-hold")?,
-        server_pid: args.server_pid,
+        server_pids: args.server_pids,
         proxy_pids: args.proxy_pids,
         run_tag: format!(
             "{:x}",

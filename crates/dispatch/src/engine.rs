@@ -8,7 +8,7 @@ use barnstorm_domain::queue_policy::QueueHealth;
 use barnstorm_domain::script::Script;
 use barnstorm_domain::survey::{AnswerError, Answers};
 use barnstorm_store::phonebank::{
-    Campaign, CampaignStatus, ClaimedContact, LeaseProblem, OutcomeRecord, QueueCounts,
+    Campaign, CampaignStatus, ClaimAnswer, ClaimRequest, ClaimedContact, LeaseProblem, OutcomeRecord, QueueCounts,
     RecordedOutcome,
 };
 use barnstorm_store::{Millis, Role, Store, StoreError, User};
@@ -241,60 +241,64 @@ impl Dispatcher {
         if campaign.status != CampaignStatus::Live {
             return Err(CallingError::NotLive(campaign.status.as_str()));
         }
-        let standing = self
-            .store
-            .caller_standing(user.id, campaign.id, now - SKIP_WINDOW_MS, now)
-            .await?;
-        if let Some(lease_id) = standing.held_lease
-            && let Some(held) = self.store.held_contact(lease_id, user.id, now).await?
-        {
-            return Ok(self.with_script(&campaign, held));
-        }
-        let skips = standing.skips;
-        if skips > campaign.settings.skip_limit {
-            if self
-                .store
-                .flag_caller(
-                    campaign.id,
-                    user.id,
-                    &format!("{skips} contacts skipped in five minutes"),
-                    now,
-                )
-                .await?
-            {
-                tracing::warn!(
-                    campaign_id,
-                    caller_id = user.id,
-                    skips,
-                    "caller throttled and flagged"
-                );
-                self.events
-                    .publish(CampaignEvent::CallerFlagged { campaign_id });
-            }
-            return Err(CallingError::Throttled);
-        }
-        if !campaign
-            .settings
-            .calling_hours
-            .is_open_at(millis_to_utc(now))
-        {
-            return Ok(Claim::Nothing(
-                self.empty_queue_report(&campaign, now).await?,
-            ));
-        }
-        match self
-            .store
-            .claim_next_contact(campaign.id, user.id, now, campaign.lease_millis())
-            .await?
-        {
-            Some(claimed) => {
+        let request = ClaimRequest {
+            campaign_id: campaign.id,
+            caller_id: user.id,
+            now,
+            lease_ms: campaign.lease_millis(),
+            skips_since: now - SKIP_WINDOW_MS,
+            skip_limit: campaign.settings.skip_limit,
+            calling_hours_open: campaign
+                .settings
+                .calling_hours
+                .is_open_at(millis_to_utc(now)),
+        };
+        match self.store.claim_for_caller(&request).await? {
+            ClaimAnswer::Held(held) => Ok(self.with_script(&campaign, held)),
+            ClaimAnswer::Claimed(claimed) => {
                 self.events.publish(CampaignEvent::Claimed { campaign_id });
                 Ok(self.with_script(&campaign, claimed))
             }
-            None => Ok(Claim::Nothing(
+            ClaimAnswer::Nothing => Ok(Claim::Nothing(
                 self.empty_queue_report(&campaign, now).await?,
             )),
+            ClaimAnswer::Throttled { skips } => {
+                self.throttle(&campaign, user, skips, now).await?;
+                Err(CallingError::Throttled)
+            }
         }
+    }
+
+    /// Flags a caller who skipped `skips` contacts in the window (once per flag) and
+    /// tells the campaign's organisers.
+    async fn throttle(
+        &self,
+        campaign: &Campaign,
+        user: &User,
+        skips: i64,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let flagged = self
+            .store
+            .flag_caller(
+                campaign.id,
+                user.id,
+                &format!("{skips} contacts skipped in five minutes"),
+                now,
+            )
+            .await?;
+        if flagged {
+            tracing::warn!(
+                campaign_id = campaign.id,
+                caller_id = user.id,
+                skips,
+                "caller throttled and flagged"
+            );
+            self.events.publish(CampaignEvent::CallerFlagged {
+                campaign_id: campaign.id,
+            });
+        }
+        Ok(())
     }
 
     fn with_script(&self, campaign: &Campaign, claimed: ClaimedContact) -> Claim {

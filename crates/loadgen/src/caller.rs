@@ -94,8 +94,8 @@ pub struct RunConfig {
     /// without a request for this long, and memory is read at the end of it (zero: no
     /// hold). Calls in progress at the deadline then end there unrecorded.
     pub idle_hold: Duration,
-    /// The server process whose memory to report.
-    pub server_pid: Option<u32>,
+    /// The server nodes whose memory to report (the largest node's).
+    pub server_pids: Vec<u32>,
     /// Processes in front of the server (a reverse proxy's), whose memory is reported
     /// as one sum.
     pub proxy_pids: Vec<u32>,
@@ -370,7 +370,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Report> {
         of: 1,
         start: Instant::now(),
     };
-    let (server_pid, proxy_pids) = (config.server_pid, config.proxy_pids.clone());
+    let (server_pids, proxy_pids) = (config.server_pids.clone(), config.proxy_pids.clone());
     let hold_end = share.start + config.ramp + config.duration + config.idle_hold;
     let idle_hold = config.idle_hold;
     let idle_memory = async move {
@@ -380,11 +380,11 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Report> {
         tokio::time::sleep_until(hold_end.into()).await;
         Some((
             idle_hold.as_secs_f64(),
-            Memory::measure(server_pid, &proxy_pids),
+            Memory::measure(&server_pids, &proxy_pids),
         ))
     };
     let (tally, idle) = tokio::join!(run_share(config.clone(), share), idle_memory);
-    let end = Memory::measure(config.server_pid, &config.proxy_pids);
+    let end = Memory::measure(&config.server_pids, &config.proxy_pids);
     Ok(Report::new(tally?, 1, end, idle))
 }
 

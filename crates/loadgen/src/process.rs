@@ -1,11 +1,12 @@
-//! What `/proc` says about processes: the memory of the server and of any processes in
-//! front of it (a reverse proxy's master and workers), and how many TCP connections this
+//! What `/proc` says about processes: the memory of the server nodes and of any processes in
+//! front of them (a reverse proxy's master and workers), and how many TCP connections this
 //! process holds. Linux only; elsewhere the figures are simply absent.
 
 /// The server's resident and peak memory, and the proxy processes' memory, in MiB.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Memory {
-    /// The server's (resident, peak).
+    /// The largest server node's (resident, peak): the per-node figure a deployment sizes
+    /// its machines by.
     pub server: Option<(f64, f64)>,
     /// The proxy processes' proportional set sizes summed: pages they share (the
     /// program, the master's memory inherited by workers) count once, not per process.
@@ -13,14 +14,17 @@ pub struct Memory {
 }
 
 impl Memory {
-    /// Reads the memory of the server and the proxy processes now.
-    pub fn measure(server_pid: Option<u32>, proxy_pids: &[u32]) -> Self {
+    /// Reads the memory of the server nodes and the proxy processes now.
+    pub fn measure(server_pids: &[u32], proxy_pids: &[u32]) -> Self {
         let proxy = proxy_pids
             .iter()
             .filter_map(|&pid| process_pss_mib(pid))
             .reduce(|a, b| a + b);
         Self {
-            server: server_pid.and_then(process_rss_mib),
+            server: server_pids
+                .iter()
+                .filter_map(|&pid| process_rss_mib(pid))
+                .reduce(|a, b| (a.0.max(b.0), a.1.max(b.1))),
             proxy,
         }
     }
@@ -77,4 +81,24 @@ pub(crate) fn open_connections() -> u64 {
                 .count() as u64
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_that_is_gone_is_skipped() {
+        let own = std::process::id();
+        // Touched memory shows in the reading.
+        let ballast = vec![1_u8; 64 << 20];
+        let gone = u32::MAX - 1;
+        let Some((rss, peak)) = Memory::measure(&[gone, own], &[]).server else {
+            panic!("no memory read for this process");
+        };
+        assert!(rss >= 64.0, "resident {rss} MiB with 64 MiB touched");
+        assert!(peak >= rss);
+        assert!(Memory::measure(&[gone], &[]).server.is_none());
+        assert_eq!(ballast.iter().map(|&b| usize::from(b)).sum::<usize>(), 64 << 20);
+    }
 }

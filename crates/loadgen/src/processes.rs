@@ -76,7 +76,7 @@ pub async fn run_in_processes(
         shares: processes,
         start_unix_ms,
     };
-    plan.config.server_pid = None;
+    plan.config.server_pids.clear();
     plan.config.proxy_pids.clear();
     let mut workers = tokio::task::JoinSet::new();
     for share in 0..processes {
@@ -100,7 +100,7 @@ pub async fn run_in_processes(
         tokio::time::sleep_until((hold_end + HOLD_GRACE / 4).into()).await;
         Some((
             config.idle_hold.as_secs_f64(),
-            Memory::measure(config.server_pid, &config.proxy_pids),
+            Memory::measure(&config.server_pids, &config.proxy_pids),
         ))
     };
     let mut tally = Tally::new()?;
@@ -114,6 +114,6 @@ pub async fn run_in_processes(
             .with_context(|| format!("reading worker {share}'s tally"))?;
         tally.merge(part)?;
     }
-    let end = Memory::measure(config.server_pid, &config.proxy_pids);
+    let end = Memory::measure(&config.server_pids, &config.proxy_pids);
     Ok(Report::new(tally, processes, end, idle_memory))
 }

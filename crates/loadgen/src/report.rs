@@ -69,9 +69,11 @@ pub struct Report {
     pub heartbeat: Latency,
     /// Errors by kind (HTTP status or transport error).
     pub errors: BTreeMap<String, u64>,
-    /// Server resident memory at the end, in MiB (when a server pid was given).
+    /// Server resident memory at the end, in MiB (when server pids were given; with
+    /// several nodes, the largest node's).
     pub server_rss_mib: Option<f64>,
-    /// Server peak resident memory, in MiB (when a server pid was given).
+    /// Server peak resident memory, in MiB (when server pids were given; with several
+    /// nodes, the largest node's).
     pub server_peak_rss_mib: Option<f64>,
     /// Memory of the proxy processes in front of the server at the end (proportional
     /// set sizes summed, so shared pages count once), in MiB, when their pids were given.

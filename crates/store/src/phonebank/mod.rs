@@ -18,7 +18,10 @@ pub use callers::{CampaignInvite, FlaggedCaller};
 pub use campaigns::{Campaign, CampaignSettings, CampaignStatus};
 pub use import::{ImportBatchResult, ImportJob, ImportJobStatus};
 pub use integrity::{EarlyClaim, LeaseOverlap};
-pub use queue::{ClaimedContact, Contact, LeaseProblem, OutcomeRecord, RecordedOutcome};
+pub use queue::{
+    ClaimAnswer, ClaimRequest, ClaimedContact, Contact, LeaseProblem, OutcomeRecord,
+    RecordedOutcome,
+};
 pub use queue_status::{CallerStanding, QueueCounts};
 pub use stats::{
     AttemptRow, CallerStats, CallerTally, CampaignStats, ContactResult, HourlyCalls,

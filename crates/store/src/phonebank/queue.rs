@@ -98,6 +98,55 @@ pub struct ClaimedContact {
     pub contact: Contact,
 }
 
+/// A caller asking for the next contact of a campaign.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimRequest {
+    /// The campaign.
+    pub campaign_id: i64,
+    /// The caller.
+    pub caller_id: i64,
+    /// The time of the claim.
+    pub now: Millis,
+    /// How long a new lease lasts without a heartbeat.
+    pub lease_ms: Millis,
+    /// The start of the window in which skips count towards throttling.
+    pub skips_since: Millis,
+    /// More skips than this in the window and the caller is throttled.
+    pub skip_limit: i64,
+    /// Whether the campaign's calling hours are open at `now`.
+    pub calling_hours_open: bool,
+}
+
+impl ClaimRequest {
+    /// Why a caller who holds nothing gets no new contact, if they do not: too many
+    /// skips, or calling hours closed.
+    pub(super) fn refusal(&self, skips: i64) -> Option<ClaimAnswer> {
+        if skips > self.skip_limit {
+            Some(ClaimAnswer::Throttled { skips })
+        } else if !self.calling_hours_open {
+            Some(ClaimAnswer::Nothing)
+        } else {
+            None
+        }
+    }
+}
+
+/// What a caller's claim came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimAnswer {
+    /// The contact the caller already holds (they reloaded or asked twice).
+    Held(ClaimedContact),
+    /// A contact newly leased to the caller.
+    Claimed(ClaimedContact),
+    /// More skips in the window than the campaign allows: nothing was leased.
+    Throttled {
+        /// Skips in the window.
+        skips: i64,
+    },
+    /// Nothing is claimable now, or calling hours are closed.
+    Nothing,
+}
+
 /// Why a lease operation was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum LeaseProblem {
@@ -346,6 +395,46 @@ impl Settlement {
 }
 
 impl Store {
+    /// A caller's claim: the contact they already hold if they hold one; otherwise, unless
+    /// they skipped too often or calling hours are closed, the next claimable contact.
+    /// On SQLite it is one job of the queue writer; on PostgreSQL a read of the caller's
+    /// standing and then [`Store::claim_next_contact`].
+    pub async fn claim_for_caller(
+        &self,
+        request: &ClaimRequest,
+    ) -> Result<ClaimAnswer, StoreError> {
+        if let Some(queue) = self.sqlite_queue() {
+            return queue.claim_for_caller(*request).await;
+        }
+        let standing = self
+            .caller_standing(
+                request.caller_id,
+                request.campaign_id,
+                request.skips_since,
+                request.now,
+            )
+            .await?;
+        if let Some(lease_id) = standing.held_lease
+            && let Some(held) = self
+                .held_contact(lease_id, request.caller_id, request.now)
+                .await?
+        {
+            return Ok(ClaimAnswer::Held(held));
+        }
+        if let Some(refused) = request.refusal(standing.skips) {
+            return Ok(refused);
+        }
+        let claimed = self
+            .claim_next_contact(
+                request.campaign_id,
+                request.caller_id,
+                request.now,
+                request.lease_ms,
+            )
+            .await?;
+        Ok(claimed.map_or(ClaimAnswer::Nothing, ClaimAnswer::Claimed))
+    }
+
     /// Leases the next claimable contact of `campaign_id` to `caller_id` until
     /// `now + lease_ms`; `None` when nothing is claimable.
     pub async fn claim_next_contact(

@@ -5,6 +5,31 @@
 use super::queue::{ClaimedContact, Contact, contact_columns_of};
 use crate::{Millis, Store, StoreError};
 use sqlx::Row;
+use std::sync::LazyLock;
+
+/// A caller's standing on a campaign (`$1` caller, `$2` campaign, `$3` now, `$4` the start
+/// of the skip window): the lease they hold and their recent skips. (`+campaign_id`
+/// keeps SQLite on the caller's index: a campaign's recent leases are many, one
+/// caller's few.)
+pub(super) const CALLER_STANDING: &str = "SELECT
+       (SELECT id FROM leases
+         WHERE caller_id = $1 AND campaign_id = $2 AND released_at IS NULL
+           AND outcome_at IS NULL AND expires_at > $3
+         ORDER BY id DESC LIMIT 1) AS held_lease,
+       (SELECT COUNT(*) FROM leases
+         WHERE caller_id = $1 AND claimed_at >= $4 AND +campaign_id = $2
+           AND outcome_at IS NULL AND (released_at IS NOT NULL OR expires_at <= $3)) AS skips";
+
+/// The contact held under a live lease (`$1` lease, `$2` caller, `$3` now), if the lease
+/// is still the contact's own.
+pub(super) static HELD_CONTACT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT l.id AS lease_id, l.expires_at, {cols} FROM leases l JOIN contacts c ON c.id = l.contact_id
+         WHERE l.id = $1 AND l.caller_id = $2 AND l.expires_at > $3 AND l.released_at IS NULL
+           AND l.outcome_at IS NULL AND c.lease_id = l.id",
+        cols = contact_columns_of("c")
+    )
+});
 
 /// How a campaign's list stands, for "why is there nobody to call?".
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -95,8 +120,7 @@ impl Store {
 
     /// Where a caller stands on a campaign at `now`, in one query: the lease they hold (to
     /// resume it after a reload) and how many contacts they skipped (released or let lapse
-    /// without an outcome) since `skips_since`. (`+campaign_id` keeps SQLite on the
-    /// caller's index: a campaign's recent leases are many, one caller's few.)
+    /// without an outcome) since `skips_since`.
     pub async fn caller_standing(
         &self,
         caller_id: i64,
@@ -104,16 +128,7 @@ impl Store {
         skips_since: Millis,
         now: Millis,
     ) -> Result<CallerStanding, StoreError> {
-        let row = sqlx::query(
-            "SELECT
-               (SELECT id FROM leases
-                 WHERE caller_id = $1 AND campaign_id = $2 AND released_at IS NULL
-                   AND outcome_at IS NULL AND expires_at > $3
-                 ORDER BY id DESC LIMIT 1) AS held_lease,
-               (SELECT COUNT(*) FROM leases
-                 WHERE caller_id = $1 AND claimed_at >= $4 AND +campaign_id = $2
-                   AND outcome_at IS NULL AND (released_at IS NOT NULL OR expires_at <= $3)) AS skips",
-        )
+        let row = sqlx::query(CALLER_STANDING)
         .bind(caller_id)
         .bind(campaign_id)
         .bind(now)
@@ -133,12 +148,7 @@ impl Store {
         caller_id: i64,
         now: Millis,
     ) -> Result<Option<ClaimedContact>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT l.id AS lease_id, l.expires_at, {cols} FROM leases l JOIN contacts c ON c.id = l.contact_id
-             WHERE l.id = $1 AND l.caller_id = $2 AND l.expires_at > $3 AND l.released_at IS NULL
-               AND l.outcome_at IS NULL AND c.lease_id = l.id",
-            cols = contact_columns_of("c")
-        ))
+        let row = sqlx::query(&HELD_CONTACT)
         .bind(lease_id)
         .bind(caller_id)
         .bind(now)

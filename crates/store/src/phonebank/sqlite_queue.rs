@@ -16,11 +16,13 @@
 //! of racing for SQLite's lock, where the busy writer would starve the other.
 
 use super::queue::{
-    ADD_DO_NOT_CALL, ASKED_NOT_TO_BE_CALLED, CLOSE_LEASE, ClaimedContact, Contact, EARLIER_ATTEMPT,
+    ADD_DO_NOT_CALL, ASKED_NOT_TO_BE_CALLED, CLOSE_LEASE, ClaimAnswer, ClaimRequest,
+    ClaimedContact, Contact, EARLIER_ATTEMPT,
     EXTEND_CONTACT, EXTEND_LEASE, INSERT_ATTEMPT, INSERT_LEASE, LEASE_CONTACT, LeaseProblem,
     LeaseRow, OUTCOME_CONTACT, OutcomeRecord, PICK_CONTACT, RELEASE_CONTACT, RELEASE_LEASE,
     RecordedOutcome, SELECT_LEASE, SETTLE_CONTACT, SUPPRESS_PHONE, Settlement,
 };
+use super::queue_status::{CALLER_STANDING, HELD_CONTACT};
 use crate::{Millis, StoreError};
 use barnstorm_domain::outcome::{Outcome, OutcomeEffect};
 use barnstorm_domain::queue_policy::RetryPolicy;
@@ -92,6 +94,7 @@ enum Op {
         now: Millis,
         lease_ms: Millis,
     },
+    ClaimForCaller(ClaimRequest),
     Heartbeat {
         lease_id: i64,
         caller_id: i64,
@@ -108,6 +111,7 @@ enum Op {
 
 enum Done {
     Claimed(Option<ClaimedContact>),
+    Answered(ClaimAnswer),
     Extended(Millis),
     Released,
     Recorded(RecordedOutcome),
@@ -182,6 +186,18 @@ impl SqliteQueue {
         };
         match self.run(op).await {
             Ok(Done::Claimed(claimed)) => Ok(claimed),
+            Ok(_) => Err(mismatch()),
+            Err(LeaseProblem::Store(e)) => Err(e),
+            Err(other) => Err(StoreError::Engine(other.to_string())),
+        }
+    }
+
+    pub(crate) async fn claim_for_caller(
+        &self,
+        request: ClaimRequest,
+    ) -> Result<ClaimAnswer, StoreError> {
+        match self.run(Op::ClaimForCaller(request)).await {
+            Ok(Done::Answered(answer)) => Ok(answer),
             Ok(_) => Err(mismatch()),
             Err(LeaseProblem::Store(e)) => Err(e),
             Err(other) => Err(StoreError::Engine(other.to_string())),
@@ -360,6 +376,7 @@ fn run_op(conn: &Connection, op: &Op) -> Result<Done, LeaseProblem> {
             now,
             lease_ms,
         } => claim(conn, *campaign_id, *caller_id, *now, *lease_ms).map(Done::Claimed),
+        Op::ClaimForCaller(request) => claim_for_caller(conn, request).map(Done::Answered),
         Op::Heartbeat {
             lease_id,
             caller_id,
@@ -397,6 +414,53 @@ fn run_op(conn: &Connection, op: &Op) -> Result<Done, LeaseProblem> {
         }
         Op::Outcome(outcome) => record_outcome(conn, &outcome.record()).map(Done::Recorded),
     }
+}
+
+/// [`crate::Store::claim_for_caller`] inside the writer's transaction: the caller's
+/// standing, the contact they hold, and the claim read and write one consistent state.
+fn claim_for_caller(
+    conn: &Connection,
+    request: &ClaimRequest,
+) -> Result<ClaimAnswer, LeaseProblem> {
+    let (held_lease, skips): (Option<i64>, i64) = conn.prepare_cached(CALLER_STANDING)?.query_row(
+        params![
+            request.caller_id,
+            request.campaign_id,
+            request.now,
+            request.skips_since
+        ],
+        |row| Ok((row.get("held_lease")?, row.get("skips")?)),
+    )?;
+    if let Some(lease_id) = held_lease {
+        let held = conn
+            .prepare_cached(&HELD_CONTACT)?
+            .query_row(params![lease_id, request.caller_id, request.now], |row| {
+                let contact = match contact_from_row(row)? {
+                    Ok(contact) => contact,
+                    Err(unreadable) => return Ok(Err(unreadable)),
+                };
+                Ok(Ok(ClaimedContact {
+                    lease_id: row.get("lease_id")?,
+                    expires_at: row.get("expires_at")?,
+                    contact,
+                }))
+            })
+            .optional()?;
+        if let Some(held) = held {
+            return Ok(ClaimAnswer::Held(held?));
+        }
+    }
+    if let Some(refused) = request.refusal(skips) {
+        return Ok(refused);
+    }
+    let claimed = claim(
+        conn,
+        request.campaign_id,
+        request.caller_id,
+        request.now,
+        request.lease_ms,
+    )?;
+    Ok(claimed.map_or(ClaimAnswer::Nothing, ClaimAnswer::Claimed))
 }
 
 fn claim(
@@ -617,6 +681,8 @@ mod tests {
             conn.execute_batch(&std::fs::read_to_string(migration.path())?)?;
         }
         for sql in [
+            CALLER_STANDING,
+            HELD_CONTACT.as_str(),
             PICK_CONTACT,
             INSERT_LEASE,
             LEASE_CONTACT.as_str(),
