@@ -6,6 +6,29 @@ use crate::users::USER_COLUMNS;
 use crate::{Millis, Store, StoreError, User, now_millis};
 use sqlx::Row;
 
+/// Inserts an API token through `conn` (the writer pool, or a transaction) and returns
+/// its id.
+pub(crate) async fn insert_api_token<'c>(
+    conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    user_id: i64,
+    token_hash: &str,
+    label: &str,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(token_hash)
+    .bind(label)
+    .bind(now_millis())
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .next()
+    .ok_or(StoreError::NotFound)?;
+    Ok(row.try_get("id")?)
+}
+
 /// A browser session, valid until `expires_at`.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -116,19 +139,7 @@ impl Store {
         token_hash: &str,
         label: &str,
     ) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(user_id)
-        .bind(token_hash)
-        .bind(label)
-        .bind(now_millis())
-        .fetch_all(self.writer())
-            .await?
-            .into_iter()
-            .next()
-            .ok_or(StoreError::NotFound)?;
-        Ok(row.try_get("id")?)
+        insert_api_token(self.writer(), user_id, token_hash, label).await
     }
 
     /// The owner of a live API token.

@@ -44,6 +44,34 @@ pub fn canonical_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// Inserts an account through `conn` (the writer pool, or a transaction); `Conflict` when
+/// the email is taken.
+pub(crate) async fn insert_user<'c>(
+    conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    email: &str,
+    name: &str,
+    password_hash: Option<&str>,
+    is_admin: bool,
+) -> Result<User, StoreError> {
+    let rows = sqlx::query(
+        "INSERT INTO users (email, name, password_hash, is_admin, created_at)
+         VALUES ($1, $2, $3, $4, $5)
+         RETURNING id, email, name, password_hash, is_admin, created_at",
+    )
+    .bind(canonical_email(email))
+    .bind(name.trim())
+    .bind(password_hash)
+    .bind(i64::from(is_admin))
+    .bind(now_millis())
+    // Not `fetch_one`: on SQLite an autocommit write commits when its statement runs to
+    // the end, and stopping after the first row can lose a failed commit (disk full)
+    // while still handing back the new id.
+    .fetch_all(conn)
+    .await?;
+    let row = rows.first().ok_or(StoreError::NotFound)?;
+    Ok(User::from_row(row)?)
+}
+
 impl Store {
     /// Creates an account; `Conflict` when the email is taken.
     pub async fn create_user(
@@ -53,23 +81,7 @@ impl Store {
         password_hash: Option<&str>,
         is_admin: bool,
     ) -> Result<User, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO users (email, name, password_hash, is_admin, created_at)
-             VALUES ($1, $2, $3, $4, $5)
-             RETURNING id, email, name, password_hash, is_admin, created_at",
-        )
-        .bind(canonical_email(email))
-        .bind(name.trim())
-        .bind(password_hash)
-        .bind(i64::from(is_admin))
-        .bind(now_millis())
-        // Not `fetch_one`: on SQLite an autocommit write commits when its statement runs
-        // to the end, and stopping after the first row can lose a failed commit (disk
-        // full) while still handing back the new id.
-        .fetch_all(self.writer())
-        .await?;
-        let row = row.first().ok_or(StoreError::NotFound)?;
-        Ok(User::from_row(row)?)
+        insert_user(self.writer(), email, name, password_hash, is_admin).await
     }
 
     /// Finds an account by email, however it is capitalised.

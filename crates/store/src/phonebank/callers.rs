@@ -2,7 +2,10 @@
 //! volunteer into a caller, the list of callers, and flags raised on callers who claim
 //! contacts faster than anyone can call them.
 
-use crate::{Millis, Store, StoreError, now_millis};
+use crate::audit::audit_in;
+use crate::sessions::insert_api_token;
+use crate::users::insert_user;
+use crate::{Millis, Store, StoreError, User, now_millis};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -70,6 +73,33 @@ pub struct FlaggedCaller {
 
 const INVITE_COLUMNS: &str =
     "id, campaign_id, code, expires_at, max_uses, uses, revoked_at, created_at";
+
+/// What accepting an invite as a new volunteer came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InviteAcceptance {
+    /// The new account, a caller of the invite's campaign, with an API token.
+    Accepted {
+        /// The account made.
+        user: User,
+        /// The invite, with this use counted.
+        invite: CampaignInvite,
+    },
+    /// The email already has an account: nothing was made.
+    AccountExists,
+    /// The link was used up, withdrawn or expired by the time it was used: nothing was
+    /// made.
+    InviteUnusable,
+}
+
+/// Counts one use of a usable invite (`$1` code, `$2` now) and returns it; no row when
+/// the link is withdrawn, expired or used up.
+static USE_INVITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "UPDATE campaign_invites SET uses = uses + 1
+         WHERE code = $1 AND revoked_at IS NULL AND expires_at > $2 AND (max_uses IS NULL OR uses < max_uses)
+         RETURNING {INVITE_COLUMNS}"
+    )
+});
 
 /// Makes someone a caller of a campaign; nothing changes if they already are.
 const INSERT_CALLER: &str =
@@ -141,11 +171,7 @@ impl Store {
         now: Millis,
     ) -> Result<CampaignInvite, StoreError> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(&format!(
-            "UPDATE campaign_invites SET uses = uses + 1
-             WHERE code = $1 AND revoked_at IS NULL AND expires_at > $2 AND (max_uses IS NULL OR uses < max_uses)
-             RETURNING {INVITE_COLUMNS}"
-        ))
+        let row = sqlx::query(&USE_INVITE)
         .bind(code)
         .bind(now)
         .fetch_optional(&mut *tx)
@@ -160,6 +186,55 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(invite)
+    }
+
+    /// A new volunteer accepts an invite: in one transaction, counts the use, makes the
+    /// account (no password), makes it a caller of the campaign, stores its API token when
+    /// `api_token` gives one (hash, label) and writes the audit entries. Either all of it
+    /// happens or nothing: two people racing for an invite's last use never leave an
+    /// account behind without a campaign.
+    pub async fn accept_campaign_invite(
+        &self,
+        code: &str,
+        email: &str,
+        name: &str,
+        api_token: Option<(&str, &str)>,
+        now: Millis,
+    ) -> Result<InviteAcceptance, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let Some(row) = sqlx::query(&USE_INVITE)
+            .bind(code)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(InviteAcceptance::InviteUnusable);
+        };
+        let invite = CampaignInvite::from_row(&row)?;
+        let user = match insert_user(&mut *tx, email, name, None, false).await {
+            Ok(user) => user,
+            Err(StoreError::Conflict(_)) => return Ok(InviteAcceptance::AccountExists),
+            Err(other) => return Err(other),
+        };
+        sqlx::query(INSERT_CALLER)
+            .bind(invite.campaign_id)
+            .bind(user.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let actor = Some(user.id);
+        let account = format!("user {}", user.id);
+        let joined = "joined a phone bank by invite link";
+        audit_in(&mut tx, actor, "user.create", &account, joined).await?;
+        let campaign = format!("campaign {}", invite.campaign_id);
+        let detail = format!("invite {}", invite.id);
+        audit_in(&mut tx, actor, "campaign.join", &campaign, &detail).await?;
+        if let Some((token_hash, label)) = api_token {
+            insert_api_token(&mut *tx, user.id, token_hash, label).await?;
+            audit_in(&mut tx, actor, "api_token.create", &account, label).await?;
+        }
+        tx.commit().await?;
+        Ok(InviteAcceptance::Accepted { user, invite })
     }
 
     /// Withdraws an invite link of `campaign_id`.

@@ -14,7 +14,7 @@ mod sqlite_queue;
 pub(crate) use sqlite_queue::SqliteQueue;
 mod stats;
 
-pub use callers::{CampaignInvite, FlaggedCaller};
+pub use callers::{CampaignInvite, FlaggedCaller, InviteAcceptance};
 pub use campaigns::{Campaign, CampaignSettings, CampaignStatus};
 pub use import::{ImportBatchResult, ImportJob, ImportJobStatus};
 pub use integrity::{EarlyClaim, LeaseOverlap};

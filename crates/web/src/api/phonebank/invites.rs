@@ -11,7 +11,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use barnstorm_store::phonebank::CampaignInvite;
+use barnstorm_store::phonebank::{CampaignInvite, InviteAcceptance};
 use barnstorm_store::{StoreError, User, canonical_email, now_millis};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -200,6 +200,15 @@ async fn usable_invite(state: &AppState, code: &str) -> Result<CampaignInvite, A
 }
 
 /// Makes `user` a caller through the invite `code`.
+/// An invite that was used up, withdrawn or expired while it was being used.
+fn invite_unusable() -> ApiError {
+    ApiError::new(
+        StatusCode::GONE,
+        "invite_unusable",
+        "this invite link can no longer be used",
+    )
+}
+
 async fn join(state: &AppState, user: &User, code: &str) -> Result<i64, ApiError> {
     let invite = usable_invite(state, code).await?;
     let joined = state
@@ -207,11 +216,7 @@ async fn join(state: &AppState, user: &User, code: &str) -> Result<i64, ApiError
         .join_campaign_by_invite(code, user.id, now_millis())
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::new(
-                StatusCode::GONE,
-                "invite_unusable",
-                "this invite link can no longer be used",
-            ),
+            StoreError::Conflict(_) => invite_unusable(),
             other => other.into(),
         })?;
     state
@@ -265,29 +270,22 @@ async fn accept_invite(
     if state.store.user_by_email(&email).await?.is_some() {
         return Err(exists());
     }
-    let user = state
-        .store
-        .create_user(&email, name, None, false)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => exists(),
-            other => other.into(),
-        })?;
-    let campaign_id = join(&state, &user, &code).await?;
     let token = new_secret();
-    state
+    let accepted = state
         .store
-        .create_api_token(user.id, &hash_secret(&token), "Phonebank")
-        .await?;
-    state
-        .store
-        .audit(
-            Some(user.id),
-            "api_token.create",
-            &format!("user {}", user.id),
-            "Phonebank",
+        .accept_campaign_invite(
+            &code,
+            &email,
+            name,
+            Some((&hash_secret(&token), "Phonebank")),
+            now_millis(),
         )
         .await?;
+    let campaign_id = match accepted {
+        InviteAcceptance::Accepted { invite, .. } => invite.campaign_id,
+        InviteAcceptance::AccountExists => return Err(exists()),
+        InviteAcceptance::InviteUnusable => return Err(invite_unusable()),
+    };
     Ok((StatusCode::CREATED, Json(Accepted { token, campaign_id })))
 }
 

@@ -13,7 +13,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing::get};
-use barnstorm_store::phonebank::{Campaign, CampaignInvite, CampaignStatus};
+use barnstorm_store::phonebank::{Campaign, CampaignInvite, CampaignStatus, InviteAcceptance};
 use barnstorm_store::{StoreError, User, now_millis};
 use serde::Deserialize;
 
@@ -85,6 +85,8 @@ struct JoinForm {
     email: String,
 }
 
+const USED_UP_MEANWHILE: &str = "this invite link was used up or withdrawn a moment ago";
+
 /// Uses the link for `user`, unless they can call already.
 async fn join_as(
     state: &AppState,
@@ -112,9 +114,7 @@ async fn join_as(
                 .await?;
             Ok(())
         }
-        Err(StoreError::Conflict(_)) => Err(link_gone(
-            "this invite link was used up or withdrawn a moment ago",
-        )),
+        Err(StoreError::Conflict(_)) => Err(link_gone(USED_UP_MEANWHILE)),
         Err(e) => Err(e.into()),
     }
 }
@@ -161,21 +161,17 @@ async fn join(
     if state.store.user_by_email(&email).await?.is_some() {
         return Ok(sign_in_first());
     }
-    let user = match state.store.create_user(&email, name, None, false).await {
-        Ok(user) => user,
-        Err(StoreError::Conflict(_)) => return Ok(sign_in_first()),
-        Err(e) => return Err(e.into()),
-    };
-    state
+    let user = match state
         .store
-        .audit(
-            Some(user.id),
-            "user.create",
-            &format!("user {}", user.id),
-            "joined a phone bank by invite link",
-        )
-        .await?;
-    join_as(&state, &user, &code, &campaign).await?;
+        .accept_campaign_invite(&code, &email, name, None, now_millis())
+        .await?
+    {
+        InviteAcceptance::Accepted { user, .. } => user,
+        InviteAcceptance::AccountExists => return Ok(sign_in_first()),
+        InviteAcceptance::InviteUnusable => {
+            return Err(link_gone(USED_UP_MEANWHILE));
+        }
+    };
     let welcome = Flash::ok(format!(
         "Welcome, {name}! You are a caller on {}.",
         campaign.settings.name

@@ -120,15 +120,7 @@ async fn invites_make_callers(app: TestApp) {
         StatusCode::NOT_FOUND
     );
 
-    let once = app
-        .api(
-            Method::POST,
-            &format!("/api/v1/campaigns/{id}/invites"),
-            Some(&t.org),
-            Some(json!({"max_uses": 1, "expires_in_hours": 2})),
-        )
-        .await;
-    let once = once.json()["code"].as_str().unwrap().to_owned();
+    let once = single_use_invite(&app, &t.org, id).await;
     assert_eq!(
         accept(once.clone(), "one@example.org").await.status,
         StatusCode::CREATED
@@ -150,6 +142,64 @@ async fn invites_make_callers(app: TestApp) {
         )
         .await;
     assert_eq!(bad.json()["error"]["details"]["field"], "expires_in_hours");
+}
+
+/// The code of a new invite to campaign `id` that may be used once.
+async fn single_use_invite(app: &TestApp, organiser: &str, id: i64) -> String {
+    let made = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/campaigns/{id}/invites"),
+            Some(organiser),
+            Some(json!({"max_uses": 1, "expires_in_hours": 2})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    made.json()["code"].as_str().unwrap().to_owned()
+}
+
+/// Five people open an invite with one use left at the same moment: one becomes a caller,
+/// the others hear the link is used up, and none of them is left with an account.
+async fn the_last_use_of_an_invite_goes_to_one_person(app: TestApp) {
+    let t = team(&app).await;
+    let id = with_contacts(&app, &t, json!({})).await;
+    let code = single_use_invite(&app, &t.org, id).await;
+    let emails: Vec<String> = (0..5).map(|i| format!("racer{i}@example.org")).collect();
+    let path = format!("/api/v1/invites/{code}/accept");
+    let answers = futures_util::future::join_all(emails.iter().map(|email| {
+        app.api(
+            Method::POST,
+            &path,
+            None,
+            Some(json!({"name": "Racer", "email": email})),
+        )
+    }))
+    .await;
+    let mut statuses: Vec<StatusCode> = answers.iter().map(|a| a.status).collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::CREATED,
+            StatusCode::GONE,
+            StatusCode::GONE,
+            StatusCode::GONE,
+            StatusCode::GONE
+        ],
+        "{:?}",
+        answers.iter().map(|a| &a.body).collect::<Vec<_>>()
+    );
+    for (email, answer) in emails.iter().zip(&answers) {
+        let account = app.store.user_by_email(email).await.unwrap();
+        if answer.status == StatusCode::CREATED {
+            let token = answer.json()["token"].as_str().unwrap().to_owned();
+            assert!(account.is_some());
+            assert_eq!(claim(&app, &token, id).await.status, StatusCode::CREATED);
+        } else {
+            assert_eq!(answer.error_code(), "invite_unusable");
+            assert!(account.is_none(), "{email} was left with an account");
+        }
+    }
 }
 
 async fn results_show_answers_and_calls(app: TestApp) {
@@ -294,5 +344,6 @@ async fn results_show_answers_and_calls(app: TestApp) {
 
 on_both! {
     invites => invites_make_callers,
+    invite_race => the_last_use_of_an_invite_goes_to_one_person,
     results => results_show_answers_and_calls,
 }
