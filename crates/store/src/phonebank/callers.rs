@@ -271,6 +271,20 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// The campaigns `user_id` joined as a caller.
+    pub async fn campaigns_called_by(
+        &self,
+        user_id: i64,
+    ) -> Result<std::collections::HashSet<i64>, StoreError> {
+        let rows = sqlx::query("SELECT campaign_id FROM campaign_callers WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get("campaign_id")?))
+            .collect()
+    }
+
     /// Flags a caller for organisers; true when the flag is new.
     pub async fn flag_caller(
         &self,

@@ -265,6 +265,20 @@ impl Store {
         Ok(row.as_ref().map(Campaign::from_row).transpose()?)
     }
 
+    /// Every campaign of every group, newest first (one query, for pages that sort them
+    /// by group themselves).
+    pub async fn all_campaigns(&self) -> Result<Vec<Campaign>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CAMPAIGN_COLUMNS} FROM call_campaigns ORDER BY id DESC"
+        ))
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(Campaign::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
     /// The campaigns of a group, newest first.
     pub async fn group_campaigns(&self, group_id: i64) -> Result<Vec<Campaign>, StoreError> {
         let rows = sqlx::query(&format!(

@@ -225,6 +225,14 @@ async fn organiser_creates_a_campaign_and_goes_live(app: TestApp) {
         stranger.get(&format!("/call/{id}")).await.status,
         StatusCode::FORBIDDEN
     );
+    assert!(
+        !stranger
+            .get("/phonebank")
+            .await
+            .body
+            .contains(&format!("/call/{id}")),
+        "someone who is not a caller does not see the campaign"
+    );
 }
 
 async fn an_invite_link_makes_a_caller(app: TestApp) {
@@ -268,6 +276,15 @@ async fn an_invite_link_makes_a_caller(app: TestApp) {
         .expect("an account was made");
     assert!(nia.password_hash.is_none());
     assert!(app.store.is_campaign_caller(id, nia.id).await.unwrap());
+    let listed = newcomer.get("/phonebank").await;
+    assert!(
+        listed.body.contains(&format!("/call/{id}")),
+        "the new caller finds the campaign on their phone banks page"
+    );
+    assert!(
+        !listed.body.contains(&format!("/campaigns/{id}\"")),
+        "but not its organiser's page"
+    );
 
     let mut late = Browser::new(&app);
     let used_up = late.get(&link).await;

@@ -89,28 +89,38 @@ async fn index(State(state): State<AppState>, signed_in: SignedIn) -> Result<Res
     let user = &signed_in.user;
     let groups = state.store.groups().await?;
     let roles = roles_by_group(&state.store, user, &groups).await?;
+    let called = state.store.campaigns_called_by(user.id).await?;
+    // Campaigns come newest first; organised ones are listed group by group, in the
+    // groups' order.
+    let groups_by_id: HashMap<i64, (usize, &Group)> = groups
+        .iter()
+        .enumerate()
+        .map(|(position, g)| (g.id, (position, g)))
+        .collect();
     let mut callable = Vec::new();
     let mut organised = Vec::new();
-    for group in &groups {
+    for campaign in state.store.all_campaigns().await? {
+        let Some(&(position, group)) = groups_by_id.get(&campaign.group_id) else {
+            continue;
+        };
         let role = roles.get(&group.id).copied();
-        let organises = user.is_admin || role == Some(Role::Organiser);
-        for campaign in state.store.group_campaigns(group.id).await? {
-            if organises {
-                organised.push(CampaignRow::new(&campaign, group));
-            }
-            let open = matches!(
-                campaign.status,
-                CampaignStatus::Live | CampaignStatus::Paused
-            );
-            let calls = role.is_some_and(|r| r >= Role::Caller)
-                || user.is_admin
-                || state.store.is_campaign_caller(campaign.id, user.id).await?;
-            if open && calls {
-                callable.push(CampaignRow::new(&campaign, group));
-            }
+        if user.is_admin || role == Some(Role::Organiser) {
+            organised.push((position, CampaignRow::new(&campaign, group)));
+        }
+        let open = matches!(
+            campaign.status,
+            CampaignStatus::Live | CampaignStatus::Paused
+        );
+        let calls = user.is_admin
+            || role.is_some_and(|r| r >= Role::Caller)
+            || called.contains(&campaign.id);
+        if open && calls {
+            callable.push(CampaignRow::new(&campaign, group));
         }
     }
     callable.sort_by_key(|row| (row.status != "live", row.name.to_lowercase()));
+    organised.sort_by_key(|(position, _)| *position);
+    let organised = organised.into_iter().map(|(_, row)| row).collect();
     Ok(render(&IndexPage {
         layout: Layout::new(&signed_in.context),
         callable,
