@@ -8,8 +8,8 @@ use barnstorm_domain::queue_policy::QueueHealth;
 use barnstorm_domain::script::Script;
 use barnstorm_domain::survey::{AnswerError, Answers};
 use barnstorm_store::phonebank::{
-    Campaign, CampaignStatus, ClaimAnswer, ClaimRequest, ClaimedContact, LeaseProblem, OutcomeRecord, QueueCounts,
-    RecordedOutcome,
+    Campaign, CampaignStatus, ClaimAnswer, ClaimRequest, ClaimedContact, LeaseProblem,
+    OutcomeRecord, QueueCounts, RecordedOutcome,
 };
 use barnstorm_store::{Millis, Role, Store, StoreError, User};
 use chrono::{DateTime, Utc};

@@ -99,6 +99,9 @@ mod tests {
         assert!(rss >= 64.0, "resident {rss} MiB with 64 MiB touched");
         assert!(peak >= rss);
         assert!(Memory::measure(&[gone], &[]).server.is_none());
-        assert_eq!(ballast.iter().map(|&b| usize::from(b)).sum::<usize>(), 64 << 20);
+        assert_eq!(
+            ballast.iter().map(|&b| usize::from(b)).sum::<usize>(),
+            64 << 20
+        );
     }
 }

@@ -172,11 +172,11 @@ impl Store {
     ) -> Result<CampaignInvite, StoreError> {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(&USE_INVITE)
-        .bind(code)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::Conflict("the invite link cannot be used".into()))?;
+            .bind(code)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::Conflict("the invite link cannot be used".into()))?;
         let invite = CampaignInvite::from_row(&row)?;
         sqlx::query(INSERT_CALLER)
             .bind(invite.campaign_id)

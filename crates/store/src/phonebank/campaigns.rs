@@ -268,25 +268,28 @@ impl Store {
     /// Every campaign of every group, newest first (one query, for pages that sort them
     /// by group themselves).
     pub async fn all_campaigns(&self) -> Result<Vec<Campaign>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {CAMPAIGN_COLUMNS} FROM call_campaigns ORDER BY id DESC"
-        ))
-        .fetch_all(self.reader())
-        .await?;
-        Ok(rows
-            .iter()
-            .map(Campaign::from_row)
-            .collect::<Result<_, _>>()?)
+        self.campaigns_where("", None).await
     }
 
     /// The campaigns of a group, newest first.
     pub async fn group_campaigns(&self, group_id: i64) -> Result<Vec<Campaign>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {CAMPAIGN_COLUMNS} FROM call_campaigns WHERE group_id = $1 ORDER BY id DESC"
-        ))
-        .bind(group_id)
-        .fetch_all(self.reader())
-        .await?;
+        self.campaigns_where("WHERE group_id = $1", Some(group_id))
+            .await
+    }
+
+    /// The campaigns meeting `condition` (with `$1` bound to `value`), newest first.
+    async fn campaigns_where(
+        &self,
+        condition: &str,
+        value: Option<i64>,
+    ) -> Result<Vec<Campaign>, StoreError> {
+        let sql =
+            format!("SELECT {CAMPAIGN_COLUMNS} FROM call_campaigns {condition} ORDER BY id DESC");
+        let mut query = sqlx::query(&sql);
+        if let Some(value) = value {
+            query = query.bind(value);
+        }
+        let rows = query.fetch_all(self.reader()).await?;
         Ok(rows
             .iter()
             .map(Campaign::from_row)

@@ -129,12 +129,12 @@ impl Store {
         now: Millis,
     ) -> Result<CallerStanding, StoreError> {
         let row = sqlx::query(CALLER_STANDING)
-        .bind(caller_id)
-        .bind(campaign_id)
-        .bind(now)
-        .bind(skips_since)
-        .fetch_one(self.reader())
-        .await?;
+            .bind(caller_id)
+            .bind(campaign_id)
+            .bind(now)
+            .bind(skips_since)
+            .fetch_one(self.reader())
+            .await?;
         Ok(CallerStanding {
             held_lease: row.try_get("held_lease")?,
             skips: row.try_get("skips")?,
@@ -149,11 +149,11 @@ impl Store {
         now: Millis,
     ) -> Result<Option<ClaimedContact>, StoreError> {
         let row = sqlx::query(&HELD_CONTACT)
-        .bind(lease_id)
-        .bind(caller_id)
-        .bind(now)
-        .fetch_optional(self.reader())
-        .await?;
+            .bind(lease_id)
+            .bind(caller_id)
+            .bind(now)
+            .fetch_optional(self.reader())
+            .await?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(ClaimedContact {
             lease_id: row.try_get("lease_id")?,
