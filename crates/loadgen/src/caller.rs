@@ -122,6 +122,8 @@ pub(crate) const HOLD_GRACE: Duration = Duration::from_secs(2);
 struct Shared {
     tally: Mutex<Tally>,
     start: Instant,
+    /// The calling time after the ramp: everyone has joined and calls at their own pace.
+    steady: std::ops::Range<Instant>,
 }
 
 impl Shared {
@@ -134,6 +136,27 @@ impl Shared {
     fn record(&self, which: fn(&mut Tally) -> &mut Latencies, started: Instant) {
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.count(|t| which(t).record(micros));
+    }
+
+    /// A claim's latency, counted apart as well when it started after the ramp.
+    fn record_claim(&self, started: Instant) {
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let steady = self.steady.contains(&started);
+        self.count(|t| {
+            t.claim.record(micros);
+            if steady {
+                t.steady_claim.record(micros);
+            }
+        });
+    }
+
+    /// An acknowledged outcome (`started` when it was sent).
+    fn acknowledged(&self, id: i64, started: Instant) {
+        let steady = self.steady.contains(&started);
+        self.count(|t| {
+            t.acknowledged.push(id);
+            t.steady_cycles += u64::from(steady);
+        });
     }
 
     fn error(&self, kind: String) {
@@ -269,7 +292,7 @@ async fn calls(
                 .header("authorization", &auth),
         )
         .await;
-        shared.record(|t| &mut t.claim, started);
+        shared.record_claim(started);
         let lease_id = match claim {
             Answer::Ok(201, body) => body["lease_id"].as_i64().unwrap_or_default(),
             Answer::Ok(_, _) => {
@@ -352,7 +375,7 @@ async fn calls(
         match recorded {
             Answer::Ok(_, body) => {
                 if let Some(id) = body["attempt_id"].as_i64() {
-                    shared.count(|t| t.acknowledged.push(id));
+                    shared.acknowledged(id, started);
                 }
             }
             Answer::Failed(kind) => shared.error(format!("outcome {kind}")),
@@ -393,9 +416,12 @@ pub async fn run_share(config: RunConfig, share: Share) -> anyhow::Result<Tally>
     if config.targets.is_empty() || config.campaigns.is_empty() {
         bail!("give at least one target and one campaign");
     }
+    let mut tally = Tally::new()?;
+    tally.steady_secs = config.duration.as_secs_f64();
     let shared = Arc::new(Shared {
-        tally: Mutex::new(Tally::new()?),
+        tally: Mutex::new(tally),
         start: share.start,
+        steady: share.start + config.ramp..share.start + config.ramp + config.duration,
     });
     let config = Arc::new(config);
     let start = share.start;

@@ -63,6 +63,8 @@ pub struct Report {
     pub join: Latency,
     /// Claim latency.
     pub claim: Latency,
+    /// After the ramp: everyone has joined and calls at their own pace.
+    pub after_ramp: AfterRamp,
     /// Outcome latency.
     pub outcome: Latency,
     /// Heartbeat latency.
@@ -111,6 +113,20 @@ pub struct IdleHold {
     pub proxy_pss_mib: Option<f64>,
 }
 
+/// The calling time after the ramp, measured on its own: the rate the callers' pace sets
+/// and the claim latency at that rate, without the joins of the ramp.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AfterRamp {
+    /// Seconds from the end of the ramp to the deadline.
+    pub seconds: f64,
+    /// Outcomes sent in that time and acknowledged.
+    pub cycles: u64,
+    /// Those per second.
+    pub cycles_per_s: f64,
+    /// Claims sent in that time.
+    pub claim: Latency,
+}
+
 impl Report {
     /// The report of a run from its tally, the memory read at the end and, when callers
     /// were held idle, the memory read at the end of the hold.
@@ -139,6 +155,12 @@ impl Report {
             abandoned: tally.abandoned,
             join: Latency::from_latencies(&tally.join),
             claim: Latency::from_latencies(&tally.claim),
+            after_ramp: AfterRamp {
+                seconds: tally.steady_secs,
+                cycles: tally.steady_cycles,
+                cycles_per_s: tally.steady_cycles as f64 / tally.steady_secs.max(0.001),
+                claim: Latency::from_latencies(&tally.steady_claim),
+            },
             outcome: Latency::from_latencies(&tally.outcome),
             heartbeat: Latency::from_latencies(&tally.heartbeat),
             errors: tally.errors,
@@ -182,6 +204,18 @@ impl fmt::Display for Report {
                 l.count, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms
             )?;
         }
+        let steady = &self.after_ramp;
+        writeln!(
+            f,
+            "after the ramp     {} cycles in {:.0} s ({:.1}/s); claim n={} p50={:.2}ms p95={:.2}ms p99={:.2}ms",
+            steady.cycles,
+            steady.seconds,
+            steady.cycles_per_s,
+            steady.claim.count,
+            steady.claim.p50_ms,
+            steady.claim.p95_ms,
+            steady.claim.p99_ms
+        )?;
         if self.errors.is_empty() {
             writeln!(f, "errors             none")?;
         } else {

@@ -85,6 +85,12 @@ pub struct Tally {
     pub join: Latencies,
     /// Claims.
     pub claim: Latencies,
+    /// Claims sent after the ramp, before the deadline.
+    pub steady_claim: Latencies,
+    /// Outcomes sent after the ramp and acknowledged.
+    pub steady_cycles: u64,
+    /// Seconds from the end of the ramp to the deadline.
+    pub steady_secs: f64,
     /// Outcomes.
     pub outcome: Latencies,
     /// Heartbeats.
@@ -109,6 +115,9 @@ impl Tally {
             calling_secs: 0.0,
             join: Latencies::new()?,
             claim: Latencies::new()?,
+            steady_claim: Latencies::new()?,
+            steady_cycles: 0,
+            steady_secs: 0.0,
             outcome: Latencies::new()?,
             heartbeat: Latencies::new()?,
             errors: BTreeMap::new(),
@@ -127,6 +136,9 @@ impl Tally {
         self.calling_secs = self.calling_secs.max(other.calling_secs);
         self.join.add(&other.join)?;
         self.claim.add(&other.claim)?;
+        self.steady_claim.add(&other.steady_claim)?;
+        self.steady_cycles += other.steady_cycles;
+        self.steady_secs = self.steady_secs.max(other.steady_secs);
         self.outcome.add(&other.outcome)?;
         self.heartbeat.add(&other.heartbeat)?;
         for (kind, n) in other.errors {
@@ -169,6 +181,12 @@ mod tests {
             tally.claim.record(micros);
             tally.outcome.record(other);
             tally.acknowledged.push(i64::try_from(i).unwrap());
+            // The second half of the callers call after the ramp.
+            if i >= 1_500 {
+                tally.steady_claim.record(other);
+                tally.steady_cycles += 1;
+            }
+            tally.steady_secs = 120.0;
             if i % 7 == 0 {
                 *tally.errors.entry("claim timeout".into()).or_default() += 1;
             }
@@ -210,6 +228,14 @@ mod tests {
                 (w.p50_ms, w.p95_ms, w.p99_ms, w.max_ms)
             );
         }
+        let (m, w) = (&merged.after_ramp, &whole.after_ramp);
+        assert_eq!((m.cycles, m.claim.count), (1_500, 1_500));
+        assert_eq!(m.seconds, 120.0);
+        assert!((m.cycles_per_s - 12.5).abs() < 1e-9);
+        assert_eq!(
+            (m.claim.p50_ms, m.claim.p99_ms),
+            (w.claim.p50_ms, w.claim.p99_ms)
+        );
         // The spread is real: a merge that dropped samples would move these.
         assert!(merged.claim.p50_ms > 10_000.0 && merged.claim.p50_ms < 20_000.0);
         assert!(merged.claim.p99_ms > 29_000.0);
