@@ -105,9 +105,10 @@ pub struct Dispatcher {
     campaigns: Arc<TtlCache<i64, Campaign>>,
     callers: Arc<TtlCache<(i64, i64), ()>>,
     empty_queues: Arc<TtlCache<i64, QueueReport>>,
-    /// Held while an empty queue is counted, so callers arriving meanwhile wait for that
-    /// count instead of each starting their own.
-    counting: Arc<tokio::sync::Mutex<()>>,
+    /// One lock per campaign, held while its empty queue is counted, so callers arriving
+    /// meanwhile wait for that count instead of each starting their own (and counts of
+    /// different campaigns do not wait for each other).
+    counting: Arc<Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
     /// The campaign of each lease this node handed out (a lease never changes campaign).
     lease_campaigns: Arc<Mutex<HashMap<i64, i64>>>,
 }
@@ -440,7 +441,11 @@ impl Dispatcher {
         if let Some(report) = cached(&self.empty_queues, &campaign.id, EMPTY_QUEUE_CACHE) {
             return Ok(report);
         }
-        let _counting = self.counting.lock().await;
+        let lock = match self.counting.lock() {
+            Ok(mut locks) => Arc::clone(locks.entry(campaign.id).or_default()),
+            Err(_) => Arc::default(),
+        };
+        let _counting = lock.lock().await;
         if let Some(report) = cached(&self.empty_queues, &campaign.id, EMPTY_QUEUE_CACHE) {
             return Ok(report);
         }

@@ -6,8 +6,8 @@ use crate::audit::audit_in;
 use crate::sessions::insert_api_token;
 use crate::users::insert_user;
 use crate::{Millis, Store, StoreError, User, now_millis};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
 
 /// An invite link to call a campaign.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +101,36 @@ static USE_INVITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
+/// Counts one use of the invite `code` inside `tx`, makes `user_id` a caller of its
+/// campaign and writes the audit entry; `None`, with nothing written, when the link is
+/// withdrawn, expired or used up.
+async fn use_invite_in(
+    tx: &mut Transaction<'static, Any>,
+    code: &str,
+    user_id: i64,
+    now: Millis,
+) -> Result<Option<CampaignInvite>, StoreError> {
+    let Some(row) = sqlx::query(&USE_INVITE)
+        .bind(code)
+        .bind(now)
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let invite = CampaignInvite::from_row(&row)?;
+    sqlx::query(INSERT_CALLER)
+        .bind(invite.campaign_id)
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    let campaign = format!("campaign {}", invite.campaign_id);
+    let detail = format!("invite {}", invite.id);
+    audit_in(tx, Some(user_id), "campaign.join", &campaign, &detail).await?;
+    Ok(Some(invite))
+}
+
 /// Makes someone a caller of a campaign; nothing changes if they already are.
 const INSERT_CALLER: &str =
     "INSERT INTO campaign_callers (campaign_id, user_id, joined_at) VALUES ($1, $2, $3)
@@ -162,8 +192,9 @@ impl Store {
             .collect::<Result<_, _>>()?)
     }
 
-    /// Uses an invite link for `user_id`: counts the use and makes them a caller, in one
-    /// transaction. `Conflict` when the link cannot be used (expired, withdrawn, used up).
+    /// Uses an invite link for `user_id`: counts the use, makes them a caller and writes
+    /// the audit entry, in one transaction. `Conflict` when the link cannot be used
+    /// (expired, withdrawn, used up).
     pub async fn join_campaign_by_invite(
         &self,
         code: &str,
@@ -171,19 +202,9 @@ impl Store {
         now: Millis,
     ) -> Result<CampaignInvite, StoreError> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(&USE_INVITE)
-            .bind(code)
-            .bind(now)
-            .fetch_optional(&mut *tx)
+        let invite = use_invite_in(&mut tx, code, user_id, now)
             .await?
             .ok_or_else(|| StoreError::Conflict("the invite link cannot be used".into()))?;
-        let invite = CampaignInvite::from_row(&row)?;
-        sqlx::query(INSERT_CALLER)
-            .bind(invite.campaign_id)
-            .bind(user_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         Ok(invite)
     }
@@ -202,33 +223,18 @@ impl Store {
         now: Millis,
     ) -> Result<InviteAcceptance, StoreError> {
         let mut tx = self.begin_write().await?;
-        let Some(row) = sqlx::query(&USE_INVITE)
-            .bind(code)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
-            return Ok(InviteAcceptance::InviteUnusable);
-        };
-        let invite = CampaignInvite::from_row(&row)?;
         let user = match insert_user(&mut *tx, email, name, None, false).await {
             Ok(user) => user,
             Err(StoreError::Conflict(_)) => return Ok(InviteAcceptance::AccountExists),
             Err(other) => return Err(other),
         };
-        sqlx::query(INSERT_CALLER)
-            .bind(invite.campaign_id)
-            .bind(user.id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
         let actor = Some(user.id);
         let account = format!("user {}", user.id);
         let joined = "joined a phone bank by invite link";
         audit_in(&mut tx, actor, "user.create", &account, joined).await?;
-        let campaign = format!("campaign {}", invite.campaign_id);
-        let detail = format!("invite {}", invite.id);
-        audit_in(&mut tx, actor, "campaign.join", &campaign, &detail).await?;
+        let Some(invite) = use_invite_in(&mut tx, code, user.id, now).await? else {
+            return Ok(InviteAcceptance::InviteUnusable);
+        };
         if let Some((token_hash, label)) = api_token {
             insert_api_token(&mut *tx, user.id, token_hash, label).await?;
             audit_in(&mut tx, actor, "api_token.create", &account, label).await?;

@@ -199,7 +199,6 @@ async fn usable_invite(state: &AppState, code: &str) -> Result<CampaignInvite, A
     }
 }
 
-/// Makes `user` a caller through the invite `code`.
 /// An invite that was used up, withdrawn or expired while it was being used.
 fn invite_unusable() -> ApiError {
     ApiError::new(
@@ -209,8 +208,9 @@ fn invite_unusable() -> ApiError {
     )
 }
 
+/// Makes `user` a caller through the invite `code`.
 async fn join(state: &AppState, user: &User, code: &str) -> Result<i64, ApiError> {
-    let invite = usable_invite(state, code).await?;
+    usable_invite(state, code).await?;
     let joined = state
         .store
         .join_campaign_by_invite(code, user.id, now_millis())
@@ -219,15 +219,6 @@ async fn join(state: &AppState, user: &User, code: &str) -> Result<i64, ApiError
             StoreError::Conflict(_) => invite_unusable(),
             other => other.into(),
         })?;
-    state
-        .store
-        .audit(
-            Some(user.id),
-            "campaign.join",
-            &format!("campaign {}", joined.campaign_id),
-            &format!("invite {}", invite.id),
-        )
-        .await?;
     Ok(joined.campaign_id)
 }
 

@@ -102,18 +102,7 @@ async fn join_as(
         .join_campaign_by_invite(code, user.id, now_millis())
         .await
     {
-        Ok(invite) => {
-            state
-                .store
-                .audit(
-                    Some(user.id),
-                    "campaign.join",
-                    &format!("campaign {}", campaign.id),
-                    &format!("invite {}", invite.id),
-                )
-                .await?;
-            Ok(())
-        }
+        Ok(_) => Ok(()),
         Err(StoreError::Conflict(_)) => Err(link_gone(USED_UP_MEANWHILE)),
         Err(e) => Err(e.into()),
     }
