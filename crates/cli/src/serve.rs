@@ -6,7 +6,7 @@ use anyhow::Context;
 use barnstorm_dispatch::{CampaignEvents, Dispatcher};
 use barnstorm_mail::{MailConfig, MailWorker};
 use barnstorm_store::{Store, StoreOptions};
-use barnstorm_web::{AppState, Geocoder, Metrics, Nominatim, WebConfig};
+use barnstorm_web::{AppParts, AppState, Geocoder, Metrics, Nominatim, WebConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -193,14 +193,14 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     config.tile_attribution = args.tile_attribution.clone();
     config.outreach_daily_per_group = args.outreach_daily_per_group;
     config.outreach_daily_per_sender = args.outreach_daily_per_sender;
-    let state = AppState {
+    let state = AppState::new(AppParts {
         store: store.clone(),
         config: Arc::new(config),
         mail: Some(worker),
         metrics: Arc::new(Metrics::default()),
         dispatcher: Dispatcher::new(store.clone(), events),
         geocoder: Geocoder::new(store.clone(), nominatim),
-    };
+    });
     // Event reminders (day before, on the day, feedback): queued into the outbox once each.
     background.push(tokio::spawn(barnstorm_web::jobs::run_reminders(
         state.clone(),

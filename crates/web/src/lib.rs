@@ -37,9 +37,29 @@ pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Everything a request handler may need; cheap to clone.
+/// Everything a request handler may need, behind one reference count: axum clones the
+/// state for every middleware and extractor of every request, and one atomic increment
+/// is cheaper than one per shared part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl AppState {
+    /// The state shared by every request.
+    pub fn new(parts: AppParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct AppParts {
     /// The database.
     pub store: Store,
     /// Settings fixed at start-up.
@@ -54,7 +74,7 @@ pub struct AppState {
     pub geocoder: Geocoder,
 }
 
-impl AppState {
+impl AppParts {
     /// Tells the mail worker (if this node runs one) that mail was queued.
     pub(crate) fn mail_queued(&self) {
         if let Some(worker) = &self.mail {

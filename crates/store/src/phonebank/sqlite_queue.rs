@@ -330,13 +330,15 @@ fn run_batch(conn: &mut Connection, turns: &Turns, batch: Vec<Job>) {
         Ok(turn) => turn,
         Err(err) => return fail_all(batch, &err),
     };
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        return fail_all(batch, &store_error(e));
-    }
-    let results: Vec<_> = batch
-        .iter()
-        .map(|job| run_isolated(conn, &job.op))
-        .collect();
+    let results = match run_in_transaction(conn, &batch) {
+        Ok(results) => results,
+        Err(err) => {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            return fail_all(batch, &err);
+        }
+    };
     if let Err(e) = conn.execute_batch("COMMIT") {
         let err = store_error(e);
         tracing::error!(error = %err, jobs = batch.len(), "the queue writer could not commit");
@@ -357,15 +359,74 @@ fn fail_all(batch: Vec<Job>, err: &StoreError) {
     }
 }
 
-/// Runs one job under a savepoint: if it fails, nothing it wrote stays.
-fn run_isolated(conn: &Connection, op: &Op) -> Result<Done, LeaseProblem> {
-    conn.prepare_cached("SAVEPOINT job")?.execute([])?;
-    let result = run_op(conn, op);
-    if result.is_err() {
-        conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
+/// Begins a transaction and runs the jobs in it, leaving it open for the commit.
+///
+/// The common path runs the jobs one after another with nothing around them: a job
+/// refused by its checks (an expired lease, someone else's lease) fails before it writes.
+/// Only when a job fails after writing, which takes a defect or a failing disk, is the
+/// batch rolled back and run again with each job under its own savepoint, so that the
+/// others still stand. A savepoint around every job would copy every page each job
+/// touches.
+fn run_in_transaction(
+    conn: &Connection,
+    batch: &[Job],
+) -> Result<Vec<Result<Done, LeaseProblem>>, StoreError> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(store_error)?;
+    if let Some(results) = run_unguarded(conn, batch)? {
+        return Ok(results);
     }
-    conn.prepare_cached("RELEASE job")?.execute([])?;
-    result
+    conn.execute_batch("ROLLBACK; BEGIN IMMEDIATE")
+        .map_err(store_error)?;
+    batch
+        .iter()
+        .map(|job| run_isolated(conn, &job.op))
+        .collect()
+}
+
+/// Runs every job as it is; `None` when one failed after writing part of its work.
+fn run_unguarded(
+    conn: &Connection,
+    batch: &[Job],
+) -> Result<Option<Vec<Result<Done, LeaseProblem>>>, StoreError> {
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        let changes = conn.total_changes();
+        let result = run_op(conn, &job.op);
+        still_in_transaction(conn, &result)?;
+        if result.is_err() && conn.total_changes() != changes {
+            return Ok(None);
+        }
+        results.push(result);
+    }
+    Ok(Some(results))
+}
+
+/// Runs one job under a savepoint, so that if it fails nothing it wrote stays; the outer
+/// error is a savepoint that could not be rolled back, which fails the whole batch.
+fn run_isolated(conn: &Connection, op: &Op) -> Result<Result<Done, LeaseProblem>, StoreError> {
+    conn.execute_batch("SAVEPOINT job").map_err(store_error)?;
+    let result = run_op(conn, op);
+    still_in_transaction(conn, &result)?;
+    if result.is_err() {
+        conn.execute_batch("ROLLBACK TO job").map_err(store_error)?;
+    }
+    conn.execute_batch("RELEASE job").map_err(store_error)?;
+    Ok(result)
+}
+
+/// SQLite ends the transaction itself on a full disk or an I/O error; then nothing the
+/// batch wrote stays, and the batch fails with that error.
+fn still_in_transaction(
+    conn: &Connection,
+    result: &Result<Done, LeaseProblem>,
+) -> Result<(), StoreError> {
+    if !conn.is_autocommit() {
+        return Ok(());
+    }
+    Err(match result {
+        Err(LeaseProblem::Store(err)) => copy_error(err),
+        _ => StoreError::Unavailable("the queue writer's transaction was rolled back".into()),
+    })
 }
 
 fn run_op(conn: &Connection, op: &Op) -> Result<Done, LeaseProblem> {
@@ -667,12 +728,12 @@ fn copy_error(err: &StoreError) -> StoreError {
 mod tests {
     use super::*;
 
-    /// SQLite numbers `$N` parameters in the order they first appear, and the writer binds
-    /// by position: every shared statement must name `$1`, `$2`, … in that order.
-    #[test]
-    fn shared_statements_number_their_parameters_in_order() -> Result<(), Box<dyn std::error::Error>>
-    {
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// An empty database in memory with every migration applied and foreign keys on.
+    fn migrated() -> Result<Connection, Box<dyn std::error::Error>> {
         let conn = Connection::open_in_memory()?;
+        conn.execute_batch("PRAGMA foreign_keys = ON")?;
         let mut migrations: Vec<_> =
             std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -680,6 +741,112 @@ mod tests {
         for migration in migrations {
             conn.execute_batch(&std::fs::read_to_string(migration.path())?)?;
         }
+        Ok(conn)
+    }
+
+    fn job(op: Op) -> Job {
+        Job {
+            op,
+            reply: oneshot::channel().0,
+        }
+    }
+
+    /// Runs `ops` as one batch and commits it.
+    fn commit(
+        conn: &Connection,
+        ops: Vec<Op>,
+    ) -> Result<Vec<Result<Done, LeaseProblem>>, Box<dyn std::error::Error>> {
+        let batch: Vec<Job> = ops.into_iter().map(job).collect();
+        let results = run_in_transaction(conn, &batch)?;
+        conn.execute_batch("COMMIT")?;
+        Ok(results)
+    }
+
+    /// A job that fails after writing part of its work (here the contact update at the
+    /// end of an outcome is refused) leaves nothing behind, and the jobs committed in the
+    /// same batch still stand.
+    #[test]
+    fn a_job_that_fails_halfway_leaves_nothing_and_its_batch_stands() -> TestResult {
+        let conn = migrated()?;
+        conn.execute_batch(
+            "INSERT INTO users (id, email, name, created_at) VALUES (7, 'ann@example.org', 'Ann', 0);
+             INSERT INTO groups (id, slug, name, kind, created_at) VALUES (1, 'leeds', 'Leeds', 'branch', 0);
+             INSERT INTO call_campaigns (id, group_id, name, outcomes, calling_hours, created_at, updated_at)
+                 VALUES (1, 1, 'Spring', '[]', '{}', 0, 0);
+             INSERT INTO contacts (id, campaign_id, phone, created_at)
+                 VALUES (1, 1, '+442079460001', 0), (2, 1, '+442079460002', 0), (3, 1, '+442079460003', 0);",
+        )?;
+        let claim = || Op::Claim {
+            campaign_id: 1,
+            caller_id: 7,
+            now: 1_000,
+            lease_ms: 60_000,
+        };
+        let mut leases = Vec::new();
+        for claimed in commit(&conn, vec![claim(), claim(), claim()])? {
+            let Ok(Done::Claimed(Some(claimed))) = claimed else {
+                return Err("a claim found nobody".into());
+            };
+            leases.push((claimed.lease_id, claimed.contact.id));
+        }
+        conn.execute_batch(
+            "CREATE TRIGGER refuse_contact_two BEFORE UPDATE OF last_outcome ON contacts
+             WHEN NEW.id = 2 BEGIN SELECT RAISE(ABORT, 'contact two is refused'); END;",
+        )?;
+        let spoke = Outcome {
+            key: "spoke".into(),
+            label: "Spoke".into(),
+            effect: OutcomeEffect::Completed,
+            counts_as_conversation: true,
+        };
+        let outcomes = leases
+            .iter()
+            .map(|&(lease_id, _)| {
+                Op::Outcome(Box::new(OwnedOutcome {
+                    lease_id,
+                    caller_id: 7,
+                    idempotency_key: format!("call-{lease_id}"),
+                    outcome: spoke.clone(),
+                    answers_json: "{}".into(),
+                    notes: String::new(),
+                    callback_at: None,
+                    retry: RetryPolicy::default(),
+                    group_id: 1,
+                    now: 2_000,
+                }))
+            })
+            .collect();
+        let results = commit(&conn, outcomes)?;
+        let recorded: Vec<bool> = results.iter().map(Result::is_ok).collect();
+        let refused = leases
+            .iter()
+            .zip(&recorded)
+            .find(|(_, ok)| !**ok)
+            .map(|((lease_id, contact_id), _)| (*lease_id, *contact_id));
+        assert_eq!(
+            refused.map(|(_, contact_id)| contact_id),
+            Some(2),
+            "only contact two's outcome fails: {recorded:?}"
+        );
+        let stored: Vec<i64> = conn
+            .prepare("SELECT contact_id FROM call_attempts ORDER BY contact_id")?
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        assert_eq!(stored, [1, 3], "the refused outcome left no attempt");
+        let open: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM leases WHERE outcome_at IS NULL",
+            [],
+            |row| row.get(0),
+        )?;
+        assert_eq!(open, 1, "the refused outcome's lease is still open");
+        Ok(())
+    }
+
+    /// SQLite numbers `$N` parameters in the order they first appear, and the writer binds
+    /// by position: every shared statement must name `$1`, `$2`, … in that order.
+    #[test]
+    fn shared_statements_number_their_parameters_in_order() -> TestResult {
+        let conn = migrated()?;
         for sql in [
             CALLER_STANDING,
             HELD_CONTACT.as_str(),

@@ -4,7 +4,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use barnstorm_dispatch::{CampaignEvents, Dispatcher};
 use barnstorm_store::{Store, User};
 use barnstorm_web::auth::hash_password;
-use barnstorm_web::{AppState, Metrics, WebConfig};
+use barnstorm_web::{AppParts, AppState, Metrics, WebConfig};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -57,14 +57,14 @@ impl TestApp {
     pub fn new(store: Store) -> Self {
         let mut config = WebConfig::new(BASE_URL);
         config.password_memory_kib = 256;
-        let state = AppState {
+        let state = AppState::new(AppParts {
             store: store.clone(),
             config: Arc::new(config),
             mail: None,
             metrics: Arc::new(Metrics::default()),
             dispatcher: Dispatcher::new(store.clone(), CampaignEvents::default()),
             geocoder: barnstorm_web::Geocoder::new(store.clone(), None),
-        };
+        });
         Self {
             router: barnstorm_web::router(state),
             store,

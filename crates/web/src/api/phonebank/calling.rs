@@ -3,7 +3,7 @@
 //! survey answers under an `Idempotency-Key`. A caller only ever sees the contact they
 //! hold; nothing here lists contacts.
 
-use super::{calling_error, find_campaign};
+use super::calling_error;
 use crate::api::{ApiJson, ErrorBody};
 use crate::auth::ApiUser;
 use crate::{ApiError, AppState};
@@ -196,14 +196,18 @@ async fn claim(
     })
 }
 
-/// The campaign a lease belongs to, or 404.
+/// The campaign a lease belongs to (as the dispatcher caches it for claims), or 404.
 async fn lease_campaign(state: &AppState, lease_id: i64) -> Result<Campaign, ApiError> {
     let campaign_id = state
         .dispatcher
         .lease_campaign_id(lease_id)
         .await?
         .ok_or_else(|| ApiError::not_found(&format!("lease {lease_id}")))?;
-    find_campaign(state, campaign_id).await
+    state
+        .dispatcher
+        .campaign(campaign_id)
+        .await
+        .map_err(calling_error)
 }
 
 /// Keep a lease alive while the call goes on.
