@@ -9,8 +9,8 @@ use std::sync::LazyLock;
 
 /// A caller's standing on a campaign (`$1` caller, `$2` campaign, `$3` now, `$4` the start
 /// of the skip window): the lease they hold and their recent skips. (`+campaign_id`
-/// keeps SQLite on the caller's index: a campaign's recent leases are many, one
-/// caller's few.)
+/// keeps SQLite on the caller's index of unrecorded leases: a campaign's recent leases
+/// are many, one caller's unrecorded ones few.)
 pub(super) const CALLER_STANDING: &str = "SELECT
        (SELECT id FROM leases
          WHERE caller_id = $1 AND campaign_id = $2 AND released_at IS NULL

@@ -5,9 +5,16 @@
 //! general writer pool pays a thread hand-off for every statement as well; at thousands of
 //! calls a second those round trips, not SQLite, set the limit. Here every request sends
 //! one job over a channel; the thread takes all jobs waiting, runs them one after another
-//! inside a single `BEGIN IMMEDIATE` transaction (each under its own savepoint, so a job
-//! that fails leaves no trace and the others stand), commits once, and only then answers
-//! each job. Under light load a batch holds one job, so nothing waits for company.
+//! inside a single `BEGIN IMMEDIATE` transaction (a job that fails leaves no trace and the
+//! others stand), and commits once. Under light load a batch holds one job, so nothing
+//! waits for company.
+//!
+//! A job is answered only once its batch is on disk. The commit itself does not wait for
+//! the disk (`synchronous = NORMAL` on this connection): a second thread, the syncer,
+//! flushes the write-ahead log with one `fdatasync` for every batch committed since its
+//! last flush, then answers their jobs, while the writer already runs the next batch. The
+//! log is written in order, so a flush makes every earlier batch durable too, and a batch
+//! that a power cut loses was never acknowledged.
 //!
 //! The SQL statements and the rules are the queue's own ([`super::queue`]); this module
 //! only runs them. Other writes (sign-ups, imports, settings) keep using the store's
@@ -282,6 +289,20 @@ fn writer_thread(
     opened: oneshot::Sender<Result<(), StoreError>>,
     stopped: oneshot::Sender<()>,
 ) {
+    let (committed, to_sync) = mpsc::channel();
+    let wal = wal_path(path);
+    let syncer = std::thread::Builder::new()
+        .name("sqlite-sync".into())
+        .spawn(move || syncer_thread(&wal, &to_sync));
+    let syncer = match syncer {
+        Ok(syncer) => syncer,
+        Err(e) => {
+            let _ = opened.send(Err(StoreError::Unavailable(format!(
+                "cannot start the queue's syncer: {e}"
+            ))));
+            return;
+        }
+    };
     let mut conn = match open(path) {
         Ok(conn) => {
             let _ = opened.send(Ok(()));
@@ -299,10 +320,58 @@ fn writer_thread(
         {
             batch.push(job);
         }
-        run_batch(&mut conn, turns, batch);
+        run_batch(&mut conn, turns, batch, &committed);
     }
     drop(conn);
+    drop(committed);
+    let _ = syncer.join();
     let _ = stopped.send(());
+}
+
+/// A committed batch whose jobs wait for the log to reach the disk.
+type Committed = Vec<(
+    oneshot::Sender<Result<Done, LeaseProblem>>,
+    Result<Done, LeaseProblem>,
+)>;
+
+fn wal_path(path: &Path) -> std::path::PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    wal.into()
+}
+
+/// Flushes the write-ahead log for every batch committed since the last flush, then
+/// answers their jobs (or fails them all when the flush fails).
+fn syncer_thread(wal: &Path, committed: &mpsc::Receiver<Committed>) {
+    while let Ok(first) = committed.recv() {
+        let mut batches = vec![first];
+        while let Ok(batch) = committed.try_recv() {
+            batches.push(batch);
+        }
+        match flush(wal) {
+            Ok(()) => {
+                for (reply, result) in batches.into_iter().flatten() {
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                let err =
+                    StoreError::Unavailable(format!("cannot flush {} to disk: {e}", wal.display()));
+                tracing::error!(error = %err, "the queue's writes may not be durable");
+                for (reply, _) in batches.into_iter().flatten() {
+                    let _ = reply.send(Err(copy_error(&err).into()));
+                }
+            }
+        }
+    }
+}
+
+/// `fdatasync` of the log; any handle on the file flushes the file.
+fn flush(wal: &Path) -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(wal)?
+        .sync_data()
 }
 
 fn open(path: &Path) -> Result<Connection, StoreError> {
@@ -320,12 +389,20 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
     for pragma in crate::connect::SQLITE_PRAGMAS {
         conn.execute_batch(pragma).map_err(store_error)?;
     }
+    // The syncer flushes the log before any job is answered (see the module's comment).
+    conn.execute_batch("PRAGMA synchronous = NORMAL")
+        .map_err(store_error)?;
     Ok(conn)
 }
 
-/// Runs `batch` in one transaction and answers every job once it is committed (or
-/// with the error that stopped the commit).
-fn run_batch(conn: &mut Connection, turns: &Turns, batch: Vec<Job>) {
+/// Runs `batch` in one transaction and passes its answers to the syncer once it is
+/// committed (or answers every job with the error that stopped the commit).
+fn run_batch(
+    conn: &mut Connection,
+    turns: &Turns,
+    batch: Vec<Job>,
+    committed: &mpsc::Sender<Committed>,
+) {
     let turn = match turns.take() {
         Ok(turn) => turn,
         Err(err) => return fail_all(batch, &err),
@@ -348,8 +425,16 @@ fn run_batch(conn: &mut Connection, turns: &Turns, batch: Vec<Job>) {
         return fail_all(batch, &err);
     }
     drop(turn);
-    for (job, result) in batch.into_iter().zip(results) {
-        let _ = job.reply.send(result);
+    let answers = batch
+        .into_iter()
+        .map(|job| job.reply)
+        .zip(results)
+        .collect();
+    if let Err(mpsc::SendError(answers)) = committed.send(answers) {
+        let err = StoreError::Unavailable("the queue's syncer has stopped".into());
+        for (reply, _) in answers {
+            let _ = reply.send(Err(copy_error(&err).into()));
+        }
     }
 }
 
@@ -839,6 +924,25 @@ mod tests {
             |row| row.get(0),
         )?;
         assert_eq!(open, 1, "the refused outcome's lease is still open");
+        Ok(())
+    }
+
+    /// A claim reads the caller's standing from the two small indexes of leases without
+    /// an outcome, not from every lease the caller or the campaign ever had.
+    #[test]
+    fn the_callers_standing_reads_only_unrecorded_leases() -> TestResult {
+        let conn = migrated()?;
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {CALLER_STANDING}"))?
+            .query_map(params![1, 1, 0, 0], |row| row.get::<_, String>(3))?
+            .collect::<Result<_, _>>()?;
+        let searches: Vec<&String> = plan.iter().filter(|step| step.contains("leases")).collect();
+        assert_eq!(searches.len(), 2, "{plan:?}");
+        assert!(searches[0].contains("USING INDEX leases_open"), "{plan:?}");
+        assert!(
+            searches[1].contains("USING INDEX leases_unrecorded"),
+            "{plan:?}"
+        );
         Ok(())
     }
 
