@@ -61,7 +61,6 @@ impl OutcomeMix {
 pub struct RunConfig {
     /// Base URLs of the nodes, e.g. `http://127.0.0.1:8080`; callers are spread over them.
     pub targets: Vec<String>,
-    /// The campaign to call.
     /// The campaigns to call and an invite code with enough uses for each; caller `i`
     /// joins campaign `i % len`.
     pub campaigns: Vec<(i64, String)>,

@@ -35,6 +35,7 @@ use barnstorm_domain::outcome::{Outcome, OutcomeEffect};
 use barnstorm_domain::queue_policy::RetryPolicy;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use sqlx::AnyPool;
+use std::fs::{File, OpenOptions};
 use std::path::Path;
 use std::sync::{Mutex, mpsc};
 use tokio::sync::oneshot;
@@ -290,23 +291,20 @@ fn writer_thread(
     stopped: oneshot::Sender<()>,
 ) {
     let (committed, to_sync) = mpsc::channel();
-    let wal = wal_path(path);
-    let syncer = std::thread::Builder::new()
-        .name("sqlite-sync".into())
-        .spawn(move || syncer_thread(&wal, &to_sync));
-    let syncer = match syncer {
-        Ok(syncer) => syncer,
-        Err(e) => {
-            let _ = opened.send(Err(StoreError::Unavailable(format!(
-                "cannot start the queue's syncer: {e}"
-            ))));
-            return;
-        }
-    };
-    let mut conn = match open(path) {
-        Ok(conn) => {
+    let started = open(path).and_then(|conn| {
+        let wal = open_wal(&conn, path)?;
+        let syncer = std::thread::Builder::new()
+            .name("sqlite-sync".into())
+            .spawn(move || syncer_thread(&wal, &to_sync))
+            .map_err(|e| {
+                StoreError::Unavailable(format!("cannot start the queue's syncer: {e}"))
+            })?;
+        Ok((conn, syncer))
+    });
+    let (mut conn, syncer) = match started {
+        Ok(started) => {
             let _ = opened.send(Ok(()));
-            conn
+            started
         }
         Err(e) => {
             let _ = opened.send(Err(e));
@@ -334,29 +332,40 @@ type Committed = Vec<(
     Result<Done, LeaseProblem>,
 )>;
 
-fn wal_path(path: &Path) -> std::path::PathBuf {
+/// The write-ahead log, opened once: a flush must not need a new file descriptor, which a
+/// node short of them (thousands of connections) might not get.
+fn open_wal(conn: &Connection, path: &Path) -> Result<File, StoreError> {
+    // Reading the schema makes SQLite open (and if need be create) the log first.
+    conn.query_row("PRAGMA schema_version", [], |_| Ok(()))
+        .map_err(store_error)?;
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
-    wal.into()
+    OpenOptions::new().write(true).open(&wal).map_err(|e| {
+        StoreError::Unavailable(format!(
+            "cannot open {} for the queue's syncer: {e}",
+            Path::new(&wal).display()
+        ))
+    })
 }
 
 /// Flushes the write-ahead log for every batch committed since the last flush, then
 /// answers their jobs (or fails them all when the flush fails).
-fn syncer_thread(wal: &Path, committed: &mpsc::Receiver<Committed>) {
+fn syncer_thread(wal: &File, committed: &mpsc::Receiver<Committed>) {
     while let Ok(first) = committed.recv() {
         let mut batches = vec![first];
         while let Ok(batch) = committed.try_recv() {
             batches.push(batch);
         }
-        match flush(wal) {
+        match wal.sync_data() {
             Ok(()) => {
                 for (reply, result) in batches.into_iter().flatten() {
                     let _ = reply.send(result);
                 }
             }
             Err(e) => {
-                let err =
-                    StoreError::Unavailable(format!("cannot flush {} to disk: {e}", wal.display()));
+                let err = StoreError::Unavailable(format!(
+                    "cannot flush the write-ahead log to disk: {e}"
+                ));
                 tracing::error!(error = %err, "the queue's writes may not be durable");
                 for (reply, _) in batches.into_iter().flatten() {
                     let _ = reply.send(Err(copy_error(&err).into()));
@@ -364,14 +373,6 @@ fn syncer_thread(wal: &Path, committed: &mpsc::Receiver<Committed>) {
             }
         }
     }
-}
-
-/// `fdatasync` of the log; any handle on the file flushes the file.
-fn flush(wal: &Path) -> std::io::Result<()> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(wal)?
-        .sync_data()
 }
 
 fn open(path: &Path) -> Result<Connection, StoreError> {
