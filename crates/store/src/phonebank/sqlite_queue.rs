@@ -125,9 +125,12 @@ enum Done {
     Recorded(RecordedOutcome),
 }
 
+/// Where a job's answer goes.
+type Reply = oneshot::Sender<Result<Done, LeaseProblem>>;
+
 struct Job {
     op: Op,
-    reply: oneshot::Sender<Result<Done, LeaseProblem>>,
+    reply: Reply,
 }
 
 impl SqliteQueue {
@@ -327,10 +330,7 @@ fn writer_thread(
 }
 
 /// A committed batch whose jobs wait for the log to reach the disk.
-type Committed = Vec<(
-    oneshot::Sender<Result<Done, LeaseProblem>>,
-    Result<Done, LeaseProblem>,
-)>;
+type Committed = Vec<(Reply, Result<Done, LeaseProblem>)>;
 
 /// The write-ahead log, opened once: a flush must not need a new file descriptor, which a
 /// node short of them (thousands of connections) might not get.
@@ -367,9 +367,7 @@ fn syncer_thread(wal: &File, committed: &mpsc::Receiver<Committed>) {
                     "cannot flush the write-ahead log to disk: {e}"
                 ));
                 tracing::error!(error = %err, "the queue's writes may not be durable");
-                for (reply, _) in batches.into_iter().flatten() {
-                    let _ = reply.send(Err(copy_error(&err).into()));
-                }
+                fail_replies(batches.into_iter().flatten().map(|(reply, _)| reply), &err);
             }
         }
     }
@@ -433,15 +431,18 @@ fn run_batch(
         .collect();
     if let Err(mpsc::SendError(answers)) = committed.send(answers) {
         let err = StoreError::Unavailable("the queue's syncer has stopped".into());
-        for (reply, _) in answers {
-            let _ = reply.send(Err(copy_error(&err).into()));
-        }
+        fail_replies(answers.into_iter().map(|(reply, _)| reply), &err);
     }
 }
 
 fn fail_all(batch: Vec<Job>, err: &StoreError) {
-    for job in batch {
-        let _ = job.reply.send(Err(copy_error(err).into()));
+    fail_replies(batch.into_iter().map(|job| job.reply), err);
+}
+
+/// Answers each of `replies` with `err`.
+fn fail_replies(replies: impl IntoIterator<Item = Reply>, err: &StoreError) {
+    for reply in replies {
+        let _ = reply.send(Err(copy_error(err).into()));
     }
 }
 
@@ -908,9 +909,9 @@ mod tests {
             .iter()
             .zip(&recorded)
             .find(|(_, ok)| !**ok)
-            .map(|((lease_id, contact_id), _)| (*lease_id, *contact_id));
+            .map(|((_, contact_id), _)| *contact_id);
         assert_eq!(
-            refused.map(|(_, contact_id)| contact_id),
+            refused,
             Some(2),
             "only contact two's outcome fails: {recorded:?}"
         );

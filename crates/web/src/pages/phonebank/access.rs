@@ -4,6 +4,7 @@
 
 use crate::pages::can_manage;
 use crate::{AppState, PageError};
+use barnstorm_dispatch::CallingError;
 use barnstorm_store::phonebank::Campaign;
 use barnstorm_store::{Group, Store, User};
 
@@ -51,17 +52,18 @@ pub(super) async fn organiser_campaign(
     Ok((campaign, group))
 }
 
-/// The campaign, for someone allowed to call it; otherwise 404 or 403.
+/// The campaign (as the dispatcher caches it for calling), for someone allowed to call
+/// it; otherwise 404 or 403.
 pub(super) async fn caller_campaign(
     state: &AppState,
     user: &User,
     campaign_id: i64,
 ) -> Result<Campaign, PageError> {
-    let campaign = state
-        .store
-        .campaign(campaign_id)
-        .await?
-        .ok_or_else(no_campaign)?;
+    let campaign = match state.dispatcher.campaign(campaign_id).await {
+        Ok(campaign) => campaign,
+        Err(CallingError::Store(e)) => return Err(e.into()),
+        Err(_) => return Err(no_campaign()),
+    };
     if !state.dispatcher.may_call(user, &campaign).await? {
         return Err(PageError::forbidden(
             "You are not a caller on this phone bank. Ask an organiser for an invite link.",
