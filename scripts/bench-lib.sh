@@ -108,10 +108,18 @@ bench_campaigns() {
 }
 
 # bench_check: stops the node, then checks every acknowledged outcome in report.json.
+# With BENCH_KEEP=DIR, first copies the report, each node's log and its /metrics there.
 bench_check() {
-  [[ -n ${BENCH_KEEP_REPORT:-} ]] && cp "$work/report.json" "$BENCH_KEEP_REPORT"
+  local pid i
+  if [[ -n ${BENCH_KEEP:-} ]]; then
+    mkdir -p "$BENCH_KEEP"
+    cp "$work/report.json" "$work"/server*.log "$BENCH_KEEP/"
+    for ((i = 0; i < ${#server_pids[@]}; i++)); do
+      curl -sf "http://127.0.0.1:$((port + i))/metrics" >"$BENCH_KEEP/metrics$i.txt" || true
+    done
+    echo "== kept the report, node logs and metrics in $BENCH_KEEP"
+  fi
   echo "== checker"
-  local pid
   for pid in "${server_pids[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null || true; done
   server_pids=()
   $bin check "${campaign_flags[@]}" --acks "$work/report.json" --database-url "$db" | tail -4

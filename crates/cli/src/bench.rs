@@ -143,6 +143,10 @@ pub(crate) struct CallersArgs {
     /// would, instead of one connection per caller (needed past the open-files limit).
     #[arg(long)]
     shared_clients: Option<u64>,
+    /// With --shared-clients, the most connections each shared client opens; further
+    /// requests wait for one, as behind a proxy's bounded upstream pool.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    client_connections: u32,
     /// Spread the callers over this many processes (each with its own open-files limit);
     /// the report is the same as from one.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
@@ -262,6 +266,7 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
         abandon_chance: args.abandon_chance,
         source_addresses: args.source_addresses,
         shared_clients: args.shared_clients,
+        client_connections: args.client_connections,
         idle_hold: seconds(args.idle_hold, "--idle-hold")?,
         server_pids: args.server_pids,
         proxy_pids: args.proxy_pids,

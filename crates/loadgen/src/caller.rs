@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
 /// The outcomes simulated callers choose, with weights.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,6 +90,10 @@ pub struct RunConfig {
     /// Share this many HTTP clients among the callers (as a reverse proxy's upstream pool
     /// would) instead of one keep-alive connection per caller.
     pub shared_clients: Option<u64>,
+    /// The most connections each shared client opens (its requests beyond that wait for
+    /// one, as behind a proxy's bounded upstream pool); without it a slow node would be
+    /// sent ever more connections.
+    pub client_connections: u32,
     /// After the calling time, callers that made a claim keep their connection open
     /// without a request for this long, and memory is read at the end of it (zero: no
     /// hold). Calls in progress at the deadline then end there unrecorded.
@@ -193,29 +198,52 @@ async fn send(request: reqwest::RequestBuilder) -> Answer {
     }
 }
 
-fn client_for(index: u64, config: &RunConfig) -> anyhow::Result<reqwest::Client> {
+/// An HTTP client and, when callers share it, the bound on its connections.
+#[derive(Clone)]
+struct Link {
+    http: reqwest::Client,
+    connections: Option<Arc<Semaphore>>,
+}
+
+impl Link {
+    /// Sends `request` once the client has a connection to spare.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let _connection = match &self.connections {
+            Some(connections) => match connections.acquire().await {
+                Ok(permit) => Some(permit),
+                Err(_) => return Answer::Failed("client".into()),
+            },
+            None => None,
+        };
+        send(request).await
+    }
+}
+
+fn client_for(index: u64, config: &RunConfig) -> anyhow::Result<Link> {
     let octet = u8::try_from(index % u64::from(config.source_addresses.max(1))).unwrap_or(0) + 1;
-    let idle = if config.shared_clients.is_some() {
-        64
-    } else {
-        1
-    };
-    reqwest::Client::builder()
+    let connections = config
+        .shared_clients
+        .map(|_| config.client_connections.max(1));
+    let http = reqwest::Client::builder()
         .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, octet)))
-        .pool_max_idle_per_host(idle)
+        .pool_max_idle_per_host(connections.map_or(1, |n| n as usize))
         // Held callers keep their connection however long they were silent before.
         .pool_idle_timeout((config.idle_hold.is_zero()).then_some(Duration::from_secs(90)))
         .timeout(Duration::from_secs(30))
         .http1_only()
         .build()
-        .context("building an HTTP client")
+        .context("building an HTTP client")?;
+    Ok(Link {
+        http,
+        connections: connections.map(|n| Arc::new(Semaphore::new(n as usize))),
+    })
 }
 
 /// One caller from joining to the deadline, then, when the run holds callers idle,
 /// sitting on its open connection until `release_at`.
 async fn caller(
     index: u64,
-    client: Option<reqwest::Client>,
+    client: Option<Link>,
     config: Arc<RunConfig>,
     shared: Arc<Shared>,
     deadline: Instant,
@@ -252,7 +280,7 @@ async fn pause(config: &RunConfig, pause: Duration, deadline: Instant) {
 /// Joins and calls until the deadline; true when the caller made at least one claim.
 async fn calls(
     index: u64,
-    client: &reqwest::Client,
+    client: &Link,
     config: &RunConfig,
     shared: &Shared,
     deadline: Instant,
@@ -262,15 +290,17 @@ async fn calls(
     let (campaign_id, invite_code) =
         &config.campaigns[usize::try_from(index).unwrap_or(0) % config.campaigns.len()];
     let started = Instant::now();
-    let joined = send(
-        client
-            .post(format!("{base}/api/v1/invites/{invite_code}/accept"))
-            .json(&json!({
-                "name": format!("Load caller {index}"),
-                "email": format!("load-{}-{index}@example.org", config.run_tag),
-            })),
-    )
-    .await;
+    let joined = client
+        .send(
+            client
+                .http
+                .post(format!("{base}/api/v1/invites/{invite_code}/accept"))
+                .json(&json!({
+                    "name": format!("Load caller {index}"),
+                    "email": format!("load-{}-{index}@example.org", config.run_tag),
+                })),
+        )
+        .await;
     shared.record(|t| &mut t.join, started);
     let token = match joined {
         Answer::Ok(_, body) => body["token"].as_str().unwrap_or_default().to_owned(),
@@ -285,12 +315,14 @@ async fn calls(
     let mut cycle = 0u64;
     while Instant::now() < deadline {
         let started = Instant::now();
-        let claim = send(
-            client
-                .post(format!("{base}/api/v1/campaigns/{campaign_id}/claims"))
-                .header("authorization", &auth),
-        )
-        .await;
+        let claim = client
+            .send(
+                client
+                    .http
+                    .post(format!("{base}/api/v1/campaigns/{campaign_id}/claims"))
+                    .header("authorization", &auth),
+            )
+            .await;
         shared.record_claim(started);
         let lease_id = match claim {
             Answer::Ok(201, body) => body["lease_id"].as_i64().unwrap_or_default(),
@@ -328,12 +360,14 @@ async fn calls(
             }
             remaining -= config.heartbeat_every;
             let started = Instant::now();
-            let beat = send(
-                client
-                    .post(format!("{base}/api/v1/leases/{lease_id}/heartbeat"))
-                    .header("authorization", &auth),
-            )
-            .await;
+            let beat = client
+                .send(
+                    client
+                        .http
+                        .post(format!("{base}/api/v1/leases/{lease_id}/heartbeat"))
+                        .header("authorization", &auth),
+                )
+                .await;
             shared.record(|t| &mut t.heartbeat, started);
             if let Answer::Failed(kind) = beat {
                 shared.error(format!("heartbeat {kind}"));
@@ -346,12 +380,14 @@ async fn calls(
         }
         tokio::time::sleep(remaining).await;
         if rng.random_bool(config.break_chance.clamp(0.0, 1.0)) {
-            if let Answer::Failed(kind) = send(
-                client
-                    .post(format!("{base}/api/v1/leases/{lease_id}/release"))
-                    .header("authorization", &auth),
-            )
-            .await
+            if let Answer::Failed(kind) = client
+                .send(
+                    client
+                        .http
+                        .post(format!("{base}/api/v1/leases/{lease_id}/release"))
+                        .header("authorization", &auth),
+                )
+                .await
             {
                 shared.error(format!("release {kind}"));
             }
@@ -362,9 +398,11 @@ async fn calls(
         cycle += 1;
         let key = format!("{}-{index}-{cycle}", config.run_tag);
         let started = Instant::now();
-        let recorded = send(
-            client
-                .post(format!("{base}/api/v1/leases/{lease_id}/outcome"))
+        let recorded = client
+            .send(
+                client
+                    .http
+                    .post(format!("{base}/api/v1/leases/{lease_id}/outcome"))
                 .header("authorization", &auth)
                 .header("idempotency-key", &key)
                 .json(&json!({ "outcome": config.outcomes.pick(&mut rng), "answers": {}, "notes": "" })),

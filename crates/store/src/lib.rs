@@ -14,6 +14,7 @@ pub mod events;
 pub mod geocode;
 mod groups;
 mod invites;
+pub mod metrics;
 mod notify;
 mod outbox;
 pub mod phonebank;
@@ -141,6 +142,14 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.inner.reader).await?;
         Ok(())
+    }
+
+    /// Writes the store's own metrics (the SQLite queue writer's timings) in the
+    /// Prometheus text format.
+    pub fn render_metrics(&self, out: &mut String) {
+        if let Some(queue) = &self.inner.sqlite_queue {
+            queue.render_metrics(out);
+        }
     }
 
     /// Closes every connection; further use fails.

@@ -8,6 +8,7 @@ use axum::http::{HeaderName, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get};
+use barnstorm_store::metrics::{self, Histogram};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -16,17 +17,12 @@ use std::time::{Duration, Instant};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-/// Upper bounds of the latency histogram, in seconds.
-const BUCKETS: [f64; 12] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
-];
+const DURATION: &str = "barnstorm_http_request_duration_seconds";
 
 #[derive(Default)]
 struct RouteStats {
     by_status: BTreeMap<u16, u64>,
-    bucket_counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum_seconds: f64,
+    latency: Histogram,
 }
 
 /// Request counters and latency histograms per route, for `/metrics`.
@@ -44,22 +40,19 @@ impl Metrics {
             .entry((method.to_owned(), route.to_owned()))
             .or_default();
         *stats.by_status.entry(status).or_default() += 1;
-        let seconds = elapsed.as_secs_f64();
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if seconds <= *bound {
-                stats.bucket_counts[i] += 1;
-            }
-        }
-        stats.count += 1;
-        stats.sum_seconds += seconds;
+        stats.latency.observe(elapsed);
     }
 
     fn render(&self, out: &mut String) {
         let Ok(routes) = self.routes.lock() else {
             return;
         };
-        out.push_str("# HELP barnstorm_http_requests_total HTTP requests by route and status.\n");
-        out.push_str("# TYPE barnstorm_http_requests_total counter\n");
+        metrics::header(
+            out,
+            "barnstorm_http_requests_total",
+            "counter",
+            "HTTP requests by route and status.",
+        );
         for ((method, route), stats) in routes.iter() {
             for (status, n) in &stats.by_status {
                 let _ = writeln!(
@@ -68,33 +61,10 @@ impl Metrics {
                 );
             }
         }
-        out.push_str(
-            "# HELP barnstorm_http_request_duration_seconds Time to answer HTTP requests.\n",
-        );
-        out.push_str("# TYPE barnstorm_http_request_duration_seconds histogram\n");
+        metrics::header(out, DURATION, "histogram", "Time to answer HTTP requests.");
         for ((method, route), stats) in routes.iter() {
             let labels = format!("method=\"{method}\",route=\"{route}\"");
-            for (bound, n) in BUCKETS.iter().zip(stats.bucket_counts) {
-                let _ = writeln!(
-                    out,
-                    "barnstorm_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "barnstorm_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                stats.count
-            );
-            let _ = writeln!(
-                out,
-                "barnstorm_http_request_duration_seconds_sum{{{labels}}} {}",
-                stats.sum_seconds
-            );
-            let _ = writeln!(
-                out,
-                "barnstorm_http_request_duration_seconds_count{{{labels}}} {}",
-                stats.count
-            );
+            stats.latency.render(out, DURATION, &labels);
         }
     }
 }
@@ -157,8 +127,14 @@ async fn healthz(State(state): State<AppState>) -> Response {
 async fn metrics(State(state): State<AppState>) -> Response {
     let mut out = String::new();
     state.metrics.render(&mut out);
+    state.store.render_metrics(&mut out);
     if let Ok((pending, failed)) = state.store.mail_counts().await {
-        out.push_str("# HELP barnstorm_outbox_mails Mails in the outbox by status.\n# TYPE barnstorm_outbox_mails gauge\n");
+        metrics::header(
+            &mut out,
+            "barnstorm_outbox_mails",
+            "gauge",
+            "Mails in the outbox by status.",
+        );
         let _ = writeln!(
             out,
             "barnstorm_outbox_mails{{status=\"pending\"}} {pending}"

@@ -30,14 +30,18 @@ use super::queue::{
     SUPPRESS_PHONE, Settlement,
 };
 use super::queue_status::{CALLER_STANDING, HELD_CONTACT};
+use crate::metrics::{self, Histogram};
 use crate::{Millis, StoreError};
 use barnstorm_domain::outcome::{Outcome, OutcomeEffect};
 use barnstorm_domain::queue_policy::RetryPolicy;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use sqlx::AnyPool;
+use std::fmt::Write;
 use std::fs::{File, OpenOptions};
 use std::path::Path;
-use std::sync::{Mutex, mpsc};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Instant;
 use tokio::sync::oneshot;
 
 /// The most jobs committed together: bounds how long the write lock is held at once.
@@ -47,6 +51,73 @@ const MAX_BATCH: usize = 512;
 pub(crate) struct SqliteQueue {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     stopped: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
+    metrics: Arc<QueueMetrics>,
+}
+
+/// Where the queue's time goes, for `/metrics`.
+#[derive(Default)]
+struct QueueMetrics {
+    /// From a request handing over its job to the job's answer, on disk.
+    job: Histogram,
+    /// From a job being handed over to its batch starting.
+    wait: Histogram,
+    /// Per batch: running its jobs, committing (with any checkpoint), flushing the log
+    /// (once for every batch committed since the last flush).
+    run: Histogram,
+    commit: Histogram,
+    flush: Histogram,
+    batches: AtomicU64,
+    jobs: AtomicU64,
+}
+
+/// A histogram's name, help text, and series (labels and values).
+type HistogramFamily<'a> = (&'a str, &'a str, &'a [(&'a str, &'a Histogram)]);
+
+impl QueueMetrics {
+    fn render(&self, out: &mut String) {
+        let histograms: [HistogramFamily<'_>; 3] = [
+            (
+                "barnstorm_queue_job_seconds",
+                "Time from a claim, heartbeat, release or outcome reaching the SQLite queue writer to its durable answer.",
+                &[("", &self.job)],
+            ),
+            (
+                "barnstorm_queue_wait_seconds",
+                "Time a job waited for its batch to start.",
+                &[("", &self.wait)],
+            ),
+            (
+                "barnstorm_queue_stage_seconds",
+                "Time the queue writer spent per batch running jobs, committing, and flushing the write-ahead log.",
+                &[
+                    ("stage=\"run\"", &self.run),
+                    ("stage=\"commit\"", &self.commit),
+                    ("stage=\"flush\"", &self.flush),
+                ],
+            ),
+        ];
+        for (name, help, series) in histograms {
+            metrics::header(out, name, "histogram", help);
+            for (labels, histogram) in series {
+                histogram.render(out, name, labels);
+            }
+        }
+        for (name, help, counter) in [
+            (
+                "barnstorm_queue_batches_total",
+                "Batches the queue writer committed or failed.",
+                &self.batches,
+            ),
+            (
+                "barnstorm_queue_jobs_total",
+                "Jobs in those batches.",
+                &self.jobs,
+            ),
+        ] {
+            metrics::header(out, name, "counter", help);
+            let _ = writeln!(out, "{name} {}", counter.load(Ordering::Relaxed));
+        }
+    }
 }
 
 /// An outcome to record, owned so it can cross to the writer thread.
@@ -131,6 +202,7 @@ type Reply = oneshot::Sender<Result<Done, LeaseProblem>>;
 struct Job {
     op: Op,
     reply: Reply,
+    sent: Instant,
 }
 
 impl SqliteQueue {
@@ -142,12 +214,14 @@ impl SqliteQueue {
         let (stopped_tx, stopped) = oneshot::channel();
         let path = path.to_path_buf();
         let runtime = tokio::runtime::Handle::current();
+        let metrics = Arc::new(QueueMetrics::default());
+        let thread_metrics = Arc::clone(&metrics);
         std::thread::Builder::new()
             .name("sqlite-queue".into())
             .spawn(move || {
                 let _in_runtime = runtime.enter();
                 let turns = Turns { runtime, writer };
-                writer_thread(&path, &turns, &inbox, opened, stopped_tx);
+                writer_thread(&path, &turns, &inbox, &thread_metrics, opened, stopped_tx);
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the queue writer: {e}")))?;
         open_result.await.map_err(|_| {
@@ -156,7 +230,13 @@ impl SqliteQueue {
         Ok(Self {
             jobs: Mutex::new(Some(jobs)),
             stopped: tokio::sync::Mutex::new(Some(stopped)),
+            metrics,
         })
+    }
+
+    /// Writes the queue's metrics in the Prometheus text format.
+    pub(crate) fn render_metrics(&self, out: &mut String) {
+        self.metrics.render(out);
     }
 
     /// Lets the thread finish the jobs it has and waits for it to close its connection.
@@ -171,15 +251,23 @@ impl SqliteQueue {
 
     async fn run(&self, op: Op) -> Result<Done, LeaseProblem> {
         let (reply, answer) = oneshot::channel();
+        let handed_over = Instant::now();
+        let job = Job {
+            op,
+            reply,
+            sent: handed_over,
+        };
         let sent = self
             .jobs
             .lock()
             .ok()
-            .and_then(|jobs| jobs.as_ref().map(|jobs| jobs.send(Job { op, reply })));
+            .and_then(|jobs| jobs.as_ref().map(|jobs| jobs.send(job)));
         if !matches!(sent, Some(Ok(()))) {
             return Err(closed());
         }
-        answer.await.map_err(|_| closed())?
+        let answer = answer.await;
+        self.metrics.job.observe(handed_over.elapsed());
+        answer.map_err(|_| closed())?
     }
 
     pub(crate) async fn claim(
@@ -290,15 +378,17 @@ fn writer_thread(
     path: &Path,
     turns: &Turns,
     inbox: &mpsc::Receiver<Job>,
+    metrics: &Arc<QueueMetrics>,
     opened: oneshot::Sender<Result<(), StoreError>>,
     stopped: oneshot::Sender<()>,
 ) {
     let (committed, to_sync) = mpsc::channel();
     let started = open(path).and_then(|conn| {
         let wal = open_wal(&conn, path)?;
+        let syncer_metrics = Arc::clone(metrics);
         let syncer = std::thread::Builder::new()
             .name("sqlite-sync".into())
-            .spawn(move || syncer_thread(&wal, &to_sync))
+            .spawn(move || syncer_thread(&wal, &to_sync, &syncer_metrics))
             .map_err(|e| {
                 StoreError::Unavailable(format!("cannot start the queue's syncer: {e}"))
             })?;
@@ -321,7 +411,14 @@ fn writer_thread(
         {
             batch.push(job);
         }
-        run_batch(&mut conn, turns, batch, &committed);
+        for job in &batch {
+            metrics.wait.observe(job.sent.elapsed());
+        }
+        metrics.batches.fetch_add(1, Ordering::Relaxed);
+        metrics
+            .jobs
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        run_batch(&mut conn, turns, batch, &committed, metrics);
     }
     drop(conn);
     drop(committed);
@@ -350,13 +447,16 @@ fn open_wal(conn: &Connection, path: &Path) -> Result<File, StoreError> {
 
 /// Flushes the write-ahead log for every batch committed since the last flush, then
 /// answers their jobs (or fails them all when the flush fails).
-fn syncer_thread(wal: &File, committed: &mpsc::Receiver<Committed>) {
+fn syncer_thread(wal: &File, committed: &mpsc::Receiver<Committed>, metrics: &QueueMetrics) {
     while let Ok(first) = committed.recv() {
         let mut batches = vec![first];
         while let Ok(batch) = committed.try_recv() {
             batches.push(batch);
         }
-        match wal.sync_data() {
+        let flushing = Instant::now();
+        let flushed = wal.sync_data();
+        metrics.flush.observe(flushing.elapsed());
+        match flushed {
             Ok(()) => {
                 for (reply, result) in batches.into_iter().flatten() {
                     let _ = reply.send(result);
@@ -401,12 +501,16 @@ fn run_batch(
     turns: &Turns,
     batch: Vec<Job>,
     committed: &mpsc::Sender<Committed>,
+    metrics: &QueueMetrics,
 ) {
     let turn = match turns.take() {
         Ok(turn) => turn,
         Err(err) => return fail_all(batch, &err),
     };
-    let results = match run_in_transaction(conn, &batch) {
+    let running = Instant::now();
+    let ran = run_in_transaction(conn, &batch);
+    metrics.run.observe(running.elapsed());
+    let results = match ran {
         Ok(results) => results,
         Err(err) => {
             if !conn.is_autocommit() {
@@ -415,7 +519,10 @@ fn run_batch(
             return fail_all(batch, &err);
         }
     };
-    if let Err(e) = conn.execute_batch("COMMIT") {
+    let committing = Instant::now();
+    let commit = conn.execute_batch("COMMIT");
+    metrics.commit.observe(committing.elapsed());
+    if let Err(e) = commit {
         let err = store_error(e);
         tracing::error!(error = %err, jobs = batch.len(), "the queue writer could not commit");
         if !conn.is_autocommit() {
@@ -835,6 +942,7 @@ mod tests {
         Job {
             op,
             reply: oneshot::channel().0,
+            sent: Instant::now(),
         }
     }
 

@@ -4,6 +4,7 @@ use super::{claim, live_campaign, outcome, team, upload, with_contacts};
 use crate::app::TestApp;
 use crate::on_both;
 use axum::http::{Method, StatusCode};
+use barnstorm_store::Backend;
 use serde_json::json;
 
 async fn a_call_is_claimed_checked_and_recorded_once(app: TestApp) {
@@ -248,8 +249,41 @@ async fn skipping_too_fast_is_throttled(app: TestApp) {
     );
 }
 
+/// On SQLite, claims and outcomes run on the queue writer, whose timings an operator reads
+/// in `/metrics`; PostgreSQL has no queue writer, and no such series.
+async fn metrics_show_the_queue_writer(app: TestApp) {
+    let t = team(&app).await;
+    let id = with_contacts(&app, &t, json!({})).await;
+    let lease = claim(&app, &t.caller, id).await.json()["lease_id"]
+        .as_i64()
+        .unwrap();
+    let recorded = outcome(
+        &app,
+        &t.caller,
+        lease,
+        Some("m1"),
+        json!({"outcome": "spoke"}),
+    )
+    .await;
+    assert_eq!(recorded.status, StatusCode::CREATED, "{}", recorded.body);
+    let metrics = app.get("/metrics").await.body;
+    if app.store.backend() == Backend::Sqlite {
+        for series in [
+            "barnstorm_queue_jobs_total 2\n",
+            "barnstorm_queue_job_seconds_count 2\n",
+            "barnstorm_queue_wait_seconds_count 2\n",
+            "barnstorm_queue_stage_seconds_bucket{stage=\"flush\",le=\"+Inf\"} ",
+        ] {
+            assert!(metrics.contains(series), "no {series} in {metrics}");
+        }
+    } else {
+        assert!(!metrics.contains("barnstorm_queue_"), "{metrics}");
+    }
+}
+
 on_both! {
     calling_session => a_call_is_claimed_checked_and_recorded_once,
+    queue_metrics => metrics_show_the_queue_writer,
     expired_lease => an_expired_lease_loses_its_contact,
     throttling => skipping_too_fast_is_throttled,
 }
