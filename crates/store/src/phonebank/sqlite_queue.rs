@@ -59,7 +59,8 @@ pub(crate) struct SqliteQueue {
 struct QueueMetrics {
     /// From a request handing over its job to the job's answer, on disk.
     job: Histogram,
-    /// From a job being handed over to its batch starting.
+    /// From a job being handed over to its batch starting (the writer free and its turn
+    /// at the store's writer pool taken).
     wait: Histogram,
     /// Per batch: running its jobs, committing (with any checkpoint), flushing the log
     /// (once for every batch committed since the last flush).
@@ -105,7 +106,7 @@ impl QueueMetrics {
         for (name, help, counter) in [
             (
                 "barnstorm_queue_batches_total",
-                "Batches the queue writer committed or failed.",
+                "Batches the queue writer ran.",
                 &self.batches,
             ),
             (
@@ -202,7 +203,8 @@ type Reply = oneshot::Sender<Result<Done, LeaseProblem>>;
 struct Job {
     op: Op,
     reply: Reply,
-    sent: Instant,
+    /// When the request handed the job to the writer.
+    handed_over: Instant,
 }
 
 impl SqliteQueue {
@@ -255,7 +257,7 @@ impl SqliteQueue {
         let job = Job {
             op,
             reply,
-            sent: handed_over,
+            handed_over,
         };
         let sent = self
             .jobs
@@ -411,13 +413,6 @@ fn writer_thread(
         {
             batch.push(job);
         }
-        for job in &batch {
-            metrics.wait.observe(job.sent.elapsed());
-        }
-        metrics.batches.fetch_add(1, Ordering::Relaxed);
-        metrics
-            .jobs
-            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         run_batch(&mut conn, turns, batch, &committed, metrics);
     }
     drop(conn);
@@ -508,6 +503,15 @@ fn run_batch(
         Err(err) => return fail_all(batch, &err),
     };
     let running = Instant::now();
+    for job in &batch {
+        metrics
+            .wait
+            .observe(running.duration_since(job.handed_over));
+    }
+    metrics.batches.fetch_add(1, Ordering::Relaxed);
+    metrics
+        .jobs
+        .fetch_add(batch.len() as u64, Ordering::Relaxed);
     let ran = run_in_transaction(conn, &batch);
     metrics.run.observe(running.elapsed());
     let results = match ran {
@@ -942,7 +946,7 @@ mod tests {
         Job {
             op,
             reply: oneshot::channel().0,
-            sent: Instant::now(),
+            handed_over: Instant::now(),
         }
     }
 
