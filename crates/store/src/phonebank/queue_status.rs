@@ -162,3 +162,45 @@ impl Store {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CALLER_STANDING;
+    use crate::testing::TestDatabase;
+
+    /// On PostgreSQL too, a claim reads the caller's standing only from the partial
+    /// indexes of leases without an outcome, never from every lease the caller had. (The planner is told to avoid sequential scans, as it
+    /// would on a table this small; the test asks whether the indexes fit the query.)
+    #[tokio::test]
+    async fn postgres_reads_the_callers_standing_from_unrecorded_leases() {
+        let Some(db) = TestDatabase::postgres().await else {
+            return;
+        };
+        let mut tx = db.store.reader().begin().await.unwrap();
+        sqlx::query("SET LOCAL enable_seqscan = off")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {CALLER_STANDING}"))
+            .bind(1_i64)
+            .bind(1_i64)
+            .bind(0_i64)
+            .bind(0_i64)
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+        drop(tx);
+        let scans: Vec<&String> = plan
+            .iter()
+            .filter(|step| step.contains(" on leases"))
+            .collect();
+        assert_eq!(scans.len(), 2, "{plan:#?}");
+        for scan in scans {
+            assert!(
+                scan.contains("using leases_open") || scan.contains("using leases_unrecorded"),
+                "a lease read outside the indexes of open and unrecorded leases: {plan:#?}"
+            );
+        }
+        db.drop_database().await;
+    }
+}
