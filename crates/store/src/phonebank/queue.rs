@@ -131,10 +131,20 @@ impl ClaimRequest {
     }
 }
 
+impl ClaimRequest {
+    /// Whether a claim that finds the caller's held contact renews its lease: as a
+    /// heartbeat does, once less than half a lease remains, so that a caller coming back
+    /// (a reload, a lost connection) is not cut off before their next heartbeat.
+    pub(super) fn renews(&self, expires_at: Millis) -> bool {
+        expires_at - self.now <= self.lease_ms / 2
+    }
+}
+
 /// What a caller's claim came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClaimAnswer {
-    /// The contact the caller already holds (they reloaded or asked twice).
+    /// The contact the caller already holds (they reloaded or asked twice), its lease
+    /// renewed when less than half of it remained.
     Held(ClaimedContact),
     /// A contact newly leased to the caller.
     Claimed(ClaimedContact),
@@ -415,11 +425,22 @@ impl Store {
             )
             .await?;
         if let Some(lease_id) = standing.held_lease
-            && let Some(held) = self
+            && let Some(mut held) = self
                 .held_contact(lease_id, request.caller_id, request.now)
                 .await?
         {
-            return Ok(ClaimAnswer::Held(held));
+            if !request.renews(held.expires_at) {
+                return Ok(ClaimAnswer::Held(held));
+            }
+            // The lease may lapse between the read and the renewal; then the caller
+            // claims afresh below.
+            if let Ok(expires_at) = self
+                .heartbeat_lease(lease_id, request.caller_id, request.now, request.lease_ms)
+                .await
+            {
+                held.expires_at = expires_at;
+                return Ok(ClaimAnswer::Held(held));
+            }
         }
         if let Some(refused) = request.refusal(standing.skips) {
             return Ok(refused);

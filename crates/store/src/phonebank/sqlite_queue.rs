@@ -706,7 +706,18 @@ fn claim_for_caller(
             })
             .optional()?;
         if let Some(held) = held {
-            return Ok(ClaimAnswer::Held(held?));
+            let mut held = held?;
+            if request.renews(held.expires_at) {
+                held.expires_at = request.now + request.lease_ms;
+                conn.prepare_cached(EXTEND_LEASE)?
+                    .execute(params![held.expires_at, held.lease_id])?;
+                conn.prepare_cached(EXTEND_CONTACT)?.execute(params![
+                    held.expires_at,
+                    held.contact.id,
+                    held.lease_id
+                ])?;
+            }
+            return Ok(ClaimAnswer::Held(held));
         }
     }
     if let Some(refused) = request.refusal(skips) {

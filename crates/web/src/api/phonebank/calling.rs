@@ -160,7 +160,8 @@ fn header_safe(text: &str) -> HeaderValue {
 
 /// Claim the next contact to call. 201 with the contact; 204 with a
 /// `Barnstorm-Queue-Health` header saying why when nobody is callable (200 with the
-/// reason when `?explain=1`).
+/// reason when `?explain=1`). A caller who still holds a contact gets that one again,
+/// its lease renewed once less than half of it remains.
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/claims", tag = "phonebank", security(("bearer" = [])),
     params(("id" = i64, Path), ClaimQuery),
     responses((status = 201, body = ClaimView), (status = 200, body = NobodyToCall), (status = 204, description = "nobody to call; see the Barnstorm-Queue-Health header"),

@@ -227,6 +227,42 @@ async fn an_expired_lease_loses_its_contact(app: TestApp) {
     assert_eq!(beat.error_code(), "lease_expired");
 }
 
+/// A caller who comes back to the contact they hold (a reload, a lost connection) gets a
+/// renewed lease, so it does not lapse before their next heartbeat.
+async fn coming_back_renews_the_lease(app: TestApp) {
+    let t = team(&app).await;
+    let id = live_campaign(&app, &t, json!({"lease_seconds": 2})).await;
+    upload(&app, &t.org, id, "", "Phone\n020 7946 0001\n").await;
+    let first = claim(&app, &t.caller, id).await.json();
+    let lease = first["lease_id"].as_i64().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let again = claim(&app, &t.caller, id).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    let again = again.json();
+    assert_eq!(again["lease_id"], lease, "the same contact comes back");
+    assert!(
+        again["expires_at"].as_i64().unwrap() >= first["expires_at"].as_i64().unwrap() + 1000,
+        "renewed: {again} after {first}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let taken = claim(&app, &t.caller2, id).await;
+    assert_eq!(
+        taken.status,
+        StatusCode::NO_CONTENT,
+        "the first lease's time has passed, but the renewed lease still holds the contact: {}",
+        taken.body
+    );
+    let recorded = outcome(
+        &app,
+        &t.caller,
+        lease,
+        Some("back"),
+        json!({"outcome": "spoke"}),
+    )
+    .await;
+    assert_eq!(recorded.status, StatusCode::CREATED, "{}", recorded.body);
+}
+
 async fn skipping_too_fast_is_throttled(app: TestApp) {
     let t = team(&app).await;
     let id = with_contacts(&app, &t, json!({"skip_limit": 1})).await;
@@ -285,5 +321,6 @@ on_both! {
     calling_session => a_call_is_claimed_checked_and_recorded_once,
     queue_metrics => metrics_show_the_queue_writer,
     expired_lease => an_expired_lease_loses_its_contact,
+    renewal => coming_back_renews_the_lease,
     throttling => skipping_too_fast_is_throttled,
 }
