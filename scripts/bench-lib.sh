@@ -16,8 +16,8 @@ call_secs=${5:-1-3}
 bin=${CARGO_TARGET_DIR:-target}/release/barnstorm
 [[ -x $bin ]] || cargo build --release -p barnstorm
 work=$(mktemp -d /tmp/barnstorm-bench.XXXXXX)
-# The nodes' process ids, and the --target/--server-pid flags that name them.
-declare -a server_pids=() node_flags=()
+# The nodes' process ids and base URLs, and the --target/--server-pid flags that name them.
+declare -a server_pids=() node_urls=() node_flags=()
 # Other processes to stop on exit (a proxy in front of the node).
 declare -a bench_pids=()
 db_name=""
@@ -67,7 +67,8 @@ bench_node() {
     BARNSTORM_LOG=warn $bin serve --listen 127.0.0.1:"$node_port" --database-url "$db" \
       --db-connections "${BENCH_DB_CONNECTIONS:-32}" --mail-dir "$work/mail" "$@" >"$work/server$i.log" 2>&1 &
     server_pids+=($!)
-    node_flags+=(--target "http://127.0.0.1:$node_port" --server-pid $!)
+    node_urls+=("http://127.0.0.1:$node_port")
+    node_flags+=(--target "${node_urls[-1]}" --server-pid $!)
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$node_port/healthz" >/dev/null && break; sleep 0.1; done
   done
 }
@@ -114,8 +115,8 @@ bench_check() {
   if [[ -n ${BENCH_KEEP:-} ]]; then
     mkdir -p "$BENCH_KEEP"
     cp "$work/report.json" "$work"/server*.log "$BENCH_KEEP/"
-    for ((i = 0; i < ${#server_pids[@]}; i++)); do
-      curl -sf "http://127.0.0.1:$((port + i))/metrics" >"$BENCH_KEEP/metrics$i.txt" || true
+    for i in "${!node_urls[@]}"; do
+      curl -sf "${node_urls[$i]}/metrics" >"$BENCH_KEEP/metrics$i.txt" || true
     done
     echo "== kept the report, node logs and metrics in $BENCH_KEEP"
   fi

@@ -217,6 +217,12 @@ impl Link {
         };
         send(request).await
     }
+
+    /// Posts to `url`, without a body, as the caller whose `authorization` is `auth`.
+    async fn post_as(&self, url: String, auth: &str) -> Answer {
+        self.send(self.http.post(url).header("authorization", auth))
+            .await
+    }
 }
 
 fn client_for(index: u64, config: &RunConfig) -> anyhow::Result<Link> {
@@ -316,11 +322,9 @@ async fn calls(
     while Instant::now() < deadline {
         let started = Instant::now();
         let claim = client
-            .send(
-                client
-                    .http
-                    .post(format!("{base}/api/v1/campaigns/{campaign_id}/claims"))
-                    .header("authorization", &auth),
+            .post_as(
+                format!("{base}/api/v1/campaigns/{campaign_id}/claims"),
+                &auth,
             )
             .await;
         shared.record_claim(started);
@@ -361,12 +365,7 @@ async fn calls(
             remaining -= config.heartbeat_every;
             let started = Instant::now();
             let beat = client
-                .send(
-                    client
-                        .http
-                        .post(format!("{base}/api/v1/leases/{lease_id}/heartbeat"))
-                        .header("authorization", &auth),
-                )
+                .post_as(format!("{base}/api/v1/leases/{lease_id}/heartbeat"), &auth)
                 .await;
             shared.record(|t| &mut t.heartbeat, started);
             if let Answer::Failed(kind) = beat {
@@ -381,12 +380,7 @@ async fn calls(
         tokio::time::sleep(remaining).await;
         if rng.random_bool(config.break_chance.clamp(0.0, 1.0)) {
             if let Answer::Failed(kind) = client
-                .send(
-                    client
-                        .http
-                        .post(format!("{base}/api/v1/leases/{lease_id}/release"))
-                        .header("authorization", &auth),
-                )
+                .post_as(format!("{base}/api/v1/leases/{lease_id}/release"), &auth)
                 .await
             {
                 shared.error(format!("release {kind}"));

@@ -129,15 +129,19 @@ impl ClaimRequest {
             None
         }
     }
+
+    /// Whether a claim that finds the caller's held contact renews its lease: as a
+    /// heartbeat does, so that a caller coming back (a reload, a lost connection) is not
+    /// cut off before their next heartbeat.
+    pub(super) fn renews(&self, expires_at: Millis) -> bool {
+        renewal_due(expires_at, self.now, self.lease_ms)
+    }
 }
 
-impl ClaimRequest {
-    /// Whether a claim that finds the caller's held contact renews its lease: as a
-    /// heartbeat does, once less than half a lease remains, so that a caller coming back
-    /// (a reload, a lost connection) is not cut off before their next heartbeat.
-    pub(super) fn renews(&self, expires_at: Millis) -> bool {
-        expires_at - self.now <= self.lease_ms / 2
-    }
+/// Whether a live lease expiring at `expires_at` is extended at `now`: once less than half
+/// of a lease of `lease_ms` remains, so most heartbeats need no write.
+fn renewal_due(expires_at: Millis, now: Millis, lease_ms: Millis) -> bool {
+    expires_at - now <= lease_ms / 2
 }
 
 /// What a caller's claim came to.
@@ -435,7 +439,7 @@ impl Store {
             // The lease may lapse between the read and the renewal; then the caller
             // claims afresh below.
             if let Ok(expires_at) = self
-                .heartbeat_lease(lease_id, request.caller_id, request.now, request.lease_ms)
+                .extend_lease(lease_id, request.caller_id, request.now, request.lease_ms)
                 .await
             {
                 held.expires_at = expires_at;
@@ -506,12 +510,24 @@ impl Store {
             .ok_or(LeaseProblem::NotFound)?;
         let current = LeaseRow::from_row(&current)?.owned_by(caller_id)?;
         let open = current.released_at.is_none() && current.outcome_at.is_none();
-        if open && current.expires_at - now > lease_ms / 2 {
+        if open && !renewal_due(current.expires_at, now, lease_ms) {
             return Ok(current.expires_at);
         }
         if let Some(queue) = self.sqlite_queue() {
             return queue.heartbeat(lease_id, caller_id, now, lease_ms).await;
         }
+        self.extend_lease(lease_id, caller_id, now, lease_ms).await
+    }
+
+    /// Extends a live lease of `caller_id` to `now + lease_ms` in one write transaction
+    /// (PostgreSQL; on SQLite the queue writer does this).
+    async fn extend_lease(
+        &self,
+        lease_id: i64,
+        caller_id: i64,
+        now: Millis,
+        lease_ms: Millis,
+    ) -> Result<Millis, LeaseProblem> {
         let expires_at = now + lease_ms;
         let mut tx = self.begin_write().await?;
         let lease = lease_row(&mut tx, lease_id, caller_id).await?;

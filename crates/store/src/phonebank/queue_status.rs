@@ -169,8 +169,9 @@ mod tests {
     use crate::testing::TestDatabase;
 
     /// On PostgreSQL too, a claim reads the caller's standing only from the partial
-    /// indexes of leases without an outcome, never from every lease the caller had. (The planner is told to avoid sequential scans, as it
-    /// would on a table this small; the test asks whether the indexes fit the query.)
+    /// indexes of leases without an outcome, never from every lease the caller had. (The
+    /// planner is told to avoid sequential scans, as it would on a table this small; the
+    /// test asks whether the indexes fit the query.)
     #[tokio::test]
     async fn postgres_reads_the_callers_standing_from_unrecorded_leases() {
         let Some(db) = TestDatabase::postgres().await else {

@@ -645,13 +645,7 @@ fn run_op(conn: &Connection, op: &Op) -> Result<Done, LeaseProblem> {
             let lease = lease_row(conn, *lease_id, *caller_id)?;
             lease.check_heartbeat(*now)?;
             let expires_at = now + lease_ms;
-            conn.prepare_cached(EXTEND_LEASE)?
-                .execute(params![expires_at, lease_id])?;
-            conn.prepare_cached(EXTEND_CONTACT)?.execute(params![
-                expires_at,
-                lease.contact_id,
-                lease_id
-            ])?;
+            extend(conn, *lease_id, lease.contact_id, expires_at)?;
             Ok(Done::Extended(expires_at))
         }
         Op::Release {
@@ -673,6 +667,20 @@ fn run_op(conn: &Connection, op: &Op) -> Result<Done, LeaseProblem> {
         }
         Op::Outcome(outcome) => record_outcome(conn, &outcome.record()).map(Done::Recorded),
     }
+}
+
+/// Extends lease `lease_id` of `contact_id` to `expires_at`.
+fn extend(
+    conn: &Connection,
+    lease_id: i64,
+    contact_id: i64,
+    expires_at: Millis,
+) -> Result<(), LeaseProblem> {
+    conn.prepare_cached(EXTEND_LEASE)?
+        .execute(params![expires_at, lease_id])?;
+    conn.prepare_cached(EXTEND_CONTACT)?
+        .execute(params![expires_at, contact_id, lease_id])?;
+    Ok(())
 }
 
 /// [`crate::Store::claim_for_caller`] inside the writer's transaction: the caller's
@@ -709,13 +717,7 @@ fn claim_for_caller(
             let mut held = held?;
             if request.renews(held.expires_at) {
                 held.expires_at = request.now + request.lease_ms;
-                conn.prepare_cached(EXTEND_LEASE)?
-                    .execute(params![held.expires_at, held.lease_id])?;
-                conn.prepare_cached(EXTEND_CONTACT)?.execute(params![
-                    held.expires_at,
-                    held.contact.id,
-                    held.lease_id
-                ])?;
+                extend(conn, held.lease_id, held.contact.id, held.expires_at)?;
             }
             return Ok(ClaimAnswer::Held(held));
         }
