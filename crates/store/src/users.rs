@@ -21,10 +21,13 @@ pub struct User {
     pub is_admin: bool,
     /// When the account was made.
     pub created_at: Millis,
+    /// When the owner proved the address (followed an emailed link, or was made by
+    /// someone who vouched for it); `None` while the account is unproven.
+    pub email_verified_at: Option<Millis>,
 }
 
 pub(crate) const USER_COLUMNS: &str =
-    "u.id, u.email, u.name, u.password_hash, u.is_admin, u.created_at";
+    "u.id, u.email, u.name, u.password_hash, u.is_admin, u.created_at, u.email_verified_at";
 
 impl User {
     pub(crate) fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
@@ -35,7 +38,14 @@ impl User {
             password_hash: row.try_get("password_hash")?,
             is_admin: row.try_get::<i64, _>("is_admin")? != 0,
             created_at: row.try_get("created_at")?,
+            email_verified_at: row.try_get("email_verified_at")?,
         })
+    }
+
+    /// Whether the owner has proved the address. Unverified accounts may only call for
+    /// the campaign they joined: no roles, events or outreach.
+    pub fn is_verified(&self) -> bool {
+        self.email_verified_at.is_some()
     }
 }
 
@@ -45,24 +55,27 @@ pub fn canonical_email(email: &str) -> String {
 }
 
 /// Inserts an account through `conn` (the writer pool, or a transaction); `Conflict` when
-/// the email is taken.
+/// the email is taken. `email_verified_at` is `None` for an account made for an address
+/// nobody has proved yet.
 pub(crate) async fn insert_user<'c>(
     conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
     email: &str,
     name: &str,
     password_hash: Option<&str>,
     is_admin: bool,
+    email_verified_at: Option<Millis>,
 ) -> Result<User, StoreError> {
     let rows = sqlx::query(
-        "INSERT INTO users (email, name, password_hash, is_admin, created_at)
-         VALUES ($1, $2, $3, $4, $5)
-         RETURNING id, email, name, password_hash, is_admin, created_at",
+        "INSERT INTO users (email, name, password_hash, is_admin, created_at, email_verified_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         RETURNING id, email, name, password_hash, is_admin, created_at, email_verified_at",
     )
     .bind(canonical_email(email))
     .bind(name.trim())
     .bind(password_hash)
     .bind(i64::from(is_admin))
     .bind(now_millis())
+    .bind(email_verified_at)
     // Not `fetch_one`: on SQLite an autocommit write commits when its statement runs to
     // the end, and stopping after the first row can lose a failed commit (disk full)
     // while still handing back the new id.
@@ -73,7 +86,9 @@ pub(crate) async fn insert_user<'c>(
 }
 
 impl Store {
-    /// Creates an account; `Conflict` when the email is taken.
+    /// Creates a verified account, for an address its creator vouches for (an admin's
+    /// `barnstorm user add`, the demo, a group invite accepted from the mail it was sent
+    /// to); `Conflict` when the email is taken.
     pub async fn create_user(
         &self,
         email: &str,
@@ -81,7 +96,43 @@ impl Store {
         password_hash: Option<&str>,
         is_admin: bool,
     ) -> Result<User, StoreError> {
-        insert_user(self.writer(), email, name, password_hash, is_admin).await
+        let now = now_millis();
+        insert_user(
+            self.writer(),
+            email,
+            name,
+            password_hash,
+            is_admin,
+            Some(now),
+        )
+        .await
+    }
+
+    /// Creates an account nobody has proved the address of yet (see [`User::is_verified`]);
+    /// `Conflict` when the email is taken.
+    pub async fn create_unverified_user(
+        &self,
+        email: &str,
+        name: &str,
+        password_hash: Option<&str>,
+    ) -> Result<User, StoreError> {
+        insert_user(self.writer(), email, name, password_hash, false, None).await
+    }
+
+    /// Records that the owner of `user_id` proved the address at `now`; an account already
+    /// verified keeps its first time. `NotFound` when there is no such account.
+    pub async fn mark_email_verified(&self, user_id: i64, now: Millis) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2",
+        )
+        .bind(now)
+        .bind(user_id)
+        .execute(self.writer())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     /// Finds an account by email, however it is capitalised.

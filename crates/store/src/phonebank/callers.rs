@@ -75,6 +75,9 @@ const INVITE_COLUMNS: &str =
     "id, campaign_id, code, expires_at, max_uses, uses, revoked_at, created_at";
 
 /// What accepting an invite as a new volunteer came to.
+// Returned once per acceptance and matched at once, never stored: boxing the account
+// would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InviteAcceptance {
     /// The new account, a caller of the invite's campaign, with an API token.
@@ -223,7 +226,7 @@ impl Store {
         now: Millis,
     ) -> Result<InviteAcceptance, StoreError> {
         let mut tx = self.begin_write().await?;
-        let user = match insert_user(&mut *tx, email, name, None, false).await {
+        let user = match insert_user(&mut *tx, email, name, None, false, None).await {
             Ok(user) => user,
             Err(StoreError::Conflict(_)) => return Ok(InviteAcceptance::AccountExists),
             Err(other) => return Err(other),

@@ -141,7 +141,40 @@ async fn login_failures_are_counted_per_key(store: Store) {
     );
 }
 
+async fn accounts_are_verified_once_the_address_is_proved(store: Store) {
+    let vouched = store
+        .create_user("admin-made@example.org", "A", None, false)
+        .await
+        .unwrap();
+    assert!(vouched.is_verified());
+    let unproven = store
+        .create_unverified_user("joined@example.org", "J", None)
+        .await
+        .unwrap();
+    assert!(!unproven.is_verified());
+    let read = store.user_by_id(unproven.id).await.unwrap().unwrap();
+    assert_eq!(read.email_verified_at, None);
+
+    store.mark_email_verified(unproven.id, 1_000).await.unwrap();
+    store.mark_email_verified(unproven.id, 2_000).await.unwrap();
+    let proven = store
+        .user_by_email("joined@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(proven.is_verified());
+    assert_eq!(
+        proven.email_verified_at,
+        Some(1_000),
+        "the first proof is kept"
+    );
+
+    let missing = store.mark_email_verified(unproven.id + 100, 1_000).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+}
+
 both_backends! {
+    verification => accounts_are_verified_once_the_address_is_proved,
     unique_emails => emails_are_unique_whatever_their_case,
     sessions => sessions_end_on_sign_out_and_at_expiry,
     api_tokens => api_tokens_work_until_revoked,
