@@ -303,7 +303,7 @@ async fn measure_store(store: &Store, group: i64, queries: usize) -> anyhow::Res
             &format!("audience_count {radius} km"),
             &time_calls(queries.min(500), |i| {
                 let c = centres[i];
-                async move { Ok(store.audience_count(group, c, radius).await?) }
+                async move { Ok(store.audience_count(group, c, radius, None).await?) }
             })
             .await?,
         ));

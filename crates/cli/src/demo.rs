@@ -158,6 +158,12 @@ pub(crate) async fn load(store: &Store, base_url: &str) -> Result<DemoReport, an
         };
         if let Some((_, group_id)) = ids.iter().find(|(n, _)| *n == group) {
             store.set_membership(*group_id, user.id, role).await?;
+            // New groups ask for approval; the demo's hosts are ones the organisers trust.
+            if role == Role::Host {
+                store
+                    .set_trusted_host(*group_id, user.id, true, None)
+                    .await?;
+            }
         }
         people += 1;
     }

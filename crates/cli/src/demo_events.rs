@@ -434,7 +434,7 @@ async fn supporters(store: &Store, ids: GroupIds<'_>) -> anyhow::Result<usize> {
     for email in in_north_west {
         if let Some(supporter) = store.supporter_by_email(&email).await? {
             store
-                .grant_consent(supporter.id, north_west, Channel::Email, "demo")
+                .grant_consent(supporter.id, north_west, Channel::Email, "bulk")
                 .await?;
         }
     }

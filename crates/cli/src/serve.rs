@@ -83,6 +83,10 @@ pub(crate) struct ServeArgs {
     /// Outreach messages one person may send per day, across all their groups.
     #[arg(long, env = "BARNSTORM_OUTREACH_DAILY_PER_SENDER", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=10_000))]
     outreach_daily_per_sender: u32,
+    /// Days a supporter is left out of a group's outreach after the group mailed them
+    /// (at most one outreach message per group per this many days).
+    #[arg(long, env = "BARNSTORM_OUTREACH_RECIPIENT_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(0..=365))]
+    outreach_recipient_days: u32,
     /// Log format.
     #[arg(long, env = "BARNSTORM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
@@ -193,6 +197,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     config.tile_attribution = args.tile_attribution.clone();
     config.outreach_daily_per_group = args.outreach_daily_per_group;
     config.outreach_daily_per_sender = args.outreach_daily_per_sender;
+    config.outreach_recipient_days = args.outreach_recipient_days;
     let state = AppState::new(AppParts {
         store: store.clone(),
         config: Arc::new(config),

@@ -1,10 +1,11 @@
 //! Groups (volunteer hubs) as a tree — national → region → branch — and who belongs to
 //! each with which role. A role held on a group also applies to every group below it, so
-//! a regional organiser manages the region's branches.
+//! a regional organiser manages the region's branches. Event approval and trusted hosts
+//! are in `groups/moderation.rs`.
 
-use crate::audit::audit_in;
+mod moderation;
+
 use crate::{Millis, Store, StoreError, now_millis};
-use barnstorm_domain::event::EventApproval;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::fmt;
@@ -159,6 +160,8 @@ pub struct Member {
     pub role: Role,
     /// When they joined.
     pub since: Millis,
+    /// Their events go live without approval here and in the groups below.
+    pub trusted_host: bool,
 }
 
 fn parse_role(row: &AnyRow, column: &str) -> Result<Role, sqlx::Error> {
@@ -182,6 +185,9 @@ pub fn slugify(name: &str) -> String {
 
 impl Store {
     /// Creates a group. The slug is derived from the name, with a number added when taken.
+    /// Its organisers approve events from people they have not trusted
+    /// ([`EventApproval::Approval`](barnstorm_domain::event::EventApproval)) until they
+    /// choose otherwise.
     pub async fn create_group(
         &self,
         parent_id: Option<i64>,
@@ -206,8 +212,8 @@ impl Store {
             slug = format!("{base}-{n}");
         }
         let row = sqlx::query(
-            "INSERT INTO groups (parent_id, slug, name, kind, description, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO groups (parent_id, slug, name, kind, description, created_at, event_approval)
+             VALUES ($1, $2, $3, $4, $5, $6, 'approval')
              RETURNING id, parent_id, slug, name, kind, description, created_at",
         )
         .bind(parent_id)
@@ -312,7 +318,7 @@ impl Store {
     /// The members of one group (not of the groups below it), organisers first.
     pub async fn members(&self, group_id: i64) -> Result<Vec<Member>, StoreError> {
         let rows = sqlx::query(
-            "SELECT u.id AS user_id, u.name, u.email, m.role, m.created_at AS since
+            "SELECT u.id AS user_id, u.name, u.email, m.role, m.created_at AS since, m.trusted_host
              FROM memberships m JOIN users u ON u.id = m.user_id
              WHERE m.group_id = $1 ORDER BY u.name, u.id",
         )
@@ -328,6 +334,7 @@ impl Store {
                     email: row.try_get("email")?,
                     role: parse_role(row, "role")?,
                     since: row.try_get("since")?,
+                    trusted_host: row.try_get::<i64, _>("trusted_host")? != 0,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -381,49 +388,6 @@ impl Store {
             .iter()
             .map(|row| Ok((Group::from_row(row)?, parse_role(row, "role")?)))
             .collect::<Result<_, sqlx::Error>>()?)
-    }
-
-    /// Whether a group publishes events from supporters at once or after approval.
-    /// `NotFound` when there is no such group.
-    pub async fn group_event_approval(&self, group_id: i64) -> Result<EventApproval, StoreError> {
-        let row = sqlx::query("SELECT event_approval FROM groups WHERE id = $1")
-            .bind(group_id)
-            .fetch_optional(self.reader())
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let text: String = row.try_get("event_approval")?;
-        text.parse()
-            .map_err(|e: barnstorm_domain::event::UnknownChoice| {
-                StoreError::from(sqlx::Error::Decode(e.into()))
-            })
-    }
-
-    /// Sets a group's event approval policy, audited as `group.event_approval`.
-    pub async fn set_group_event_approval(
-        &self,
-        group_id: i64,
-        policy: EventApproval,
-        actor: Option<i64>,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE groups SET event_approval = $1 WHERE id = $2")
-            .bind(policy.as_str())
-            .bind(group_id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        audit_in(
-            &mut tx,
-            actor,
-            "group.event_approval",
-            &format!("group {group_id}"),
-            policy.as_str(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
     }
 }
 

@@ -28,6 +28,8 @@ pub struct WebConfig {
     pub outreach_daily_per_group: u32,
     /// Outreach messages one person may send per day, across groups.
     pub outreach_daily_per_sender: u32,
+    /// A supporter gets at most one outreach message from a group in this many days.
+    pub outreach_recipient_days: u32,
 }
 
 /// The default map tiles: OpenStreetMap's own servers (fine for small instances; large
@@ -49,12 +51,18 @@ impl WebConfig {
             tile_attribution: DEFAULT_TILE_ATTRIBUTION.to_owned(),
             outreach_daily_per_group: 10,
             outreach_daily_per_sender: 3,
+            outreach_recipient_days: 7,
         }
     }
 
     /// Cookies carry `Secure` when the instance is served over TLS.
     pub fn secure_cookies(&self) -> bool {
         self.base_url.starts_with("https://")
+    }
+
+    /// [`Self::outreach_recipient_days`] in milliseconds.
+    pub fn outreach_recipient_window_ms(&self) -> i64 {
+        i64::from(self.outreach_recipient_days) * 24 * 3_600_000
     }
 
     /// An absolute URL for `path` (which starts with `/`).

@@ -141,11 +141,17 @@ impl fmt::Display for FieldErrors {
     }
 }
 
-/// The status a new event starts in: live for the group's hosts and organisers, for
-/// instance administrators and in groups that publish at once; otherwise it waits for
-/// approval.
-pub fn initial_status(policy: EventApproval, role: Option<Role>, is_admin: bool) -> EventStatus {
-    if is_admin || policy == EventApproval::Open || role.is_some_and(|r| r >= Role::Host) {
+/// The status a new event starts in: live for the group's organisers and trusted hosts
+/// (`trusted_host`, set on the group or one above it), for instance administrators and
+/// in groups that publish at once; otherwise it waits for approval. A host the organisers
+/// have not trusted waits like anyone else.
+pub fn initial_status(
+    policy: EventApproval,
+    role: Option<Role>,
+    trusted_host: bool,
+    is_admin: bool,
+) -> EventStatus {
+    if is_admin || policy == EventApproval::Open || role == Some(Role::Organiser) || trusted_host {
         EventStatus::Live
     } else {
         EventStatus::Pending
@@ -427,19 +433,34 @@ mod tests {
     }
 
     #[test]
-    fn hosts_and_open_groups_go_live() {
+    fn trusted_hosts_organisers_and_open_groups_go_live() {
         use EventApproval::*;
-        assert_eq!(initial_status(Open, None, false), EventStatus::Live);
-        assert_eq!(initial_status(Approval, None, false), EventStatus::Pending);
+        assert_eq!(initial_status(Open, None, false, false), EventStatus::Live);
         assert_eq!(
-            initial_status(Approval, Some(Role::Member), false),
+            initial_status(Approval, None, false, false),
             EventStatus::Pending
         );
         assert_eq!(
-            initial_status(Approval, Some(Role::Host), false),
+            initial_status(Approval, Some(Role::Member), false, false),
+            EventStatus::Pending
+        );
+        assert_eq!(
+            initial_status(Approval, Some(Role::Host), false, false),
+            EventStatus::Pending,
+            "a host nobody trusted waits"
+        );
+        assert_eq!(
+            initial_status(Approval, Some(Role::Host), true, false),
             EventStatus::Live
         );
-        assert_eq!(initial_status(Approval, None, true), EventStatus::Live);
+        assert_eq!(
+            initial_status(Approval, Some(Role::Organiser), false, false),
+            EventStatus::Live
+        );
+        assert_eq!(
+            initial_status(Approval, None, false, true),
+            EventStatus::Live
+        );
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! The text of outreach mail ("contact people in their area"): one message from a group,
-//! about one event, to one consenting supporter, with the reason they got it and a
-//! one-click unsubscribe (RFC 8058 headers). Composing only: choosing recipients, caps and
-//! suppression are the store's job, sending the mail crate's.
+//! about one event, to one consenting supporter, naming the group, the host and the
+//! sender, saying truthfully where the recipient's consent came from (an RSVP form or a
+//! bulk import), with a one-click unsubscribe (RFC 8058 headers). Composing only: choosing
+//! recipients, caps and suppression are the store's job, sending the mail crate's.
 
 use crate::WebConfig;
-use barnstorm_store::NewMail;
+use barnstorm_store::events::{ConsentOrigin, Recipient};
+use barnstorm_store::{Millis, NewMail};
+use chrono::TimeZone;
 use std::collections::BTreeMap;
 
 /// What every copy of one outreach message shares.
@@ -14,6 +17,10 @@ pub(crate) struct OutreachMessage<'a> {
     pub group_id: i64,
     /// The group's name.
     pub group_name: &'a str,
+    /// The event's host; `None` when the event has none (the group hosts it).
+    pub host_name: Option<&'a str>,
+    /// Who wrote and sent the message.
+    pub sender_name: &'a str,
     /// Subject line as the sender wrote it.
     pub subject: &'a str,
     /// The sender's message (plain text or Markdown, sent as written).
@@ -28,48 +35,101 @@ pub(crate) struct OutreachMessage<'a> {
     pub event_path: &'a str,
 }
 
-/// One copy of `message` for one recipient. `consent_date` says when they agreed to hear
-/// from the group (e.g. "3 March 2026"), if known.
+/// "3 March 2026", in UK time.
+pub(crate) fn date_text(millis: Millis) -> String {
+    chrono_tz::Europe::London
+        .timestamp_millis_opt(millis)
+        .single()
+        .map_or_else(String::new, |t| t.format("%-d %B %Y").to_string())
+}
+
+/// Why this person gets mail from `group`, as truthfully as the consent record allows;
+/// `date` is when they gave it ("3 March 2026").
+pub(crate) fn consent_sentence(group: &str, origin: &ConsentOrigin, date: &str) -> String {
+    match origin {
+        ConsentOrigin::RsvpForm {
+            event_title: Some(title),
+            ..
+        } => format!(
+            "You get this because you agreed to hear from {group} by email when you RSVP'd to \"{title}\" on {date}."
+        ),
+        ConsentOrigin::RsvpForm {
+            event_title: None, ..
+        } => format!(
+            "You get this because you agreed to hear from {group} by email when you RSVP'd to one of its events on {date}."
+        ),
+        ConsentOrigin::BulkImport => format!(
+            "You get this because {group} added your address in a bulk import on {date}, recording that you had agreed to hear from it by email."
+        ),
+        ConsentOrigin::Recorded(_) => format!(
+            "You get this because {group} recorded on {date} that you had agreed to hear from it by email."
+        ),
+    }
+}
+
+/// "Hosted by Harun Host for Leeds" or "Hosted by Leeds".
+fn hosted_by(message: &OutreachMessage<'_>) -> String {
+    match message.host_name.map(str::trim).filter(|h| !h.is_empty()) {
+        Some(host) => format!("Hosted by {host} for {}", message.group_name),
+        None => format!("Hosted by {}", message.group_name),
+    }
+}
+
+/// One copy of `message` for one recipient, with their name, unsubscribe link and where
+/// their consent came from.
 pub(crate) fn outreach_mail(
     config: &WebConfig,
     message: &OutreachMessage<'_>,
-    to: &str,
-    name: &str,
-    unsubscribe_token: &str,
-    consent_date: Option<&str>,
+    recipient: &Recipient,
+) -> NewMail {
+    let why = consent_sentence(
+        message.group_name,
+        &recipient.consent_origin,
+        &date_text(recipient.consent_given_at),
+    );
+    outreach_mail_saying(config, message, recipient, &why)
+}
+
+/// [`outreach_mail`] with the line saying why they get it written by the caller (the
+/// preview's placeholders).
+pub(crate) fn outreach_mail_saying(
+    config: &WebConfig,
+    message: &OutreachMessage<'_>,
+    recipient: &Recipient,
+    why: &str,
 ) -> NewMail {
     let token: String =
-        url::form_urlencoded::byte_serialize(unsubscribe_token.as_bytes()).collect();
+        url::form_urlencoded::byte_serialize(recipient.unsubscribe_token.as_bytes()).collect();
     let unsubscribe = config.absolute(&format!("/unsubscribe/{token}?group={}", message.group_id));
     let event_link = config.absolute(message.event_path);
-    let greeting = if name.trim().is_empty() {
+    let name = recipient.name.trim();
+    let greeting = if name.is_empty() {
         "Hello,".to_owned()
     } else {
-        format!("Hello {},", name.trim())
+        format!("Hello {name},")
     };
     let place = if message.event_place.is_empty() {
         String::new()
     } else {
         format!("Where: {}\n", message.event_place)
     };
-    let when_consented = consent_date.map_or_else(
-        || "when you RSVP'd to one of its events".to_owned(),
-        |date| format!("when you RSVP'd on {date}"),
-    );
     let body_text = format!(
         "{greeting}\n\n{body}\n\n\
          ----\n\
          {title}\n\
+         {hosted}\n\
          When: {when}\n\
          {place}\
          Details and RSVP: {event_link}\n\
          ----\n\n\
-         This message was sent by {group} through Barnstorm.\n\
-         You get this because you agreed to hear from {group} {when_consented}.\n\
+         {sender} sent this message for {group} through Barnstorm.\n\
+         {why}\n\
          Unsubscribe: {unsubscribe}\n",
         body = message.message.trim(),
         title = message.event_title,
+        hosted = hosted_by(message),
         when = message.event_when,
+        sender = message.sender_name.trim(),
         group = message.group_name,
     );
     let mut headers = BTreeMap::new();
@@ -79,7 +139,7 @@ pub(crate) fn outreach_mail(
         "List-Unsubscribe=One-Click".to_owned(),
     );
     NewMail {
-        to: to.to_owned(),
+        to: recipient.email.clone(),
         subject: format!("{}: {}", message.group_name, message.subject.trim()),
         body_text,
         headers,
@@ -90,47 +150,81 @@ pub(crate) fn outreach_mail(
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_copy_says_why_and_how_to_leave() {
-        let config = WebConfig::new("https://organise.example.org/");
-        let message = OutreachMessage {
+    fn recipient(origin: ConsentOrigin) -> Recipient {
+        Recipient {
+            supporter_id: 1,
+            name: "Sam".into(),
+            email: "sam@example.org".into(),
+            unsubscribe_token: "tok+en/x".into(),
+            consent_origin: origin,
+            // 3 March 2026, 12:00 UTC.
+            consent_given_at: 1_772_539_200_000,
+        }
+    }
+
+    fn message() -> OutreachMessage<'static> {
+        OutreachMessage {
             group_id: 7,
             group_name: "Barnstorm UK",
+            host_name: Some("Harun Host"),
+            sender_name: "Olu Organiser",
             subject: "Phonebank on Tuesday",
             message: "Come and call with us!",
             event_title: "Tuesday phonebank",
             event_when: "Tue 2 Dec 2025, 18:30–20:30",
             event_place: "M1 1AA",
             event_path: "/events/42",
+        }
+    }
+
+    #[test]
+    fn every_copy_says_who_why_and_how_to_leave() {
+        let config = WebConfig::new("https://organise.example.org/");
+        let origin = ConsentOrigin::RsvpForm {
+            event_id: 3,
+            event_title: Some("Spring canvass".into()),
         };
-        let mail = outreach_mail(
-            &config,
-            &message,
-            "sam@example.org",
-            "Sam",
-            "tok+en/x",
-            Some("3 March 2026"),
-        );
+        let mail = outreach_mail(&config, &message(), &recipient(origin));
+        assert_eq!(mail.to, "sam@example.org");
         assert_eq!(mail.subject, "Barnstorm UK: Phonebank on Tuesday");
+        let body = &mail.body_text;
+        assert!(body.starts_with("Hello Sam,\n\nCome and call with us!"));
+        assert!(body.contains("https://organise.example.org/events/42"));
+        assert!(body.contains("Hosted by Harun Host for Barnstorm UK"));
+        assert!(body.contains("Olu Organiser sent this message for Barnstorm UK"));
+        assert!(body.contains("Where: M1 1AA"));
         assert!(
-            mail.body_text
-                .starts_with("Hello Sam,\n\nCome and call with us!")
-        );
-        assert!(
-            mail.body_text
-                .contains("https://organise.example.org/events/42")
-        );
-        assert!(mail.body_text.contains("Where: M1 1AA"));
-        assert!(
-            mail.body_text
-                .contains("agreed to hear from Barnstorm UK when you RSVP'd on 3 March 2026")
+            body.contains(
+                "agreed to hear from Barnstorm UK by email when you RSVP'd to \"Spring canvass\" on 3 March 2026."
+            ),
+            "{body}"
         );
         let link = "https://organise.example.org/unsubscribe/tok%2Ben%2Fx?group=7";
-        assert!(mail.body_text.contains(&format!("Unsubscribe: {link}")));
+        assert!(body.contains(&format!("Unsubscribe: {link}")));
         assert_eq!(mail.headers["List-Unsubscribe"], format!("<{link}>"));
         assert_eq!(
             mail.headers["List-Unsubscribe-Post"],
             "List-Unsubscribe=One-Click"
         );
+    }
+
+    #[test]
+    fn imported_consent_is_not_called_an_rsvp() {
+        let config = WebConfig::new("https://organise.example.org");
+        let mail = outreach_mail(&config, &message(), &recipient(ConsentOrigin::BulkImport));
+        assert!(
+            mail.body_text.contains(
+                "Barnstorm UK added your address in a bulk import on 3 March 2026, recording that you had agreed"
+            ),
+            "{}",
+            mail.body_text
+        );
+        assert!(!mail.body_text.contains("RSVP'd"));
+        let hostless = OutreachMessage {
+            host_name: None,
+            ..message()
+        };
+        let mail = outreach_mail(&config, &hostless, &recipient(ConsentOrigin::BulkImport));
+        assert!(mail.body_text.contains("Hosted by Barnstorm UK\n"));
     }
 }

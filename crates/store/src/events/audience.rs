@@ -6,7 +6,7 @@
 
 use super::supporters::withdraw_consent_tx;
 use crate::audit::audit_in;
-use crate::{Store, StoreError, now_millis};
+use crate::{Millis, Store, StoreError, now_millis};
 use barnstorm_domain::event::Channel;
 use barnstorm_domain::geo::{
     LatLon, MAX_RADIUS_KM, cell_corners, cells_within, distance_km, grid_cell,
@@ -112,6 +112,21 @@ pub(crate) fn cell_condition(center: (f64, f64), radius_km: f64) -> String {
     cells_condition(&cells).unwrap_or_else(|| "1 = 1".to_owned())
 }
 
+/// An SQL condition on `email_audience` (aliased `a`) leaving out supporters the group
+/// has sent outreach to after `mailed_since` (the per-recipient limit); `None` leaves
+/// nobody out. Shared by the count and the send, so both leave out the same people. The
+/// time is an integer we computed, so it is written inline.
+pub(crate) fn not_mailed_since(mailed_since: Option<Millis>) -> String {
+    match mailed_since {
+        None => "1 = 1".to_owned(),
+        Some(since) => format!(
+            "NOT EXISTS (SELECT 1 FROM outreach_recipients r
+                         WHERE r.group_id = a.group_id AND r.supporter_id = a.supporter_id
+                           AND r.last_sent_at > {since})"
+        ),
+    }
+}
+
 /// `n***@example.org`: enough for a person to recognise their address, not to learn it.
 pub(crate) fn mask_email(email: &str) -> String {
     match email.split_once('@') {
@@ -160,7 +175,9 @@ async fn add_suppression_tx(
 impl Store {
     /// How many supporters of `group_id` outreach within `radius_km` of `center`
     /// (latitude, longitude) would reach: exact, and equal to what
-    /// [`Store::send_outreach`] sends. Grid cells wholly inside the radius are counted in
+    /// [`Store::send_outreach`] sends. With `mailed_since`, supporters the group has sent
+    /// outreach to after that time are left out, as the send leaves them out; `None`
+    /// counts everyone who consented. Grid cells wholly inside the radius are counted in
     /// the database; in cells on its edge, supporters sit at postcode centres, so it reads
     /// one row per distinct point and checks distances here.
     pub async fn audience_count(
@@ -168,7 +185,9 @@ impl Store {
         group_id: i64,
         center: (f64, f64),
         radius_km: f64,
+        mailed_since: Option<Millis>,
     ) -> Result<i64, StoreError> {
+        let rested = not_mailed_since(mailed_since);
         let (inside, edge) = cells_by_coverage(center, radius_km);
         // Too many ranges to list: measure every point of the group instead.
         let (inside, edge) = match (cells_condition(&inside), cells_condition(&edge)) {
@@ -178,7 +197,8 @@ impl Store {
         let mut total = 0;
         if let Some(condition) = inside {
             let row = sqlx::query(&format!(
-                "SELECT COUNT(*) AS n FROM email_audience a WHERE a.group_id = $1 AND {condition}"
+                "SELECT COUNT(*) AS n FROM email_audience a
+                 WHERE a.group_id = $1 AND {condition} AND {rested}"
             ))
             .bind(group_id)
             .fetch_one(self.reader())
@@ -187,7 +207,7 @@ impl Store {
         }
         let rows = sqlx::query(&format!(
             "SELECT a.latitude, a.longitude, COUNT(*) AS n FROM email_audience a
-             WHERE a.group_id = $1 AND {edge}
+             WHERE a.group_id = $1 AND {edge} AND {rested}
              GROUP BY a.latitude, a.longitude"
         ))
         .bind(group_id)

@@ -17,6 +17,7 @@ mod map;
 mod meetups;
 mod model;
 mod outreach;
+mod outreach_recipients;
 mod reminders;
 mod rsvps;
 mod supporters;
@@ -33,8 +34,8 @@ pub use meetups::{Breakout, MeetupPlan, PlannedSession};
 pub use model::{AttendeeNotice, Event, EventAudience, EventSummary, NewEvent, NewShift, Shift};
 pub use outreach::{
     OutreachComposer, OutreachError, OutreachMessageSummary, OutreachRequest, OutreachSent,
-    Recipient,
 };
+pub use outreach_recipients::{ConsentOrigin, Recipient};
 pub use reminders::DueNotice;
 pub use rsvps::{CancelledRsvp, ClosedReason, NewRsvp, Rsvp, RsvpError, RsvpMail, RsvpMailer};
 pub use supporters::{Consent, NewSupporter, Supporter};

@@ -1,13 +1,15 @@
-//! Messages about an event to supporters nearby who consented to email from the group:
-//! daily caps per group and per sender, the audience chosen exactly as
-//! [`Store::audience_count`] counts it, one mail per recipient through the outbox, and an
-//! audited record that keeps the count but never who received it.
-//! It must not decide who may send: that is the web layer's.
+//! Messages about an approved event to supporters nearby who consented to email from the
+//! group: daily caps per group (every sender's messages) and per sender, a supporter
+//! mailed by the group within the per-recipient window left out, the audience chosen
+//! exactly as [`Store::audience_count`] counts it (`outreach_recipients.rs`), one mail per
+//! recipient through the outbox, and an audited record that keeps the count but never
+//! who received it. It must not decide who may send: that is the web layer's.
 
-use super::audience::{cell_condition, within_radius};
+use super::outreach_recipients::{Recipient, mark_mailed, select_recipients};
 use crate::audit::audit_in;
 use crate::outbox::{NewMail, insert_mail};
-use crate::{Backend, Millis, Store, StoreError, now_millis};
+use crate::{Backend, Millis, Store, StoreError};
+use barnstorm_domain::event::EventStatus;
 use sqlx::{Any, Row, Transaction};
 
 const DAY_MS: i64 = 24 * 3_600_000;
@@ -36,19 +38,18 @@ pub struct OutreachRequest {
     pub per_group_daily_cap: i64,
     /// Messages one sender may send in 24 hours.
     pub per_sender_daily_cap: i64,
+    /// How long a supporter the group has mailed is left out of its next messages, in
+    /// milliseconds (7 days by default).
+    pub per_recipient_window_ms: i64,
+    /// The time of the send (the caps' windows end here).
+    pub now: Millis,
 }
 
-/// One person a message goes to, for composing their copy (with their unsubscribe link).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recipient {
-    /// The supporter.
-    pub supporter_id: i64,
-    /// Their name.
-    pub name: String,
-    /// Their address.
-    pub email: String,
-    /// For their one-click unsubscribe link.
-    pub unsubscribe_token: String,
+impl OutreachRequest {
+    /// Supporters the group mailed after this are left out of the message.
+    pub fn mailed_since(&self) -> Millis {
+        self.now.saturating_sub(self.per_recipient_window_ms.max(0))
+    }
 }
 
 /// What was sent.
@@ -63,11 +64,17 @@ pub struct OutreachSent {
 /// Why a message was not sent.
 #[derive(Debug, thiserror::Error)]
 pub enum OutreachError {
-    /// No such event (or it was deleted).
+    /// No such event in the sending group (or it was deleted).
     #[error("we could not find that event")]
     EventNotFound,
-    /// Nobody who agreed to hear from the group lives within the radius.
-    #[error("nobody within that distance has agreed to hear from this group; try a larger radius")]
+    /// The event is not published: waiting for approval, turned down or cancelled.
+    #[error("this event is {0}: only published events can be promoted")]
+    EventNotLive(EventStatus),
+    /// Nobody who agreed to hear from the group lives within the radius, or everyone who
+    /// does heard from it within the per-recipient window.
+    #[error(
+        "nobody within that distance can be contacted: nobody there agreed to hear from this group, or everyone who did has heard from it in the last few days; try a larger radius"
+    )]
     NoRecipients,
     /// The group or sender has sent as many messages as allowed in 24 hours.
     #[error(
@@ -148,49 +155,19 @@ async fn check_cap(
     })
 }
 
-/// The group's audience within the radius, selected exactly as `audience_count` counts it.
-async fn recipients(
-    tx: &mut Transaction<'static, Any>,
-    group_id: i64,
-    center: (f64, f64),
-    radius_km: f64,
-) -> Result<Vec<Recipient>, StoreError> {
-    let rows = sqlx::query(&format!(
-        "SELECT a.latitude, a.longitude, s.id, s.name, s.email, s.unsubscribe_token
-         FROM email_audience a JOIN supporters s ON s.id = a.supporter_id
-         WHERE a.group_id = $1 AND {}
-         ORDER BY s.id",
-        cell_condition(center, radius_km)
-    ))
-    .bind(group_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut out = Vec::new();
-    for row in &rows {
-        let (lat, lon): (f64, f64) = (row.try_get("latitude")?, row.try_get("longitude")?);
-        if within_radius(center, radius_km, lat, lon) {
-            out.push(Recipient {
-                supporter_id: row.try_get("id")?,
-                name: row.try_get("name")?,
-                email: row.try_get("email")?,
-                unsubscribe_token: row.try_get("unsubscribe_token")?,
-            });
-        }
-    }
-    Ok(out)
-}
-
 impl Store {
-    /// Sends a message about an event to the group's supporters within the radius, in one
-    /// transaction: checks the daily caps, queues one mail per recipient (written by
-    /// `compose`, which must add the unsubscribe link and `List-Unsubscribe` headers),
-    /// records the message with its count and audits `outreach.send`.
+    /// Sends a message about a live event of the group to the group's supporters within
+    /// the radius, in one transaction: checks the event is still published and the daily
+    /// caps, leaves out supporters the group mailed within the per-recipient window,
+    /// queues one mail per recipient (written by `compose`, which must add the
+    /// unsubscribe link and `List-Unsubscribe` headers), marks them mailed, records the
+    /// message with its count and audits `outreach.send`.
     pub async fn send_outreach(
         &self,
         req: &OutreachRequest,
         compose: &OutreachComposer,
     ) -> Result<OutreachSent, OutreachError> {
-        let now = now_millis();
+        let now = req.now;
         let mut tx = self.begin_write().await?;
         if self.backend() == Backend::Postgres {
             // Serialise sends by the same group and sender so caps hold under concurrency.
@@ -203,12 +180,20 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await?;
         }
-        let event = sqlx::query("SELECT id FROM events WHERE id = $1 AND deleted_at IS NULL")
-            .bind(req.event_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if event.is_none() {
+        let event = sqlx::query(
+            "SELECT status FROM events WHERE id = $1 AND group_id = $2 AND deleted_at IS NULL",
+        )
+        .bind(req.event_id)
+        .bind(req.group_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(event) = event else {
             return Err(OutreachError::EventNotFound);
+        };
+        // Read in the transaction, so an approval withdrawn a moment ago stops the send.
+        let status: EventStatus = super::model::choice(&event, "status")?;
+        if status != EventStatus::Live {
+            return Err(OutreachError::EventNotLive(status));
         }
         let (group, sender) = (req.group_id, req.sender_user_id);
         check_cap(
@@ -229,13 +214,30 @@ impl Store {
             now,
         )
         .await?;
-        let people = recipients(&mut tx, req.group_id, req.center, req.radius_km).await?;
+        let mailed_since = req.mailed_since();
+        let people = select_recipients(
+            &mut tx,
+            req.group_id,
+            req.center,
+            req.radius_km,
+            mailed_since,
+        )
+        .await?;
         if people.is_empty() {
             return Err(OutreachError::NoRecipients);
         }
         for person in &people {
             insert_mail(&mut tx, &compose(person)).await?;
         }
+        mark_mailed(
+            &mut tx,
+            self.backend(),
+            req.group_id,
+            &people,
+            now,
+            mailed_since,
+        )
+        .await?;
         let count = i64::try_from(people.len()).unwrap_or(i64::MAX);
         let row = sqlx::query(
             "INSERT INTO outreach_messages (event_id, group_id, sender_user_id, subject, body, radius_km, recipients, created_at)

@@ -52,7 +52,10 @@ async fn bulk_supporters_join_the_audience(store: Store) {
             })
             .count() as i64;
         assert_eq!(
-            store.audience_count(group, LEEDS, radius).await.unwrap(),
+            store
+                .audience_count(group, LEEDS, radius, None)
+                .await
+                .unwrap(),
             expected,
             "within {radius} km"
         );
@@ -74,7 +77,10 @@ async fn bulk_supporters_join_the_audience(store: Store) {
         .grant_consent(newcomer.id, group, Channel::Email, "form")
         .await
         .unwrap();
-    let before = store.audience_count(group, LEEDS, 80.0).await.unwrap();
+    let before = store
+        .audience_count(group, LEEDS, 80.0, None)
+        .await
+        .unwrap();
     let first = store
         .supporter_by_email("bulk0@example.org")
         .await
@@ -85,7 +91,10 @@ async fn bulk_supporters_join_the_audience(store: Store) {
         .await
         .unwrap();
     assert_eq!(
-        store.audience_count(group, LEEDS, 80.0).await.unwrap(),
+        store
+            .audience_count(group, LEEDS, 80.0, None)
+            .await
+            .unwrap(),
         before - 1
     );
 }

@@ -215,7 +215,83 @@ async fn invites_are_single_use_and_queue_their_mail(store: Store) {
     ));
 }
 
+async fn new_groups_ask_for_approval_and_trust_reaches_down(store: Store) {
+    use barnstorm_domain::event::EventApproval;
+    let uk = store
+        .create_group(None, "Barnstorm UK", GroupKind::National, "")
+        .await
+        .unwrap();
+    let nw = store
+        .create_group(Some(uk.id), "North West", GroupKind::Region, "")
+        .await
+        .unwrap();
+    let branch = store
+        .create_group(Some(nw.id), "Manchester", GroupKind::Branch, "")
+        .await
+        .unwrap();
+    for g in [uk.id, nw.id, branch.id] {
+        assert_eq!(
+            store.group_event_approval(g).await.unwrap(),
+            EventApproval::Approval,
+            "a new group asks organisers to approve events"
+        );
+    }
+    let hana = store
+        .create_user("hana@example.org", "Hana Host", None, false)
+        .await
+        .unwrap();
+    let organiser = store
+        .create_user("olu@example.org", "Olu Organiser", None, false)
+        .await
+        .unwrap();
+    store
+        .set_membership(nw.id, hana.id, Role::Host)
+        .await
+        .unwrap();
+    assert!(!store.is_trusted_host(hana.id, nw.id).await.unwrap());
+    assert!(
+        !store.members(nw.id).await.unwrap()[0].trusted_host,
+        "a new host is not trusted until an organiser says so"
+    );
+    assert!(matches!(
+        store
+            .set_trusted_host(uk.id, hana.id, true, Some(organiser.id))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .set_trusted_host(nw.id, hana.id, true, Some(organiser.id))
+        .await
+        .unwrap();
+    assert!(store.members(nw.id).await.unwrap()[0].trusted_host);
+    assert!(store.is_trusted_host(hana.id, nw.id).await.unwrap());
+    assert!(store.is_trusted_host(hana.id, branch.id).await.unwrap());
+    assert!(
+        !store.is_trusted_host(hana.id, uk.id).await.unwrap(),
+        "trust does not reach up"
+    );
+    let audit = store.recent_audit(5).await.unwrap();
+    let entry = audit
+        .iter()
+        .find(|e| e.action == "membership.trusted_host")
+        .unwrap();
+    assert_eq!(entry.actor_user_id, Some(organiser.id));
+    assert_eq!(entry.subject, format!("user {}", hana.id));
+    // Changing the role keeps the trust; taking it back ends it.
+    store
+        .set_membership(nw.id, hana.id, Role::Caller)
+        .await
+        .unwrap();
+    assert!(store.is_trusted_host(hana.id, branch.id).await.unwrap());
+    store
+        .set_trusted_host(nw.id, hana.id, false, Some(organiser.id))
+        .await
+        .unwrap();
+    assert!(!store.is_trusted_host(hana.id, branch.id).await.unwrap());
+}
+
 both_backends! {
+    new_groups_ask_for_approval_and_trust_reaches_down => new_groups_ask_for_approval_and_trust_reaches_down,
     group_tree => groups_form_a_tree_with_unique_slugs,
     inherited_roles => roles_apply_to_the_groups_below,
     invites => invites_are_single_use_and_queue_their_mail,

@@ -6,7 +6,7 @@
 
 use super::{ApiJson, ErrorBody};
 use crate::auth::ApiUser;
-use crate::event_draft::{EventDraft, FieldErrors, check_links, initial_status};
+use crate::event_draft::{EventDraft, FieldErrors, check_links};
 use crate::pages::discover::{
     ParamError, SearchError, given, parse_instant, parse_kinds, parse_radius, postcode_district,
     rfc3339, round_km,
@@ -190,16 +190,25 @@ pub(crate) fn field_errors(errors: &FieldErrors) -> ApiError {
     .with_details(json!({ "field": first, "fields": fields }))
 }
 
-/// Create an event in a group. It goes live at once for the group's hosts and organisers,
-/// administrators and groups that publish at once; otherwise it waits for approval
-/// (`status: pending`).
+/// Create an event in a group. It goes live at once for the group's trusted hosts and
+/// organisers, administrators and groups that publish at once; otherwise it waits for
+/// approval (`status: pending`). Accounts whose email address is not confirmed yet get
+/// 403 `email_unverified`.
 #[utoipa::path(post, path = "/api/v1/events", tag = "events", security(("bearer" = [])), request_body = NewEventBody,
-    responses((status = 201, body = EventView), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = EventView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_event(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<NewEventBody>,
 ) -> Result<(StatusCode, Json<EventView>), ApiError> {
+    if !user.is_verified() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "email_unverified",
+            crate::pages::events::CONFIRM_EMAIL_FIRST,
+        )
+        .with_details(json!({ "account_url": state.config.absolute("/account") })));
+    }
     let Some(group_id) = body.group_id else {
         return Err(ApiError::invalid(
             "group_id",
@@ -221,9 +230,7 @@ async fn create_event(
     check_links(&state.store, &event)
         .await
         .map_err(|e| field_errors(&e))?;
-    let policy = state.store.group_event_approval(group.id).await?;
-    let role = state.store.effective_role(user.id, group.id).await?;
-    let status = initial_status(policy, role, user.is_admin);
+    let status = crate::pages::events::new_event_status(&state, &user, group.id).await?;
     let created = state.store.create_event(&event, status).await?;
     Ok((StatusCode::CREATED, Json(EventView::new(&state, &created))))
 }

@@ -1,5 +1,6 @@
-//! Groups over the API: list, read, create under a group you organise, list members and
-//! invite by email (the invite mail goes through the outbox, as from the web page).
+//! Groups over the API: list, read, create under a group you organise, list members,
+//! trust a member as a host (their events skip approval) and invite by email (the invite
+//! mail goes through the outbox, as from the web page).
 
 use super::{ApiJson, ErrorBody};
 use crate::auth::{ApiUser, hash_secret, new_secret};
@@ -55,6 +56,15 @@ pub(crate) struct MemberView {
     name: String,
     email: String,
     role: String,
+    /// Their events go live without approval here and in the groups below.
+    trusted_host: bool,
+}
+
+/// A change to a member.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct MemberChange {
+    /// Trust them as a host (their events skip approval here and below), or take it back.
+    trusted_host: Option<bool>,
 }
 
 /// An invitation to send.
@@ -187,9 +197,54 @@ async fn list_members(
                 name: m.name,
                 email: m.email,
                 role: m.role.as_str().to_owned(),
+                trusted_host: m.trusted_host,
             })
             .collect(),
     ))
+}
+
+/// Change a member of a group you organise: `trusted_host` makes their events go live
+/// without approval in the group and the groups below it (audited).
+#[utoipa::path(patch, path = "/api/v1/groups/{id}/members/{user_id}", tag = "groups", security(("bearer" = [])),
+    params(("id" = i64, Path), ("user_id" = i64, Path)), request_body = MemberChange,
+    responses((status = 200, body = MemberView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn change_member(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((id, user_id)): Path<(i64, i64)>,
+    ApiJson(body): ApiJson<MemberChange>,
+) -> Result<Json<MemberView>, ApiError> {
+    let group = group(&state, id).await?;
+    require_manager(&state, &user, &group).await?;
+    let Some(trusted) = body.trusted_host else {
+        return Err(ApiError::invalid(
+            "trusted_host",
+            "give trusted_host: true or false",
+        ));
+    };
+    let find = || async {
+        let members = state.store.members(group.id).await?;
+        Ok::<_, ApiError>(members.into_iter().find(|m| m.user_id == user_id))
+    };
+    if find().await?.is_none() {
+        return Err(ApiError::not_found(&format!(
+            "member {user_id} of group {id}"
+        )));
+    }
+    state
+        .store
+        .set_trusted_host(group.id, user_id, trusted, Some(user.id))
+        .await?;
+    let member = find()
+        .await?
+        .ok_or_else(|| ApiError::not_found(&format!("member {user_id} of group {id}")))?;
+    Ok(Json(MemberView {
+        user_id: member.user_id,
+        name: member.name,
+        email: member.email,
+        role: member.role.as_str().to_owned(),
+        trusted_host: member.trusted_host,
+    }))
 }
 
 /// Invite someone to a group you organise; they receive the link by email.
@@ -257,5 +312,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_groups, create_group))
         .routes(routes!(get_group))
         .routes(routes!(list_members))
+        .routes(routes!(change_member))
         .routes(routes!(create_invite))
 }

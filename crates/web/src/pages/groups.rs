@@ -1,6 +1,7 @@
 //! Group pages: the tree of groups, one group's page (its place in the tree, sub-groups,
-//! members), and what organisers do there: add sub-groups, invite people, change roles
-//! and remove members. Organisers of a group also run every group below it.
+//! members), and what organisers do there: add sub-groups, invite people, change roles,
+//! trust hosts (their events skip approval) and remove members. Organisers of a group
+//! also run every group below it.
 
 use super::events::hub::{HubEvents, hub_events};
 use super::layout::{Layout, format_time, render};
@@ -387,6 +388,50 @@ async fn change_role(
     Ok(Flash::ok(format!("Role changed to {role}.")).redirect(&back))
 }
 
+#[derive(Deserialize)]
+struct TrustForm {
+    /// Present (a ticked box) to trust, absent to take trust back.
+    #[serde(default)]
+    trusted: Option<String>,
+}
+
+async fn set_trusted(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((slug, user_id)): Path<(String, i64)>,
+    Form(form): Form<TrustForm>,
+) -> Result<Response, PageError> {
+    let group = require_manager(&state, &signed_in, &slug).await?;
+    let trusted = form.trusted.is_some();
+    let Some(member) = state
+        .store
+        .members(group.id)
+        .await?
+        .into_iter()
+        .find(|m| m.user_id == user_id)
+    else {
+        return Err(PageError::not_found(
+            "That person is not a member of this group.",
+        ));
+    };
+    state
+        .store
+        .set_trusted_host(group.id, user_id, trusted, Some(signed_in.user.id))
+        .await?;
+    let message = if trusted {
+        format!(
+            "{} is a trusted host: their events in {} and the groups below it go live without approval.",
+            member.name, group.name
+        )
+    } else {
+        format!(
+            "{} is no longer a trusted host: their new events wait for approval where the group asks for it.",
+            member.name
+        )
+    };
+    Ok(Flash::ok(message).redirect(&format!("/groups/{slug}")))
+}
+
 async fn remove_member(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -414,6 +459,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/groups/{slug}/invites", post(invite))
         .route("/groups/{slug}/invites/{id}/revoke", post(revoke_invite))
         .route("/groups/{slug}/members/{user_id}/role", post(change_role))
+        .route(
+            "/groups/{slug}/members/{user_id}/trusted",
+            post(set_trusted),
+        )
         .route(
             "/groups/{slug}/members/{user_id}/remove",
             post(remove_member),

@@ -170,6 +170,11 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// Sets a cookie, e.g. a session made directly in the store.
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.insert(name.to_owned(), value.to_owned());
+    }
+
     pub fn has_cookie(&self, name: &str) -> bool {
         self.cookies.contains_key(name)
     }

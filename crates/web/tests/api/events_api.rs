@@ -66,6 +66,11 @@ async fn creating_an_event_checks_input_and_follows_the_approval_policy(app: Tes
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     assert_eq!(anonymous.error_code(), "unauthorized");
 
+    // New groups ask for approval; this one's organisers chose to publish at once.
+    app.store
+        .set_group_event_approval(group.id, EventApproval::Open, None)
+        .await
+        .unwrap();
     let created = app
         .api(
             Method::POST,
@@ -133,6 +138,23 @@ async fn creating_an_event_checks_input_and_follows_the_approval_policy(app: Tes
         .await;
     assert_eq!(
         by_host.json()["status"],
+        "pending",
+        "a host the organisers have not trusted waits"
+    );
+    app.store
+        .set_trusted_host(group.id, host.id, true, None)
+        .await
+        .unwrap();
+    let by_trusted = app
+        .api(
+            Method::POST,
+            "/api/v1/events",
+            Some(&hana),
+            Some(valid_event(group.id)),
+        )
+        .await;
+    assert_eq!(
+        by_trusted.json()["status"],
         "live",
         "trusted hosts skip the queue"
     );

@@ -22,11 +22,18 @@ fn future_day(days: u64) -> (String, i64) {
     (day.format("%Y-%m-%d").to_string(), start)
 }
 
+/// A group whose organisers chose to publish events at once (new groups ask for approval).
 async fn group(app: &TestApp, name: &str) -> Group {
-    app.store
+    let group = app
+        .store
         .create_group(None, name, GroupKind::National, "")
         .await
-        .unwrap()
+        .unwrap();
+    app.store
+        .set_group_event_approval(group.id, barnstorm_domain::event::EventApproval::Open, None)
+        .await
+        .unwrap();
+    group
 }
 
 /// Signs in a new person.
@@ -195,7 +202,10 @@ async fn events_go_live_or_wait_by_the_group_policy(app: TestApp) {
         .id;
     assert_eq!(
         app.store.effective_role(sam_id, leeds.id).await.unwrap(),
-        Some(Role::Host),
+        Some(Role::Host)
+    );
+    assert!(
+        app.store.is_trusted_host(sam_id, leeds.id).await.unwrap(),
         "a trusted host skips the queue from now on"
     );
     let next = submit_event(&mut sam, &leeds, &[("title", "Straight through")]).await;

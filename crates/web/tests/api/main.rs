@@ -11,6 +11,7 @@ mod groups_api;
 mod meetups;
 mod ops;
 mod outreach;
+mod outreach_safeguards;
 mod pages;
 mod phonebank_api;
 mod phonebank_pages;

@@ -1,8 +1,11 @@
-use super::{DAY, MANCHESTER, grant, group, live_event, supporter};
-use barnstorm_domain::event::Channel;
-use barnstorm_store::events::{OutreachError, OutreachRequest, Recipient};
+use super::{DAY, MANCHESTER, grant, group, live_event, new_event, rsvp, rsvp_mail, supporter};
+use barnstorm_domain::event::{Channel, EventStatus};
+use barnstorm_store::events::{
+    BulkSupporter, ConsentOrigin, OutreachError, OutreachRequest, Recipient,
+};
 use barnstorm_store::{NewMail, Store, both_backends, now_millis};
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 /// Salford Quays, about 3.5 km from Manchester city centre.
 const SALFORD: (f64, f64) = (53.4714, -2.2958);
@@ -32,6 +35,9 @@ fn request(event_id: i64, group_id: i64, sender: i64) -> OutreachRequest {
         radius_km: 10.0,
         per_group_daily_cap: 2,
         per_sender_daily_cap: 5,
+        // The per-recipient rule has its own test; these repeat sends to the same people.
+        per_recipient_window_ms: 0,
+        now: now_millis(),
     }
 }
 
@@ -77,7 +83,10 @@ async fn outreach_reaches_consenting_people_nearby_only(store: Store) {
         .unwrap();
     store.claim_due_mail(1000, 60_000).await.unwrap();
 
-    let shown = store.audience_count(g, MANCHESTER, 10.0).await.unwrap();
+    let shown = store
+        .audience_count(g, MANCHESTER, 10.0, None)
+        .await
+        .unwrap();
     assert_eq!(shown, 2);
     let sent = store
         .send_outreach(&request(event.id, g, host.id), &compose)
@@ -199,7 +208,203 @@ async fn daily_caps_hold_per_group_and_per_sender(store: Store) {
     assert_eq!(store.outreach_history(event.id).await.unwrap().len(), 2);
 }
 
+/// The week-long per-recipient window, with the send's time given.
+fn weekly(event_id: i64, group_id: i64, sender: i64, now: i64) -> OutreachRequest {
+    OutreachRequest {
+        per_group_daily_cap: 100,
+        per_sender_daily_cap: 100,
+        per_recipient_window_ms: 7 * DAY,
+        now,
+        ..request(event_id, group_id, sender)
+    }
+}
+
+async fn recipients_hear_from_a_group_once_a_week(store: Store) {
+    let g = group(&store, "Manchester").await;
+    let other = group(&store, "Salford").await;
+    let host = store
+        .create_user("host@example.org", "Hana Host", None, false)
+        .await
+        .unwrap();
+    let event = live_event(&store, g, None).await;
+    let other_event = live_event(&store, other, None).await;
+    person(&store, "ann@example.org", MANCHESTER, g, Channel::Email).await;
+    person(&store, "bo@example.org", MANCHESTER, g, Channel::Email).await;
+    person(&store, "ann@example.org", MANCHESTER, other, Channel::Email).await;
+    let t0 = now_millis();
+    let sent = store
+        .send_outreach(&weekly(event.id, g, host.id, t0), &compose)
+        .await
+        .unwrap();
+    assert_eq!(sent.recipients, 2);
+    person(&store, "cy@example.org", MANCHESTER, g, Channel::Email).await;
+    store.claim_due_mail(1000, 60_000).await.unwrap();
+
+    // A day later: the count leaves out who heard from the group, and so does the send.
+    let t1 = t0 + DAY;
+    let since = Some(t1 - 7 * DAY);
+    let everyone = store
+        .audience_count(g, MANCHESTER, 10.0, None)
+        .await
+        .unwrap();
+    let shown = store
+        .audience_count(g, MANCHESTER, 10.0, since)
+        .await
+        .unwrap();
+    assert_eq!((everyone, shown), (3, 1));
+    let sent = store
+        .send_outreach(&weekly(event.id, g, host.id, t1), &compose)
+        .await
+        .unwrap();
+    assert_eq!(sent.recipients, shown, "the count shown is the count sent");
+    let to: Vec<String> = store
+        .claim_due_mail(1000, 60_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.mail.to)
+        .collect();
+    assert_eq!(to, ["cy@example.org"]);
+    assert!(matches!(
+        store
+            .send_outreach(&weekly(event.id, g, host.id, t1 + 1), &compose)
+            .await,
+        Err(OutreachError::NoRecipients)
+    ));
+
+    // Another group may still write to Ann.
+    let sent = store
+        .send_outreach(&weekly(other_event.id, other, host.id, t1), &compose)
+        .await
+        .unwrap();
+    assert_eq!(sent.recipients, 1);
+
+    // A week after the first message, Ann and Bo may hear from the group again; Cy not yet.
+    let t2 = t0 + 7 * DAY + 1;
+    let sent = store
+        .send_outreach(&weekly(event.id, g, host.id, t2), &compose)
+        .await
+        .unwrap();
+    assert_eq!(sent.recipients, 2);
+}
+
+async fn only_live_events_of_the_group_can_be_promoted(store: Store) {
+    let g = group(&store, "Manchester").await;
+    let other = group(&store, "Salford").await;
+    let host = store
+        .create_user("host@example.org", "Hana Host", None, false)
+        .await
+        .unwrap();
+    person(&store, "ann@example.org", MANCHESTER, g, Channel::Email).await;
+    let starts = now_millis() + 3 * DAY;
+    let pending = store
+        .create_event(&new_event(g, starts, None), EventStatus::Pending)
+        .await
+        .unwrap();
+    let err = store
+        .send_outreach(&request(pending.id, g, host.id), &compose)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, OutreachError::EventNotLive(EventStatus::Pending)),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("only published events"));
+    // An event of another group cannot be used to write to this group's supporters.
+    let elsewhere = live_event(&store, other, None).await;
+    assert!(matches!(
+        store
+            .send_outreach(&request(elsewhere.id, g, host.id), &compose)
+            .await,
+        Err(OutreachError::EventNotFound)
+    ));
+    // Approved, it can; cancelled again, it cannot.
+    store
+        .set_event_status(pending.id, EventStatus::Live, "", None, &|_| None)
+        .await
+        .unwrap();
+    store
+        .send_outreach(&request(pending.id, g, host.id), &compose)
+        .await
+        .unwrap();
+    store
+        .set_event_status(pending.id, EventStatus::Cancelled, "", None, &|_| None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .send_outreach(&request(pending.id, g, host.id), &compose)
+            .await,
+        Err(OutreachError::EventNotLive(EventStatus::Cancelled))
+    ));
+}
+
+async fn each_recipient_carries_where_their_consent_came_from(store: Store) {
+    let g = group(&store, "Manchester").await;
+    let host = store
+        .create_user("host@example.org", "Hana Host", None, false)
+        .await
+        .unwrap();
+    let event = live_event(&store, g, None).await;
+    store
+        .create_rsvp(
+            &rsvp(event.id, "rita@example.org", &[Channel::Email]),
+            &rsvp_mail,
+        )
+        .await
+        .unwrap();
+    store
+        .insert_supporters_bulk(
+            g,
+            &[BulkSupporter {
+                email: "ivo@example.org".into(),
+                name: "Ivo".into(),
+                postcode: "M1".into(),
+                location: MANCHESTER,
+            }],
+        )
+        .await
+        .unwrap();
+    person(&store, "fay@example.org", MANCHESTER, g, Channel::Email).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let kept = Arc::clone(&seen);
+    let record = move |r: &Recipient| {
+        kept.lock().unwrap().push((
+            r.email.clone(),
+            r.consent_origin.clone(),
+            r.consent_given_at,
+        ));
+        compose(r)
+    };
+    store
+        .send_outreach(&request(event.id, g, host.id), &record)
+        .await
+        .unwrap();
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    let origins: Vec<(&str, &ConsentOrigin)> =
+        seen.iter().map(|(e, o, _)| (e.as_str(), o)).collect();
+    assert_eq!(
+        origins,
+        [
+            ("fay@example.org", &ConsentOrigin::Recorded("form".into())),
+            ("ivo@example.org", &ConsentOrigin::BulkImport),
+            (
+                "rita@example.org",
+                &ConsentOrigin::RsvpForm {
+                    event_id: event.id,
+                    event_title: Some(event.title.clone()),
+                }
+            ),
+        ]
+    );
+    assert!(seen.iter().all(|(_, _, at)| *at > 0));
+}
+
 both_backends!(
     outreach_reaches_consenting_people_nearby_only => outreach_reaches_consenting_people_nearby_only,
     daily_caps_hold_per_group_and_per_sender => daily_caps_hold_per_group_and_per_sender,
+    recipients_hear_from_a_group_once_a_week => recipients_hear_from_a_group_once_a_week,
+    only_live_events_of_the_group_can_be_promoted => only_live_events_of_the_group_can_be_promoted,
+    each_recipient_carries_where_their_consent_came_from => each_recipient_carries_where_their_consent_came_from,
 );

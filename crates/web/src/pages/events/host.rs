@@ -6,7 +6,7 @@ use super::form::FormPage;
 use super::run_event;
 use crate::auth::{Flash, SignedIn};
 use crate::event_draft::{
-    EventDraft, FieldErrors, check_links, initial_status, keep_shift_ids, time_or_place_changed,
+    EventDraft, FieldErrors, check_links, keep_shift_ids, time_or_place_changed,
 };
 use crate::event_mails::{cancellation_notice, change_notice, when_text};
 use crate::pages::layout::{Layout, render};
@@ -47,6 +47,9 @@ async fn new_form(
     signed_in: SignedIn,
     Query(prefill): Query<Prefill>,
 ) -> Result<Response, PageError> {
+    if let Some(refusal) = super::confirm_email_first(&signed_in, "create events") {
+        return Ok(refusal);
+    }
     let mut draft = EventDraft {
         group: prefill.group,
         kind: prefill.kind,
@@ -87,6 +90,9 @@ async fn create(
     signed_in: SignedIn,
     Form(draft): Form<EventDraft>,
 ) -> Result<Response, PageError> {
+    if let Some(refusal) = super::confirm_email_first(&signed_in, "create events") {
+        return Ok(refusal);
+    }
     let user = &signed_in.user;
     let layout = Layout::new(&signed_in.context);
     let group = state.store.group_by_slug(draft.group.trim()).await?;
@@ -104,9 +110,7 @@ async fn create(
             ));
         }
     };
-    let policy = state.store.group_event_approval(group.id).await?;
-    let role = state.store.effective_role(user.id, group.id).await?;
-    let status = initial_status(policy, role, user.is_admin);
+    let status = super::new_event_status(&state, user, group.id).await?;
     let created = state.store.create_event(&event, status).await?;
     let message = if status == EventStatus::Live {
         "Your event is live. Share its link so people can sign up.".to_owned()

@@ -8,7 +8,7 @@ mod templates;
 
 use super::{EventAccess, access, event_group, find_event, may_see, no_event};
 use crate::auth::{Flash, RequestContext, SignedIn};
-use crate::event_draft::{check_links, initial_status, millis_to_local, parse_time_zone};
+use crate::event_draft::{check_links, millis_to_local, parse_time_zone};
 use crate::event_mails::when_text;
 use crate::pages::layout::{Layout, render};
 use crate::{AppState, PageError};
@@ -284,6 +284,9 @@ async fn plan_session(
     Path((id, breakout_id)): Path<(i64, i64)>,
     Form(form): Form<SessionForm>,
 ) -> Result<Response, PageError> {
+    if let Some(refusal) = super::confirm_email_first(&signed_in, "create events") {
+        return Ok(refusal);
+    }
     let user = &signed_in.user;
     let meetup = plannable_meetup(&state, user, id).await?;
     let back = format!("/events/{id}/meetup#breakout-{breakout_id}");
@@ -323,9 +326,7 @@ async fn plan_session(
         Ok(session) => session,
         Err(errors) => return Ok(Flash::error(field_messages(&errors)).redirect(&back)),
     };
-    let policy = state.store.group_event_approval(meetup.group_id).await?;
-    let role = state.store.effective_role(user.id, meetup.group_id).await?;
-    let status = initial_status(policy, role, user.is_admin);
+    let status = super::new_event_status(&state, user, meetup.group_id).await?;
     let created = state.store.create_event(&session, status).await?;
     let when = when_text(created.starts_at, created.ends_at, &created.time_zone);
     let message = if status == EventStatus::Live {

@@ -11,18 +11,23 @@ pub(crate) mod hub;
 mod meetup;
 mod moderation;
 mod outreach;
+mod outreach_text;
 mod rsvp;
 mod show;
 
 pub(crate) use rsvp::check_rsvp;
 pub(crate) use show::RsvpForm;
 
+use crate::auth::SignedIn;
+use crate::event_draft::initial_status;
 use crate::pages::can_manage;
 use crate::{AppState, PageError};
 use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use barnstorm_domain::event::{EventStatus, Visibility};
 use barnstorm_store::events::Event;
-use barnstorm_store::{Group, Role, User};
+use barnstorm_store::{Group, Role, StoreError, User};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -35,6 +40,32 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(hub::routes())
         .merge(meetup::routes())
         .merge(outreach::routes())
+}
+
+/// The refusal an account gets for what needs a proven address (creating events,
+/// outreach) until its owner opens the link we emailed them.
+pub(crate) const CONFIRM_EMAIL_FIRST: &str = "Confirm your email address first: open the link we emailed you, or send a new one from your account page (/account).";
+
+#[derive(askama::Template)]
+#[template(path = "events/confirm_email.html")]
+struct ConfirmEmailPage {
+    layout: crate::pages::layout::Layout,
+    doing: &'static str,
+    email: String,
+}
+
+/// The 403 page for an account whose address is not proven yet, which may not `doing`
+/// ("create events"), with the way to get a new link; `None` for a verified account.
+pub(crate) fn confirm_email_first(signed_in: &SignedIn, doing: &'static str) -> Option<Response> {
+    if signed_in.user.is_verified() {
+        return None;
+    }
+    let page = ConfirmEmailPage {
+        layout: crate::pages::layout::Layout::new(&signed_in.context),
+        doing,
+        email: signed_in.user.email.clone(),
+    };
+    Some((StatusCode::FORBIDDEN, crate::pages::layout::render(&page)).into_response())
 }
 
 /// What the person asking may do with one event.
@@ -120,6 +151,19 @@ pub(crate) async fn run_event(
     }
     let group = event_group(state, &event).await?;
     Ok((event, group, access))
+}
+
+/// The status `user`'s new event in `group_id` starts in: live for organisers, trusted
+/// hosts, administrators and in groups that publish at once; pending otherwise.
+pub(crate) async fn new_event_status(
+    state: &AppState,
+    user: &User,
+    group_id: i64,
+) -> Result<EventStatus, StoreError> {
+    let policy = state.store.group_event_approval(group_id).await?;
+    let role = state.store.effective_role(user.id, group_id).await?;
+    let trusted = state.store.is_trusted_host(user.id, group_id).await?;
+    Ok(initial_status(policy, role, trusted, user.is_admin))
 }
 
 /// Whether `user` organises `group` (or one above it), or administers the instance.

@@ -1,6 +1,7 @@
 //! The organisers' side of events: the approval queue of a group (and the groups below
-//! it), approving (optionally trusting the host, who then skips the queue), turning an
-//! event down with a note, and the group's approval policy. Hosts are told by mail.
+//! it), approving (optionally trusting the host, whose events then skip the queue here
+//! and below), turning an event down with a note, and the group's approval policy. Hosts
+//! are told by mail.
 
 use super::{event_group, find_event, organises, with_descendants};
 use crate::auth::{Flash, SignedIn};
@@ -92,7 +93,8 @@ async fn pending(
 
 #[derive(Deserialize)]
 struct DecisionForm {
-    /// `approve`, `trust` (approve and make the host a Host of the group) or `reject`.
+    /// `approve`, `trust` (approve and make the host a trusted host of the group) or
+    /// `reject`.
     decision: String,
     #[serde(default)]
     note: String,
@@ -146,28 +148,55 @@ async fn decide(
         state.store.enqueue_mail(&mail).await?;
         state.mail_queued();
         message.push_str(&format!(" We've emailed {}.", host.name));
-        let role = state.store.effective_role(host.id, group.id).await?;
-        if form.decision == "trust" && role.is_none_or(|r| r < Role::Host) {
-            state
-                .store
-                .set_membership(group.id, host.id, Role::Host)
-                .await?;
-            state
-                .store
-                .audit(
-                    actor,
-                    "membership.role",
-                    &format!("user {}", host.id),
-                    &format!("group {} as host (trusted from event {id})", group.id),
-                )
-                .await?;
+        if form.decision == "trust" {
+            trust_host(&state, &group, host, actor).await?;
             message.push_str(&format!(
-                " {} is now a host of {} and their events go live at once.",
+                " {} is now a trusted host of {} and their events go live at once.",
                 host.name, group.name
             ));
         }
     }
     Ok(Flash::ok(message).redirect(&back))
+}
+
+/// Makes `host` a trusted host of `group`: a member there (as a host, unless they hold a
+/// stronger role on the group itself) with the trusted flag set. Audited.
+async fn trust_host(
+    state: &AppState,
+    group: &Group,
+    host: &barnstorm_store::User,
+    actor: Option<i64>,
+) -> Result<(), PageError> {
+    let own_role = state
+        .store
+        .members(group.id)
+        .await?
+        .into_iter()
+        .find(|m| m.user_id == host.id)
+        .map(|m| m.role);
+    if own_role.is_none_or(|r| r < Role::Host) {
+        state
+            .store
+            .set_membership(group.id, host.id, Role::Host)
+            .await?;
+        state
+            .store
+            .audit(
+                actor,
+                "membership.role",
+                &format!("user {}", host.id),
+                &format!(
+                    "group {} as host (trusted from an approved event)",
+                    group.id
+                ),
+            )
+            .await?;
+    }
+    state
+        .store
+        .set_trusted_host(group.id, host.id, true, actor)
+        .await?;
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -1,13 +1,15 @@
 //! "Contact people in their area": `/events/{id}/outreach`, for the event's host and its
-//! group's organisers. They write a message, see how many supporters within the radius
-//! agreed to hear from the group (a count, never names or addresses), confirm, and the
-//! store queues one mail each within the daily caps and audits the send. Who may send is
-//! decided here; who receives it is the store's, composing each copy `outreach_mails`'s.
+//! group's organisers, once they have confirmed their email address, about a published
+//! event. They write a message, see how many supporters within the radius agreed to hear
+//! from the group and have not heard from it recently (a count, never names or
+//! addresses), preview the mail, confirm, and the store queues one mail each within the
+//! caps and audits the send. Who may send is decided here; who receives it is the store's,
+//! the words `outreach_text`'s and `outreach_mails`'s.
 
-use super::run_event;
+use super::outreach_text::{Letter, cap_text, count_text, km_text, local_text};
+use super::{CONFIRM_EMAIL_FIRST, confirm_email_first, run_event};
 use crate::auth::{Flash, SignedIn};
 use crate::event_mails::when_text;
-use crate::outreach_mails::{OutreachMessage, outreach_mail};
 use crate::pages::layout::{Layout, render};
 use crate::{AppState, PageError};
 use askama::Template;
@@ -17,8 +19,7 @@ use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::event::EventStatus;
 use barnstorm_store::events::{Event, OutreachError, OutreachRequest};
-use barnstorm_store::{Group, Millis, now_millis};
-use chrono::TimeZone;
+use barnstorm_store::{Group, User, now_millis};
 use serde::Deserialize;
 
 /// The radius the form starts with, in kilometres.
@@ -90,29 +91,6 @@ fn check(form: &OutreachForm) -> Result<Checked, String> {
     })
 }
 
-/// "5 km", "2.5 km".
-fn km_text(km: f64) -> String {
-    format!("{} km", (km * 10.0).round() / 10.0)
-}
-
-/// "412 supporters within 5 km have agreed to hear from Barnstorm UK by email."
-fn count_text(count: i64, km: f64, group: &str) -> String {
-    match count {
-        0 => format!(
-            "Nobody within {} has agreed to hear from {group} by email. Try a larger radius.",
-            km_text(km)
-        ),
-        1 => format!(
-            "1 supporter within {} has agreed to hear from {group} by email.",
-            km_text(km)
-        ),
-        n => format!(
-            "{n} supporters within {} have agreed to hear from {group} by email.",
-            km_text(km)
-        ),
-    }
-}
-
 /// A past message as the history lists it.
 struct HistoryRow {
     when: String,
@@ -136,6 +114,7 @@ struct OutreachPage {
     error: Option<String>,
     per_group: u32,
     per_sender: u32,
+    recipient_days: u32,
     history: Vec<HistoryRow>,
 }
 
@@ -153,16 +132,23 @@ struct ConfirmPage {
     event: Event,
     group: Group,
     form: OutreachForm,
-    subject: String,
-    message: String,
     radius: String,
     count: i64,
     count_text: String,
+    /// The mail as a recipient who RSVP'd gets it, with placeholders for them.
+    preview_subject: String,
+    preview_body: String,
+    /// What the consent line says instead for addresses the group imported.
+    import_sentence: String,
+    recipient_days: u32,
 }
 
-/// Why an event cannot be promoted, if it cannot: it must be live, still to come and have
-/// a place on the map.
-fn closed_reason(event: &Event) -> Option<String> {
+/// Why `user` cannot promote `event`, if they cannot: they must have confirmed their
+/// email address, and the event must be live, still to come and have a place on the map.
+fn closed_reason(user: &User, event: &Event) -> Option<String> {
+    if !user.is_verified() {
+        return Some(CONFIRM_EMAIL_FIRST.to_owned());
+    }
     if event.status != EventStatus::Live {
         return Some(format!(
             "This event is {}: only published events can be promoted.",
@@ -178,24 +164,6 @@ fn closed_reason(event: &Event) -> Option<String> {
         );
     }
     None
-}
-
-/// An instant in the event's zone, formatted with `format`.
-fn local_text(millis: Millis, time_zone: &str, format: &str) -> String {
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::London);
-    tz.timestamp_millis_opt(millis)
-        .single()
-        .map_or_else(String::new, |t| t.format(format).to_string())
-}
-
-/// A time people read in the event's zone: "14:32", or "Wed 3 Dec, 14:32" on another day.
-fn clock_text(millis: Millis, time_zone: &str) -> String {
-    let day = |ms| local_text(ms, time_zone, "%Y-%m-%d");
-    if day(millis) == day(now_millis()) {
-        local_text(millis, time_zone, "%H:%M")
-    } else {
-        local_text(millis, time_zone, "%a %-d %b, %H:%M")
-    }
 }
 
 async fn page(
@@ -223,7 +191,7 @@ async fn page(
     Ok(OutreachPage {
         layout: Layout::new(&signed_in.context),
         when: when_text(event.starts_at, event.ends_at, &event.time_zone),
-        closed: closed_reason(&event),
+        closed: closed_reason(&signed_in.user, &event),
         event,
         group,
         form,
@@ -231,6 +199,7 @@ async fn page(
         error,
         per_group: state.config.outreach_daily_per_group,
         per_sender: state.config.outreach_daily_per_sender,
+        recipient_days: state.config.outreach_recipient_days,
         history,
     })
 }
@@ -241,6 +210,9 @@ async fn show(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let (event, group, _) = run_event(&state, &signed_in.user, id).await?;
+    if let Some(refusal) = confirm_email_first(&signed_in, "write to supporters") {
+        return Ok(refusal);
+    }
     let form = OutreachForm {
         radius_km: DEFAULT_RADIUS_KM.to_string(),
         ..OutreachForm::default()
@@ -249,20 +221,26 @@ async fn show(
     Ok(render(&page))
 }
 
-/// The count for `form`'s radius, or why there is none.
+/// The count for `form`'s radius, or why there is none: the supporters the send would
+/// reach now, so those the group mailed within the per-recipient window are left out.
 async fn count_for(
     state: &AppState,
+    user: &User,
     event: &Event,
     group: &Group,
     form: &OutreachForm,
 ) -> Result<Result<(i64, f64), String>, PageError> {
-    if let Some(reason) = closed_reason(event) {
+    if let Some(reason) = closed_reason(user, event) {
         return Ok(Err(reason));
     }
     let (Some(center), Ok(km)) = (event.location, radius(&form.radius_km)) else {
         return Ok(Err(radius(&form.radius_km).err().unwrap_or_default()));
     };
-    let n = state.store.audience_count(group.id, center, km).await?;
+    let mailed_since = now_millis() - state.config.outreach_recipient_window_ms();
+    let n = state
+        .store
+        .audience_count(group.id, center, km, Some(mailed_since))
+        .await?;
     Ok(Ok((n, km)))
 }
 
@@ -275,8 +253,19 @@ async fn count(
     Form(form): Form<OutreachForm>,
 ) -> Result<Response, PageError> {
     let (event, group, _) = run_event(&state, &signed_in.user, id).await?;
-    let (count, error) = match count_for(&state, &event, &group, &form).await? {
-        Ok((n, km)) => (Some(count_text(n, km, &group.name)), None),
+    if let Some(refusal) = confirm_email_first(&signed_in, "write to supporters") {
+        return Ok(refusal);
+    }
+    let (count, error) = match count_for(&state, &signed_in.user, &event, &group, &form).await? {
+        Ok((n, km)) => (
+            Some(count_text(
+                n,
+                km,
+                &group.name,
+                state.config.outreach_recipient_days,
+            )),
+            None,
+        ),
         Err(problem) => (None, Some(problem)),
     };
     if headers.contains_key("hx-request") {
@@ -294,6 +283,9 @@ async fn confirm(
     Form(form): Form<OutreachForm>,
 ) -> Result<Response, PageError> {
     let (event, group, _) = run_event(&state, &signed_in.user, id).await?;
+    if let Some(refusal) = confirm_email_first(&signed_in, "write to supporters") {
+        return Ok(refusal);
+    }
     let checked = match check(&form) {
         Ok(checked) => checked,
         Err(problem) => {
@@ -301,9 +293,9 @@ async fn confirm(
             return Ok(render(&page));
         }
     };
-    let (n, km) = match count_for(&state, &event, &group, &form).await? {
+    let (n, km) = match count_for(&state, &signed_in.user, &event, &group, &form).await? {
         Ok((0, km)) => {
-            let text = count_text(0, km, &group.name);
+            let text = count_text(0, km, &group.name, state.config.outreach_recipient_days);
             let page = page(&state, &signed_in, event, group, form, None, Some(text)).await?;
             return Ok(render(&page));
         }
@@ -313,12 +305,16 @@ async fn confirm(
             return Ok(render(&page));
         }
     };
+    let letter = letter(&state, &event, &group, &signed_in.user, &checked).await?;
+    let preview = letter.preview(&state.config);
     Ok(render(&ConfirmPage {
         layout: Layout::new(&signed_in.context),
-        count_text: count_text(n, km, &group.name),
+        count_text: count_text(n, km, &group.name, state.config.outreach_recipient_days),
+        preview_subject: preview.subject,
+        preview_body: preview.body_text,
+        import_sentence: letter.import_sentence_template(),
+        recipient_days: state.config.outreach_recipient_days,
         count: n,
-        subject: checked.subject,
-        message: checked.message,
         radius: km_text(km),
         event,
         group,
@@ -326,46 +322,26 @@ async fn confirm(
     }))
 }
 
-/// Where the event is, as the public may know it: the district only when the host keeps
-/// the address for people who RSVP.
-fn public_place(event: &Event) -> String {
-    let postcode = event.postcode.as_deref().unwrap_or("");
-    if event.address_after_rsvp {
-        return postcode
-            .split_whitespace()
-            .next()
-            .map(|district| format!("near {district} (the address is sent when you RSVP)"))
-            .unwrap_or_default();
-    }
-    [event.address.as_str(), postcode]
-        .iter()
-        .filter(|p| !p.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// "Your group has sent 10 messages today; the next can go at 14:32."
-fn cap_text(error: &OutreachError, group: &Group, time_zone: &str) -> Option<String> {
-    let OutreachError::DailyCapReached {
-        scope,
-        cap,
-        next_allowed_at,
-    } = error
-    else {
-        return None;
+/// The letter `sender` is writing about `event`, naming its host.
+async fn letter(
+    state: &AppState,
+    event: &Event,
+    group: &Group,
+    sender: &User,
+    checked: &Checked,
+) -> Result<Letter, PageError> {
+    let host_name = match event.host_user_id {
+        Some(id) => state.store.user_by_id(id).await?.map(|u| u.name),
+        None => None,
     };
-    let next = clock_text(*next_allowed_at, time_zone);
-    Some(if *scope == "group" {
-        format!(
-            "{} has sent {cap} messages in the last 24 hours, its daily limit; the next can go at {next}.",
-            group.name
-        )
-    } else {
-        format!(
-            "You have sent {cap} messages in the last 24 hours, your daily limit; your next can go at {next}."
-        )
-    })
+    Ok(Letter::new(
+        event,
+        group,
+        host_name,
+        &sender.name,
+        &checked.subject,
+        &checked.message,
+    ))
 }
 
 async fn send(
@@ -375,12 +351,15 @@ async fn send(
     Form(form): Form<OutreachForm>,
 ) -> Result<Response, PageError> {
     let (event, group, _) = run_event(&state, &signed_in.user, id).await?;
+    if let Some(refusal) = confirm_email_first(&signed_in, "write to supporters") {
+        return Ok(refusal);
+    }
     let back = format!("/events/{id}/outreach");
     let checked = match check(&form) {
         Ok(checked) => checked,
         Err(problem) => return Ok(Flash::error(problem).redirect(&back)),
     };
-    if let Some(reason) = closed_reason(&event) {
+    if let Some(reason) = closed_reason(&signed_in.user, &event) {
         return Ok(Flash::error(reason).redirect(&back));
     }
     let Some(center) = event.location else {
@@ -396,35 +375,13 @@ async fn send(
         radius_km: checked.radius_km,
         per_group_daily_cap: i64::from(state.config.outreach_daily_per_group),
         per_sender_daily_cap: i64::from(state.config.outreach_daily_per_sender),
+        per_recipient_window_ms: state.config.outreach_recipient_window_ms(),
+        now: now_millis(),
     };
     // The composer must own what it uses: the store may keep it for the whole send.
     let config = std::sync::Arc::clone(&state.config);
-    let (group_id, group_name) = (group.id, group.name.clone());
-    let (subject, body) = (checked.subject, checked.message);
-    let event_title = event.title.clone();
-    let when = when_text(event.starts_at, event.ends_at, &event.time_zone);
-    let place = public_place(&event);
-    let event_path = format!("/events/{}", event.id);
-    let compose = move |r: &barnstorm_store::events::Recipient| {
-        let message = OutreachMessage {
-            group_id,
-            group_name: &group_name,
-            subject: &subject,
-            message: &body,
-            event_title: &event_title,
-            event_when: &when,
-            event_place: &place,
-            event_path: &event_path,
-        };
-        outreach_mail(
-            &config,
-            &message,
-            &r.email,
-            &r.name,
-            &r.unsubscribe_token,
-            None,
-        )
-    };
+    let letter = letter(&state, &event, &group, &signed_in.user, &checked).await?;
+    let compose = move |r: &barnstorm_store::events::Recipient| letter.copy_for(&config, r);
     match state.store.send_outreach(&request, &compose).await {
         Ok(sent) => {
             state.mail_queued();
@@ -472,16 +429,6 @@ mod tests {
         for bad in ["0", "51", "-3", "NaN", "inf", "five"] {
             assert!(radius(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn counts_read_like_sentences() {
-        assert_eq!(
-            count_text(412, 5.0, "Barnstorm UK"),
-            "412 supporters within 5 km have agreed to hear from Barnstorm UK by email."
-        );
-        assert!(count_text(1, 2.5, "X").starts_with("1 supporter within 2.5 km has"));
-        assert!(count_text(0, 5.0, "X").starts_with("Nobody within 5 km"));
     }
 
     #[test]
