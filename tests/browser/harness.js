@@ -349,12 +349,19 @@ class BrowserSession {
     const page = await context.newPage();
     this.pages.push(page);
     page.on("pageerror", (error) => this.pageErrors.push(`${page.url()}: ${error.message}`));
+    // A Content-Security-Policy violation means a page relies on something the policy
+    // refuses (an inline script or style, a foreign origin): fail the test on it.
+    page.on("console", (message) => {
+      if (message.type() === "error" && message.text().includes("Content Security Policy")) {
+        this.pageErrors.push(`${page.url()}: ${message.text()}`);
+      }
+    });
     return page;
   }
 
   assertNoPageErrors() {
     if (this.pageErrors.length > 0) {
-      throw new Error(`JavaScript errors on the page:\n${this.pageErrors.join("\n")}`);
+      throw new Error(`JavaScript errors or Content-Security-Policy violations on the page:\n${this.pageErrors.join("\n")}`);
     }
   }
 

@@ -69,7 +69,7 @@ function eventLink(state, event, className) {
   const link = el("a", { href: safeHref(event.url), class: className }, event.title);
   if (state.embed) {
     link.target = "_blank";
-    link.rel = "noopener";
+    link.rel = "noopener noreferrer";
   }
   return link;
 }

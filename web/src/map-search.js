@@ -137,7 +137,7 @@ function showSearchResults(state, requested, body) {
     const host = el("a", { href: safeHref(body.host_url) }, "host one");
     if (state.embed) {
       host.target = "_blank";
-      host.rel = "noopener";
+      host.rel = "noopener noreferrer";
     }
     empty = el("li", { class: "event-empty" }, "Nothing near you yet — ", host);
   }

@@ -84,6 +84,9 @@ pub enum ImportError {
         /// The second column's header.
         second: String,
     },
+    /// A header holds a NUL character, which cannot be stored as text.
+    #[error("the header of column {0} contains a NUL character; remove it")]
+    NulInHeader(usize),
     /// Reading stopped: an I/O error, or a row larger than [`MAX_ROW_BYTES`].
     #[error("could not read the file after line {line}: {message}")]
     Unreadable {
@@ -117,6 +120,9 @@ fn headers_of<R: Read>(csv: &mut csv::Reader<R>) -> Result<Vec<String>, ImportEr
     let record = csv.headers().map_err(|e| unreadable(0, &e))?;
     if record.iter().all(|h| h.trim().is_empty()) {
         return Err(ImportError::NoHeader);
+    }
+    if let Some(index) = record.iter().position(|h| h.contains('\0')) {
+        return Err(ImportError::NulInHeader(index + 1));
     }
     let headers: Vec<String> = record
         .iter()
@@ -216,6 +222,14 @@ impl<R: Read> ImportReader<R> {
             ));
         }
         for (header, value) in self.headers.iter().zip(self.record.iter()) {
+            // Neither database can store a NUL in text, so the row goes back to the
+            // organiser instead of failing the whole import when it is written.
+            if value.contains('\0') {
+                return Err(reject(
+                    header,
+                    "contains a NUL character, which cannot be stored; remove it".into(),
+                ));
+            }
             if value.contains('\u{FFFD}') {
                 return Err(reject(
                     header,

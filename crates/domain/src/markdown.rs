@@ -66,7 +66,7 @@ fn sanitiser() -> &'static ammonia::Builder<'static> {
             ]))
             .url_schemes(HashSet::from(["http", "https", "mailto"]))
             .url_relative(ammonia::UrlRelative::Deny)
-            .link_rel(Some("noopener nofollow ugc"))
+            .link_rel(Some("noopener noreferrer nofollow ugc"))
             .strip_comments(true);
         builder
     })
@@ -77,7 +77,7 @@ fn sanitiser() -> &'static ammonia::Builder<'static> {
 /// Headings are moved down two levels (`#` becomes `<h3>`) so a description never competes
 /// with the page's own `<h1>`/`<h2>`. Images become their alt text. Raw HTML in the source
 /// survives only where the allowlist permits it. Links keep `http`, `https` and `mailto`
-/// targets only and get `rel="noopener nofollow ugc"`.
+/// targets only and get `rel="noopener noreferrer nofollow ugc"`.
 pub fn render_markdown(source: &str) -> String {
     let mut image_depth = 0usize;
     let events = Parser::new_ext(source, options()).filter_map(|event| match event {

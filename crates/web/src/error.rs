@@ -193,34 +193,70 @@ impl IntoResponse for PageError {
     }
 }
 
-/// Middleware for pages: a request that axum's extractors refused (a form with a missing
-/// or malformed field, a wrong content type) gets an error page that quotes what was
-/// wrong, instead of a bare line of text. API routes keep their JSON errors.
+/// Middleware: a request that axum's extractors or router refused (a malformed path
+/// parameter or query string, a form with a missing field, a wrong method) answers in the
+/// error shape of where it was sent: JSON under `/api`, a page that quotes what was wrong
+/// elsewhere, instead of a bare line of text.
 pub(crate) async fn rejections_as_pages(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     let api = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;
-    let plain_text = response
+    let content_type = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/plain"));
-    if api || !response.status().is_client_error() || !plain_text {
+        .unwrap_or_default();
+    let status = response.status();
+    let refused = if api {
+        status.is_client_error() && !content_type.starts_with("application/json")
+    } else {
+        status.is_client_error() && content_type.starts_with("text/plain")
+    };
+    if !refused {
         return response;
     }
-    let status = response.status();
     let body = axum::body::to_bytes(response.into_body(), 4096)
         .await
         .unwrap_or_default();
     let detail = String::from_utf8_lossy(&body).into_owned();
+    if api {
+        return api_rejection(status, detail).into_response();
+    }
     PageError::new(
         status,
         "That form could not be read",
         format!("{detail}. Go back, check the form and try again."),
     )
     .into_response()
+}
+
+/// An API request refused before its handler ran, in the JSON error shape.
+fn api_rejection(status: StatusCode, detail: String) -> ApiError {
+    let (code, part) = if detail.starts_with("Invalid URL") {
+        ("invalid_path", "path")
+    } else if detail.contains("query string") {
+        ("invalid_query", "query")
+    } else if status == StatusCode::METHOD_NOT_ALLOWED {
+        return ApiError::new(
+            status,
+            "method_not_allowed",
+            "this endpoint does not answer that method",
+        );
+    } else {
+        ("invalid_request", "request")
+    };
+    let message = if detail.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("the request was refused")
+            .to_owned()
+    } else {
+        detail
+    };
+    ApiError::new(status, code, message.clone())
+        .with_details(json!({ "field": part, "problem": message }))
 }
 
 /// The fallback for unknown paths: JSON under `/api`, a page elsewhere.

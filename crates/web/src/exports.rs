@@ -1,67 +1,313 @@
 //! The CSV exports of a campaign's results, shared by the API and the organiser pages:
 //! one row per contact (latest outcome, one column per survey question) and one row per
-//! call. Built in memory from pages of 1,000 rows (fine for lists of some hundred thousand
-//! contacts; stream them if lists grow larger). Cells a spreadsheet would run as formulas
-//! are defused, and every export is audited.
+//! call. Streamed: the header goes out at once, then one chunk per page of 1,000 rows read
+//! by id, so memory stays flat however long the list and no database connection is held
+//! while a slow client downloads. Cells a spreadsheet would run as formulas are defused,
+//! and every export is audited when it starts and when it completes.
 
-use crate::{ApiError, PageError};
+use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use barnstorm_store::phonebank::Campaign;
+use barnstorm_store::phonebank::{AttemptRow, Campaign, ContactResult};
 use barnstorm_store::{Millis, Store, StoreError};
+use futures_util::Stream;
 use serde_json::Value;
 
+/// Rows read from the store for one chunk of the body.
 const PAGE: i64 = 1000;
 
-/// Why an export could not be built.
-#[derive(Debug)]
-pub(crate) enum ExportError {
-    /// Reading the results failed.
-    Store(StoreError),
-    /// Writing the CSV failed.
-    Csv(String),
+/// The two exports of a campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CampaignExport {
+    /// One row per contact with its latest outcome and answers.
+    Results,
+    /// One row per call.
+    Attempts,
 }
 
-impl From<StoreError> for ExportError {
-    fn from(err: StoreError) -> Self {
-        Self::Store(err)
+impl CampaignExport {
+    fn action(self) -> &'static str {
+        match self {
+            Self::Results => "results.export",
+            Self::Attempts => "attempts.export",
+        }
     }
-}
 
-impl From<ExportError> for ApiError {
-    fn from(err: ExportError) -> Self {
-        match err {
-            ExportError::Store(e) => e.into(),
-            ExportError::Csv(e) => {
-                tracing::error!(%e, "could not write a CSV export");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "could not build the export",
-                )
-            }
+    fn file_name(self, campaign_id: i64) -> String {
+        match self {
+            Self::Results => format!("campaign-{campaign_id}-results.csv"),
+            Self::Attempts => format!("campaign-{campaign_id}-attempts.csv"),
+        }
+    }
+
+    fn counted(self, rows: u64) -> String {
+        match self {
+            Self::Results => format!("{rows} contacts"),
+            Self::Attempts => format!("{rows} calls"),
         }
     }
 }
 
-impl From<ExportError> for PageError {
-    fn from(err: ExportError) -> Self {
-        match err {
-            ExportError::Store(e) => e.into(),
-            ExportError::Csv(e) => {
-                tracing::error!(%e, "could not write a CSV export");
-                PageError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Export failed",
-                    "Could not build the export; try again.",
-                )
+/// The download of `export` for `campaign`, audited as done by `actor_id` before the
+/// first byte goes out; the rows follow as the client reads them.
+pub(crate) async fn campaign_export(
+    store: &Store,
+    campaign: Campaign,
+    actor_id: i64,
+    export: CampaignExport,
+) -> Result<Response, StoreError> {
+    store
+        .audit(
+            Some(actor_id),
+            export.action(),
+            &format!("campaign {}", campaign.id),
+            "download started",
+        )
+        .await?;
+    let file_name = export.file_name(campaign.id);
+    let rows = export_stream(store.clone(), campaign, actor_id, export);
+    Ok(csv_stream_response(Body::from_stream(rows), &file_name))
+}
+
+/// The export as a stream of CSV chunks: the header, then one chunk per page of rows.
+/// A failure mid-way ends the body with an error, so the client sees a broken download
+/// rather than a short file that looks complete.
+pub(crate) fn export_stream(
+    store: Store,
+    campaign: Campaign,
+    actor_id: i64,
+    export: CampaignExport,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+    let cursor = Cursor {
+        store,
+        campaign,
+        actor_id,
+        export,
+        after: 0,
+        rows: 0,
+        stage: Stage::Header,
+    };
+    futures_util::stream::unfold(cursor, |mut cursor| async move {
+        let chunk = match cursor.stage {
+            Stage::Header => {
+                cursor.stage = Stage::Rows;
+                cursor.header()
             }
+            Stage::Rows => cursor.next_page().await,
+            Stage::LastPageSent => {
+                cursor.stage = Stage::Done;
+                cursor.audit_completion().await;
+                return None;
+            }
+            Stage::Done => return None,
+        };
+        match chunk {
+            Ok(Some(bytes)) => Some((Ok(bytes), cursor)),
+            Ok(None) => {
+                cursor.stage = Stage::Done;
+                cursor.audit_completion().await;
+                None
+            }
+            Err(error) => {
+                tracing::error!(%error, campaign = cursor.campaign.id, "a CSV export failed mid-way");
+                cursor.stage = Stage::Done;
+                Some((Err(std::io::Error::other(error)), cursor))
+            }
+        }
+    })
+}
+
+/// Why a chunk could not be produced.
+#[derive(Debug, thiserror::Error)]
+enum ChunkError {
+    #[error("reading the rows: {0}")]
+    Store(#[from] StoreError),
+    #[error("writing the CSV: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Header,
+    Rows,
+    LastPageSent,
+    Done,
+}
+
+/// Where an export stream has got to.
+struct Cursor {
+    store: Store,
+    campaign: Campaign,
+    actor_id: i64,
+    export: CampaignExport,
+    after: i64,
+    rows: u64,
+    stage: Stage,
+}
+
+impl Cursor {
+    fn questions(&self) -> impl Iterator<Item = &str> {
+        self.campaign
+            .settings
+            .survey
+            .questions
+            .iter()
+            .map(|q| q.key.as_str())
+    }
+
+    fn header(&self) -> Result<Option<Bytes>, ChunkError> {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        match self.export {
+            CampaignExport::Results => {
+                let mut header: Vec<&str> = RESULTS_COLUMNS.to_vec();
+                header.extend(self.questions());
+                out.write_record(&header)?;
+            }
+            CampaignExport::Attempts => out.write_record(ATTEMPTS_COLUMNS)?,
+        }
+        finish_chunk(out).map(Some)
+    }
+
+    /// The next page of rows as one chunk, or `None` when there are no more.
+    async fn next_page(&mut self) -> Result<Option<Bytes>, ChunkError> {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let read = match self.export {
+            CampaignExport::Results => {
+                let page = self
+                    .store
+                    .campaign_results_page(self.campaign.id, self.after, PAGE)
+                    .await?;
+                let questions: Vec<&str> = self.questions().collect();
+                for result in &page {
+                    out.write_record(results_record(result, &questions))?;
+                }
+                if let Some(last) = page.last() {
+                    self.after = last.contact.id;
+                }
+                page.len()
+            }
+            CampaignExport::Attempts => {
+                let page = self
+                    .store
+                    .campaign_attempts_page(self.campaign.id, self.after, PAGE)
+                    .await?;
+                for attempt in &page {
+                    out.write_record(attempts_record(attempt))?;
+                }
+                if let Some(last) = page.last() {
+                    self.after = last.id;
+                }
+                page.len()
+            }
+        };
+        if read == 0 {
+            return Ok(None);
+        }
+        self.rows += read as u64;
+        if i64::try_from(read).unwrap_or(0) < PAGE {
+            self.stage = Stage::LastPageSent;
+        }
+        finish_chunk(out).map(Some)
+    }
+
+    async fn audit_completion(&self) {
+        let audited = self
+            .store
+            .audit(
+                Some(self.actor_id),
+                self.export.action(),
+                &format!("campaign {}", self.campaign.id),
+                &format!("download complete: {}", self.export.counted(self.rows)),
+            )
+            .await;
+        if let Err(error) = audited {
+            tracing::error!(%error, "could not audit the completion of an export");
         }
     }
 }
 
-/// A CSV download named `file_name`.
+fn finish_chunk(out: csv::Writer<Vec<u8>>) -> Result<Bytes, ChunkError> {
+    let bytes = out
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
+    Ok(Bytes::from(bytes))
+}
+
+const RESULTS_COLUMNS: &[&str] = &[
+    "contact_id",
+    "first_name",
+    "last_name",
+    "phone",
+    "other_phone",
+    "email",
+    "postcode",
+    "extra",
+    "attempts",
+    "last_outcome",
+    "last_called_at",
+    "callback_at",
+];
+
+const ATTEMPTS_COLUMNS: &[&str] = &[
+    "time",
+    "attempt_id",
+    "contact_id",
+    "phone",
+    "caller",
+    "outcome",
+    "answers",
+    "notes",
+];
+
+fn results_record(result: &ContactResult, questions: &[&str]) -> Vec<String> {
+    let c = &result.contact;
+    let extra = if c.extra.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(&c.extra).unwrap_or_default()
+    };
+    let mut record = vec![
+        c.id.to_string(),
+        cell(&c.first_name),
+        cell(&c.last_name),
+        c.phone.clone(),
+        c.other_phone.clone().unwrap_or_default(),
+        cell(c.email.as_deref().unwrap_or("")),
+        c.postcode.clone().unwrap_or_default(),
+        cell(&extra),
+        c.attempts.to_string(),
+        c.last_outcome.clone().unwrap_or_default(),
+        time(result.last_called_at),
+        time(c.callback_at),
+    ];
+    record.extend(
+        questions
+            .iter()
+            .map(|q| answer_text(result.answers.get(*q))),
+    );
+    record
+}
+
+fn attempts_record(a: &AttemptRow) -> [String; 8] {
+    [
+        time(Some(a.created_at)),
+        a.id.to_string(),
+        a.contact_id.to_string(),
+        a.phone.clone(),
+        cell(&a.caller_name),
+        a.outcome.clone(),
+        a.answers.clone(),
+        cell(&a.notes),
+    ]
+}
+
+/// A CSV download named `file_name`, built in memory (small exports).
 pub(crate) fn csv_response(body: Vec<u8>, file_name: &str) -> Response {
+    csv_stream_response(Body::from(body), file_name)
+}
+
+/// A CSV download named `file_name` whose body is sent as it is produced.
+pub(crate) fn csv_stream_response(body: Body, file_name: &str) -> Response {
     (
         StatusCode::OK,
         [
@@ -105,165 +351,4 @@ fn answer_text(value: Option<&Value>) -> String {
         Some(other) => cell(&other.to_string()),
         None => String::new(),
     }
-}
-
-fn csv_error(err: &csv::Error) -> ExportError {
-    ExportError::Csv(err.to_string())
-}
-
-/// One row per contact, audited as done by `actor_id`.
-pub(crate) async fn results_csv(
-    store: &Store,
-    campaign: &Campaign,
-    actor_id: i64,
-) -> Result<Vec<u8>, ExportError> {
-    let questions: Vec<String> = campaign
-        .settings
-        .survey
-        .questions
-        .iter()
-        .map(|q| q.key.clone())
-        .collect();
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = [
-        "contact_id",
-        "first_name",
-        "last_name",
-        "phone",
-        "other_phone",
-        "email",
-        "postcode",
-        "extra",
-        "attempts",
-        "last_outcome",
-        "last_called_at",
-        "callback_at",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    header.extend(questions.iter().cloned());
-    out.write_record(&header).map_err(|e| csv_error(&e))?;
-    let mut after = 0;
-    let mut rows = 0_u64;
-    loop {
-        let page = store
-            .campaign_results_page(campaign.id, after, PAGE)
-            .await?;
-        for result in &page {
-            let c = &result.contact;
-            after = c.id;
-            rows += 1;
-            let extra = if c.extra.is_empty() {
-                String::new()
-            } else {
-                serde_json::to_string(&c.extra).unwrap_or_default()
-            };
-            let mut record = vec![
-                c.id.to_string(),
-                cell(&c.first_name),
-                cell(&c.last_name),
-                c.phone.clone(),
-                c.other_phone.clone().unwrap_or_default(),
-                cell(c.email.as_deref().unwrap_or("")),
-                c.postcode.clone().unwrap_or_default(),
-                cell(&extra),
-                c.attempts.to_string(),
-                c.last_outcome.clone().unwrap_or_default(),
-                time(result.last_called_at),
-                time(c.callback_at),
-            ];
-            record.extend(questions.iter().map(|q| answer_text(result.answers.get(q))));
-            out.write_record(&record).map_err(|e| csv_error(&e))?;
-        }
-        if i64::try_from(page.len()).unwrap_or(0) < PAGE {
-            break;
-        }
-    }
-    finish(
-        out,
-        store,
-        campaign,
-        actor_id,
-        "results.export",
-        &format!("{rows} contacts"),
-    )
-    .await
-}
-
-/// One row per call, audited as done by `actor_id`.
-pub(crate) async fn attempts_csv(
-    store: &Store,
-    campaign: &Campaign,
-    actor_id: i64,
-) -> Result<Vec<u8>, ExportError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record([
-        "time",
-        "attempt_id",
-        "contact_id",
-        "phone",
-        "caller",
-        "outcome",
-        "answers",
-        "notes",
-    ])
-    .map_err(|e| csv_error(&e))?;
-    let mut after = 0;
-    let mut rows = 0_u64;
-    loop {
-        let page = store
-            .campaign_attempts_page(campaign.id, after, PAGE)
-            .await?;
-        for a in &page {
-            after = a.id;
-            rows += 1;
-            out.write_record([
-                time(Some(a.created_at)),
-                a.id.to_string(),
-                a.contact_id.to_string(),
-                a.phone.clone(),
-                cell(&a.caller_name),
-                a.outcome.clone(),
-                a.answers.clone(),
-                cell(&a.notes),
-            ])
-            .map_err(|e| csv_error(&e))?;
-        }
-        if i64::try_from(page.len()).unwrap_or(0) < PAGE {
-            break;
-        }
-    }
-    finish(
-        out,
-        store,
-        campaign,
-        actor_id,
-        "attempts.export",
-        &format!("{rows} calls"),
-    )
-    .await
-}
-
-/// Closes the CSV and records the export in the audit log.
-async fn finish(
-    out: csv::Writer<Vec<u8>>,
-    store: &Store,
-    campaign: &Campaign,
-    actor_id: i64,
-    action: &str,
-    detail: &str,
-) -> Result<Vec<u8>, ExportError> {
-    let body = out
-        .into_inner()
-        .map_err(|e| csv_error(&e.into_error().into()))?;
-    store
-        .audit(
-            Some(actor_id),
-            action,
-            &format!("campaign {}", campaign.id),
-            detail,
-        )
-        .await?;
-    Ok(body)
 }

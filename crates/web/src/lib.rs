@@ -18,6 +18,8 @@ mod mails;
 mod ops;
 mod outreach_mails;
 mod pages;
+mod security_headers;
+mod text_input;
 
 pub use config::WebConfig;
 pub use error::{ApiError, PageError};
@@ -85,6 +87,7 @@ impl AppParts {
 
 /// The whole application as one router.
 pub fn router(state: AppState) -> Router {
+    let security_headers = Arc::new(security_headers::SecurityHeaders::new(&state.config));
     let (api_router, openapi) = api::router().split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()
@@ -101,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router())
         .merge(assets::router())
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(text_input::refuse_nul_text))
         .layer(axum::middleware::from_fn(error::rejections_as_pages))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -109,6 +113,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::track,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            security_headers,
+            security_headers::add_security_headers,
         ))
         .layer(ops::request_id_layers())
         .with_state(state)

@@ -323,3 +323,19 @@ fn email_check_is_light() {
         assert_eq!(crate::email::normalise_email(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn a_nul_character_rejects_its_row_only() {
+    let file = b"Name,Phone,Ward\nAsha,020 7946 0018,Hyde Park\nBen\0,07700 900123,\nCat,0161 496 0001,Ward\0 9\nDee,0161 496 0002,\n";
+    let rows = import(file);
+    assert_eq!(rows.len(), 4, "{rows:#?}");
+    assert!(rows[0].is_ok());
+    let nul = "contains a NUL character, which cannot be stored; remove it";
+    assert_eq!(rows[1], Err(rejection(3, "Name", nul)));
+    assert_eq!(rows[2], Err(rejection(4, "Ward", nul)));
+    assert_eq!(rows[3].as_ref().unwrap().line, 5);
+    assert_eq!(
+        ImportReader::new(&b"Phone,No\0tes\n"[..], ColumnMapping::default()).err(),
+        Some(ImportError::NulInHeader(2))
+    );
+}

@@ -71,7 +71,7 @@ fn assert_inert(payload: &str, html: &str) {
                         "unsafe href {value:?} from {payload:?}: {html}"
                     );
                 }
-                ("a", "rel") => assert_eq!(value, "noopener nofollow ugc"),
+                ("a", "rel") => assert_eq!(value, "noopener noreferrer nofollow ugc"),
                 ("ol", "start") => assert!(value.chars().all(|c| c.is_ascii_digit())),
                 _ => panic!(
                     "attribute {attr}={value:?} on <{}> from {payload:?}",
@@ -171,7 +171,7 @@ fn dangerous_link_keeps_its_text_but_loses_its_target() {
     let html = render_markdown("[click me](javascript:alert(1))");
     assert_eq!(
         html,
-        "<p><a rel=\"noopener nofollow ugc\">click me</a></p>\n"
+        "<p><a rel=\"noopener noreferrer nofollow ugc\">click me</a></p>\n"
     );
 }
 
@@ -196,13 +196,13 @@ fn ordinary_markdown_renders() {
     );
     assert!(
         html.contains(
-            "<a href=\"https://example.org/map?a=1&amp;b=2\" rel=\"noopener nofollow ugc\">the map</a>"
+            "<a href=\"https://example.org/map?a=1&amp;b=2\" rel=\"noopener noreferrer nofollow ugc\">the map</a>"
         ),
         "{html}"
     );
     assert!(
         html.contains(
-            "<a href=\"mailto:host@example.org\" rel=\"noopener nofollow ugc\">host@example.org</a>"
+            "<a href=\"mailto:host@example.org\" rel=\"noopener noreferrer nofollow ugc\">host@example.org</a>"
         ),
         "{html}"
     );
@@ -232,7 +232,10 @@ fn numbered_lists_keep_their_start() {
 #[test]
 fn relative_links_lose_their_target() {
     let html = render_markdown("[home](/events/1)");
-    assert_eq!(html, "<p><a rel=\"noopener nofollow ugc\">home</a></p>\n");
+    assert_eq!(
+        html,
+        "<p><a rel=\"noopener noreferrer nofollow ugc\">home</a></p>\n"
+    );
 }
 
 #[test]

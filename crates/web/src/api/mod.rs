@@ -6,19 +6,16 @@
 mod event_rsvps;
 mod events;
 mod groups;
+mod json_body;
 mod phonebank;
 mod tokens;
 
-use crate::{ApiError, AppState};
-use axum::extract::FromRequest;
+use crate::AppState;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
-/// A JSON body whose parse errors answer in the API's error shape.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
-pub(crate) struct ApiJson<T>(pub T);
+pub(crate) use json_body::ApiJson;
 
 /// The error shape, for the OpenAPI document.
 #[derive(utoipa::ToSchema, serde::Serialize)]

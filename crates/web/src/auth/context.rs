@@ -328,8 +328,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
             Some(user) => Ok(Self { context, user }),
             None => {
                 let back = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-                let next: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
-                Err(Redirect::to(&format!("/login?next={next}")).into_response())
+                Err(Redirect::to(&crate::pages::return_path::sign_in_then(back)).into_response())
             }
         }
     }

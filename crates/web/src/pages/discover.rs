@@ -21,8 +21,7 @@ use crate::auth::RequestContext;
 use crate::{AppState, PageError, WebConfig};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::{Router, routing::get};
 use barnstorm_domain::event::EventKind;
 use barnstorm_store::geocode::POSTCODE_ATTRIBUTION;
@@ -248,15 +247,8 @@ async fn embed_page(
         cards: events.iter().map(EventCard::new).collect(),
         base_url: state.config.base_url.clone(),
     };
-    let mut response = render(&page);
-    let headers = response.headers_mut();
-    // Any site may frame the widget; nothing else on the site may be framed.
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("frame-ancestors *"),
-    );
-    headers.remove(header::X_FRAME_OPTIONS);
-    Ok(response.into_response())
+    // Any site may frame the widget (see `security_headers`); nothing else may be framed.
+    Ok(render(&page))
 }
 
 pub(super) fn routes() -> Router<AppState> {

@@ -4,6 +4,7 @@
 
 use super::layout::{Layout, render};
 use super::login::sign_in_and_redirect;
+use super::return_path::sign_in_then;
 use crate::auth::{Flash, RequestContext, hash_password, hash_secret};
 use crate::{AppState, PageError};
 use askama::Template;
@@ -114,7 +115,7 @@ async fn accept(
             "{} already has an account: sign in to accept the invite.",
             invite.email
         ))
-        .redirect(&format!("/login?next=/invites/{token}")));
+        .redirect(&sign_in_then(&format!("/invites/{token}"))));
     }
     let retry = |message: String| {
         let mut context = context.clone();
@@ -152,7 +153,7 @@ async fn accept(
             return Ok(Flash::error(
                 "An account for this address was just created: sign in to accept.",
             )
-            .redirect(&format!("/login?next=/invites/{token}")));
+            .redirect(&sign_in_then(&format!("/invites/{token}"))));
         }
         Err(e) => return Err(e.into()),
     };

@@ -12,6 +12,7 @@ mod invites;
 pub(crate) mod layout;
 mod login;
 mod phonebank;
+pub(crate) mod return_path;
 mod unsubscribe;
 
 use crate::AppState;

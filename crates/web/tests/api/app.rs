@@ -55,7 +55,11 @@ impl TestResponse {
 
 impl TestApp {
     pub fn new(store: Store) -> Self {
-        let mut config = WebConfig::new(BASE_URL);
+        Self::with_base_url(store, BASE_URL)
+    }
+
+    pub fn with_base_url(store: Store, base_url: &str) -> Self {
+        let mut config = WebConfig::new(base_url);
         config.password_memory_kib = 256;
         let state = AppState::new(AppParts {
             store: store.clone(),

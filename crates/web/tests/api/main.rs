@@ -8,6 +8,7 @@ mod events_api;
 mod events_pages;
 mod events_rsvp_api;
 mod groups_api;
+mod hardening;
 mod meetups;
 mod ops;
 mod outreach;

@@ -310,7 +310,9 @@ async fn an_invite_link_makes_a_caller(app: TestApp) {
         .await;
     assert_eq!(existing.status, StatusCode::SEE_OTHER);
     assert!(
-        existing.location().starts_with("/login?next=/call/join/"),
+        existing
+            .location()
+            .starts_with("/login?next=%2Fcall%2Fjoin%2F"),
         "an existing account signs in first"
     );
 }

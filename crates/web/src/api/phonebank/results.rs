@@ -1,11 +1,11 @@
 //! A campaign's results for organisers over the API: the live figures a dashboard shows,
-//! and the two CSV exports built by [`crate::exports`] (one row per contact with its
+//! and the two CSV exports streamed by [`crate::exports`] (one row per contact with its
 //! latest answers, one row per call); every download is audited.
 
 use super::organised_campaign;
 use crate::api::ErrorBody;
 use crate::auth::ApiUser;
-use crate::exports::{self, csv_response};
+use crate::exports::{CampaignExport, campaign_export};
 use crate::{ApiError, AppState};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -54,11 +54,7 @@ async fn results_csv(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let campaign = organised_campaign(&state, &user, id).await?;
-    let body = exports::results_csv(&state.store, &campaign, user.id).await?;
-    Ok(csv_response(
-        body,
-        &format!("campaign-{}-results.csv", campaign.id),
-    ))
+    Ok(campaign_export(&state.store, campaign, user.id, CampaignExport::Results).await?)
 }
 
 /// One row per call: time (RFC 3339), contact id, phone, caller name, outcome, answers
@@ -72,11 +68,7 @@ async fn attempts_csv(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let campaign = organised_campaign(&state, &user, id).await?;
-    let body = exports::attempts_csv(&state.store, &campaign, user.id).await?;
-    Ok(csv_response(
-        body,
-        &format!("campaign-{}-attempts.csv", campaign.id),
-    ))
+    Ok(campaign_export(&state.store, campaign, user.id, CampaignExport::Attempts).await?)
 }
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {

@@ -145,7 +145,9 @@ async fn join(
         Flash::error(format!(
             "{email} already has an account: sign in, and you will come back to the invite."
         ))
-        .redirect(&format!("/login?next=/call/join/{code}"))
+        .redirect(&crate::pages::return_path::sign_in_then(&format!(
+            "/call/join/{code}"
+        )))
     };
     if state.store.user_by_email(&email).await?.is_some() {
         return Ok(sign_in_first());

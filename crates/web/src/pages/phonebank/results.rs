@@ -1,9 +1,9 @@
 //! Result downloads for organisers in the browser: the same two CSV exports as the API
-//! (one row per contact, one row per call), behind the session instead of a token.
+//! (one row per contact, one row per call), streamed, behind the session instead of a token.
 
 use super::access::organiser_campaign;
 use crate::auth::SignedIn;
-use crate::exports::{attempts_csv, csv_response, results_csv};
+use crate::exports::{CampaignExport, campaign_export};
 use crate::{AppState, PageError};
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -15,8 +15,13 @@ async fn results(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let (campaign, _) = organiser_campaign(&state, &signed_in.user, id).await?;
-    let body = results_csv(&state.store, &campaign, signed_in.user.id).await?;
-    Ok(csv_response(body, &format!("campaign-{id}-results.csv")))
+    Ok(campaign_export(
+        &state.store,
+        campaign,
+        signed_in.user.id,
+        CampaignExport::Results,
+    )
+    .await?)
 }
 
 async fn attempts(
@@ -25,8 +30,13 @@ async fn attempts(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let (campaign, _) = organiser_campaign(&state, &signed_in.user, id).await?;
-    let body = attempts_csv(&state.store, &campaign, signed_in.user.id).await?;
-    Ok(csv_response(body, &format!("campaign-{id}-attempts.csv")))
+    Ok(campaign_export(
+        &state.store,
+        campaign,
+        signed_in.user.id,
+        CampaignExport::Attempts,
+    )
+    .await?)
 }
 
 pub(super) fn routes() -> Router<AppState> {
