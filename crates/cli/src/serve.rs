@@ -139,10 +139,16 @@ async fn shutdown_signal() {
 /// Sent mail (which may hold sign-in and invite links) is deleted after a week.
 const SENT_MAIL_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
 
-async fn housekeeping(store: Store, mut shutdown: watch::Receiver<bool>) {
+/// Hourly clean-up; `outreach_window_ms` is the per-recipient outreach window, after
+/// which the record of who a group mailed is no longer needed.
+async fn housekeeping(store: Store, outreach_window_ms: i64, mut shutdown: watch::Receiver<bool>) {
     loop {
         if let Err(error) = store.purge_expired_credentials().await {
             tracing::warn!(%error, "could not purge expired sessions");
+        }
+        let mailed_before = barnstorm_store::now_millis() - outreach_window_ms;
+        if let Err(error) = store.forget_outreach_recipients(mailed_before).await {
+            tracing::warn!(%error, "could not forget old outreach recipients");
         }
         if let Err(error) = store.purge_sent_mail(SENT_MAIL_KEPT_MS).await {
             tracing::warn!(%error, "could not purge sent mail");
@@ -186,7 +192,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let (events, relay) = CampaignEvents::connect_postgres(&store, stop_rx.clone());
     let mut background = vec![
         tokio::spawn(worker.clone().run(stop_rx.clone())),
-        tokio::spawn(housekeeping(store.clone(), stop_rx.clone())),
+        tokio::spawn(housekeeping(
+            store.clone(),
+            i64::from(args.outreach_recipient_days) * 24 * 3_600_000,
+            stop_rx.clone(),
+        )),
     ];
     background.extend(relay);
 

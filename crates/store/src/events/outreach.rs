@@ -274,6 +274,21 @@ impl Store {
         })
     }
 
+    /// Forgets when groups last mailed supporters, for every mark at or before
+    /// `mailed_before` (the start of the per-recipient window): such marks hold nobody
+    /// back any more, and keeping them would keep a record of who heard from whom.
+    /// Returns how many were removed.
+    pub async fn forget_outreach_recipients(
+        &self,
+        mailed_before: Millis,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM outreach_recipients WHERE last_sent_at <= $1")
+            .bind(mailed_before)
+            .execute(self.writer())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Messages sent about an event, newest first.
     pub async fn outreach_history(
         &self,

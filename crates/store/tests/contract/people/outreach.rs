@@ -286,6 +286,26 @@ async fn recipients_hear_from_a_group_once_a_week(store: Store) {
         .await
         .unwrap();
     assert_eq!(sent.recipients, 2);
+
+    // Housekeeping forgets marks older than the window, and only those: Cy's (day one) is
+    // gone at day nine, Ann's and Bo's (day eight) hold them back until day fifteen.
+    let t3 = t0 + 9 * DAY;
+    assert_eq!(
+        store
+            .forget_outreach_recipients(t3 - 7 * DAY)
+            .await
+            .unwrap(),
+        2,
+        "Cy's mark from this group and Ann's from the other"
+    );
+    assert_eq!(
+        store
+            .audience_count(g, MANCHESTER, 10.0, Some(t3 - 7 * DAY))
+            .await
+            .unwrap(),
+        1,
+        "only Cy may be mailed again"
+    );
 }
 
 async fn only_live_events_of_the_group_can_be_promoted(store: Store) {
