@@ -115,3 +115,11 @@ browserTest(app, "a supporter finds an event by postcode on the map and RSVPs; t
 
   assert.deepEqual(escaped, [], "no request left the machine");
 });
+
+browserTest(app, "the embeddable events widget shows its map and list under the Content-Security-Policy", async ({ newPage }) => {
+  const page = await newPage();
+  await page.goto(app.url("/embed/groups/leeds"));
+  await expectText(page.locator("h1"), "Events of Leeds");
+  // map.js ran under `script-src 'self'`: Leaflet took over the map container.
+  await page.locator("#event-map.leaflet-container").waitFor();
+});
