@@ -1,12 +1,15 @@
 //! The calling session: who may call a campaign, handing out the next contact (one at a
-//! time per caller), heartbeats, releases, outcomes with checked survey answers, skip
-//! throttling, and the explanation shown when nobody is callable. Every state change is
+//! time per caller, no faster than the campaign's pace limit, showing only the fields
+//! callers are shown), heartbeats, releases, outcomes with checked survey answers, skip
+//! throttling, suspending callers who keep hitting the pace limit, and the explanation
+//! shown when nobody is callable. Every state change is
 //! announced on the [`CampaignEvents`] bus so dashboards update live.
 
 use crate::events::{CampaignEvent, CampaignEvents};
 use barnstorm_domain::queue_policy::QueueHealth;
 use barnstorm_domain::script::Script;
 use barnstorm_domain::survey::{AnswerError, Answers};
+use barnstorm_store::phonebank::HOUR_MS;
 use barnstorm_store::phonebank::{
     Campaign, CampaignStatus, ClaimAnswer, ClaimRequest, ClaimedContact, LeaseProblem,
     OutcomeRecord, QueueCounts, RecordedOutcome,
@@ -19,6 +22,11 @@ use std::time::{Duration, Instant};
 
 /// Skips counted over this window for throttling.
 pub const SKIP_WINDOW_MS: Millis = 5 * 60 * 1000;
+/// A caller refused this many claims by the pace limit within [`PACE_REFUSAL_WINDOW_MS`]
+/// is suspended automatically and flagged: a person told to wait does not ask ten times.
+pub const PACE_REFUSALS_BEFORE_SUSPENSION: i64 = 10;
+/// The window over which pace refusals are counted towards a suspension.
+pub const PACE_REFUSAL_WINDOW_MS: Millis = HOUR_MS;
 /// Callbacks may be booked at most this far ahead.
 pub const MAX_CALLBACK_AHEAD_MS: Millis = 90 * 24 * 3600 * 1000;
 
@@ -39,6 +47,17 @@ pub enum CallingError {
         "too many contacts skipped in five minutes; take a short break, an organiser has been told"
     )]
     Throttled,
+    /// The caller was handed as many new contacts as the campaign's pace limit allows.
+    #[error("you have been handed contacts faster than anyone can call them; you can go on in {} seconds", seconds_until(*.retry_at, *.now))]
+    PaceLimited {
+        /// When the caller may be handed the next contact.
+        retry_at: Millis,
+        /// The time of the refusal.
+        now: Millis,
+        /// Whether this refusal suspended the caller.
+        suspended: bool,
+    },
+
     /// The outcome key is not one of the campaign's.
     #[error("'{0}' is not an outcome of this campaign")]
     UnknownOutcome(String),
@@ -136,6 +155,11 @@ fn remember<K: std::hash::Hash + Eq, V>(cache: &Mutex<HashMap<K, (Instant, V)>>,
         }
         cache.insert(key, (Instant::now(), value));
     }
+}
+
+/// Whole seconds from `now` until `at`, at least 1.
+pub fn seconds_until(at: Millis, now: Millis) -> i64 {
+    ((at - now + 999) / 1000).max(1)
 }
 
 fn millis_to_utc(millis: Millis) -> DateTime<Utc> {
@@ -253,6 +277,7 @@ impl Dispatcher {
                 .settings
                 .calling_hours
                 .is_open_at(millis_to_utc(now)),
+            pace: campaign.settings.pace,
         };
         match self.store.claim_for_caller(&request).await? {
             ClaimAnswer::Held(held) => Ok(self.with_script(&campaign, held)),
@@ -267,6 +292,125 @@ impl Dispatcher {
                 self.throttle(&campaign, user, skips, now).await?;
                 Err(CallingError::Throttled)
             }
+            ClaimAnswer::PaceLimited { retry_at } => {
+                let suspended = self.pace_refused(&campaign, user, now).await?;
+                Err(CallingError::PaceLimited {
+                    retry_at,
+                    now,
+                    suspended,
+                })
+            }
+            ClaimAnswer::Barred(bar) => Err(LeaseProblem::Barred(bar).into()),
+        }
+    }
+
+    /// Counts a claim refused by the pace limit; once the caller has been refused
+    /// [`PACE_REFUSALS_BEFORE_SUSPENSION`] times in the window, suspends and flags them
+    /// and tells the dashboard. True when this refusal suspended them.
+    async fn pace_refused(
+        &self,
+        campaign: &Campaign,
+        user: &User,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let refusals = self
+            .store
+            .count_pace_refusal(campaign.id, user.id, now, PACE_REFUSAL_WINDOW_MS)
+            .await?;
+        if refusals.count < PACE_REFUSALS_BEFORE_SUSPENSION {
+            return Ok(false);
+        }
+        let reason = format!(
+            "suspended automatically: {} claims refused by the pace limit ({} a minute, {} an hour) within an hour",
+            refusals.count, campaign.settings.pace.per_minute, campaign.settings.pace.per_hour
+        );
+        let suspended = self
+            .store
+            .suspend_caller(campaign.id, user.id, None, &reason, now)
+            .await?;
+        if suspended {
+            tracing::warn!(
+                campaign_id = campaign.id,
+                caller_id = user.id,
+                refusals = refusals.count,
+                "caller suspended for claiming faster than the pace limit"
+            );
+            self.events.publish(CampaignEvent::CallerFlagged {
+                campaign_id: campaign.id,
+            });
+        }
+        Ok(suspended)
+    }
+
+    /// Suspends a caller on an organiser's word (`actor`): their claims, heartbeats and
+    /// outcomes are refused at once on every node and their contact goes back.
+    pub async fn suspend_caller(
+        &self,
+        campaign: &Campaign,
+        user_id: i64,
+        actor: i64,
+        reason: &str,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let suspended = self
+            .store
+            .suspend_caller(campaign.id, user_id, Some(actor), reason, now)
+            .await?;
+        if suspended {
+            self.forget_caller(campaign.id, user_id);
+            self.events.publish(CampaignEvent::CallerFlagged {
+                campaign_id: campaign.id,
+            });
+        }
+        Ok(suspended)
+    }
+
+    /// Removes a caller from a campaign on an organiser's word (`actor`), as
+    /// [`Dispatcher::suspend_caller`] but for good.
+    pub async fn remove_caller(
+        &self,
+        campaign: &Campaign,
+        user_id: i64,
+        actor: i64,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let removed = self
+            .store
+            .remove_campaign_caller(campaign.id, user_id, actor, now)
+            .await?;
+        if removed {
+            self.forget_caller(campaign.id, user_id);
+            self.events.publish(CampaignEvent::CallerFlagged {
+                campaign_id: campaign.id,
+            });
+        }
+        Ok(removed)
+    }
+
+    /// Lifts a caller's suspension on an organiser's word (`actor`).
+    pub async fn lift_suspension(
+        &self,
+        campaign: &Campaign,
+        user_id: i64,
+        actor: i64,
+    ) -> Result<bool, StoreError> {
+        let lifted = self
+            .store
+            .lift_caller_suspension(campaign.id, user_id, actor)
+            .await?;
+        if lifted {
+            self.events.publish(CampaignEvent::CallerFlagged {
+                campaign_id: campaign.id,
+            });
+        }
+        Ok(lifted)
+    }
+
+    /// Forgets that a caller may call (this node's cache); other nodes' caches do not
+    /// matter, since every claim and lease operation reads the bar from the database.
+    fn forget_caller(&self, campaign_id: i64, user_id: i64) {
+        if let Ok(mut cache) = self.callers.lock() {
+            cache.remove(&(user_id, campaign_id));
         }
     }
 
@@ -302,8 +446,11 @@ impl Dispatcher {
         Ok(())
     }
 
-    fn with_script(&self, campaign: &Campaign, claimed: ClaimedContact) -> Claim {
+    /// The claim as the caller sees it: only the fields they are shown, and the script
+    /// filled in from those alone.
+    fn with_script(&self, campaign: &Campaign, mut claimed: ClaimedContact) -> Claim {
         self.remember_lease(claimed.lease_id, campaign.id);
+        claimed.contact = campaign.settings.as_shown_to_callers(claimed.contact);
         let contact = &claimed.contact;
         let script = match Script::parse(&campaign.settings.script) {
             Ok(script) => script.render(&|field: &str| match field {
@@ -419,16 +566,53 @@ impl Dispatcher {
                 notes: notes.trim(),
                 callback_at,
                 retry: &campaign.settings.retry,
+                campaign_id: campaign.id,
                 group_id: campaign.group_id,
+                do_not_call_per_hour: campaign.settings.do_not_call_per_hour,
                 now,
             })
-            .await?;
+            .await;
+        let recorded = match recorded {
+            Err(LeaseProblem::DoNotCallLimited { retry_at }) => {
+                self.do_not_call_limited(campaign, user, now).await?;
+                return Err(LeaseProblem::DoNotCallLimited { retry_at }.into());
+            }
+            other => other?,
+        };
         if !recorded.replayed {
             self.events.publish(CampaignEvent::OutcomeRecorded {
                 campaign_id: campaign.id,
             });
         }
         Ok(recorded)
+    }
+
+    /// Flags a caller who reached the campaign's limit of "do not call" outcomes.
+    async fn do_not_call_limited(
+        &self,
+        campaign: &Campaign,
+        user: &User,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let reason = format!(
+            "reached the limit of {} \"do not call\" outcomes an hour",
+            campaign.settings.do_not_call_per_hour
+        );
+        if self
+            .store
+            .flag_caller(campaign.id, user.id, &reason, now)
+            .await?
+        {
+            tracing::warn!(
+                campaign_id = campaign.id,
+                caller_id = user.id,
+                "caller flagged at the do-not-call limit"
+            );
+            self.events.publish(CampaignEvent::CallerFlagged {
+                campaign_id: campaign.id,
+            });
+        }
+        Ok(())
     }
 
     /// Why a caller found nobody to call: [`Dispatcher::report`], counted at most once

@@ -1,7 +1,7 @@
 //! The phonebank engine: hands each caller the next contact under a lease, records
 //! outcomes, explains an empty queue, and imports contact lists. It owns the rules of the
 //! calling session (is the campaign live, are calling hours open, is this caller
-//! skipping too fast) and leaves SQL to the store and pure rules to the domain crate.
+//! skipping or claiming too fast, is this caller suspended) and leaves SQL to the store and pure rules to the domain crate.
 
 mod checker;
 mod engine;
@@ -11,6 +11,7 @@ mod relay;
 
 pub use checker::{CheckReport, check_campaign};
 pub use engine::{
-    CallingError, Claim, Dispatcher, MAX_CALLBACK_AHEAD_MS, QueueReport, SKIP_WINDOW_MS,
+    CallingError, Claim, Dispatcher, MAX_CALLBACK_AHEAD_MS, PACE_REFUSAL_WINDOW_MS,
+    PACE_REFUSALS_BEFORE_SUSPENSION, QueueReport, SKIP_WINDOW_MS, seconds_until,
 };
 pub use events::{CampaignEvent, CampaignEvents};

@@ -69,6 +69,8 @@ pub struct FlaggedCaller {
     pub flagged_at: Millis,
     /// Why.
     pub reason: String,
+    /// Whether they are suspended now.
+    pub suspended: bool,
 }
 
 const INVITE_COLUMNS: &str =
@@ -264,14 +266,14 @@ impl Store {
         Ok(())
     }
 
-    /// Whether `user_id` joined the campaign as a caller.
+    /// Whether `user_id` joined the campaign as a caller (and was not removed).
     pub async fn is_campaign_caller(
         &self,
         campaign_id: i64,
         user_id: i64,
     ) -> Result<bool, StoreError> {
         let row = sqlx::query(
-            "SELECT 1 AS one FROM campaign_callers WHERE campaign_id = $1 AND user_id = $2",
+            "SELECT 1 AS one FROM campaign_callers WHERE campaign_id = $1 AND user_id = $2 AND removed_at IS NULL",
         )
         .bind(campaign_id)
         .bind(user_id)
@@ -285,10 +287,12 @@ impl Store {
         &self,
         user_id: i64,
     ) -> Result<std::collections::HashSet<i64>, StoreError> {
-        let rows = sqlx::query("SELECT campaign_id FROM campaign_callers WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_all(self.reader())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT campaign_id FROM campaign_callers WHERE user_id = $1 AND removed_at IS NULL",
+        )
+        .bind(user_id)
+        .fetch_all(self.reader())
+        .await?;
         rows.iter()
             .map(|row| Ok(row.try_get("campaign_id")?))
             .collect()
@@ -322,7 +326,7 @@ impl Store {
         campaign_id: i64,
     ) -> Result<Vec<FlaggedCaller>, StoreError> {
         let rows = sqlx::query(
-            "SELECT c.user_id, u.name, c.flagged_at, c.flag_reason FROM campaign_callers c JOIN users u ON u.id = c.user_id
+            "SELECT c.user_id, u.name, c.flagged_at, c.flag_reason, c.suspended_at FROM campaign_callers c JOIN users u ON u.id = c.user_id
              WHERE c.campaign_id = $1 AND c.flagged_at IS NOT NULL ORDER BY c.flagged_at DESC",
         )
         .bind(campaign_id)
@@ -337,6 +341,7 @@ impl Store {
                     reason: row
                         .try_get::<Option<String>, _>("flag_reason")?
                         .unwrap_or_default(),
+                    suspended: row.try_get::<Option<i64>, _>("suspended_at")?.is_some(),
                 })
             })
             .collect()

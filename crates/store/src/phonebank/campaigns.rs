@@ -1,11 +1,13 @@
-//! Call campaigns: their settings (script, survey, outcomes, calling hours, retry rules)
-//! and status. Settings are stored as JSON and checked by the domain types on the way in
+//! Call campaigns: their settings (script, survey, outcomes, calling hours, retry rules,
+//! the caller pace and do-not-call limits, the fields shown to callers) and status. Settings are stored as JSON and checked by the domain types on the way in
 //! and out, so a campaign that loads is a campaign that works.
 
+use super::Contact;
 use crate::{Millis, Store, StoreError, now_millis};
 use barnstorm_domain::calling_window::CallingWindows;
 use barnstorm_domain::outcome::OutcomeSet;
 use barnstorm_domain::queue_policy::RetryPolicy;
+use barnstorm_domain::script::{Script, field_key};
 use barnstorm_domain::survey::Survey;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -75,7 +77,44 @@ pub struct CampaignSettings {
     pub skip_limit: i64,
     /// Show callers a team leaderboard.
     pub leaderboard: bool,
+    /// New contacts one caller is handed at most, a minute and an hour.
+    pub pace: CallerPace,
+    /// "Do not call" outcomes one caller may record in an hour.
+    pub do_not_call_per_hour: i64,
+    /// The contact fields callers see (field keys such as `first_name`, `postcode` or an
+    /// imported column's name); `None` for the default of
+    /// [`CampaignSettings::shown_fields`].
+    pub shown_to_callers: Option<Vec<String>>,
 }
+
+/// How many new contacts one caller is handed at most (resuming the contact they hold
+/// is not a new one). The defaults are more than anyone can call by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallerPace {
+    /// New contacts in any 60 seconds.
+    pub per_minute: i64,
+    /// New contacts in any hour.
+    pub per_hour: i64,
+}
+
+impl Default for CallerPace {
+    /// Six a minute and 120 an hour.
+    fn default() -> Self {
+        Self {
+            per_minute: 6,
+            per_hour: 120,
+        }
+    }
+}
+
+/// The contact fields other than the imported columns, as organisers name them.
+pub const MAPPED_FIELDS: [&str; 5] = [
+    "first_name",
+    "last_name",
+    "postcode",
+    "email",
+    "other_phone",
+];
 
 impl CampaignSettings {
     /// Sensible UK defaults for a new campaign called `name`.
@@ -91,7 +130,52 @@ impl CampaignSettings {
             lease_seconds: 600,
             skip_limit: 20,
             leaderboard: false,
+            pace: CallerPace::default(),
+            do_not_call_per_hour: 10,
+            shown_to_callers: None,
         }
+    }
+
+    /// The field keys callers see: the organiser's choice, or by default the first and
+    /// last name and the mapped fields the script uses. (The phone number is always
+    /// shown.)
+    pub fn shown_fields(&self) -> Vec<String> {
+        if let Some(chosen) = &self.shown_to_callers {
+            return chosen.iter().map(|f| field_key(f)).collect();
+        }
+        let used: Vec<String> = Script::parse(&self.script)
+            .map(|s| s.placeholders().into_iter().map(field_key).collect())
+            .unwrap_or_default();
+        MAPPED_FIELDS
+            .iter()
+            .filter(|f| matches!(**f, "first_name" | "last_name") || used.iter().any(|u| u == *f))
+            .map(|f| (*f).to_owned())
+            .collect()
+    }
+
+    /// `contact` with only the fields callers are shown; the rest are blank or absent.
+    pub fn as_shown_to_callers(&self, mut contact: Contact) -> Contact {
+        let shown = self.shown_fields();
+        let is_shown = |key: &str| shown.iter().any(|s| s == key);
+        if !is_shown("first_name") {
+            contact.first_name.clear();
+        }
+        if !is_shown("last_name") {
+            contact.last_name.clear();
+        }
+        if !is_shown("postcode") {
+            contact.postcode = None;
+        }
+        if !is_shown("email") {
+            contact.email = None;
+        }
+        if !is_shown("other_phone") {
+            contact.other_phone = None;
+        }
+        contact
+            .extra
+            .retain(|column, _| is_shown(&field_key(column)));
+        contact
     }
 }
 
@@ -113,7 +197,8 @@ pub struct Campaign {
 }
 
 const CAMPAIGN_COLUMNS: &str = "id, group_id, name, briefing, script, survey, outcomes, calling_hours, max_attempts,
-    min_minutes_between_attempts, lease_seconds, skip_limit, leaderboard, status, created_at, updated_at";
+    min_minutes_between_attempts, lease_seconds, skip_limit, leaderboard, status, created_at, updated_at,
+    pace_per_minute, pace_per_hour, do_not_call_per_hour, shown_to_callers";
 
 fn decode<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T, sqlx::Error> {
     let text: String = row.try_get(column)?;
@@ -147,6 +232,16 @@ impl Campaign {
                 lease_seconds: row.try_get("lease_seconds")?,
                 skip_limit: row.try_get("skip_limit")?,
                 leaderboard: row.try_get::<i64, _>("leaderboard")? != 0,
+                pace: CallerPace {
+                    per_minute: row.try_get("pace_per_minute")?,
+                    per_hour: row.try_get("pace_per_hour")?,
+                },
+                do_not_call_per_hour: row.try_get("do_not_call_per_hour")?,
+                shown_to_callers: row
+                    .try_get::<Option<String>, _>("shown_to_callers")?
+                    .map(|text| serde_json::from_str(&text))
+                    .transpose()
+                    .map_err(|e| sqlx::Error::Decode(format!("shown_to_callers: {e}").into()))?,
             },
             status: status
                 .parse()
@@ -164,7 +259,7 @@ impl Campaign {
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
-/// Binds the settings as `$1` to `$11`, in the column order both statements use.
+/// Binds the settings as `$1` to `$15`, in the column order both statements use.
 fn bind_settings<'q>(
     query: AnyQuery<'q>,
     settings: &'q CampaignSettings,
@@ -180,7 +275,11 @@ fn bind_settings<'q>(
         .bind(i64::from(settings.retry.min_minutes_between_attempts))
         .bind(settings.lease_seconds)
         .bind(settings.skip_limit)
-        .bind(i64::from(settings.leaderboard)))
+        .bind(i64::from(settings.leaderboard))
+        .bind(settings.pace.per_minute)
+        .bind(settings.pace.per_hour)
+        .bind(settings.do_not_call_per_hour)
+        .bind(settings.shown_to_callers.as_ref().map(encode).transpose()?))
 }
 
 impl Store {
@@ -194,9 +293,9 @@ impl Store {
         let now = now_millis();
         let sql = format!(
             "INSERT INTO call_campaigns (name, briefing, script, survey, outcomes, calling_hours, max_attempts,
-                 min_minutes_between_attempts, lease_seconds, skip_limit, leaderboard, group_id, status, created_by,
-                 created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', $13, $14, $14)
+                 min_minutes_between_attempts, lease_seconds, skip_limit, leaderboard, pace_per_minute, pace_per_hour,
+                 do_not_call_per_hour, shown_to_callers, group_id, status, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'draft', $17, $18, $18)
              RETURNING {CAMPAIGN_COLUMNS}"
         );
         let row = bind_settings(sqlx::query(&sql), settings)?
@@ -220,8 +319,9 @@ impl Store {
         let sql = format!(
             "UPDATE call_campaigns SET name = $1, briefing = $2, script = $3, survey = $4, outcomes = $5, calling_hours = $6,
                  max_attempts = $7, min_minutes_between_attempts = $8, lease_seconds = $9, skip_limit = $10,
-                 leaderboard = $11, updated_at = $12
-             WHERE id = $13 RETURNING {CAMPAIGN_COLUMNS}"
+                 leaderboard = $11, pace_per_minute = $12, pace_per_hour = $13, do_not_call_per_hour = $14,
+                 shown_to_callers = $15, updated_at = $16
+             WHERE id = $17 RETURNING {CAMPAIGN_COLUMNS}"
         );
         let row = bind_settings(sqlx::query(&sql), settings)?
             .bind(now_millis())

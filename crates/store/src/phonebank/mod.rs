@@ -7,17 +7,20 @@ mod callers;
 mod campaigns;
 mod import;
 mod integrity;
+mod pace;
 mod queue;
 mod queue_status;
 mod sqlite_queue;
 
 pub(crate) use sqlite_queue::SqliteQueue;
 mod stats;
+mod suspensions;
 
 pub use callers::{CampaignInvite, FlaggedCaller, InviteAcceptance};
-pub use campaigns::{Campaign, CampaignSettings, CampaignStatus};
+pub use campaigns::{CallerPace, Campaign, CampaignSettings, CampaignStatus, MAPPED_FIELDS};
 pub use import::{ImportBatchResult, ImportJob, ImportJobStatus};
 pub use integrity::{EarlyClaim, LeaseOverlap};
+pub use pace::{CallerBar, HOUR_MS, MINUTE_MS, RecentClaims};
 pub use queue::{
     ClaimAnswer, ClaimRequest, ClaimedContact, Contact, LeaseProblem, OutcomeRecord,
     RecordedOutcome,
@@ -27,3 +30,4 @@ pub use stats::{
     AttemptRow, CallerStats, CallerTally, CampaignStats, ContactResult, HourlyCalls,
     ONLINE_WINDOW_MS, Progress,
 };
+pub use suspensions::{CallerRow, PaceRefusals};

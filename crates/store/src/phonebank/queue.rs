@@ -10,6 +10,9 @@
 //! live here once; this file runs them over sqlx on PostgreSQL and the SQLite queue
 //! writer runs the same statements in batches.
 
+use super::campaigns::CallerPace;
+use super::pace::{BARRED, CallerBar, HOUR_MS, MINUTE_MS, RECENT_DO_NOT_CALLS, RecentClaims};
+use super::queue_status::CallerStanding;
 use crate::{Millis, Store, StoreError};
 use barnstorm_domain::outcome::{Outcome, OutcomeEffect};
 use barnstorm_domain::queue_policy::{ContactQueueState, RetryPolicy, apply_outcome};
@@ -115,14 +118,41 @@ pub struct ClaimRequest {
     pub skip_limit: i64,
     /// Whether the campaign's calling hours are open at `now`.
     pub calling_hours_open: bool,
+    /// The most new contacts the caller may be handed a minute and an hour.
+    pub pace: CallerPace,
 }
 
 impl ClaimRequest {
+    /// The pace windows' binds: the start and limit of the minute, then of the hour.
+    pub(super) fn pace_windows(&self) -> [i64; 4] {
+        [
+            self.now - MINUTE_MS,
+            self.pace.per_minute,
+            self.now - HOUR_MS,
+            self.pace.per_hour,
+        ]
+    }
+
     /// Why a caller who holds nothing gets no new contact, if they do not: too many
-    /// skips, or calling hours closed.
-    pub(super) fn refusal(&self, skips: i64) -> Option<ClaimAnswer> {
-        if skips > self.skip_limit {
-            Some(ClaimAnswer::Throttled { skips })
+    /// skips, the pace limit reached, or calling hours closed.
+    pub(super) fn refusal(&self, standing: &CallerStanding) -> Option<ClaimAnswer> {
+        let pace_until = [
+            standing
+                .last_minute
+                .limited_until(self.pace.per_minute, MINUTE_MS),
+            standing
+                .last_hour
+                .limited_until(self.pace.per_hour, HOUR_MS),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        if standing.skips > self.skip_limit {
+            Some(ClaimAnswer::Throttled {
+                skips: standing.skips,
+            })
+        } else if let Some(retry_at) = pace_until {
+            Some(ClaimAnswer::PaceLimited { retry_at })
         } else if !self.calling_hours_open {
             Some(ClaimAnswer::Nothing)
         } else {
@@ -157,6 +187,14 @@ pub enum ClaimAnswer {
         /// Skips in the window.
         skips: i64,
     },
+    /// The caller was handed as many new contacts as the pace limit allows: nothing was
+    /// leased.
+    PaceLimited {
+        /// When the caller may be handed the next contact.
+        retry_at: Millis,
+    },
+    /// The caller is suspended or removed: nothing was leased or resumed.
+    Barred(CallerBar),
     /// Nothing is claimable now, or calling hours are closed.
     Nothing,
 }
@@ -185,9 +223,33 @@ pub enum LeaseProblem {
     /// A callback outcome came without a time.
     #[error("a callback needs callback_at")]
     MissingCallbackTime,
+    /// The lease is of another campaign than the one the outcome was sent for.
+    #[error("this lease belongs to another campaign")]
+    OtherCampaign,
+    /// The caller is suspended or removed from the lease's campaign.
+    #[error("{}", bar_words(*.0))]
+    Barred(CallerBar),
+    /// The caller recorded as many "do not call" outcomes this hour as the campaign allows.
+    #[error(
+        "you have recorded as many \"do not call\" outcomes this hour as this campaign allows; an organiser has been told"
+    )]
+    DoNotCallLimited {
+        /// When the caller may record the next one.
+        retry_at: Millis,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// What a barred caller is told.
+fn bar_words(bar: CallerBar) -> &'static str {
+    match bar {
+        CallerBar::Suspended => {
+            "an organiser has suspended your calling on this campaign; ask them to lift it"
+        }
+        CallerBar::Removed => "an organiser has removed you from this campaign",
+    }
 }
 
 impl From<sqlx::Error> for LeaseProblem {
@@ -215,8 +277,12 @@ pub struct OutcomeRecord<'a> {
     pub callback_at: Option<Millis>,
     /// The campaign's retry rules.
     pub retry: &'a RetryPolicy,
+    /// The campaign the outcome was sent for: a lease of another is refused.
+    pub campaign_id: i64,
     /// The group whose do-not-call list a do-not-call outcome adds to.
     pub group_id: i64,
+    /// "Do not call" outcomes the caller may record in an hour.
+    pub do_not_call_per_hour: i64,
     /// The time of recording.
     pub now: Millis,
 }
@@ -265,7 +331,12 @@ static CLAIM_IN_ONE_STATEMENT: LazyLock<String> = LazyLock::new(|| {
         contact_columns_of("contacts")
     )
 });
-pub(super) const SELECT_LEASE: &str = "SELECT contact_id, campaign_id, caller_id, expires_at, released_at, outcome_at FROM leases WHERE id = $1";
+/// A lease with its caller's bar on the campaign ([`BARRED`]).
+pub(super) static SELECT_LEASE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT l.contact_id, l.campaign_id, l.caller_id, l.expires_at, l.released_at, l.outcome_at, {BARRED} FROM leases l WHERE l.id = $1"
+    )
+});
 pub(super) const EXTEND_LEASE: &str = "UPDATE leases SET expires_at = $1 WHERE id = $2";
 pub(super) const EXTEND_CONTACT: &str =
     "UPDATE contacts SET available_at = $1 WHERE id = $2 AND lease_id = $3";
@@ -276,8 +347,8 @@ pub(super) const EARLIER_ATTEMPT: &str = "SELECT id, lease_id, contact_id, outco
 pub(super) const OUTCOME_CONTACT: &str =
     "SELECT lease_id, attempts, state, phone FROM contacts WHERE id = $1";
 pub(super) const INSERT_ATTEMPT: &str = "INSERT INTO call_attempts (campaign_id, contact_id, lease_id, caller_id, outcome, conversation, answers, notes,
-         callback_at, next_available_at, idempotency_key, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
+         callback_at, next_available_at, idempotency_key, created_at, do_not_call)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id";
 pub(super) const CLOSE_LEASE: &str = "UPDATE leases SET outcome_at = $1 WHERE id = $2";
 pub(super) const SETTLE_CONTACT: &str = "UPDATE contacts SET state = $1, priority = $2, available_at = $3, attempts = $4, callback_at = $5,
          lease_id = NULL, last_outcome = $6, last_called_at = $7
@@ -297,16 +368,28 @@ pub(super) struct LeaseRow {
     pub(super) expires_at: Millis,
     pub(super) released_at: Option<Millis>,
     pub(super) outcome_at: Option<Millis>,
+    pub(super) barred: Option<CallerBar>,
 }
 
 impl LeaseRow {
-    /// The lease, if it is `caller_id`'s.
+    /// The lease, if it is `caller_id`'s and they are not suspended or removed.
     pub(super) fn owned_by(self, caller_id: i64) -> Result<Self, LeaseProblem> {
-        if self.caller_id == caller_id {
-            Ok(self)
-        } else {
+        if self.caller_id != caller_id {
             Err(LeaseProblem::NotYours)
+        } else if let Some(bar) = self.barred {
+            Err(LeaseProblem::Barred(bar))
+        } else {
+            Ok(self)
         }
+    }
+
+    /// May an outcome for `record` be recorded on it? (The contact must also still be
+    /// under it.)
+    pub(super) fn check_outcome_for(&self, record: &OutcomeRecord<'_>) -> Result<(), LeaseProblem> {
+        if self.campaign_id != record.campaign_id {
+            return Err(LeaseProblem::OtherCampaign);
+        }
+        self.check_outcome()
     }
 
     /// May the lease be extended at `now`?
@@ -420,14 +503,10 @@ impl Store {
         if let Some(queue) = self.sqlite_queue() {
             return queue.claim_for_caller(*request).await;
         }
-        let standing = self
-            .caller_standing(
-                request.caller_id,
-                request.campaign_id,
-                request.skips_since,
-                request.now,
-            )
-            .await?;
+        let standing = self.caller_standing(request).await?;
+        if let Some(bar) = standing.barred {
+            return Ok(ClaimAnswer::Barred(bar));
+        }
         if let Some(lease_id) = standing.held_lease
             && let Some(mut held) = self
                 .held_contact(lease_id, request.caller_id, request.now)
@@ -446,7 +525,7 @@ impl Store {
                 return Ok(ClaimAnswer::Held(held));
             }
         }
-        if let Some(refused) = request.refusal(standing.skips) {
+        if let Some(refused) = request.refusal(&standing) {
             return Ok(refused);
         }
         let claimed = self
@@ -503,7 +582,7 @@ impl Store {
     ) -> Result<Millis, LeaseProblem> {
         // Most heartbeats find plenty of lease left: answer those from a read, and write
         // only once less than half the lease remains.
-        let current = sqlx::query(SELECT_LEASE)
+        let current = sqlx::query(&SELECT_LEASE)
             .bind(lease_id)
             .fetch_optional(self.reader())
             .await?
@@ -605,7 +684,23 @@ impl Store {
             });
         }
         let lease = lease_row(&mut tx, record.lease_id, record.caller_id).await?;
-        lease.check_outcome()?;
+        lease.check_outcome_for(record)?;
+        if record.outcome.effect == OutcomeEffect::DoNotCall {
+            let recent = sqlx::query(RECENT_DO_NOT_CALLS)
+                .bind(record.caller_id)
+                .bind(record.campaign_id)
+                .bind(record.now - HOUR_MS)
+                .bind(record.do_not_call_per_hour)
+                .fetch_one(&mut *tx)
+                .await?;
+            let recent = RecentClaims {
+                count: recent.try_get("n")?,
+                oldest: recent.try_get("oldest")?,
+            };
+            if let Some(retry_at) = recent.limited_until(record.do_not_call_per_hour, HOUR_MS) {
+                return Err(LeaseProblem::DoNotCallLimited { retry_at });
+            }
+        }
         let contact = sqlx::query(OUTCOME_CONTACT)
             .bind(lease.contact_id)
             .fetch_one(&mut *tx)
@@ -631,6 +726,7 @@ impl Store {
             .bind(settled.next_available_at())
             .bind(record.idempotency_key)
             .bind(record.now)
+            .bind(i64::from(record.outcome.effect == OutcomeEffect::DoNotCall))
             .fetch_one(&mut *tx)
             .await?
             .try_get("id")?;
@@ -680,6 +776,7 @@ impl LeaseRow {
             expires_at: row.try_get("expires_at")?,
             released_at: row.try_get("released_at")?,
             outcome_at: row.try_get("outcome_at")?,
+            barred: CallerBar::from_code(row.try_get("barred")?),
         })
     }
 }
@@ -690,7 +787,7 @@ async fn lease_row(
     caller_id: i64,
 ) -> Result<LeaseRow, LeaseProblem> {
     // Locked, so two outcomes sent at once for the same lease cannot both pass the checks.
-    let row = sqlx::query(&format!("{SELECT_LEASE} FOR UPDATE"))
+    let row = sqlx::query(&format!("{} FOR UPDATE OF l", *SELECT_LEASE))
         .bind(lease_id)
         .fetch_optional(&mut **tx)
         .await?

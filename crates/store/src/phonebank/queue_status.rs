@@ -1,16 +1,20 @@
 //! The read side of the queue: counts by state for "why is there nobody to call?", a
-//! caller's skips (for throttling), the lease a caller already holds (to resume after a
+//! caller's skips (for throttling), pace and bar (suspended or removed), the lease a caller already holds (to resume after a
 //! reload) and the attempts recorded. Never writes.
 
-use super::queue::{ClaimedContact, Contact, contact_columns_of};
+use super::pace::{CallerBar, RecentClaims};
+use super::queue::{ClaimRequest, ClaimedContact, Contact, contact_columns_of};
 use crate::{Millis, Store, StoreError};
 use sqlx::Row;
 use std::sync::LazyLock;
 
 /// A caller's standing on a campaign (`$1` caller, `$2` campaign, `$3` now, `$4` the start
-/// of the skip window): the lease they hold and their recent skips. (`+campaign_id`
-/// keeps SQLite on the caller's index of unrecorded leases: a campaign's recent leases
-/// are many, one caller's unrecorded ones few.)
+/// of the skip window, `$5` and `$6` the start and limit of the minute's pace, `$7` and
+/// `$8` those of the hour's): the lease they hold, their recent skips, whether they are
+/// suspended or removed, and their newest claims (at most the limit of each window, from
+/// the index of leases by caller, campaign and time). (`+campaign_id` keeps SQLite on the
+/// caller's index of unrecorded leases for the skips: a campaign's recent leases are
+/// many, one caller's unrecorded ones few.)
 pub(super) const CALLER_STANDING: &str = "SELECT
        (SELECT id FROM leases
          WHERE caller_id = $1 AND campaign_id = $2 AND released_at IS NULL
@@ -18,7 +22,18 @@ pub(super) const CALLER_STANDING: &str = "SELECT
          ORDER BY id DESC LIMIT 1) AS held_lease,
        (SELECT COUNT(*) FROM leases
          WHERE caller_id = $1 AND claimed_at >= $4 AND +campaign_id = $2
-           AND outcome_at IS NULL AND (released_at IS NOT NULL OR expires_at <= $3)) AS skips";
+           AND outcome_at IS NULL AND (released_at IS NOT NULL OR expires_at <= $3)) AS skips,
+       (SELECT CASE WHEN cc.removed_at IS NOT NULL THEN 2 WHEN cc.suspended_at IS NOT NULL THEN 1 ELSE 0 END
+          FROM campaign_callers cc WHERE cc.campaign_id = $2 AND cc.user_id = $1) AS barred,
+       last_minute.claims AS minute_claims, last_minute.oldest AS minute_oldest,
+       last_hour.claims AS hour_claims, last_hour.oldest AS hour_oldest
+     FROM
+       (SELECT COUNT(*) AS claims, MIN(claimed_at) AS oldest FROM (
+          SELECT claimed_at FROM leases WHERE caller_id = $1 AND campaign_id = $2 AND claimed_at > $5
+          ORDER BY claimed_at DESC LIMIT $6) newest) last_minute,
+       (SELECT COUNT(*) AS claims, MIN(claimed_at) AS oldest FROM (
+          SELECT claimed_at FROM leases WHERE caller_id = $1 AND campaign_id = $2 AND claimed_at > $7
+          ORDER BY claimed_at DESC LIMIT $8) newest) last_hour";
 
 /// The contact held under a live lease (`$1` lease, `$2` caller, `$3` now), if the lease
 /// is still the contact's own.
@@ -61,6 +76,12 @@ pub struct CallerStanding {
     pub held_lease: Option<i64>,
     /// Contacts released or let lapse without an outcome in the window.
     pub skips: i64,
+    /// Suspended or removed, if either.
+    pub barred: Option<CallerBar>,
+    /// Their newest claims of the last minute, at most the minute's limit.
+    pub last_minute: RecentClaims,
+    /// Their newest claims of the last hour, at most the hour's limit.
+    pub last_hour: RecentClaims,
 }
 
 impl Store {
@@ -118,26 +139,38 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
     }
 
-    /// Where a caller stands on a campaign at `now`, in one query: the lease they hold (to
-    /// resume it after a reload) and how many contacts they skipped (released or let lapse
-    /// without an outcome) since `skips_since`.
+    /// Where the caller of `request` stands on its campaign at its time, in one query: the
+    /// lease they hold (to resume it after a reload), how many contacts they skipped
+    /// (released or let lapse without an outcome) since `skips_since`, whether they are
+    /// suspended or removed, and their newest claims against the pace limits.
     pub async fn caller_standing(
         &self,
-        caller_id: i64,
-        campaign_id: i64,
-        skips_since: Millis,
-        now: Millis,
+        request: &ClaimRequest,
     ) -> Result<CallerStanding, StoreError> {
+        let windows = request.pace_windows();
         let row = sqlx::query(CALLER_STANDING)
-            .bind(caller_id)
-            .bind(campaign_id)
-            .bind(now)
-            .bind(skips_since)
+            .bind(request.caller_id)
+            .bind(request.campaign_id)
+            .bind(request.now)
+            .bind(request.skips_since)
+            .bind(windows[0])
+            .bind(windows[1])
+            .bind(windows[2])
+            .bind(windows[3])
             .fetch_one(self.reader())
             .await?;
         Ok(CallerStanding {
             held_lease: row.try_get("held_lease")?,
             skips: row.try_get("skips")?,
+            barred: CallerBar::from_code(row.try_get("barred")?),
+            last_minute: RecentClaims {
+                count: row.try_get("minute_claims")?,
+                oldest: row.try_get("minute_oldest")?,
+            },
+            last_hour: RecentClaims {
+                count: row.try_get("hour_claims")?,
+                oldest: row.try_get("hour_oldest")?,
+            },
         })
     }
 
@@ -169,7 +202,8 @@ mod tests {
     use crate::testing::TestDatabase;
 
     /// On PostgreSQL too, a claim reads the caller's standing only from the partial
-    /// indexes of leases without an outcome, never from every lease the caller had. (The
+    /// indexes of leases without an outcome and the caller's newest leases on the
+    /// campaign (the pace index), never from every lease the caller had. (The
     /// planner is told to avoid sequential scans, as it would on a table this small; the
     /// test asks whether the indexes fit the query.)
     #[tokio::test]
@@ -187,6 +221,10 @@ mod tests {
             .bind(1_i64)
             .bind(0_i64)
             .bind(0_i64)
+            .bind(0_i64)
+            .bind(6_i64)
+            .bind(0_i64)
+            .bind(120_i64)
             .fetch_all(&mut *tx)
             .await
             .unwrap();
@@ -195,11 +233,13 @@ mod tests {
             .iter()
             .filter(|step| step.contains(" on leases"))
             .collect();
-        assert_eq!(scans.len(), 2, "{plan:#?}");
+        assert_eq!(scans.len(), 4, "{plan:#?}");
         for scan in scans {
             assert!(
-                scan.contains("using leases_open") || scan.contains("using leases_unrecorded"),
-                "a lease read outside the indexes of open and unrecorded leases: {plan:#?}"
+                scan.contains("using leases_open")
+                    || scan.contains("using leases_unrecorded")
+                    || scan.contains("using leases_pace"),
+                "a lease read outside the indexes of open and unrecorded leases and the pace index: {plan:#?}"
             );
         }
         db.drop_database().await;

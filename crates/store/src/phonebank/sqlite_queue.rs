@@ -22,6 +22,7 @@
 //! length of each batch, so the two writers take turns in the pool's fair queue instead
 //! of racing for SQLite's lock, where the busy writer would starve the other.
 
+use super::pace::{CallerBar, HOUR_MS, RECENT_DO_NOT_CALLS, RecentClaims};
 use super::queue::{
     ADD_DO_NOT_CALL, ASKED_NOT_TO_BE_CALLED, CLOSE_LEASE, ClaimAnswer, ClaimRequest,
     ClaimedContact, Contact, EARLIER_ATTEMPT, EXTEND_CONTACT, EXTEND_LEASE, INSERT_ATTEMPT,
@@ -29,7 +30,7 @@ use super::queue::{
     PICK_CONTACT, RELEASE_CONTACT, RELEASE_LEASE, RecordedOutcome, SELECT_LEASE, SETTLE_CONTACT,
     SUPPRESS_PHONE, Settlement,
 };
-use super::queue_status::{CALLER_STANDING, HELD_CONTACT};
+use super::queue_status::{CALLER_STANDING, CallerStanding, HELD_CONTACT};
 use crate::metrics::{self, Histogram};
 use crate::{Millis, StoreError};
 use barnstorm_domain::outcome::{Outcome, OutcomeEffect};
@@ -131,7 +132,9 @@ struct OwnedOutcome {
     notes: String,
     callback_at: Option<Millis>,
     retry: RetryPolicy,
+    campaign_id: i64,
     group_id: i64,
+    do_not_call_per_hour: i64,
     now: Millis,
 }
 
@@ -146,7 +149,9 @@ impl OwnedOutcome {
             notes: record.notes.to_owned(),
             callback_at: record.callback_at,
             retry: *record.retry,
+            campaign_id: record.campaign_id,
             group_id: record.group_id,
+            do_not_call_per_hour: record.do_not_call_per_hour,
             now: record.now,
         }
     }
@@ -161,7 +166,9 @@ impl OwnedOutcome {
             notes: &self.notes,
             callback_at: self.callback_at,
             retry: &self.retry,
+            campaign_id: self.campaign_id,
             group_id: self.group_id,
+            do_not_call_per_hour: self.do_not_call_per_hour,
             now: self.now,
         }
     }
@@ -689,16 +696,38 @@ fn claim_for_caller(
     conn: &Connection,
     request: &ClaimRequest,
 ) -> Result<ClaimAnswer, LeaseProblem> {
-    let (held_lease, skips): (Option<i64>, i64) = conn.prepare_cached(CALLER_STANDING)?.query_row(
+    let [minute_since, minute_limit, hour_since, hour_limit] = request.pace_windows();
+    let standing = conn.prepare_cached(CALLER_STANDING)?.query_row(
         params![
             request.caller_id,
             request.campaign_id,
             request.now,
-            request.skips_since
+            request.skips_since,
+            minute_since,
+            minute_limit,
+            hour_since,
+            hour_limit,
         ],
-        |row| Ok((row.get("held_lease")?, row.get("skips")?)),
+        |row| {
+            Ok(CallerStanding {
+                held_lease: row.get("held_lease")?,
+                skips: row.get("skips")?,
+                barred: CallerBar::from_code(row.get("barred")?),
+                last_minute: RecentClaims {
+                    count: row.get("minute_claims")?,
+                    oldest: row.get("minute_oldest")?,
+                },
+                last_hour: RecentClaims {
+                    count: row.get("hour_claims")?,
+                    oldest: row.get("hour_oldest")?,
+                },
+            })
+        },
     )?;
-    if let Some(lease_id) = held_lease {
+    if let Some(bar) = standing.barred {
+        return Ok(ClaimAnswer::Barred(bar));
+    }
+    if let Some(lease_id) = standing.held_lease {
         let held = conn
             .prepare_cached(&HELD_CONTACT)?
             .query_row(params![lease_id, request.caller_id, request.now], |row| {
@@ -722,7 +751,7 @@ fn claim_for_caller(
             return Ok(ClaimAnswer::Held(held));
         }
     }
-    if let Some(refused) = request.refusal(skips) {
+    if let Some(refused) = request.refusal(&standing) {
         return Ok(refused);
     }
     let claimed = claim(
@@ -791,7 +820,26 @@ fn record_outcome(
         });
     }
     let lease = lease_row(conn, record.lease_id, record.caller_id)?;
-    lease.check_outcome()?;
+    lease.check_outcome_for(record)?;
+    if record.outcome.effect == OutcomeEffect::DoNotCall {
+        let recent = conn.prepare_cached(RECENT_DO_NOT_CALLS)?.query_row(
+            params![
+                record.caller_id,
+                record.campaign_id,
+                record.now - HOUR_MS,
+                record.do_not_call_per_hour
+            ],
+            |row| {
+                Ok(RecentClaims {
+                    count: row.get("n")?,
+                    oldest: row.get("oldest")?,
+                })
+            },
+        )?;
+        if let Some(retry_at) = recent.limited_until(record.do_not_call_per_hour, HOUR_MS) {
+            return Err(LeaseProblem::DoNotCallLimited { retry_at });
+        }
+    }
     let (holder, attempts, state, phone) =
         conn.prepare_cached(OUTCOME_CONTACT)?
             .query_row(params![lease.contact_id], |row| {
@@ -820,6 +868,7 @@ fn record_outcome(
             settled.next_available_at(),
             record.idempotency_key,
             record.now,
+            i64::from(record.outcome.effect == OutcomeEffect::DoNotCall),
         ],
         |row| row.get(0),
     )?;
@@ -854,7 +903,7 @@ fn record_outcome(
 }
 
 fn lease_row(conn: &Connection, lease_id: i64, caller_id: i64) -> Result<LeaseRow, LeaseProblem> {
-    conn.prepare_cached(SELECT_LEASE)?
+    conn.prepare_cached(&SELECT_LEASE)?
         .query_row(params![lease_id], |row| {
             Ok(LeaseRow {
                 contact_id: row.get("contact_id")?,
@@ -863,6 +912,7 @@ fn lease_row(conn: &Connection, lease_id: i64, caller_id: i64) -> Result<LeaseRo
                 expires_at: row.get("expires_at")?,
                 released_at: row.get("released_at")?,
                 outcome_at: row.get("outcome_at")?,
+                barred: CallerBar::from_code(row.get("barred")?),
             })
         })
         .optional()?
@@ -1023,7 +1073,9 @@ mod tests {
                     notes: String::new(),
                     callback_at: None,
                     retry: RetryPolicy::default(),
+                    campaign_id: 1,
                     group_id: 1,
+                    do_not_call_per_hour: 10,
                     now: 2_000,
                 }))
             })
@@ -1055,19 +1107,31 @@ mod tests {
     }
 
     /// A claim reads the caller's standing from the two small indexes of leases without
-    /// an outcome, not from every lease the caller or the campaign ever had.
+    /// an outcome, the caller's newest leases on the campaign (the pace index, at most
+    /// the limit of them) and the caller's row, never from every lease the caller or the
+    /// campaign ever had.
     #[test]
-    fn the_callers_standing_reads_only_unrecorded_leases() -> TestResult {
+    fn the_callers_standing_reads_only_small_index_ranges() -> TestResult {
         let conn = migrated()?;
         let plan: Vec<String> = conn
             .prepare(&format!("EXPLAIN QUERY PLAN {CALLER_STANDING}"))?
-            .query_map(params![1, 1, 0, 0], |row| row.get::<_, String>(3))?
+            .query_map(params![1, 1, 0, 0, 0, 6, 0, 120], |row| {
+                row.get::<_, String>(3)
+            })?
             .collect::<Result<_, _>>()?;
-        let searches: Vec<&String> = plan.iter().filter(|step| step.contains("leases")).collect();
-        assert_eq!(searches.len(), 2, "{plan:?}");
-        assert!(searches[0].contains("USING INDEX leases_open"), "{plan:?}");
-        assert!(
-            searches[1].contains("USING INDEX leases_unrecorded"),
+        let searches: Vec<&String> = plan
+            .iter()
+            .filter(|step| step.starts_with("SEARCH") || step.starts_with("SCAN leases"))
+            .collect();
+        assert_eq!(searches.len(), 5, "{plan:?}");
+        let uses = |index: &str| searches.iter().filter(|s| s.contains(index)).count();
+        assert_eq!(uses("USING INDEX leases_open"), 1, "{plan:?}");
+        assert_eq!(uses("USING INDEX leases_unrecorded"), 1, "{plan:?}");
+        // The pace: the caller's newest leases on the campaign, from the pace index.
+        assert_eq!(uses("USING COVERING INDEX leases_pace"), 2, "{plan:?}");
+        assert_eq!(
+            uses("SEARCH cc USING INDEX sqlite_autoindex_campaign_callers_1"),
+            1,
             "{plan:?}"
         );
         Ok(())
@@ -1084,7 +1148,8 @@ mod tests {
             PICK_CONTACT,
             INSERT_LEASE,
             LEASE_CONTACT.as_str(),
-            SELECT_LEASE,
+            SELECT_LEASE.as_str(),
+            RECENT_DO_NOT_CALLS,
             EXTEND_LEASE,
             EXTEND_CONTACT,
             RELEASE_LEASE,

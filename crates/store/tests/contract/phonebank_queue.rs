@@ -112,6 +112,8 @@ impl World {
                 callback_at,
                 retry: &settings.retry,
                 group_id: self.campaign.group_id,
+                campaign_id: self.campaign.id,
+                do_not_call_per_hour: 10,
                 now,
             })
             .await
@@ -294,6 +296,8 @@ async fn outcomes_are_idempotent_per_key(store: Store) {
                     callback_at: None,
                     retry: &settings.retry,
                     group_id: w.campaign.group_id,
+                    campaign_id: w.campaign.id,
+                    do_not_call_per_hour: 10,
                     now: T0 + MINUTE,
                 })
                 .await
@@ -380,6 +384,8 @@ async fn stats_count_calls_answers_and_callers(store: Store) {
             callback_at: None,
             retry: &w.campaign.settings.retry,
             group_id: w.campaign.group_id,
+            campaign_id: w.campaign.id,
+            do_not_call_per_hour: 10,
             now: T0 + MINUTE,
         })
         .await
@@ -526,6 +532,8 @@ async fn simultaneous_claims_and_outcomes_stand_alone(store: Store) {
                     callback_at: None,
                     retry: &settings.retry,
                     group_id: campaign.group_id,
+                    campaign_id: campaign.id,
+                    do_not_call_per_hour: 10,
                     now: T0 + MINUTE,
                 })
                 .await;

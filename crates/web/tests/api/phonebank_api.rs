@@ -36,7 +36,7 @@ fn branching_survey() -> Value {
     ]})
 }
 
-struct Team {
+pub(super) struct Team {
     group_id: i64,
     org: String,
     caller: String,
@@ -146,6 +146,7 @@ async fn outcome(
 
 mod calling;
 mod invites_results;
+mod safeguards;
 
 async fn campaigns_are_checked_and_move_through_their_states(app: TestApp) {
     let t = team(&app).await;

@@ -3,7 +3,7 @@
 //! survey answers under an `Idempotency-Key`. A caller only ever sees the contact they
 //! hold; nothing here lists contacts.
 
-use super::calling_error;
+use super::{CallingRefusal, calling_error};
 use crate::api::{ApiJson, ErrorBody};
 use crate::auth::ApiUser;
 use crate::{ApiError, AppState};
@@ -25,7 +25,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub(crate) const QUEUE_HEALTH_HEADER: &str = "Barnstorm-Queue-Health";
 const MAX_KEY_LEN: usize = 200;
 
-/// The contact a caller holds: only what is needed to make the call.
+/// The contact a caller holds: only what is needed to make the call, and of that only
+/// the fields the organiser shows to callers (the rest are null, empty or absent).
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ContactView {
     id: i64,
@@ -35,7 +36,7 @@ pub(crate) struct ContactView {
     phone: String,
     other_phone: Option<String>,
     postcode: Option<String>,
-    /// Other columns of the imported list.
+    /// The columns of the imported list that the organiser shows to callers.
     extra: BTreeMap<String, String>,
     /// Calls recorded before this one.
     attempts: i64,
@@ -162,21 +163,25 @@ fn header_safe(text: &str) -> HeaderValue {
 /// `Barnstorm-Queue-Health` header saying why when nobody is callable (200 with the
 /// reason when `?explain=1`). A caller who still holds a contact gets that one again,
 /// its lease renewed once less than half of it remains.
+///
+/// A caller is handed new contacts no faster than the campaign's pace limit
+/// (`pace_per_minute`, `pace_per_hour`); beyond it the claim answers 429 with code
+/// `pace_limited` and a `Retry-After` header, and a caller refused ten times within an
+/// hour is suspended (403 `caller_suspended` from then on). Skipping too fast answers 429
+/// `throttled`.
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/claims", tag = "phonebank", security(("bearer" = [])),
     params(("id" = i64, Path), ClaimQuery),
     responses((status = 201, body = ClaimView), (status = 200, body = NobodyToCall), (status = 204, description = "nobody to call; see the Barnstorm-Queue-Health header"),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 403, body = ErrorBody, description = "not a caller, or `caller_suspended` / `caller_removed`"), (status = 409, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "`pace_limited` (details: retry_after_seconds, retry_at, suspended) or `throttled`",
+            headers(("Retry-After" = i64, description = "seconds until the caller may be handed the next contact (pace_limited)")))))]
 async fn claim(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     Path(id): Path<i64>,
     Query(query): Query<ClaimQuery>,
-) -> Result<Response, ApiError> {
-    let claim = state
-        .dispatcher
-        .claim(&user, id, now_millis())
-        .await
-        .map_err(calling_error)?;
+) -> Result<Response, CallingRefusal> {
+    let claim = state.dispatcher.claim(&user, id, now_millis()).await?;
     Ok(match claim {
         Claim::Contact { claimed, script } => {
             (StatusCode::CREATED, Json(ClaimView::new(claimed, script))).into_response()
@@ -265,20 +270,25 @@ fn callback_time(value: Option<Value>) -> Result<Option<Millis>, ApiError> {
 }
 
 /// Record the outcome of a call. Send a fresh `Idempotency-Key` header per call: the same
-/// key again answers 200 with the first result instead of recording twice.
+/// key again answers 200 with the first result instead of recording twice. Outcomes that
+/// add the number to the do-not-call list are limited per caller (the campaign's
+/// `do_not_call_per_hour`): beyond it 429 `do_not_call_limited` with `Retry-After`. A
+/// suspended or removed caller is refused with 403.
 #[utoipa::path(post, path = "/api/v1/leases/{id}/outcome", tag = "phonebank", security(("bearer" = [])),
     params(("id" = i64, Path), ("Idempotency-Key" = String, Header, description = "a unique key per call, e.g. a UUID")),
     request_body = OutcomeRequest,
     responses((status = 201, body = OutcomeView), (status = 200, body = OutcomeView, description = "a replay of an earlier identical request"),
         (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "`do_not_call_limited`",
+            headers(("Retry-After" = i64, description = "seconds until the caller may record another do-not-call outcome")))))]
 async fn record_outcome(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     Path(lease_id): Path<i64>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<OutcomeRequest>,
-) -> Result<(StatusCode, Json<OutcomeView>), ApiError> {
+) -> Result<(StatusCode, Json<OutcomeView>), CallingRefusal> {
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -306,8 +316,7 @@ async fn record_outcome(
             callback_at,
             now_millis(),
         )
-        .await
-        .map_err(calling_error)?;
+        .await?;
     let status = if recorded.replayed {
         StatusCode::OK
     } else {

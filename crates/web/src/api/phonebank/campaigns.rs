@@ -49,6 +49,17 @@ pub(crate) struct SettingsFields {
     skip_limit: Option<i64>,
     /// Show callers a team leaderboard.
     leaderboard: Option<bool>,
+    /// New contacts one caller may be handed in any minute (1–600; default 6).
+    pace_per_minute: Option<i64>,
+    /// New contacts one caller may be handed in any hour (1–36000; default 120).
+    pace_per_hour: Option<i64>,
+    /// "Do not call" outcomes one caller may record in an hour (1–1000; default 10).
+    do_not_call_per_hour: Option<i64>,
+    /// The contact fields callers see: `first_name`, `last_name`, `postcode`, `email`,
+    /// `other_phone` or an imported column's name (the phone number is always shown).
+    /// `null` for the default: first and last name and the mapped fields the script uses.
+    #[schema(value_type = Option<Vec<String>>)]
+    shown_to_callers: Option<Value>,
 }
 
 /// A new campaign.
@@ -90,6 +101,13 @@ pub(crate) struct CampaignView {
     lease_seconds: i64,
     skip_limit: i64,
     leaderboard: bool,
+    pace_per_minute: i64,
+    pace_per_hour: i64,
+    do_not_call_per_hour: i64,
+    /// The contact fields callers see (the organiser's choice or the default).
+    shown_to_callers: Vec<String>,
+    /// Whether `shown_to_callers` is the default (no choice made).
+    shown_to_callers_default: bool,
     /// Milliseconds since the Unix epoch.
     created_at: i64,
     /// Milliseconds since the Unix epoch.
@@ -99,6 +117,7 @@ pub(crate) struct CampaignView {
 impl From<Campaign> for CampaignView {
     fn from(c: Campaign) -> Self {
         let s = c.settings;
+        let shown_to_callers = s.shown_fields();
         Self {
             id: c.id,
             group_id: c.group_id,
@@ -114,6 +133,11 @@ impl From<Campaign> for CampaignView {
             lease_seconds: s.lease_seconds,
             skip_limit: s.skip_limit,
             leaderboard: s.leaderboard,
+            pace_per_minute: s.pace.per_minute,
+            pace_per_hour: s.pace.per_hour,
+            do_not_call_per_hour: s.do_not_call_per_hour,
+            shown_to_callers,
+            shown_to_callers_default: s.shown_to_callers.is_none(),
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -188,7 +212,50 @@ fn apply(settings: &mut CampaignSettings, fields: SettingsFields) -> Result<(), 
     if let Some(on) = fields.leaderboard {
         settings.leaderboard = on;
     }
+    if let Some(n) = fields.pace_per_minute {
+        settings.pace.per_minute = in_range("pace_per_minute", n, 1, 600)?;
+    }
+    if let Some(n) = fields.pace_per_hour {
+        settings.pace.per_hour = in_range("pace_per_hour", n, 1, 36_000)?;
+    }
+    if let Some(n) = fields.do_not_call_per_hour {
+        settings.do_not_call_per_hour = in_range("do_not_call_per_hour", n, 1, 1000)?;
+    }
+    if let Some(shown) = fields.shown_to_callers {
+        settings.shown_to_callers = shown_fields(shown)?;
+    }
     Ok(())
+}
+
+/// The longest list of fields shown to callers, and the longest field name.
+const MAX_SHOWN_FIELDS: usize = 100;
+const MAX_FIELD_NAME: usize = 100;
+
+/// Reads `shown_to_callers`: `null` for the default, else an array of field names.
+fn shown_fields(value: Value) -> Result<Option<Vec<String>>, ApiError> {
+    let bad = |message: &str| ApiError::invalid("shown_to_callers", message);
+    let fields: Option<Vec<String>> = serde_json::from_value(value).map_err(|_| {
+        bad("give shown_to_callers as an array of field names, or null for the default")
+    })?;
+    let Some(fields) = fields else {
+        return Ok(None);
+    };
+    if fields.len() > MAX_SHOWN_FIELDS {
+        return Err(bad("at most 100 fields may be shown to callers"));
+    }
+    let mut keys: Vec<String> = Vec::new();
+    for field in &fields {
+        let key = barnstorm_domain::script::field_key(field);
+        if key.is_empty() || field.chars().count() > MAX_FIELD_NAME {
+            return Err(bad(&format!(
+                "'{field}' is not a field name (1 to 100 characters, letters or digits)"
+            )));
+        }
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    Ok(Some(keys))
 }
 
 /// Whether a campaign may move from `from` to `to`.

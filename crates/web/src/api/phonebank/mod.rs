@@ -1,8 +1,10 @@
 //! Phonebanks over the API: campaigns and their settings, caller invite links, contact
-//! list imports, the calling session (claim, heartbeat, release, outcome) and results
+//! list imports, callers (suspend, lift, remove), the calling session (claim, heartbeat,
+//! release, outcome) and results
 //! (live figures and CSV exports). Handlers parse and check access; the calling rules
 //! live in `barnstorm_dispatch` and the SQL in `barnstorm_store::phonebank`.
 
+mod callers;
 mod calling;
 mod campaigns;
 mod imports;
@@ -11,10 +13,11 @@ mod results;
 
 use crate::pages::can_manage;
 use crate::{ApiError, AppState};
-use axum::http::StatusCode;
-use barnstorm_dispatch::CallingError;
-use barnstorm_store::User;
-use barnstorm_store::phonebank::{Campaign, LeaseProblem};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use barnstorm_dispatch::{CallingError, seconds_until};
+use barnstorm_store::phonebank::{CallerBar, Campaign, LeaseProblem};
+use barnstorm_store::{User, now_millis};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -45,6 +48,50 @@ async fn require_organiser(state: &AppState, user: &User, group_id: i64) -> Resu
     }
 }
 
+/// A refused calling request as the API answers it: the error body, and a `Retry-After`
+/// header when the refusal is a rate limit that ends at a known time.
+pub(crate) struct CallingRefusal {
+    error: ApiError,
+    retry_after_seconds: Option<i64>,
+}
+
+impl From<ApiError> for CallingRefusal {
+    fn from(error: ApiError) -> Self {
+        Self {
+            error,
+            retry_after_seconds: None,
+        }
+    }
+}
+
+impl From<CallingError> for CallingRefusal {
+    fn from(err: CallingError) -> Self {
+        let retry_after_seconds = match &err {
+            CallingError::PaceLimited { retry_at, now, .. } => Some(seconds_until(*retry_at, *now)),
+            CallingError::Lease(LeaseProblem::DoNotCallLimited { retry_at }) => {
+                Some(seconds_until(*retry_at, now_millis()))
+            }
+            _ => None,
+        };
+        Self {
+            error: calling_error(err),
+            retry_after_seconds,
+        }
+    }
+}
+
+impl IntoResponse for CallingRefusal {
+    fn into_response(self) -> Response {
+        let mut response = self.error.into_response();
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
 /// The API's answer to a refused calling request.
 fn calling_error(err: CallingError) -> ApiError {
     let message = err.to_string();
@@ -57,6 +104,13 @@ fn calling_error(err: CallingError) -> ApiError {
         CallingError::Throttled => {
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", message)
         }
+        CallingError::PaceLimited {
+            retry_at,
+            now,
+            suspended,
+        } => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "pace_limited", message).with_details(
+            json!({ "retry_after_seconds": seconds_until(retry_at, now), "retry_at": retry_at, "suspended": suspended }),
+        ),
         CallingError::UnknownOutcome(_) => ApiError::invalid("outcome", message),
         CallingError::InvalidAnswers(problems) => {
             let answers: Vec<_> = problems
@@ -96,6 +150,19 @@ fn lease_error(problem: LeaseProblem) -> ApiError {
             message,
         ),
         LeaseProblem::MissingCallbackTime => ApiError::invalid("callback_at", message),
+        LeaseProblem::OtherCampaign => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
+        LeaseProblem::Barred(CallerBar::Suspended) => {
+            ApiError::new(StatusCode::FORBIDDEN, "caller_suspended", message)
+        }
+        LeaseProblem::Barred(CallerBar::Removed) => {
+            ApiError::new(StatusCode::FORBIDDEN, "caller_removed", message)
+        }
+        LeaseProblem::DoNotCallLimited { retry_at } => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "do_not_call_limited",
+            message,
+        )
+        .with_details(json!({ "field": "outcome", "retry_at": retry_at })),
         LeaseProblem::Store(store) => store.into(),
     }
 }
@@ -103,6 +170,7 @@ fn lease_error(problem: LeaseProblem) -> ApiError {
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(campaigns::routes())
+        .merge(callers::routes())
         .merge(invites::routes())
         .merge(imports::routes())
         .merge(calling::routes())

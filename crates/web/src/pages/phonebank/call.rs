@@ -14,9 +14,9 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get, routing::post};
-use barnstorm_dispatch::{CallingError, Claim};
+use barnstorm_dispatch::{CallingError, Claim, seconds_until};
 use barnstorm_domain::survey::{AnswerError, Answers};
-use barnstorm_store::phonebank::{Campaign, ClaimedContact, LeaseProblem};
+use barnstorm_store::phonebank::{CallerBar, Campaign, ClaimedContact, LeaseProblem};
 use barnstorm_store::{Millis, now_millis};
 use chrono::{NaiveDateTime, TimeZone};
 use serde::Deserialize;
@@ -46,6 +46,8 @@ struct CallPage {
     full_name: String,
     phone: String,
     other_phone: Option<String>,
+    /// The other fields the organiser shows to callers (label, value).
+    details: Vec<(String, String)>,
     history: Option<String>,
     script: String,
     questions: Vec<QuestionView>,
@@ -144,6 +146,7 @@ async fn contact_page(
             .trim()
             .to_owned(),
         first_name,
+        details: shown_details(&contact),
         phone: contact.phone,
         other_phone: contact.other_phone,
         history,
@@ -157,6 +160,24 @@ async fn contact_page(
         general_error,
         standing: standing(state, campaign, &signed_in.user).await?,
     })))
+}
+
+/// The contact's fields besides name and numbers, as the dispatcher left them: only those
+/// the organiser shows to callers.
+fn shown_details(contact: &barnstorm_store::phonebank::Contact) -> Vec<(String, String)> {
+    let mut details = Vec::new();
+    if let Some(postcode) = &contact.postcode {
+        details.push(("Postcode".to_owned(), postcode.clone()));
+    }
+    if let Some(email) = &contact.email {
+        details.push(("Email".to_owned(), email.clone()));
+    }
+    for (column, value) in &contact.extra {
+        if !value.trim().is_empty() {
+            details.push((column.clone(), value.clone()));
+        }
+    }
+    details
 }
 
 /// A calling refusal as a page that says what to do next.
@@ -175,6 +196,21 @@ async fn refusal_page(
             "Take a short break",
             "You skipped many contacts in a few minutes, so calling is paused for you; an organiser has been told. Try again in a few minutes.".to_owned(),
         ),
+        CallingError::PaceLimited { suspended: true, .. } => {
+            return Err(PageError::forbidden(SUSPENDED_WORDS));
+        }
+        CallingError::PaceLimited { retry_at, now, .. } => (
+            "Slow down a little",
+            pace_words(campaign, retry_at, now),
+        ),
+        CallingError::Lease(LeaseProblem::Barred(CallerBar::Suspended)) => {
+            return Err(PageError::forbidden(SUSPENDED_WORDS));
+        }
+        CallingError::Lease(LeaseProblem::Barred(CallerBar::Removed)) => {
+            return Err(PageError::forbidden(
+                "An organiser has removed you from this phone bank, so you cannot call for it any more.",
+            ));
+        }
         CallingError::Lease(problem) => ("That contact has gone back to the queue", lease_words(&problem)),
         CallingError::NotACaller | CallingError::NoCampaign => {
             return Err(PageError::forbidden(
@@ -192,6 +228,24 @@ async fn refusal_page(
         }
     };
     state_page(state, signed_in, campaign, heading, message, "Check again").await
+}
+
+/// What a suspended caller is told.
+const SUSPENDED_WORDS: &str = "An organiser has suspended your calling on this phone bank (or it was suspended automatically for asking for contacts much faster than anyone can call them). Ask an organiser to lift it.";
+
+/// Why a caller is asked to wait, and until when (in the campaign's time zone).
+fn pace_words(campaign: &Campaign, retry_at: Millis, now: Millis) -> String {
+    let pace = campaign.settings.pace;
+    let at = chrono::DateTime::from_timestamp_millis(retry_at)
+        .unwrap_or_default()
+        .with_timezone(&campaign.settings.calling_hours.time_zone())
+        .format("%H:%M:%S");
+    format!(
+        "This phone bank hands each caller at most {} new contacts a minute and {} an hour, and you have reached that. You can go on at {at} (in {} seconds). Asking again before then does not help: callers who keep asking are suspended.",
+        pace.per_minute,
+        pace.per_hour,
+        seconds_until(retry_at, now)
+    )
 }
 
 fn lease_words(problem: &LeaseProblem) -> String {
@@ -353,6 +407,13 @@ async fn record(
         }
         Err(CallingError::Lease(LeaseProblem::AlreadyRecorded)) => {
             Ok(Flash::ok("That call was saved already.").redirect(&next))
+        }
+        Err(CallingError::Lease(LeaseProblem::DoNotCallLimited { .. })) => {
+            entered.general_error = Some(format!(
+                "The call was not saved: you have recorded {} \"do not call\" outcomes this hour, as many as this phone bank allows. Choose another outcome; an organiser has been told.",
+                campaign.settings.do_not_call_per_hour
+            ));
+            redisplay(&state, &signed_in, &campaign, lease_id, entered).await
         }
         Err(error) => refusal_page(&state, &signed_in, &campaign, error).await,
     }
