@@ -11,4 +11,5 @@ mod groups;
 mod outbox;
 mod people;
 mod phonebank_import;
+mod phonebank_pace;
 mod phonebank_queue;
