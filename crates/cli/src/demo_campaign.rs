@@ -136,7 +136,8 @@ pub(crate) async fn load(
             &code,
             organiser.id,
             barnstorm_store::now_millis() + thirty_days,
-            None,
+            Some(1_000),
+            Some(600),
         )
         .await?;
     Ok((

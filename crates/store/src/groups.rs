@@ -289,7 +289,8 @@ impl Store {
         Ok(rows.iter().map(Group::from_row).collect::<Result<_, _>>()?)
     }
 
-    /// The strongest role `user_id` holds on `group_id` or any group above it.
+    /// The strongest role `user_id` holds on `group_id` or any group above it; none for an
+    /// account whose address is not verified, whatever its memberships.
     pub async fn effective_role(
         &self,
         user_id: i64,
@@ -302,7 +303,9 @@ impl Store {
                  SELECT g.parent_id, chain.depth + 1 FROM groups g JOIN chain ON g.id = chain.id
                  WHERE g.parent_id IS NOT NULL AND chain.depth < 32
              )
-             SELECT m.role FROM memberships m JOIN chain ON m.group_id = chain.id WHERE m.user_id = $2",
+             SELECT m.role FROM memberships m JOIN chain ON m.group_id = chain.id
+             JOIN users u ON u.id = m.user_id AND u.email_verified_at IS NOT NULL
+             WHERE m.user_id = $2",
         )
         .bind(group_id)
         .bind(user_id)

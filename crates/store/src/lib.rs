@@ -18,6 +18,7 @@ pub mod metrics;
 mod notify;
 mod outbox;
 pub mod phonebank;
+mod rate_limits;
 mod secrets;
 mod sessions;
 mod users;
@@ -33,6 +34,7 @@ pub use groups::{Group, GroupKind, Member, Role, slugify};
 pub use invites::{Invite, InviteState, NewInvite};
 pub use notify::{CAMPAIGN_EVENTS_CHANNEL, MAX_PAYLOAD_BYTES, Notification, NotificationListener};
 pub use outbox::{NewMail, OutboxMail};
+pub use rate_limits::RateCount;
 pub use secrets::{hash_secret, new_secret};
 pub use sessions::{ApiTokenInfo, Session, SignInLink};
 pub use users::{User, canonical_email};
@@ -130,6 +132,7 @@ impl Store {
                     .await?
             }
         }
+        self.hash_legacy_invite_codes().await?;
         Ok(())
     }
 

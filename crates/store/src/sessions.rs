@@ -122,6 +122,7 @@ impl Store {
             "DELETE FROM sessions WHERE expires_at <= $1",
             "DELETE FROM sign_in_links WHERE expires_at <= $1",
             "DELETE FROM login_failures WHERE at <= $1 - 86400000",
+            "DELETE FROM rate_limit_counters WHERE window_started_at <= $1 - 86400000",
         ] {
             removed += sqlx::query(sql)
                 .bind(now)
@@ -202,20 +203,87 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a one-time sign-in link.
+    /// Stores a one-time sign-in link and voids every unused earlier link of the account,
+    /// so only the newest mail works.
     pub async fn create_sign_in_link(
         &self,
         token_hash: &str,
         user_id: i64,
         expires_at: Millis,
     ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM sign_in_links WHERE user_id = $1 AND used_at IS NULL")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO sign_in_links (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(user_id)
             .bind(now_millis())
             .bind(expires_at)
-            .execute(self.writer())
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends every session of `user_id` except the one whose hash is `keep_session` (none
+    /// when `None`) and revokes all its API tokens, in one transaction. Returns how many
+    /// sessions and tokens were ended. Used on a password change, "sign out everywhere",
+    /// and whenever someone proves they own the address.
+    pub async fn revoke_other_credentials(
+        &self,
+        user_id: i64,
+        keep_session: Option<&str>,
+        now: Millis,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let sessions = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user_id)
+            .bind(keep_session.unwrap_or(""))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let tokens = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(sessions + tokens)
+    }
+
+    /// Records that the owner of `user_id` proved the address at `now` and revokes every
+    /// session and API token the account had, in one transaction: whoever signed in
+    /// before the proof (someone who made the account for an address they do not own)
+    /// is signed out. The caller then starts the owner's new session.
+    pub async fn confirm_address_owner(&self, user_id: i64, now: Millis) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2",
+        )
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 

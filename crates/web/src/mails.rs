@@ -4,15 +4,49 @@
 use crate::WebConfig;
 use barnstorm_store::{NewMail, Role, User};
 
+/// The address of a sign-in link, coming back to `next` (a local path) once used.
+fn sign_in_url(config: &WebConfig, token: &str, next: Option<&str>) -> String {
+    match next {
+        Some(next) => {
+            let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            config.absolute(&format!("/login/link/{token}?next={next}"))
+        }
+        None => config.absolute(&format!("/login/link/{token}")),
+    }
+}
+
 /// A one-time sign-in link.
-pub(crate) fn sign_in_link(config: &WebConfig, user: &User, token: &str) -> NewMail {
-    let link = config.absolute(&format!("/login/link/{token}"));
+pub(crate) fn sign_in_link(
+    config: &WebConfig,
+    user: &User,
+    token: &str,
+    next: Option<&str>,
+) -> NewMail {
+    let link = sign_in_url(config, token, next);
     NewMail {
         to: user.email.clone(),
         subject: "Your Barnstorm sign-in link".into(),
         body_text: format!(
             "Hello {name},\n\nUse this link to sign in to Barnstorm. It works once, within 30 minutes:\n\n{link}\n\n\
              If you did not ask for it, ignore this mail; nobody can sign in without the link.\n",
+            name = user.name
+        ),
+        headers: Default::default(),
+    }
+}
+
+/// The link that proves a new account's address (it also signs the owner in).
+pub(crate) fn confirm_address(config: &WebConfig, user: &User, token: &str) -> NewMail {
+    let link = sign_in_url(config, token, None);
+    NewMail {
+        to: user.email.clone(),
+        subject: "Confirm your Barnstorm address".into(),
+        body_text: format!(
+            "Hello {name},\n\nAn account was made on Barnstorm for this address. Follow this link within 24 hours \
+             to confirm it is yours; it also signs you in:\n\n{link}\n\n\
+             Confirming signs out anyone else who was using the account. If you did not make it, \
+             following the link gives the account to you; ignoring this mail leaves it able to do \
+             nothing but make calls for the phone bank it joined.\n",
             name = user.name
         ),
         headers: Default::default(),

@@ -37,7 +37,10 @@ pub use outreach::{
 };
 pub use outreach_recipients::{ConsentOrigin, Recipient};
 pub use reminders::DueNotice;
-pub use rsvps::{CancelledRsvp, ClosedReason, NewRsvp, Rsvp, RsvpError, RsvpMail, RsvpMailer};
+pub use rsvps::{
+    CancelledRsvp, ClosedReason, NewRsvp, REPEAT_CONFIRMATION_AFTER_MS, Rsvp, RsvpError, RsvpMail,
+    RsvpMailer,
+};
 pub use supporters::{Consent, NewSupporter, Supporter};
 
 pub(crate) use index::EventIndex;

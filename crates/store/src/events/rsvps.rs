@@ -279,6 +279,10 @@ pub(super) fn rsvp_from_row(row: &AnyRow) -> Result<Rsvp, sqlx::Error> {
 
 const RSVP_COLUMNS: &str = "id, event_id, shift_id, supporter_id, status, created_at";
 
+/// A repeated RSVP to the same slot is confirmed by mail again only this long after the
+/// last confirmation (an hour), so the form cannot be used to flood an address.
+pub const REPEAT_CONFIRMATION_AFTER_MS: Millis = 60 * 60 * 1000;
+
 impl Store {
     /// Signs someone up, in one transaction: records the supporter, the consents they
     /// ticked (for the event's group, source `rsvp:<event id>`), gives them a place if
@@ -288,6 +292,8 @@ impl Store {
     /// Moving to another shift frees the old place: `compose` then also writes the
     /// "you have a place" mail for whoever is promoted into it (their `manage_token` is
     /// `None`).
+    /// Repeating an RSVP to the same slot within [`REPEAT_CONFIRMATION_AFTER_MS`] of its
+    /// last confirmation sends no mail and keeps the manage link already mailed.
     pub async fn create_rsvp(
         &self,
         new: &NewRsvp,
@@ -341,6 +347,25 @@ impl Store {
         let rsvp = match existing {
             // Already signed up for this slot: keep their place (or place in the queue).
             Some(old) if same_slot && old.status != RsvpStatus::Cancelled => {
+                let mailed_at: Option<Millis> =
+                    sqlx::query("SELECT confirmation_mailed_at FROM rsvps WHERE id = $1")
+                        .bind(old.id)
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .try_get("confirmation_mailed_at")?;
+                if mailed_at.is_some_and(|at| now - at < REPEAT_CONFIRMATION_AFTER_MS) {
+                    // Mailed within the hour: no second mail, and the link in the first
+                    // one keeps working. Repeating the form cannot flood the address.
+                    sqlx::query("UPDATE rsvps SET updated_at = $1 WHERE id = $2")
+                        .bind(now)
+                        .bind(old.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    return Ok(old);
+                }
+                // Long enough ago that the first mail may be lost: a new mail, whose
+                // link replaces the old one.
                 sqlx::query(
                     "UPDATE rsvps SET manage_token_hash = $1, updated_at = $2 WHERE id = $3",
                 )
@@ -416,6 +441,11 @@ impl Store {
             manage_token: Some(new.manage_token.clone()),
         };
         insert_mail(&mut tx, &compose(&mail)).await?;
+        sqlx::query("UPDATE rsvps SET confirmation_mailed_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(rsvp.id)
+            .execute(&mut *tx)
+            .await?;
         let detail = format!("rsvp {} {}", rsvp.id, rsvp.status);
         audit_in(
             &mut tx,

@@ -1,8 +1,10 @@
-//! Who calls a campaign: invite links (expiring, revocable, limited in uses) that turn a
-//! volunteer into a caller, the list of callers, and flags raised on callers who claim
-//! contacts faster than anyone can call them.
+//! Who calls a campaign: invite links (expiring, revocable, limited in uses and in new
+//! accounts per hour) that turn a volunteer into a caller, the list of callers, and flags
+//! raised on callers who claim contacts faster than anyone can call them. Invite codes
+//! are stored as SHA-256 only: the code itself exists in the link the organiser was given.
 
 use crate::audit::audit_in;
+use crate::secrets::hash_secret;
 use crate::sessions::insert_api_token;
 use crate::users::insert_user;
 use crate::{Millis, Store, StoreError, User, now_millis};
@@ -16,14 +18,17 @@ pub struct CampaignInvite {
     pub id: i64,
     /// The campaign it joins.
     pub campaign_id: i64,
-    /// The code in the link.
-    pub code: String,
+    /// SHA-256 (hex) of the code in the link; the code itself is not kept.
+    pub code_hash: String,
     /// When it stops working.
     pub expires_at: Millis,
     /// How many people may use it; `None` for no limit.
     pub max_uses: Option<i64>,
     /// How many have.
     pub uses: i64,
+    /// At most this many accounts are made through the link in any hour; `None` for no
+    /// cap.
+    pub max_new_accounts_per_hour: Option<i64>,
     /// When it was withdrawn.
     pub revoked_at: Option<Millis>,
     /// When it was made.
@@ -35,10 +40,11 @@ impl CampaignInvite {
         Ok(Self {
             id: row.try_get("id")?,
             campaign_id: row.try_get("campaign_id")?,
-            code: row.try_get("code")?,
+            code_hash: row.try_get("code")?,
             expires_at: row.try_get("expires_at")?,
             max_uses: row.try_get("max_uses")?,
             uses: row.try_get("uses")?,
+            max_new_accounts_per_hour: row.try_get("max_new_accounts_per_hour")?,
             revoked_at: row.try_get("revoked_at")?,
             created_at: row.try_get("created_at")?,
         })
@@ -73,8 +79,11 @@ pub struct FlaggedCaller {
     pub suspended: bool,
 }
 
-const INVITE_COLUMNS: &str =
-    "id, campaign_id, code, expires_at, max_uses, uses, revoked_at, created_at";
+const INVITE_COLUMNS: &str = "id, campaign_id, code, expires_at, max_uses, uses, \
+     max_new_accounts_per_hour, revoked_at, created_at";
+
+/// The window of [`CampaignInvite::max_new_accounts_per_hour`].
+const HOUR_MS: Millis = 3_600_000;
 
 /// What accepting an invite as a new volunteer came to.
 // Returned once per acceptance and matched at once, never stored: boxing the account
@@ -94,14 +103,18 @@ pub enum InviteAcceptance {
     /// The link was used up, withdrawn or expired by the time it was used: nothing was
     /// made.
     InviteUnusable,
+    /// The link made as many accounts in the last hour as its organiser allowed: nothing
+    /// was made. Existing accounts can still join with it.
+    HourlyAccountCapReached,
 }
 
-/// Counts one use of a usable invite (`$1` code, `$2` now) and returns it; no row when
-/// the link is withdrawn, expired or used up.
+/// Counts one use of a usable invite (`$1` code hash, `$2` now) and returns it; no row
+/// when the link is withdrawn, expired or used up. The update locks the invite's row
+/// until the transaction ends, so uses of one link are counted one at a time.
 static USE_INVITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "UPDATE campaign_invites SET uses = uses + 1
-         WHERE code = $1 AND revoked_at IS NULL AND expires_at > $2 AND (max_uses IS NULL OR uses < max_uses)
+         WHERE code = $1 AND code_hashed = 1 AND revoked_at IS NULL AND expires_at > $2 AND (max_uses IS NULL OR uses < max_uses)
          RETURNING {INVITE_COLUMNS}"
     )
 });
@@ -116,7 +129,7 @@ async fn use_invite_in(
     now: Millis,
 ) -> Result<Option<CampaignInvite>, StoreError> {
     let Some(row) = sqlx::query(&USE_INVITE)
-        .bind(code)
+        .bind(hash_secret(code))
         .bind(now)
         .fetch_optional(&mut **tx)
         .await?
@@ -142,7 +155,8 @@ const INSERT_CALLER: &str =
      ON CONFLICT (campaign_id, user_id) DO NOTHING";
 
 impl Store {
-    /// Makes an invite link.
+    /// Makes an invite link for `code`, storing only the code's hash. `max_uses` and
+    /// `max_new_accounts_per_hour` are `None` for no limit.
     pub async fn create_campaign_invite(
         &self,
         campaign_id: i64,
@@ -150,17 +164,19 @@ impl Store {
         created_by: i64,
         expires_at: Millis,
         max_uses: Option<i64>,
+        max_new_accounts_per_hour: Option<i64>,
     ) -> Result<CampaignInvite, StoreError> {
         let row = sqlx::query(&format!(
-            "INSERT INTO campaign_invites (campaign_id, code, created_by, created_at, expires_at, max_uses)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {INVITE_COLUMNS}"
+            "INSERT INTO campaign_invites (campaign_id, code, code_hashed, created_by, created_at, expires_at, max_uses, max_new_accounts_per_hour)
+             VALUES ($1, $2, 1, $3, $4, $5, $6, $7) RETURNING {INVITE_COLUMNS}"
         ))
         .bind(campaign_id)
-        .bind(code)
+        .bind(hash_secret(code))
         .bind(created_by)
         .bind(now_millis())
         .bind(expires_at)
         .bind(max_uses)
+        .bind(max_new_accounts_per_hour)
         .fetch_all(self.writer())
             .await?
             .into_iter()
@@ -172,9 +188,9 @@ impl Store {
     /// The invite with this code, in whatever state.
     pub async fn campaign_invite(&self, code: &str) -> Result<Option<CampaignInvite>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {INVITE_COLUMNS} FROM campaign_invites WHERE code = $1"
+            "SELECT {INVITE_COLUMNS} FROM campaign_invites WHERE code = $1 AND code_hashed = 1"
         ))
-        .bind(code)
+        .bind(hash_secret(code))
         .fetch_optional(self.reader())
         .await?;
         Ok(row.as_ref().map(CampaignInvite::from_row).transpose()?)
@@ -215,10 +231,11 @@ impl Store {
     }
 
     /// A new volunteer accepts an invite: in one transaction, counts the use, makes the
-    /// account (no password), makes it a caller of the campaign, stores its API token when
-    /// `api_token` gives one (hash, label) and writes the audit entries. Either all of it
-    /// happens or nothing: two people racing for an invite's last use never leave an
-    /// account behind without a campaign.
+    /// account (no password, address not verified), makes it a caller of the campaign,
+    /// stores its API token when `api_token` gives one (hash, label) and writes the audit
+    /// entries. Either all of it happens or nothing: two people racing for an invite's
+    /// last use never leave an account behind without a campaign, and the link's cap on
+    /// accounts per hour holds however many join at once.
     pub async fn accept_campaign_invite(
         &self,
         code: &str,
@@ -240,12 +257,79 @@ impl Store {
         let Some(invite) = use_invite_in(&mut tx, code, user.id, now).await? else {
             return Ok(InviteAcceptance::InviteUnusable);
         };
+        if let Some(cap) = invite.max_new_accounts_per_hour {
+            // The use just counted holds the invite's row lock, so this count sees every
+            // account made through the link by transactions that finished before it.
+            let row = sqlx::query(
+                "SELECT COUNT(*) AS n FROM campaign_invite_signups WHERE invite_id = $1 AND created_at > $2",
+            )
+            .bind(invite.id)
+            .bind(now - HOUR_MS)
+            .fetch_one(&mut *tx)
+            .await?;
+            if row.try_get::<i64, _>("n")? >= cap {
+                return Ok(InviteAcceptance::HourlyAccountCapReached);
+            }
+        }
+        sqlx::query(
+            "INSERT INTO campaign_invite_signups (invite_id, user_id, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(invite.id)
+        .bind(user.id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         if let Some((token_hash, label)) = api_token {
             insert_api_token(&mut *tx, user.id, token_hash, label).await?;
             audit_in(&mut tx, actor, "api_token.create", &account, label).await?;
         }
         tx.commit().await?;
         Ok(InviteAcceptance::Accepted { user, invite })
+    }
+
+    /// Replaces any invite code still stored as plain text (links made before codes were
+    /// hashed) with its SHA-256, so old links keep working and no code stays readable.
+    /// Runs after every migration; returns how many codes it hashed.
+    pub(crate) async fn hash_legacy_invite_codes(&self) -> Result<u64, StoreError> {
+        let rows = sqlx::query("SELECT id, code FROM campaign_invites WHERE code_hashed = 0")
+            .fetch_all(self.writer())
+            .await?;
+        let mut hashed = 0;
+        for row in rows {
+            let id: i64 = row.try_get("id")?;
+            let code: String = row.try_get("code")?;
+            hashed += sqlx::query(
+                "UPDATE campaign_invites SET code = $1, code_hashed = 1 WHERE id = $2 AND code_hashed = 0",
+            )
+            .bind(hash_secret(&code))
+            .bind(id)
+            .execute(self.writer())
+            .await?
+            .rows_affected();
+        }
+        Ok(hashed)
+    }
+
+    /// Stores an invite link the way links were stored before codes were hashed, so tests
+    /// can check that [`Store::migrate`] hashes it and it keeps working.
+    #[cfg(feature = "testing")]
+    pub async fn insert_plain_campaign_invite(
+        &self,
+        campaign_id: i64,
+        code: &str,
+        expires_at: Millis,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO campaign_invites (campaign_id, code, code_hashed, created_at, expires_at)
+             VALUES ($1, $2, 0, $3, $4)",
+        )
+        .bind(campaign_id)
+        .bind(code)
+        .bind(now_millis())
+        .bind(expires_at)
+        .execute(self.writer())
+        .await?;
+        Ok(())
     }
 
     /// Withdraws an invite link of `campaign_id`.

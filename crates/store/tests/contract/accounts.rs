@@ -84,11 +84,11 @@ async fn sign_in_links_work_once(store: Store) {
         .await
         .unwrap();
     store
-        .create_sign_in_link("once", user.id, now_millis() + 60_000)
+        .create_sign_in_link("old", user.id, now_millis() - 1)
         .await
         .unwrap();
     store
-        .create_sign_in_link("old", user.id, now_millis() - 1)
+        .create_sign_in_link("once", user.id, now_millis() + 60_000)
         .await
         .unwrap();
     assert_eq!(

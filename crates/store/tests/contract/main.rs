@@ -1,6 +1,7 @@
 //! The store's behaviour contract, run against SQLite and PostgreSQL alike.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod account_limits;
 mod accounts;
 mod bulk_supporters;
 mod events;

@@ -1,12 +1,13 @@
 //! RSVPs over the API: `POST /api/v1/events/{id}/rsvps`, open to anyone (no token), as
 //! the event page's form: the same checks (`pages::events::check_rsvp`), the same
 //! confirmation mail (`event_mails::rsvp_mail`) through the outbox, a place or the waiting
-//! list. Limited per client address like sign-in, so it cannot be used to flood a
-//! mailbox or an event.
+//! list. Limited per client address (`auth::reserve_rsvp`, shared with the form), and a
+//! repeat within the hour sends no second mail, so it cannot be used to flood a mailbox
+//! or an event.
 
 use super::events::{field_errors, publicly_visible};
 use super::{ApiJson, ErrorBody};
-use crate::auth::{client_ip, new_secret};
+use crate::auth::{LoginThrottle, client_ip, new_secret, reserve_rsvp};
 use crate::event_mails::rsvp_mail;
 use crate::pages::events::{RsvpForm, check_rsvp};
 use crate::{ApiError, AppState};
@@ -19,11 +20,6 @@ use barnstorm_store::now_millis;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-
-/// RSVPs one client address may send in [`WINDOW_MS`].
-pub(crate) const MAX_RSVPS_PER_ADDRESS: i64 = 30;
-/// The rate-limit window, 15 minutes.
-const WINDOW_MS: i64 = 15 * 60 * 1000;
 
 /// Someone signing up.
 #[derive(Deserialize, ToSchema)]
@@ -81,19 +77,17 @@ async fn create_rsvp(
     ApiJson(body): ApiJson<NewRsvpBody>,
 ) -> Result<(StatusCode, Json<RsvpCreated>), ApiError> {
     let ip = client_ip(&headers, &extensions, state.config.trust_proxy);
-    let key = ip.map(|ip| format!("rsvp:{ip}"));
-    if let Some(key) = &key {
-        let (sent, _) = state
-            .store
-            .login_failures_since(key, now_millis() - WINDOW_MS)
-            .await?;
-        if sent >= MAX_RSVPS_PER_ADDRESS {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "throttled",
-                "too many sign-ups from this address; try again in 15 minutes",
-            ));
-        }
+    if let LoginThrottle::Blocked {
+        retry_after_minutes,
+    } = reserve_rsvp(&state.store, ip, now_millis()).await?
+    {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "throttled",
+            format!(
+                "too many sign-ups from this address; try again in {retry_after_minutes} minutes"
+            ),
+        ));
     }
     let event = state
         .store
@@ -133,9 +127,6 @@ async fn create_rsvp(
             }
             field_errors(&renamed)
         })?;
-    if let Some(key) = &key {
-        state.store.record_login_failure(key).await?;
-    }
     let group = state
         .store
         .group_by_id(event.group_id)

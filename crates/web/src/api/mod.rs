@@ -7,7 +7,7 @@ mod event_rsvps;
 mod events;
 mod groups;
 mod json_body;
-mod phonebank;
+pub(crate) mod phonebank;
 mod tokens;
 
 use crate::AppState;

@@ -1,15 +1,17 @@
 //! API tokens: exchange an email and password for a bearer token, and say who a token
-//! belongs to. Subject to the same sign-in rate limits as the sign-in page.
+//! belongs to. Subject to the same sign-in rate limits as the sign-in page (each attempt
+//! counted before the password is checked); "me" says whether the address is verified.
 
 use super::{ApiJson, ErrorBody};
 use crate::auth::{
-    ApiUser, LoginThrottle, check_login_allowed, client_ip, hash_secret, new_secret,
-    record_login_result, verify_password,
+    ApiUser, LoginThrottle, client_ip, hash_secret, new_secret, record_login_result,
+    reserve_login_attempt, verify_password,
 };
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Json, http::Extensions};
+use barnstorm_store::now_millis;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -40,6 +42,9 @@ pub(crate) struct Me {
     email: String,
     name: String,
     is_admin: bool,
+    /// Whether the owner proved the address; unverified accounts may only call for the
+    /// phone bank they joined.
+    email_verified: bool,
     groups: Vec<MyGroup>,
 }
 
@@ -64,7 +69,7 @@ async fn create_token(
     let ip = client_ip(&headers, &request_extensions, state.config.trust_proxy);
     if let LoginThrottle::Blocked {
         retry_after_minutes,
-    } = check_login_allowed(&state.store, &body.email, ip).await?
+    } = reserve_login_attempt(&state.store, &body.email, ip, now_millis()).await?
     {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -127,11 +132,13 @@ async fn me(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Jso
             role: role.as_str().to_owned(),
         })
         .collect();
+    let email_verified = user.is_verified();
     Ok(Json(Me {
         id: user.id,
         email: user.email,
         name: user.name,
         is_admin: user.is_admin,
+        email_verified,
         groups,
     }))
 }

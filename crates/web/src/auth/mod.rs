@@ -10,7 +10,10 @@ mod rate_limit;
 pub use context::{ApiUser, Flash, RequestContext, SignedIn, web_context};
 pub(crate) use context::{clear_session_cookie, client_ip, session_cookie, session_token_hash};
 pub use password::{PasswordError, hash_password, verify_password};
-pub(crate) use rate_limit::{LoginThrottle, check_login_allowed, record_login_result};
+pub(crate) use rate_limit::{
+    LoginThrottle, clear_login_failures, record_login_result, reserve_invite_join,
+    reserve_login_attempt, reserve_rsvp, reserve_sign_in_link,
+};
 
 pub use barnstorm_store::{hash_secret, new_secret};
 

@@ -1,14 +1,21 @@
-//! The account page: who you are, your groups, your password and your API tokens. A new
-//! token is shown once, right after it is made; only its hash is kept.
+//! The account page: who you are, whether your address is confirmed (with a resend
+//! button), your groups, your password, your API tokens and "sign out everywhere". A new
+//! token is shown once, right after it is made; only its hash is kept. A password change
+//! or "sign out everywhere" ends every other session and revokes every API token.
 
 use super::layout::{Layout, format_time, render};
-use crate::auth::{Flash, SignedIn, hash_password, hash_secret, new_secret, verify_password};
+use super::login::{LinkMail, mail_sign_in_link};
+use crate::auth::{
+    Flash, LoginThrottle, SignedIn, hash_password, hash_secret, new_secret, reserve_sign_in_link,
+    session_token_hash, token_cache, verify_password,
+};
 use crate::{AppState, PageError};
 use askama::Template;
 use axum::extract::{Form, Path, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
-use barnstorm_store::{ApiTokenInfo, Group, Role};
+use barnstorm_store::{ApiTokenInfo, Group, Role, now_millis};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -18,6 +25,8 @@ struct AccountPage {
     name: String,
     email: String,
     is_admin: bool,
+    /// When the address was confirmed, or `None` while it is not.
+    verified_on: Option<String>,
     memberships: Vec<(Group, Role)>,
     tokens: Vec<TokenRow>,
     new_token: Option<String>,
@@ -54,6 +63,7 @@ async fn page(
         name: user.name.clone(),
         email: user.email.clone(),
         is_admin: user.is_admin,
+        verified_on: user.email_verified_at.map(format_time),
         memberships: state.store.memberships_of(user.id).await?,
         tokens: state
             .store
@@ -132,9 +142,76 @@ struct PasswordForm {
     new_password: String,
 }
 
+/// Ends every session of the signed-in account but this one and revokes all its API
+/// tokens, on this node's token cache at once.
+async fn revoke_others(
+    state: &AppState,
+    signed_in: &SignedIn,
+    headers: &HeaderMap,
+    why: &str,
+) -> Result<(), PageError> {
+    let user_id = signed_in.user.id;
+    let keep = session_token_hash(headers);
+    let ended = state
+        .store
+        .revoke_other_credentials(user_id, keep.as_deref(), now_millis())
+        .await?;
+    token_cache::forget_user(user_id);
+    state
+        .store
+        .audit(
+            Some(user_id),
+            "session.revoke_others",
+            &format!("user {user_id}"),
+            &format!("{why}; {ended} sessions and tokens ended"),
+        )
+        .await?;
+    Ok(())
+}
+
+async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    revoke_others(&state, &signed_in, &headers, "sign out everywhere").await?;
+    Ok(Flash::ok(
+        "Signed out everywhere else: every other session has ended and every API token is revoked.",
+    )
+    .redirect("/account"))
+}
+
+async fn resend_confirmation(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<Response, PageError> {
+    let user = &signed_in.user;
+    if user.is_verified() {
+        return Ok(Flash::ok("Your address is already confirmed.").redirect("/account"));
+    }
+    let ip = signed_in.context.client_ip;
+    if let LoginThrottle::Blocked {
+        retry_after_minutes,
+    } = reserve_sign_in_link(&state.store, &user.email, ip, now_millis()).await?
+    {
+        return Ok(Flash::error(format!(
+            "Enough mails were sent to {} for now: use the newest one, or ask again in {retry_after_minutes} minutes.",
+            user.email
+        ))
+        .redirect("/account"));
+    }
+    mail_sign_in_link(&state, user, LinkMail::ConfirmAddress, None).await?;
+    Ok(Flash::ok(format!(
+        "A new confirmation link is on its way to {}; earlier ones no longer work.",
+        user.email
+    ))
+    .redirect("/account"))
+}
+
 async fn change_password(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    headers: HeaderMap,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
     let memory = state.config.password_memory_kib;
@@ -168,7 +245,11 @@ async fn change_password(
                     "",
                 )
                 .await?;
-            Ok(Flash::ok("Password changed.").redirect("/account"))
+            revoke_others(&state, &signed_in, &headers, "password change").await?;
+            Ok(Flash::ok(
+                "Password changed. Every other session has ended and every API token is revoked.",
+            )
+            .redirect("/account"))
         }
         Err(message) => Ok(Flash::error(message).redirect("/account")),
     }
@@ -180,4 +261,6 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/account/tokens", post(create_token))
         .route("/account/tokens/{id}/revoke", post(revoke_token))
         .route("/account/password", post(change_password))
+        .route("/account/sign-out-everywhere", post(sign_out_everywhere))
+        .route("/account/confirm", post(resend_confirmation))
 }

@@ -1,18 +1,20 @@
 //! Accepting an invitation to a group. A signed-in person accepts with one click; a
 //! newcomer gives a name and a password and gets an account for the invited address; an
-//! existing account is asked to sign in first. Links work once and expire.
+//! existing account is asked to sign in first. Links work once and expire. The link was
+//! mailed to the invited address, so accepting it as that address's account proves the
+//! address: the account becomes verified and its other sessions and tokens are revoked.
 
 use super::layout::{Layout, render};
 use super::login::sign_in_and_redirect;
 use super::return_path::sign_in_then;
-use crate::auth::{Flash, RequestContext, hash_password, hash_secret};
+use crate::auth::{Flash, RequestContext, hash_password, hash_secret, token_cache};
 use crate::{AppState, PageError};
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
-use barnstorm_store::{Invite, InviteState, StoreError, now_millis};
+use barnstorm_store::{Invite, InviteState, StoreError, canonical_email, now_millis};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -108,7 +110,23 @@ async fn accept(
                 "",
             )
             .await?;
-        return Ok(welcome.redirect(&group_page));
+        if canonical_email(&invite.email) != user.email {
+            return Ok(welcome.redirect(&group_page));
+        }
+        // The invitee proved the address: anyone else signed in to this account (who
+        // may have made it for an address they do not own) is signed out, and the owner
+        // gets a fresh session.
+        state
+            .store
+            .confirm_address_owner(user.id, now_millis())
+            .await?;
+        token_cache::forget_user(user.id);
+        let user = state
+            .store
+            .user_by_id(user.id)
+            .await?
+            .ok_or_else(|| PageError::not_found("That account no longer exists."))?;
+        return sign_in_and_redirect(&state, &user, &group_page, Some(welcome)).await;
     }
     if state.store.user_by_email(&invite.email).await?.is_some() {
         return Ok(Flash::error(format!(

@@ -1,12 +1,16 @@
-//! Signing in and out: email + password, or a one-time link sent by email. Failed
-//! attempts are rate-limited per account and per address; answers never reveal whether
-//! an email has an account.
+//! Signing in and out: email + password, or a one-time link sent by email. Password
+//! attempts are counted before they are checked, per account and per client address;
+//! link requests are limited per address; answers never reveal whether an email has an
+//! account. Redeeming a link proves the address: the account becomes verified and every
+//! other session and API token it had is revoked. Each step ends in
+//! [`sign_in_and_redirect`], where a further sign-in step can hook in.
 
 use super::layout::{Layout, render};
 use super::return_path::safe_return_path;
 use crate::auth::{
-    Flash, LoginThrottle, RequestContext, check_login_allowed, clear_session_cookie, hash_secret,
-    new_secret, record_login_result, session_cookie, verify_password,
+    Flash, LoginThrottle, RequestContext, clear_login_failures, clear_session_cookie, hash_secret,
+    new_secret, record_login_result, reserve_login_attempt, reserve_sign_in_link, session_cookie,
+    token_cache, verify_password,
 };
 use crate::{AppState, PageError, mails};
 use askama::Template;
@@ -14,11 +18,13 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing::get, routing::post};
-use barnstorm_store::{User, now_millis};
+use barnstorm_store::{StoreError, User, now_millis};
 use serde::Deserialize;
 
 /// How long an emailed sign-in link works.
 const SIGN_IN_LINK_TTL_MS: i64 = 30 * 60 * 1000;
+/// How long the link that confirms a new account's address works.
+const CONFIRM_LINK_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -32,7 +38,8 @@ struct LoginPage {
 #[template(path = "login_link.html")]
 struct LinkPage {
     layout: Layout,
-    token: String,
+    /// Where the button posts: the link, with where to go afterwards.
+    action: String,
 }
 
 #[derive(Deserialize)]
@@ -50,6 +57,7 @@ struct LoginForm {
 #[derive(Deserialize)]
 struct LinkForm {
     email: String,
+    next: Option<String>,
 }
 
 /// Starts a session for `user` and redirects to `to`.
@@ -74,6 +82,43 @@ pub(crate) async fn sign_in_and_redirect(
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     Ok(response)
+}
+
+/// Which mail carries a new link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinkMail {
+    /// "Your sign-in link", asked for on the sign-in page; works for 30 minutes.
+    SignIn,
+    /// "Confirm your address", sent when an account is made and from the account page's
+    /// resend button; works for 24 hours.
+    ConfirmAddress,
+}
+
+/// Makes a one-time sign-in link for `user` (voiding any earlier unused one) and queues
+/// the mail that carries it; once used, the link leads to `next`. Callers apply the
+/// per-address limits first ([`reserve_sign_in_link`]) where a request could repeat.
+pub(crate) async fn mail_sign_in_link(
+    state: &AppState,
+    user: &User,
+    mail: LinkMail,
+    next: Option<&str>,
+) -> Result<(), StoreError> {
+    let token = new_secret();
+    let ttl = match mail {
+        LinkMail::SignIn => SIGN_IN_LINK_TTL_MS,
+        LinkMail::ConfirmAddress => CONFIRM_LINK_TTL_MS,
+    };
+    state
+        .store
+        .create_sign_in_link(&hash_secret(&token), user.id, now_millis() + ttl)
+        .await?;
+    let message = match mail {
+        LinkMail::SignIn => mails::sign_in_link(&state.config, user, &token, next),
+        LinkMail::ConfirmAddress => mails::confirm_address(&state.config, user, &token),
+    };
+    state.store.enqueue_mail(&message).await?;
+    state.mail_queued();
+    Ok(())
 }
 
 async fn login_page(context: RequestContext, Query(query): Query<NextQuery>) -> Response {
@@ -107,9 +152,11 @@ async fn login(
     if email.is_empty() || form.password.is_empty() {
         return Ok(retry("Enter your email address and your password.".into()));
     }
+    // Counted before the password is checked, so parallel guesses cannot all get in
+    // before the first failure is recorded.
     if let LoginThrottle::Blocked {
         retry_after_minutes,
-    } = check_login_allowed(&state.store, &email, context.client_ip).await?
+    } = reserve_login_attempt(&state.store, &email, context.client_ip, now_millis()).await?
     {
         let mut response = retry(format!(
             "Too many failed sign-in attempts. Try again in {retry_after_minutes} minutes, or ask for a sign-in link by email."
@@ -147,47 +194,55 @@ async fn login(
 
 async fn send_link(
     State(state): State<AppState>,
+    context: RequestContext,
     Form(form): Form<LinkForm>,
 ) -> Result<Response, PageError> {
     let email = form.email.trim();
     if !email.contains('@') {
-        return Ok(
-            Flash::error("Enter the email address of your account to get a sign-in link.")
-                .redirect("/login"),
-        );
+        return Ok(Flash::error(
+            "Email address: enter the address of your account to get a sign-in link.",
+        )
+        .redirect("/login"));
+    }
+    let next = safe_return_path(form.next.as_deref());
+    // Counted whether or not the address has an account, so being refused says nothing
+    // about it either.
+    if let LoginThrottle::Blocked {
+        retry_after_minutes,
+    } = reserve_sign_in_link(&state.store, email, context.client_ip, now_millis()).await?
+    {
+        return Ok(Flash::error(format!(
+            "Enough sign-in links were sent to {email} for now: use the newest one, or ask again in {retry_after_minutes} minutes."
+        ))
+        .redirect("/login"));
     }
     if let Some(user) = state.store.user_by_email(email).await? {
-        let token = new_secret();
-        state
-            .store
-            .create_sign_in_link(
-                &hash_secret(&token),
-                user.id,
-                now_millis() + SIGN_IN_LINK_TTL_MS,
-            )
-            .await?;
-        state
-            .store
-            .enqueue_mail(&mails::sign_in_link(&state.config, &user, &token))
-            .await?;
-        state.mail_queued();
+        mail_sign_in_link(&state, &user, LinkMail::SignIn, Some(&next)).await?;
     }
     Ok(Flash::ok(format!(
-        "If {email} has an account, a sign-in link is on its way. It works once, for 30 minutes."
+        "If {email} has an account, a sign-in link is on its way. It works once, for 30 minutes; asking again voids it."
     ))
     .redirect("/login"))
 }
 
-async fn link_page(context: RequestContext, Path(token): Path<String>) -> Response {
+async fn link_page(
+    context: RequestContext,
+    Path(token): Path<String>,
+    Query(query): Query<NextQuery>,
+) -> Response {
+    let next = safe_return_path(query.next.as_deref());
+    let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    let token: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
     render(&LinkPage {
         layout: Layout::new(&context),
-        token,
+        action: format!("/login/link/{token}?next={next}"),
     })
 }
 
 async fn redeem_link(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    Query(query): Query<NextQuery>,
 ) -> Result<Response, PageError> {
     match state
         .store
@@ -195,20 +250,36 @@ async fn redeem_link(
         .await?
     {
         Some(link) => {
+            let user_id = link.user.id;
+            // Following the link proves the address: whoever else held a session or
+            // token of this account (someone who made it for an address they do not
+            // own) loses it, and the owner's failed password attempts are forgotten.
             state
                 .store
-                .audit(
-                    Some(link.user.id),
-                    "session.sign_in",
-                    &format!("user {}", link.user.id),
-                    "email link",
-                )
+                .confirm_address_owner(user_id, now_millis())
                 .await?;
+            token_cache::forget_user(user_id);
+            clear_login_failures(&state.store, &link.user.email).await?;
+            let subject = format!("user {user_id}");
+            let verified = if link.user.is_verified() {
+                "email link"
+            } else {
+                "email link; address confirmed"
+            };
+            state
+                .store
+                .audit(Some(user_id), "session.sign_in", &subject, verified)
+                .await?;
+            let user = state
+                .store
+                .user_by_id(user_id)
+                .await?
+                .ok_or_else(|| PageError::not_found("That account no longer exists."))?;
             sign_in_and_redirect(
                 &state,
-                &link.user,
-                "/",
-                Some(Flash::ok(format!("Signed in as {}.", link.user.email))),
+                &user,
+                &safe_return_path(query.next.as_deref()),
+                Some(Flash::ok(format!("Signed in as {}.", user.email))),
             )
             .await
         }

@@ -10,7 +10,7 @@ pub(crate) use groups::{INVITE_TTL_MS, can_manage, plausible_email, tree_rows};
 mod home;
 mod invites;
 pub(crate) mod layout;
-mod login;
+pub(crate) mod login;
 mod phonebank;
 pub(crate) mod return_path;
 mod unsubscribe;

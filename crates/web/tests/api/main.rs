@@ -2,6 +2,7 @@
 //! PostgreSQL. One test binary (linking is slow on two cores).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod accounts;
 mod app;
 mod discover;
 mod events_api;
@@ -16,4 +17,5 @@ mod outreach_safeguards;
 mod pages;
 mod phonebank_api;
 mod phonebank_pages;
+mod rsvp_repeats;
 mod tokens;

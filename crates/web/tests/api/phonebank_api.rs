@@ -145,6 +145,7 @@ async fn outcome(
 }
 
 mod calling;
+mod invite_abuse;
 mod invites_results;
 mod safeguards;
 

@@ -133,13 +133,16 @@ async fn invite_link(browser: &mut Browser<'_>, id: i64, max_uses: &str) -> Stri
             &[("days", "7"), ("max_uses", max_uses)],
         )
         .await;
-    assert_eq!(made.status, StatusCode::SEE_OTHER);
-    let page = browser.get(&format!("/campaigns/{id}")).await;
-    let start = page
+    // The link is shown once, on the answer that made it (only its hash is kept).
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    let start = made
         .body
         .find("/call/join/")
-        .expect("the page shows the invite link");
-    page.body[start..].split('"').next().unwrap().to_owned()
+        .expect("the answer shows the new invite link");
+    let link = made.body[start..].split('"').next().unwrap().to_owned();
+    let later = browser.get(&format!("/campaigns/{id}")).await;
+    assert!(!later.body.contains(&link), "the link is not shown again");
+    link
 }
 
 /// An organiser with a live campaign of two contacts and a volunteer who joined by link.

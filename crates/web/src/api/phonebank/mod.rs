@@ -8,7 +8,7 @@ mod callers;
 mod calling;
 mod campaigns;
 mod imports;
-mod invites;
+pub(crate) mod invites;
 mod results;
 
 use crate::pages::can_manage;

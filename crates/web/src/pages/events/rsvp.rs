@@ -5,7 +5,7 @@
 
 use super::show::{RsvpForm, event_page};
 use super::{access, event_group, find_event, may_see, no_event};
-use crate::auth::{Flash, RequestContext, new_secret};
+use crate::auth::{Flash, LoginThrottle, RequestContext, new_secret, reserve_rsvp};
 use crate::event_draft::FieldErrors;
 use crate::event_mails::{rsvp_mail, when_text};
 use crate::pages::layout::{Layout, render};
@@ -120,18 +120,6 @@ pub(crate) async fn check_rsvp(
     }
 }
 
-#[derive(Template)]
-#[template(path = "events/rsvp_done.html")]
-struct DonePage {
-    layout: Layout,
-    event: Event,
-    when: String,
-    email: String,
-    going: bool,
-    position: usize,
-    place: String,
-}
-
 fn full_place(event: &Event) -> String {
     [
         event.address.as_str(),
@@ -156,6 +144,15 @@ async fn rsvp(
         return Err(no_event());
     }
     let back = format!("/events/{id}");
+    if let LoginThrottle::Blocked {
+        retry_after_minutes,
+    } = reserve_rsvp(&state.store, context.client_ip, now_millis()).await?
+    {
+        return Ok(Flash::error(format!(
+            "Too many sign-ups came from your network; try again in {retry_after_minutes} minutes."
+        ))
+        .redirect(&back));
+    }
     let new = match check_rsvp(&state, &event, &form, new_secret()).await {
         Ok(new) => new,
         Err(errors) => {
@@ -198,15 +195,22 @@ async fn rsvp(
             .position(|a| a.rsvp_id == made.id)
             .map_or(1, |p| p + 1)
     };
-    Ok(render(&DonePage {
-        layout: Layout::new(&context),
-        when: when_text(event.starts_at, event.ends_at, &event.time_zone),
-        email: new.supporter.email,
-        going,
-        position,
-        place: full_place(&event),
-        event,
-    }))
+    // Redirect after the POST, so a reload does not sign up again. The answer is the
+    // same for a first RSVP and a repeat, and names no more than the form was given.
+    let done = if going {
+        format!(
+            "You're going to {}, {}! We've sent a confirmation to {} with a link to see the details, add the event to your calendar or cancel.",
+            event.title,
+            when_text(event.starts_at, event.ends_at, &event.time_zone),
+            new.supporter.email
+        )
+    } else {
+        format!(
+            "You're on the waiting list (number {position}) for {}: if a place frees up it goes to the next person waiting, and we'll email {}.",
+            event.title, new.supporter.email
+        )
+    };
+    Ok(Flash::ok(done).redirect(&back))
 }
 
 #[derive(Template)]

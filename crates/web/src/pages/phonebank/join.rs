@@ -1,11 +1,15 @@
 //! Joining a phone bank by invite link. A signed-in person joins with one button; a
-//! newcomer gives a name and an email and gets an account without a password (they sign
-//! in later by emailed link); an address that already has an account is asked to sign in
-//! first. A link that cannot be used says why.
+//! newcomer gives a name and an email and gets an unverified account without a password,
+//! signed in at once to call, and a mail whose link confirms the address. An address that
+//! already has an account is told only "sign in to join with this address" (its owner is
+//! mailed a sign-in link back to the invite), and anonymous joins are counted per client
+//! address against enumeration. A link that cannot be used says why.
 
-use crate::auth::{Flash, RequestContext};
+use crate::auth::{
+    Flash, LoginThrottle, RequestContext, reserve_invite_join, reserve_sign_in_link,
+};
 use crate::pages::layout::{Layout, render};
-use crate::pages::login::sign_in_and_redirect;
+use crate::pages::login::{LinkMail, mail_sign_in_link, sign_in_and_redirect};
 use crate::pages::plausible_email;
 use crate::{AppState, PageError};
 use askama::Template;
@@ -114,7 +118,7 @@ async fn join(
     Path(code): Path<String>,
     Form(form): Form<JoinForm>,
 ) -> Result<Response, PageError> {
-    let (_, campaign) = open_link(&state, &code).await?;
+    let (invite, campaign) = open_link(&state, &code).await?;
     let calling = format!("/call/{}", campaign.id);
     if let Some(user) = context.user() {
         join_as(&state, user, &code, &campaign).await?;
@@ -141,33 +145,81 @@ async fn join(
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(response);
     }
-    let sign_in_first = || {
-        Flash::error(format!(
-            "{email} already has an account: sign in, and you will come back to the invite."
-        ))
-        .redirect(&crate::pages::return_path::sign_in_then(&format!(
-            "/call/join/{code}"
-        )))
-    };
-    if state.store.user_by_email(&email).await?.is_some() {
-        return Ok(sign_in_first());
+    let now = now_millis();
+    if let LoginThrottle::Blocked {
+        retry_after_minutes,
+    } = reserve_invite_join(
+        &state.store,
+        context.client_ip,
+        invite.id,
+        invite.max_new_accounts_per_hour,
+        now,
+    )
+    .await?
+    {
+        return Err(PageError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many joins",
+            format!(
+                "Too many people joined from your network in the last hour. Try again in {retry_after_minutes} minutes."
+            ),
+        ));
+    }
+    let back = format!("/call/join/{code}");
+    if let Some(existing) = state.store.user_by_email(&email).await? {
+        return sign_in_first(&state, &existing, &back, context.client_ip).await;
     }
     let user = match state
         .store
-        .accept_campaign_invite(&code, &email, name, None, now_millis())
+        .accept_campaign_invite(&code, &email, name, None, now)
         .await?
     {
         InviteAcceptance::Accepted { user, .. } => user,
-        InviteAcceptance::AccountExists => return Ok(sign_in_first()),
+        InviteAcceptance::AccountExists => match state.store.user_by_email(&email).await? {
+            Some(existing) => {
+                return sign_in_first(&state, &existing, &back, context.client_ip).await;
+            }
+            None => return Err(link_gone(USED_UP_MEANWHILE)),
+        },
         InviteAcceptance::InviteUnusable => {
             return Err(link_gone(USED_UP_MEANWHILE));
         }
+        InviteAcceptance::HourlyAccountCapReached => return Err(hourly_cap_reached()),
     };
+    mail_sign_in_link(&state, &user, LinkMail::ConfirmAddress, None).await?;
     let welcome = Flash::ok(format!(
-        "Welcome, {name}! You are a caller on {}.",
+        "Welcome, {name}! You are a caller on {}. We mailed you a link to confirm your address.",
         campaign.settings.name
     ));
     sign_in_and_redirect(&state, &user, &calling, Some(welcome)).await
+}
+
+/// The answer for an address that has an account, whatever the account: the same words
+/// and the same redirect every time. Its owner is mailed a sign-in link that leads back
+/// to the invite, within the per-address link limits (beyond them, silently nothing).
+async fn sign_in_first(
+    state: &AppState,
+    existing: &User,
+    back: &str,
+    ip: Option<std::net::IpAddr>,
+) -> Result<Response, PageError> {
+    let throttle = reserve_sign_in_link(&state.store, &existing.email, ip, now_millis()).await?;
+    if throttle == LoginThrottle::Allowed {
+        mail_sign_in_link(state, existing, LinkMail::SignIn, Some(back)).await?;
+    }
+    Ok(Flash::error(SIGN_IN_TO_JOIN).redirect(&crate::pages::return_path::sign_in_then(back)))
+}
+
+/// All an anonymous visitor is told about an address that has an account.
+pub(crate) const SIGN_IN_TO_JOIN: &str =
+    "Sign in to join with this address. If it has an account, a sign-in link is on its way.";
+
+fn hourly_cap_reached() -> PageError {
+    PageError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Invite link busy",
+        "This invite link has made as many new accounts this hour as its organiser allows. Try again later, or ask the organiser for another link.",
+    )
 }
 
 pub(super) fn routes() -> Router<AppState> {

@@ -3,6 +3,10 @@
 //! copied, withdrawn) and the list uploader. Uploading itself lives in `imports`.
 
 use super::access::organiser_campaign;
+use crate::api::phonebank::invites::{
+    DEFAULT_MAX_NEW_ACCOUNTS_PER_HOUR, DEFAULT_MAX_USES, MAX_MAX_NEW_ACCOUNTS_PER_HOUR,
+    MAX_MAX_USES,
+};
 use crate::auth::{Flash, SignedIn, new_secret};
 use crate::pages::layout::{Layout, format_time, render};
 use crate::{AppState, PageError};
@@ -52,22 +56,24 @@ fn allowed(from: CampaignStatus, to: CampaignStatus) -> bool {
 
 struct InviteRow {
     id: i64,
-    url: String,
     uses: String,
     expires: String,
     problem: Option<&'static str>,
 }
 
 impl InviteRow {
-    fn new(state: &AppState, invite: &CampaignInvite, now: i64) -> Self {
+    fn new(invite: &CampaignInvite, now: i64) -> Self {
         Self {
             id: invite.id,
-            url: state
-                .config
-                .absolute(&format!("/call/join/{}", invite.code)),
-            uses: match invite.max_uses {
-                Some(max) => format!("{} of {max} uses", invite.uses),
-                None => format!("{} uses, no limit", invite.uses),
+            uses: match (invite.max_uses, invite.max_new_accounts_per_hour) {
+                (Some(max), Some(hourly)) => {
+                    format!(
+                        "{} of {max} uses, at most {hourly} new accounts an hour",
+                        invite.uses
+                    )
+                }
+                (Some(max), None) => format!("{} of {max} uses", invite.uses),
+                (None, _) => format!("{} uses, no limit", invite.uses),
             },
             expires: format_time(invite.expires_at),
             problem: invite.unusable_because(now),
@@ -86,6 +92,10 @@ struct ManagePage {
     total: i64,
     called: i64,
     invites: Vec<InviteRow>,
+    /// The link just made, shown this once: only its code's hash is kept.
+    new_invite_url: Option<String>,
+    default_max_uses: i64,
+    default_max_new_accounts_per_hour: i64,
 }
 
 async fn manage_page(
@@ -94,6 +104,16 @@ async fn manage_page(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let (campaign, group) = organiser_campaign(&state, &signed_in.user, id).await?;
+    page(&state, &signed_in, campaign, group, None).await
+}
+
+async fn page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    campaign: Campaign,
+    group: Group,
+    new_invite_url: Option<String>,
+) -> Result<Response, PageError> {
     let now = now_millis();
     let report = state.dispatcher.report(&campaign, now).await?;
     let invites = state
@@ -101,7 +121,7 @@ async fn manage_page(
         .campaign_invites(campaign.id)
         .await?
         .iter()
-        .map(|i| InviteRow::new(&state, i, now))
+        .map(|i| InviteRow::new(i, now))
         .collect();
     Ok(render(&ManagePage {
         layout: Layout::new(&signed_in.context),
@@ -110,6 +130,9 @@ async fn manage_page(
         total: report.counts.total,
         called: report.counts.called,
         invites,
+        new_invite_url,
+        default_max_uses: DEFAULT_MAX_USES,
+        default_max_new_accounts_per_hour: DEFAULT_MAX_NEW_ACCOUNTS_PER_HOUR,
         campaign,
         group,
     }))
@@ -176,6 +199,8 @@ struct InviteForm {
     days: String,
     #[serde(default)]
     max_uses: String,
+    #[serde(default)]
+    max_new_accounts_per_hour: String,
 }
 
 async fn create_invite(
@@ -184,7 +209,7 @@ async fn create_invite(
     Path(id): Path<i64>,
     Form(form): Form<InviteForm>,
 ) -> Result<Response, PageError> {
-    let (campaign, _) = organiser_campaign(&state, &signed_in.user, id).await?;
+    let (campaign, group) = organiser_campaign(&state, &signed_in.user, id).await?;
     let back = format!("/campaigns/{id}#invites");
     let days = match form.days.trim() {
         "" => 14,
@@ -198,26 +223,32 @@ async fn create_invite(
             }
         },
     };
-    let max_uses = match form.max_uses.trim() {
-        "" => None,
-        text => match text.parse::<i64>() {
-            Ok(uses) if uses >= 1 => Some(uses),
-            _ => {
-                return Ok(Flash::error(
-                    "Use limit: give a whole number of at least 1, or leave it empty for no limit.",
-                )
-                .redirect(&back));
-            }
-        },
+    let Some(max_uses) = limit_field(&form.max_uses, DEFAULT_MAX_USES, MAX_MAX_USES) else {
+        return Ok(Flash::error(format!(
+            "Use limit: give a whole number from 1 to {MAX_MAX_USES}, or leave it empty for {DEFAULT_MAX_USES}."
+        ))
+        .redirect(&back));
     };
+    let Some(per_hour) = limit_field(
+        &form.max_new_accounts_per_hour,
+        DEFAULT_MAX_NEW_ACCOUNTS_PER_HOUR,
+        MAX_MAX_NEW_ACCOUNTS_PER_HOUR,
+    ) else {
+        return Ok(Flash::error(format!(
+            "New accounts per hour: give a whole number from 1 to {MAX_MAX_NEW_ACCOUNTS_PER_HOUR}, or leave it empty for {DEFAULT_MAX_NEW_ACCOUNTS_PER_HOUR}."
+        ))
+        .redirect(&back));
+    };
+    let code = new_secret();
     let invite = state
         .store
         .create_campaign_invite(
             campaign.id,
-            &new_secret(),
+            &code,
             signed_in.user.id,
             now_millis() + days * DAY_MS,
-            max_uses,
+            Some(max_uses),
+            Some(per_hour),
         )
         .await?;
     state
@@ -229,7 +260,18 @@ async fn create_invite(
             &format!("campaign {}", campaign.id),
         )
         .await?;
-    Ok(Flash::ok("Invite link made: copy it and send it to your callers.").redirect(&back))
+    // Shown on this answer only: the code is not stored, so it cannot be shown again.
+    let url = state.config.absolute(&format!("/call/join/{code}"));
+    page(&state, &signed_in, campaign, group, Some(url)).await
+}
+
+/// A limit typed into the invite form: `default` when empty, `None` when not a whole
+/// number from 1 to `max`.
+fn limit_field(text: &str, default: i64, max: i64) -> Option<i64> {
+    match text.trim() {
+        "" => Some(default),
+        text => text.parse::<i64>().ok().filter(|n| (1..=max).contains(n)),
+    }
 }
 
 async fn revoke_invite(

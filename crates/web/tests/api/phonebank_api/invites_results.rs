@@ -61,11 +61,10 @@ async fn invites_make_callers(app: TestApp) {
         (exists.status, exists.error_code().as_str()),
         (StatusCode::CONFLICT, "account_exists")
     );
-    assert!(
-        exists.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("/join")
+    assert_eq!(
+        exists.json()["error"]["message"],
+        "sign in to join with this address",
+        "nothing more about the account"
     );
     assert_eq!(
         claim(&app, &t.stranger, id).await.status,
