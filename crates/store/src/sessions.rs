@@ -259,9 +259,17 @@ impl Store {
     /// Records that the owner of `user_id` proved the address at `now` and revokes every
     /// session and API token the account had, in one transaction: whoever signed in
     /// before the proof (someone who made the account for an address they do not own)
-    /// is signed out. The caller then starts the owner's new session.
+    /// is signed out. A password set while the account was unverified was set by whoever
+    /// held it then, so it is removed too (the owner can set one on the account page).
+    /// The caller then starts the owner's new session.
     pub async fn confirm_address_owner(&self, user_id: i64, now: Millis) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE users SET password_hash = NULL WHERE id = $1 AND email_verified_at IS NULL",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         let done = sqlx::query(
             "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2",
         )

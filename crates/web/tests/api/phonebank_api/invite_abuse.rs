@@ -208,6 +208,19 @@ async fn the_owner_proving_the_address_evicts_a_squatter(app: TestApp) {
         "{}",
         account.body
     );
+    // The squatter also sets a password, to come back after being signed out.
+    let with_password = squatter
+        .submit(
+            &account,
+            "/account/password",
+            &[
+                ("current_password", ""),
+                ("new_password", "squatter's own password"),
+            ],
+        )
+        .await;
+    assert_eq!(with_password.status, StatusCode::SEE_OTHER);
+    let account = squatter.get("/account").await;
     let made_token = squatter
         .submit(&account, "/account/tokens", &[("label", "kept")])
         .await;
@@ -317,6 +330,19 @@ async fn the_owner_proving_the_address_evicts_a_squatter(app: TestApp) {
         .api(Method::GET, &results, Some(&squat_token), None)
         .await;
     assert_eq!(stolen.status, StatusCode::UNAUTHORIZED, "{}", stolen.body);
+    let again = app
+        .api(
+            Method::POST,
+            "/api/v1/tokens",
+            None,
+            Some(json!({"email": "vic@example.org", "password": "squatter's own password"})),
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNAUTHORIZED,
+        "the password set before the proof is gone"
+    );
 }
 
 async fn an_existing_address_is_told_only_to_sign_in(app: TestApp) {
