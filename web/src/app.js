@@ -3,6 +3,7 @@
 import htmx from "htmx.org";
 import { setUpCaller } from "./caller.js";
 import { setUpOrganiserPages } from "./dashboard.js";
+import { setUpPasskeys } from "./passkeys.js";
 
 window.htmx = htmx;
 
@@ -56,6 +57,7 @@ function enhance() {
   setUpFlashDismiss();
   setUpCaller();
   setUpOrganiserPages();
+  setUpPasskeys();
 }
 
 if (document.readyState === "loading") {

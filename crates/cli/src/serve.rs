@@ -6,6 +6,7 @@ use anyhow::Context;
 use barnstorm_dispatch::{CampaignEvents, Dispatcher};
 use barnstorm_mail::{MailConfig, MailWorker};
 use barnstorm_store::{Store, StoreOptions};
+use barnstorm_web::auth::two_factor::TwoFactorRequirement;
 use barnstorm_web::{AppParts, AppState, Geocoder, Metrics, Nominatim, WebConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -87,6 +88,10 @@ pub(crate) struct ServeArgs {
     /// (at most one outreach message per group per this many days).
     #[arg(long, env = "BARNSTORM_OUTREACH_RECIPIENT_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(0..=365))]
     outreach_recipient_days: u32,
+    /// Who must use two-factor sign-in: `organisers` (anyone acting as an organiser, and
+    /// admins), `admins`, or `off` (only where a group requires it of its organisers).
+    #[arg(long, env = "BARNSTORM_REQUIRE_TWO_FACTOR", default_value = "off", value_parser = clap::value_parser!(TwoFactorRequirement))]
+    require_two_factor: TwoFactorRequirement,
     /// Log format.
     #[arg(long, env = "BARNSTORM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
@@ -208,6 +213,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     config.outreach_daily_per_group = args.outreach_daily_per_group;
     config.outreach_daily_per_sender = args.outreach_daily_per_sender;
     config.outreach_recipient_days = args.outreach_recipient_days;
+    config.require_two_factor = args.require_two_factor;
     let state = AppState::new(AppParts {
         store: store.clone(),
         config: Arc::new(config),

@@ -21,6 +21,7 @@ pub mod phonebank;
 mod rate_limits;
 mod secrets;
 mod sessions;
+mod two_factor;
 mod users;
 
 #[cfg(feature = "testing")]
@@ -37,6 +38,7 @@ pub use outbox::{NewMail, OutboxMail};
 pub use rate_limits::RateCount;
 pub use secrets::{hash_secret, new_secret};
 pub use sessions::{ApiTokenInfo, Session, SignInLink};
+pub use two_factor::{PasskeyInfo, SecondStep, TotpAuthenticator, TwoFactorGate, TwoFactorStatus};
 pub use users::{User, canonical_email};
 
 use sqlx::AnyPool;

@@ -114,7 +114,8 @@ impl Store {
         Ok(())
     }
 
-    /// Removes expired sessions, used sign-in links and old login failures.
+    /// Removes expired sessions, used sign-in links, old login failures and unfinished
+    /// two-factor sign-ins and passkey registrations.
     pub async fn purge_expired_credentials(&self) -> Result<u64, StoreError> {
         let now = now_millis();
         let mut removed = 0;
@@ -123,6 +124,8 @@ impl Store {
             "DELETE FROM sign_in_links WHERE expires_at <= $1",
             "DELETE FROM login_failures WHERE at <= $1 - 86400000",
             "DELETE FROM rate_limit_counters WHERE window_started_at <= $1 - 86400000",
+            "DELETE FROM second_steps WHERE expires_at <= $1",
+            "DELETE FROM passkey_registrations WHERE expires_at <= $1",
         ] {
             removed += sqlx::query(sql)
                 .bind(now)

@@ -1,6 +1,6 @@
 //! Web settings fixed at start-up: the public base URL (for links in mail), cookie
-//! security, session length and password-hashing cost. Read by the CLI from flags and
-//! environment; this module only holds and derives them.
+//! security, session length, password-hashing cost and who must use two-factor sign-in.
+//! Read by the CLI from flags and environment; this module only holds and derives them.
 
 use std::time::Duration;
 
@@ -30,6 +30,9 @@ pub struct WebConfig {
     pub outreach_daily_per_sender: u32,
     /// A supporter gets at most one outreach message from a group in this many days.
     pub outreach_recipient_days: u32,
+    /// Who must use two-factor sign-in across the instance (groups may add their own
+    /// organisers on top).
+    pub require_two_factor: crate::auth::two_factor::TwoFactorRequirement,
 }
 
 /// The default map tiles: OpenStreetMap's own servers (fine for small instances; large
@@ -52,6 +55,7 @@ impl WebConfig {
             outreach_daily_per_group: 10,
             outreach_daily_per_sender: 3,
             outreach_recipient_days: 7,
+            require_two_factor: crate::auth::two_factor::TwoFactorRequirement::Off,
         }
     }
 

@@ -127,6 +127,8 @@ pub struct PageError {
     status: StatusCode,
     title: &'static str,
     message: String,
+    /// A page that resolves the problem: its path and the words of the link.
+    action: Option<(&'static str, &'static str)>,
 }
 
 impl PageError {
@@ -136,7 +138,14 @@ impl PageError {
             status,
             title,
             message: message.into(),
+            action: None,
         }
+    }
+
+    /// Adds a link to the page that resolves the problem (`path`, link text).
+    pub fn with_action(mut self, path: &'static str, text: &'static str) -> Self {
+        self.action = Some((path, text));
+        self
     }
 
     /// 404.
@@ -180,6 +189,7 @@ struct ErrorPage<'a> {
     layout: Layout,
     title: &'a str,
     message: &'a str,
+    action: Option<(&'a str, &'a str)>,
 }
 
 impl IntoResponse for PageError {
@@ -188,6 +198,7 @@ impl IntoResponse for PageError {
             layout: Layout::bare(),
             title: self.title,
             message: &self.message,
+            action: self.action,
         };
         (self.status, render(&page)).into_response()
     }

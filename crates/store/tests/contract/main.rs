@@ -14,3 +14,4 @@ mod people;
 mod phonebank_import;
 mod phonebank_pace;
 mod phonebank_queue;
+mod two_factor;

@@ -98,7 +98,7 @@ async fn require_manager(
     user: &barnstorm_store::User,
     group: &Group,
 ) -> Result<(), ApiError> {
-    if can_manage(&state.store, user, group.id).await? {
+    if can_manage(state, user, group.id).await? {
         Ok(())
     } else {
         Err(ApiError::forbidden(format!(

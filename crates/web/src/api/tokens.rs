@@ -1,8 +1,10 @@
 //! API tokens: exchange an email and password for a bearer token, and say who a token
 //! belongs to. Subject to the same sign-in rate limits as the sign-in page (each attempt
-//! counted before the password is checked); "me" says whether the address is verified.
+//! counted before the password is checked); "me" says whether the address is verified. Accounts with two-factor
+//! sign-in also send a code.
 
 use super::{ApiJson, ErrorBody};
+use crate::auth::two_factor::{SecondFactorCheck, check_second_factor};
 use crate::auth::{
     ApiUser, LoginThrottle, client_ip, hash_secret, new_secret, record_login_result,
     reserve_login_attempt, verify_password,
@@ -23,6 +25,10 @@ pub(crate) struct TokenRequest {
     email: String,
     /// Account password.
     password: String,
+    /// For accounts with two-factor sign-in: the current six-digit code from the
+    /// authenticator app, or an unused recovery code (which is then used up).
+    #[serde(default)]
+    code: Option<String>,
     /// A name for the token, shown on the account page.
     #[serde(default)]
     label: Option<String>,
@@ -57,9 +63,13 @@ pub(crate) struct MyGroup {
     role: String,
 }
 
-/// Exchange email and password for an API token.
+/// Exchange email and password for an API token. Accounts with two-factor sign-in also
+/// send `code`; without it the answer is 401 `two_factor_required`, with a wrong or
+/// reused one 401 `bad_code` (counted as a failed sign-in).
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = TokenRequest,
-    responses((status = 201, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 201, body = TokenResponse),
+        (status = 401, description = "`bad_credentials`, `two_factor_required` (send `code`) or `bad_code`", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 async fn create_token(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -93,6 +103,9 @@ async fn create_token(
             "that email and password do not match an account",
         ));
     };
+    if state.store.two_factor_status(user.id).await?.enabled() {
+        check_code(&state, &user, body.code.as_deref(), ip).await?;
+    }
     let token = new_secret();
     let label = body
         .label
@@ -114,6 +127,40 @@ async fn create_token(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(TokenResponse { token })))
+}
+
+/// Refuses a token to an account with two-factor sign-in unless `code` is a current
+/// authenticator code or an unused recovery code.
+async fn check_code(
+    state: &AppState,
+    user: &barnstorm_store::User,
+    code: Option<&str>,
+    ip: Option<std::net::IpAddr>,
+) -> Result<(), ApiError> {
+    let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "two_factor_required",
+            "this account has two-factor sign-in: send 'code' with a current code from the authenticator app or a recovery code",
+        )
+        .with_details(serde_json::json!({ "field": "code" })));
+    };
+    match check_second_factor(state, user, code, ip, now_millis()).await? {
+        check if check.accepted() => Ok(()),
+        SecondFactorCheck::Blocked {
+            retry_after_minutes,
+        } => Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many failed sign-ins; retry in {retry_after_minutes} minutes"),
+        )),
+        _ => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_code",
+            "'code' is not a current authenticator code (each works once) or an unused recovery code",
+        )
+        .with_details(serde_json::json!({ "field": "code" }))),
+    }
 }
 
 /// The account behind the token, with its groups.

@@ -1,11 +1,13 @@
 //! Who is asking: browser sessions (cookie → server-side session row), CSRF protection for
 //! every state-changing form, API bearer tokens, password hashing and sign-in rate limits.
-//! Secrets are random 256-bit values; only their SHA-256 is stored.
+//! Secrets are random 256-bit values; only their SHA-256 is stored. Two-factor sign-in
+//! (authenticator apps, recovery codes, passkeys) and who must use it are in [`two_factor`].
 
 mod context;
 pub(crate) use context::token_cache;
 mod password;
 mod rate_limit;
+pub mod two_factor;
 
 pub use context::{ApiUser, Flash, RequestContext, SignedIn, web_context};
 pub(crate) use context::{clear_session_cookie, client_ip, session_cookie, session_token_hash};

@@ -5,15 +5,14 @@
 
 use super::events::hub::{HubEvents, hub_events};
 use super::layout::{Layout, format_time, render};
+use crate::auth::two_factor::{OrganiserAccessError, require_two_factor_for_organiser};
 use crate::auth::{Flash, RequestContext, SignedIn, hash_secret, new_secret};
 use crate::{AppState, PageError, mails};
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
-use barnstorm_store::{
-    Group, GroupKind, Invite, Member, NewInvite, Role, Store, StoreError, User, now_millis,
-};
+use barnstorm_store::{Group, GroupKind, Invite, Member, NewInvite, Role, Store, User, now_millis};
 use serde::Deserialize;
 
 /// How long an invite link works.
@@ -79,6 +78,10 @@ struct GroupPage {
     roles: [Role; 4],
     signed_in: bool,
     hub: HubEvents,
+    /// The visitor organises this group but must set up two-factor sign-in first.
+    two_factor_needed: bool,
+    /// The group requires two-factor sign-in of its organisers.
+    requires_two_factor: bool,
 }
 
 struct InviteRow {
@@ -99,12 +102,20 @@ impl From<Invite> for InviteRow {
     }
 }
 
+/// Whether `user` organises `group_id` (or a group above it) or administers the
+/// instance; `TwoFactorRequired` when they do but two-factor sign-in is required there
+/// and they have none.
 pub(crate) async fn can_manage(
-    store: &Store,
+    state: &AppState,
     user: &User,
     group_id: i64,
-) -> Result<bool, StoreError> {
-    Ok(user.is_admin || store.effective_role(user.id, group_id).await? == Some(Role::Organiser))
+) -> Result<bool, OrganiserAccessError> {
+    let organises = user.is_admin
+        || state.store.effective_role(user.id, group_id).await? == Some(Role::Organiser);
+    if organises {
+        require_two_factor_for_organiser(state, user, group_id).await?;
+    }
+    Ok(organises)
 }
 
 async fn find_group(store: &Store, slug: &str) -> Result<Group, PageError> {
@@ -120,9 +131,16 @@ async fn group_page(
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
     let group = find_group(&state.store, &slug).await?;
+    let mut two_factor_needed = false;
     let (can_manage, is_member) = match context.user() {
         Some(user) => (
-            can_manage(&state.store, user, group.id).await?,
+            match can_manage(&state, user, group.id).await {
+                Err(OrganiserAccessError::TwoFactorRequired) => {
+                    two_factor_needed = true;
+                    false
+                }
+                other => other?,
+            },
             state
                 .store
                 .effective_role(user.id, group.id)
@@ -153,6 +171,7 @@ async fn group_page(
         Vec::new()
     };
     let hub = hub_events(&state, &group, is_member, can_manage).await?;
+    let requires_two_factor = state.store.group_requires_two_factor(group.id).await?;
     Ok(render(&GroupPage {
         layout: Layout::new(&context),
         signed_in: context.user().is_some(),
@@ -166,6 +185,8 @@ async fn group_page(
         can_manage,
         is_member,
         roles: Role::ALL,
+        two_factor_needed,
+        requires_two_factor,
     }))
 }
 
@@ -175,7 +196,7 @@ async fn require_manager(
     slug: &str,
 ) -> Result<Group, PageError> {
     let group = find_group(&state.store, slug).await?;
-    if !can_manage(&state.store, &signed_in.user, group.id).await? {
+    if !can_manage(state, &signed_in.user, group.id).await? {
         return Err(PageError::forbidden(format!(
             "Only organisers of {} can do that.",
             group.name

@@ -3,7 +3,8 @@
 //! link requests are limited per address; answers never reveal whether an email has an
 //! account. Redeeming a link proves the address: the account becomes verified and every
 //! other session and API token it had is revoked. Each step ends in
-//! [`sign_in_and_redirect`], where a further sign-in step can hook in.
+//! [`sign_in_and_redirect`], which sends accounts with two-factor
+//! sign-in on to the second step (`two_factor::sign_in`).
 
 use super::layout::{Layout, render};
 use super::return_path::safe_return_path;
@@ -60,8 +61,22 @@ struct LinkForm {
     next: Option<String>,
 }
 
-/// Starts a session for `user` and redirects to `to`.
+/// Signs `user` in after their first step (password, link, invite) and redirects to
+/// `to`, or first to the two-factor step when the account has it on.
 pub(crate) async fn sign_in_and_redirect(
+    state: &AppState,
+    user: &User,
+    to: &str,
+    flash: Option<Flash>,
+) -> Result<Response, PageError> {
+    if state.store.two_factor_status(user.id).await?.enabled() {
+        return super::two_factor::ask_for_second_step(state, user, to).await;
+    }
+    start_session(state, user, to, flash).await
+}
+
+/// Starts a session for `user` and redirects to `to`; every factor has been checked.
+pub(crate) async fn start_session(
     state: &AppState,
     user: &User,
     to: &str,

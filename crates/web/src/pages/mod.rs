@@ -13,6 +13,7 @@ pub(crate) mod layout;
 pub(crate) mod login;
 mod phonebank;
 pub(crate) mod return_path;
+mod two_factor;
 mod unsubscribe;
 
 use crate::AppState;
@@ -29,4 +30,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(invites::routes())
         .merge(phonebank::routes())
         .merge(unsubscribe::routes())
+        .merge(two_factor::routes())
 }

@@ -59,8 +59,18 @@ impl TestApp {
     }
 
     pub fn with_base_url(store: Store, base_url: &str) -> Self {
+        Self::configured(store, base_url, |_| {})
+    }
+
+    /// The app with settings changed from the tests' defaults.
+    pub fn with_config(store: Store, change: impl FnOnce(&mut WebConfig)) -> Self {
+        Self::configured(store, BASE_URL, change)
+    }
+
+    fn configured(store: Store, base_url: &str, change: impl FnOnce(&mut WebConfig)) -> Self {
         let mut config = WebConfig::new(base_url);
         config.password_memory_kib = 256;
+        change(&mut config);
         let state = AppState::new(AppParts {
             store: store.clone(),
             config: Arc::new(config),

@@ -19,3 +19,4 @@ mod phonebank_api;
 mod phonebank_pages;
 mod rsvp_repeats;
 mod tokens;
+mod two_factor;

@@ -39,7 +39,7 @@ async fn organised_campaign(state: &AppState, user: &User, id: i64) -> Result<Ca
 
 /// Refuses anyone who does not organise the group.
 async fn require_organiser(state: &AppState, user: &User, group_id: i64) -> Result<(), ApiError> {
-    if can_manage(&state.store, user, group_id).await? {
+    if can_manage(state, user, group_id).await? {
         Ok(())
     } else {
         Err(ApiError::forbidden(

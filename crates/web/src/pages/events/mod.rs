@@ -19,6 +19,7 @@ pub(crate) use rsvp::check_rsvp;
 pub(crate) use show::RsvpForm;
 
 use crate::auth::SignedIn;
+use crate::auth::two_factor::OrganiserAccessError;
 use crate::event_draft::initial_status;
 use crate::pages::can_manage;
 use crate::{AppState, PageError};
@@ -27,7 +28,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use barnstorm_domain::event::{EventStatus, Visibility};
 use barnstorm_store::events::Event;
-use barnstorm_store::{Group, Role, StoreError, User};
+use barnstorm_store::{Group, StoreError, User};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -115,9 +116,15 @@ pub(crate) async fn access(
         return Ok(EventAccess::default());
     };
     let role = state.store.effective_role(user.id, event.group_id).await?;
+    // An organiser who must set up two-factor sign-in first is treated as a member here;
+    // `run_event` tells them why they cannot run the event.
+    let organises = match can_manage(state, user, event.group_id).await {
+        Err(OrganiserAccessError::TwoFactorRequired) => false,
+        other => other?,
+    };
     Ok(EventAccess {
         is_host: event.host_user_id == Some(user.id),
-        organises: user.is_admin || role == Some(Role::Organiser),
+        organises,
         is_member: user.is_admin || role.is_some(),
     })
 }
@@ -145,6 +152,8 @@ pub(crate) async fn run_event(
         return Err(no_event());
     }
     if !access.runs() {
+        // Says "set up two-factor sign-in first" to an organiser who lacks it.
+        can_manage(state, user, event.group_id).await?;
         return Err(PageError::forbidden(
             "Only the host of this event and the organisers of its group can do that.",
         ));
@@ -172,7 +181,7 @@ pub(crate) async fn organises(
     user: &User,
     group_id: i64,
 ) -> Result<bool, PageError> {
-    Ok(can_manage(&state.store, user, group_id).await?)
+    Ok(can_manage(state, user, group_id).await?)
 }
 
 /// `group` and every group below it (organisers of a group also run those).

@@ -22,7 +22,7 @@ pub(super) async fn require_group_organiser(
     user: &User,
     group: &Group,
 ) -> Result<(), PageError> {
-    if can_manage(&state.store, user, group.id).await? {
+    if can_manage(state, user, group.id).await? {
         Ok(())
     } else {
         Err(PageError::forbidden(format!(
