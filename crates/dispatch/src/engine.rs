@@ -6,6 +6,7 @@
 //! announced on the [`CampaignEvents`] bus so dashboards update live.
 
 use crate::events::{CampaignEvent, CampaignEvents};
+use barnstorm_domain::limits;
 use barnstorm_domain::queue_policy::QueueHealth;
 use barnstorm_domain::script::Script;
 use barnstorm_domain::survey::{AnswerError, Answers};
@@ -67,6 +68,9 @@ pub enum CallingError {
     /// The callback time is missing, past, or too far ahead.
     #[error("{0}")]
     BadCallbackTime(String),
+    /// A free-text field (the call notes) is longer than its limit.
+    #[error(transparent)]
+    TooLong(#[from] barnstorm_domain::limits::TooLong),
     /// A lease operation was refused.
     #[error(transparent)]
     Lease(#[from] LeaseProblem),
@@ -517,6 +521,8 @@ impl Dispatcher {
         callback_at: Option<Millis>,
         now: Millis,
     ) -> Result<RecordedOutcome, CallingError> {
+        let notes = notes.trim();
+        limits::check_length("notes", notes, limits::CALL_NOTES)?;
         let outcome = campaign
             .settings
             .outcomes
@@ -563,7 +569,7 @@ impl Dispatcher {
                 idempotency_key,
                 outcome,
                 answers_json: &answers_json,
-                notes: notes.trim(),
+                notes,
                 callback_at,
                 retry: &campaign.settings.retry,
                 campaign_id: campaign.id,

@@ -9,7 +9,7 @@ pub fn normalise_email(raw: &str) -> Option<String> {
     let (local, domain) = raw.split_once('@')?;
     let ok = !local.is_empty()
         && local.len() <= 64
-        && raw.len() <= 254
+        && raw.len() <= crate::limits::EMAIL
         && !domain.contains('@')
         && domain.contains('.')
         && !domain.starts_with('.')

@@ -13,6 +13,7 @@ pub mod event;
 pub mod event_notices;
 pub mod feed;
 pub mod geo;
+pub mod limits;
 pub mod markdown;
 pub mod outcome;
 pub mod phone;

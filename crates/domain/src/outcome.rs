@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits;
 use crate::survey::is_valid_key;
 
 /// What recording an outcome does to the contact.
@@ -73,7 +74,7 @@ pub enum OutcomeSetError {
     #[error("a campaign needs at least one outcome")]
     Empty,
     /// A key that is empty or has characters other than letters, digits, `_`, `-`.
-    #[error("outcome key {0:?} must be letters, digits, '_' or '-'")]
+    #[error("outcome key {0:?} must be 1 to {max} letters, digits, '_' or '-'", max = limits::KEY)]
     InvalidKey(String),
     /// Two outcomes with the same key.
     #[error("outcome key {0:?} is used twice")]
@@ -81,6 +82,9 @@ pub enum OutcomeSetError {
     /// An outcome without button text.
     #[error("outcome {0:?} has an empty label")]
     EmptyLabel(String),
+    /// Button text longer than [`limits::OUTCOME_LABEL`] characters.
+    #[error("outcome {0:?} has a label longer than {max} characters", max = limits::OUTCOME_LABEL)]
+    LabelTooLong(String),
     /// A retry with no cooldown would put the contact straight back in the queue.
     #[error("outcome {0:?} must wait at least one minute before retrying")]
     ZeroCooldown(String),
@@ -106,6 +110,9 @@ impl OutcomeSet {
             }
             if outcome.label.trim().is_empty() {
                 return Err(OutcomeSetError::EmptyLabel(outcome.key.clone()));
+            }
+            if limits::check_length("label", &outcome.label, limits::OUTCOME_LABEL).is_err() {
+                return Err(OutcomeSetError::LabelTooLong(outcome.key.clone()));
             }
             if outcome.effect
                 == (OutcomeEffect::RetryAfter {

@@ -9,6 +9,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits;
+
 /// A campaign's survey: questions in the order the caller sees them.
 ///
 /// JSON: `{"questions": [{"key": "support", "label": "Will you vote for us?",
@@ -180,6 +182,7 @@ pub struct DefinitionError {
 /// Whether `key` is usable as a stable identifier: non-empty, letters, digits, `_`, `-`.
 pub(crate) fn is_valid_key(key: &str) -> bool {
     !key.is_empty()
+        && key.len() <= limits::KEY
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -216,13 +219,20 @@ impl Survey {
                 })
             };
             if !is_valid_key(&question.key) {
-                fail("key must be letters, digits, '_' or '-'".into());
+                fail(format!(
+                    "key must be 1 to {} letters, digits, '_' or '-'",
+                    limits::KEY
+                ));
             }
             if seen.iter().any(|q| q.key == question.key) {
                 fail("key is used by another question".into());
             }
             if question.label.trim().is_empty() {
                 fail("label is empty".into());
+            }
+            if let Err(e) = limits::check_length("label", &question.label, limits::SURVEY_QUESTION)
+            {
+                fail(e.to_string());
             }
             match &question.kind {
                 QuestionKind::FreeText { max_len } if *max_len == 0 => {
@@ -238,8 +248,9 @@ impl Survey {
                     for option in options {
                         if !is_valid_key(&option.key) {
                             fail(format!(
-                                "option key {:?} must be letters, digits, '_' or '-'",
-                                option.key
+                                "option key {:?} must be 1 to {} letters, digits, '_' or '-'",
+                                option.key,
+                                limits::KEY
                             ));
                         }
                         if !keys.insert(option.key.as_str()) {
@@ -247,6 +258,11 @@ impl Survey {
                         }
                         if option.label.trim().is_empty() {
                             fail(format!("option {:?} has an empty label", option.key));
+                        }
+                        if let Err(e) =
+                            limits::check_length("label", &option.label, limits::SURVEY_OPTION)
+                        {
+                            fail(format!("option {:?}: {e}", option.key));
                         }
                     }
                 }

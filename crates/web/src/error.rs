@@ -7,6 +7,7 @@ use askama::Template;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use barnstorm_domain::limits::TooLong;
 use barnstorm_store::StoreError;
 use serde_json::{Value, json};
 
@@ -101,6 +102,14 @@ impl From<StoreError> for ApiError {
                 )
             }
         }
+    }
+}
+
+impl From<TooLong> for ApiError {
+    fn from(err: TooLong) -> Self {
+        Self::invalid(&err.field, err.to_string()).with_details(
+            json!({ "field": err.field, "problem": err.to_string(), "max_length": err.max }),
+        )
     }
 }
 

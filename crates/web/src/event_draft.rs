@@ -14,6 +14,7 @@ use crate::geocoder::Geocoder;
 use barnstorm_domain::event::{
     EventApproval, EventKind, EventStatus, LocationPrecision, Visibility,
 };
+use barnstorm_domain::limits;
 use barnstorm_store::Role;
 use barnstorm_store::events::NewEvent;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -24,11 +25,11 @@ use times::{resolve_times, shifts};
 /// The time zone events use unless the host picks another.
 pub const DEFAULT_TIME_ZONE: &str = "Europe/London";
 /// The longest title.
-pub const MAX_TITLE_CHARS: usize = 140;
-const MAX_DESCRIPTION_CHARS: usize = 20_000;
-const MAX_ADDRESS_CHARS: usize = 300;
-const MAX_NOTES_CHARS: usize = 2_000;
-const MAX_URL_CHARS: usize = 500;
+pub const MAX_TITLE_CHARS: usize = limits::EVENT_TITLE;
+const MAX_DESCRIPTION_CHARS: usize = limits::EVENT_DESCRIPTION;
+const MAX_ADDRESS_CHARS: usize = limits::ADDRESS;
+const MAX_NOTES_CHARS: usize = limits::ACCESSIBILITY;
+const MAX_URL_CHARS: usize = limits::URL;
 pub(crate) const MAX_CAPACITY: i64 = 100_000;
 pub(crate) const MAX_SHIFTS: usize = 48;
 /// The longest an event may last (a weekend camp fits; a typo in the year does not).

@@ -89,7 +89,7 @@ impl AppParts {
 pub fn router(state: AppState) -> Router {
     let security_headers = Arc::new(security_headers::SecurityHeaders::new(&state.config));
     let (api_router, openapi) = api::router().split_for_parts();
-    let openapi = Arc::new(openapi);
+    let openapi = Arc::new(api::finish_document(openapi));
     Router::new()
         .merge(pages::router())
         .merge(feeds::routes())

@@ -9,6 +9,7 @@ use crate::{ApiError, AppState, mails};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use barnstorm_domain::limits;
 use barnstorm_store::{Group, GroupKind, NewInvite, Role, now_millis};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -141,12 +142,16 @@ async fn create_group(
     ApiJson(body): ApiJson<NewGroup>,
 ) -> Result<(StatusCode, Json<GroupView>), ApiError> {
     let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
+    if name.is_empty() || name.chars().count() > limits::GROUP_NAME {
         return Err(ApiError::invalid(
             "name",
-            "give the group a name of 1 to 120 characters",
+            format!(
+                "give the group a name of 1 to {} characters",
+                limits::GROUP_NAME
+            ),
         ));
     }
+    limits::check_length("description", &body.description, limits::GROUP_DESCRIPTION)?;
     let kind = match body.parent_id {
         Some(parent_id) => {
             let parent = group(&state, parent_id).await.map_err(|_| {

@@ -5,9 +5,12 @@
 
 mod event_rsvps;
 mod events;
+mod field_limits;
 mod groups;
 mod json_body;
 pub(crate) mod phonebank;
+mod schemas;
+mod standard_responses;
 mod tokens;
 
 use crate::AppState;
@@ -61,4 +64,12 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(events::routes())
         .merge(event_rsvps::routes())
         .merge(phonebank::routes())
+}
+
+/// Completes the document once every route has added its schemas: the length limits and
+/// the failures every operation shares.
+pub(crate) fn finish_document(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    utoipa::Modify::modify(&field_limits::FieldLimits, &mut openapi);
+    standard_responses::add_standard_responses(&mut openapi);
+    openapi
 }

@@ -13,6 +13,7 @@ use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Json, http::Extensions};
+use barnstorm_domain::limits;
 use barnstorm_store::now_millis;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -76,6 +77,11 @@ async fn create_token(
     request_extensions: Extensions,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
+    limits::check_length("email", &body.email, limits::EMAIL)?;
+    limits::check_length("password", &body.password, limits::PASSWORD)?;
+    if let Some(label) = &body.label {
+        limits::check_length("label", label.trim(), limits::LABEL)?;
+    }
     let ip = client_ip(&headers, &request_extensions, state.config.trust_proxy);
     if let LoginThrottle::Blocked {
         retry_after_minutes,

@@ -15,6 +15,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
+use barnstorm_domain::limits;
 use barnstorm_store::{ApiTokenInfo, Group, Role, now_millis};
 use serde::Deserialize;
 
@@ -94,10 +95,11 @@ async fn create_token(
     Form(form): Form<TokenForm>,
 ) -> Result<Response, PageError> {
     let label = form.label.trim();
-    if label.is_empty() || label.chars().count() > 80 {
-        return Ok(Flash::error(
-            "Token name: give the token a name of up to 80 characters, e.g. \"laptop\".",
-        )
+    if label.is_empty() || label.chars().count() > limits::LABEL {
+        return Ok(Flash::error(format!(
+            "Token name: give the token a name of up to {} characters, e.g. \"laptop\".",
+            limits::LABEL
+        ))
         .redirect("/account"));
     }
     let token = new_secret();

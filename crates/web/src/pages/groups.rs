@@ -12,6 +12,7 @@ use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
+use barnstorm_domain::limits;
 use barnstorm_store::{Group, GroupKind, Invite, Member, NewInvite, Role, Store, User, now_millis};
 use serde::Deserialize;
 
@@ -212,10 +213,19 @@ struct NewGroupForm {
     description: String,
 }
 
+/// Checks a new group's description against its limit.
+fn check_group_description(description: &str) -> Result<(), String> {
+    limits::check_length("description", description, limits::GROUP_DESCRIPTION)
+        .map_err(|e| format!("Description: {e}."))
+}
+
 fn check_group_name(name: &str) -> Result<(), String> {
     match name.trim().chars().count() {
         0 => Err("Name: give the group a name.".into()),
-        n if n > 120 => Err("Name: keep it under 120 characters.".into()),
+        n if n > limits::GROUP_NAME => Err(format!(
+            "Name: keep it to {} characters.",
+            limits::GROUP_NAME
+        )),
         _ => Ok(()),
     }
 }
@@ -227,7 +237,9 @@ async fn create_child(
     Form(form): Form<NewGroupForm>,
 ) -> Result<Response, PageError> {
     let parent = require_manager(&state, &signed_in, &slug).await?;
-    if let Err(message) = check_group_name(&form.name) {
+    if let Err(message) =
+        check_group_name(&form.name).and_then(|()| check_group_description(&form.description))
+    {
         return Ok(Flash::error(message).redirect(&format!("/groups/{slug}")));
     }
     let kind = parent.kind.child_kind();
@@ -263,7 +275,9 @@ async fn create_top_level(
             "Only instance administrators can create top-level groups.",
         ));
     }
-    if let Err(message) = check_group_name(&form.name) {
+    if let Err(message) =
+        check_group_name(&form.name).and_then(|()| check_group_description(&form.description))
+    {
         return Ok(Flash::error(message).redirect("/groups"));
     }
     let group = state

@@ -14,6 +14,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
+use barnstorm_domain::limits;
 use barnstorm_store::{Invite, InviteState, StoreError, canonical_email, now_millis};
 use serde::Deserialize;
 
@@ -148,10 +149,11 @@ async fn accept(
         })
     };
     let name = form.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Ok(retry(
-            "Your name: tell us what to call you (up to 100 characters).".into(),
-        ));
+    if name.is_empty() || name.chars().count() > limits::PERSON_NAME {
+        return Ok(retry(format!(
+            "Your name: tell us what to call you (up to {} characters).",
+            limits::PERSON_NAME
+        )));
     }
     let memory = state.config.password_memory_kib;
     let password = form.password.clone();

@@ -18,5 +18,6 @@ mod pages;
 mod phonebank_api;
 mod phonebank_pages;
 mod rsvp_repeats;
+mod text_limits;
 mod tokens;
 mod two_factor;

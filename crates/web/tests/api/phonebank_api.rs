@@ -148,6 +148,7 @@ mod calling;
 mod invite_abuse;
 mod invites_results;
 mod safeguards;
+mod text_limits;
 
 async fn campaigns_are_checked_and_move_through_their_states(app: TestApp) {
     let t = team(&app).await;

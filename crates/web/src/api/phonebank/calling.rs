@@ -4,6 +4,7 @@
 //! hold; nothing here lists contacts.
 
 use super::{CallingRefusal, calling_error};
+use crate::api::schemas::{AnswerSchema, QueueCountsSchema};
 use crate::api::{ApiJson, ErrorBody};
 use crate::auth::ApiUser;
 use crate::{ApiError, AppState};
@@ -23,7 +24,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The header that carries the queue-health sentence on a 204 claim.
 pub(crate) const QUEUE_HEALTH_HEADER: &str = "Barnstorm-Queue-Health";
-const MAX_KEY_LEN: usize = 200;
+const MAX_KEY_LEN: usize = barnstorm_domain::limits::CODE;
 
 /// The contact a caller holds: only what is needed to make the call, and of that only
 /// the fields the organiser shows to callers (the rest are null, empty or absent).
@@ -88,7 +89,7 @@ pub(crate) struct NobodyToCall {
     /// One sentence, e.g. "312 in cooldown, first back at 18:00, 5 suppressed".
     reason: String,
     /// The list by queue state.
-    #[schema(value_type = Object)]
+    #[schema(value_type = QueueCountsSchema)]
     counts: QueueCounts,
     calling_hours_open: bool,
     /// When calling hours next open, if closed (milliseconds since the epoch).
@@ -128,8 +129,9 @@ pub(crate) struct OutcomeRequest {
     outcome: String,
     /// Survey answers by question key: a string, or an array for multiple choice.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, AnswerSchema>)]
     answers: Answers,
+    /// What the caller noted about the call.
     #[serde(default)]
     notes: String,
     /// For a callback outcome: an RFC 3339 time (preferred, e.g. `2025-05-01T18:30:00+01:00`)

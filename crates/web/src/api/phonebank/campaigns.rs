@@ -4,6 +4,7 @@
 //! mistake answers 422 naming the field.
 
 use super::{find_campaign, organised_campaign, require_organiser};
+use crate::api::schemas::{CallingHoursSchema, OutcomeSchema, SurveySchema};
 use crate::api::{ApiJson, ErrorBody};
 use crate::auth::ApiUser;
 use crate::{ApiError, AppState};
@@ -11,6 +12,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use barnstorm_domain::calling_window::CallingWindows;
+use barnstorm_domain::limits;
 use barnstorm_domain::outcome::OutcomeSet;
 use barnstorm_domain::script::Script;
 use barnstorm_domain::survey::Survey;
@@ -31,13 +33,13 @@ pub(crate) struct SettingsFields {
     /// The script, with `{placeholders}` such as `{first_name|there}`.
     script: Option<String>,
     /// `{"questions":[…]}`; see the survey format in the docs.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<SurveySchema>)]
     survey: Option<Value>,
     /// An array of `{key, label, effect:{type,…}, counts_as_conversation}`.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Option<Vec<OutcomeSchema>>)]
     outcomes: Option<Value>,
     /// `{"time_zone":"Europe/London","days":{"monday":{"start":"10:00","end":"20:00"},…}}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<CallingHoursSchema>)]
     calling_hours: Option<Value>,
     /// Calls per contact before giving up (1–20).
     max_attempts: Option<u32>,
@@ -90,11 +92,11 @@ pub(crate) struct CampaignView {
     status: String,
     briefing: String,
     script: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = SurveySchema)]
     survey: Value,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<OutcomeSchema>)]
     outcomes: Value,
-    #[schema(value_type = Object)]
+    #[schema(value_type = CallingHoursSchema)]
     calling_hours: Value,
     max_attempts: u32,
     min_minutes_between_attempts: u32,
@@ -167,18 +169,23 @@ fn in_range<T: PartialOrd + std::fmt::Display>(
 fn apply(settings: &mut CampaignSettings, fields: SettingsFields) -> Result<(), ApiError> {
     if let Some(name) = fields.name {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 120 {
+        if name.is_empty() || name.chars().count() > limits::CAMPAIGN_NAME {
             return Err(ApiError::invalid(
                 "name",
-                "give the campaign a name of 1 to 120 characters",
+                format!(
+                    "give the campaign a name of 1 to {} characters",
+                    limits::CAMPAIGN_NAME
+                ),
             ));
         }
         name.clone_into(&mut settings.name);
     }
     if let Some(briefing) = fields.briefing {
+        limits::check_length("briefing", briefing.trim(), limits::BRIEFING)?;
         settings.briefing = briefing;
     }
     if let Some(script) = fields.script {
+        limits::check_length("script", &script, limits::SCRIPT)?;
         Script::parse(&script).map_err(|e| ApiError::invalid("script", e.to_string()))?;
         settings.script = script;
     }

@@ -18,6 +18,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{Extensions, HeaderMap, StatusCode};
+use barnstorm_domain::limits;
 use barnstorm_store::phonebank::{CampaignInvite, InviteAcceptance};
 use barnstorm_store::{StoreError, User, canonical_email, now_millis};
 use serde::{Deserialize, Serialize};
@@ -279,12 +280,13 @@ async fn accept_invite(
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let invite = usable_invite(&state, &code).await?;
     let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
+    if name.is_empty() || name.chars().count() > limits::PERSON_NAME {
         return Err(ApiError::invalid(
             "name",
-            "give your name (1 to 120 characters)",
+            format!("give your name (1 to {} characters)", limits::PERSON_NAME),
         ));
     }
+    limits::check_length("email", body.email.trim(), limits::EMAIL)?;
     let email = canonical_email(&body.email);
     if !plausible_email(&email) {
         return Err(ApiError::invalid(
@@ -375,6 +377,7 @@ async fn join_campaign(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<JoinRequest>,
 ) -> Result<Json<Joined>, ApiError> {
+    limits::check_length("code", body.code.trim(), limits::CODE)?;
     let campaign = find_campaign(&state, id).await?;
     let invite = usable_invite(&state, body.code.trim()).await?;
     if invite.campaign_id != campaign.id {

@@ -121,6 +121,7 @@ fn calling_error(err: CallingError) -> ApiError {
                 .with_details(json!({ "field": "answers", "answers": answers }))
         }
         CallingError::BadCallbackTime(_) => ApiError::invalid("callback_at", message),
+        CallingError::TooLong(too_long) => too_long.into(),
         CallingError::Lease(problem) => lease_error(problem),
         CallingError::Store(store) => store.into(),
         CallingError::Internal(detail) => {

@@ -24,7 +24,7 @@ use barnstorm_store::events::{
 use barnstorm_store::{Group, now_millis};
 use serde::Deserialize;
 
-const MAX_NAME_CHARS: usize = 120;
+const MAX_NAME_CHARS: usize = barnstorm_domain::limits::PERSON_NAME;
 
 /// The RSVP checked: who, where they live, which shift, what they consented to.
 pub(crate) async fn check_rsvp(
@@ -34,6 +34,18 @@ pub(crate) async fn check_rsvp(
     token: String,
 ) -> Result<NewRsvp, FieldErrors> {
     let mut errors = FieldErrors::new();
+    for (field, value, max) in [
+        (
+            "postcode",
+            &form.postcode,
+            barnstorm_domain::limits::POSTCODE,
+        ),
+        ("phone", &form.phone, barnstorm_domain::limits::PHONE),
+    ] {
+        if let Err(e) = barnstorm_domain::limits::check_length(field, value.trim(), max) {
+            errors.add(field, format!("{e}."));
+        }
+    }
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         errors.add(

@@ -400,6 +400,13 @@ async fn record(
             entered.callback_error = Some(format!("When to ring back: {problem}."));
             redisplay(&state, &signed_in, &campaign, lease_id, entered).await
         }
+        Err(CallingError::TooLong(too_long)) => {
+            entered.general_error = Some(format!(
+                "The call was not saved: Notes: keep them to {} characters.",
+                too_long.max
+            ));
+            redisplay(&state, &signed_in, &campaign, lease_id, entered).await
+        }
         Err(CallingError::UnknownOutcome(_)) => {
             entered.general_error =
                 Some("Choose one of the outcome buttons to save the call.".into());

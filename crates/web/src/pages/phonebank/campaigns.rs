@@ -11,6 +11,7 @@ use axum::extract::{Form, Path, State};
 use axum::response::Response;
 use axum::{Router, routing::get};
 use barnstorm_domain::calling_window::CallingWindows;
+use barnstorm_domain::limits;
 use barnstorm_domain::outcome::OutcomeSet;
 use barnstorm_domain::script::Script;
 use barnstorm_domain::survey::Survey;
@@ -85,6 +86,7 @@ fn pretty<T: serde::Serialize>(value: &T) -> String {
 #[derive(Debug, Default)]
 pub(super) struct FieldErrors {
     name: Option<String>,
+    briefing: Option<String>,
     script: Option<String>,
     survey: Option<String>,
     outcomes: Option<String>,
@@ -94,6 +96,7 @@ pub(super) struct FieldErrors {
 impl FieldErrors {
     fn any(&self) -> bool {
         self.name.is_some()
+            || self.briefing.is_some()
             || self.script.is_some()
             || self.survey.is_some()
             || self.outcomes.is_some()
@@ -102,14 +105,26 @@ impl FieldErrors {
 }
 
 /// Checks the form with the domain types: settings, or what is wrong where.
+#[expect(
+    clippy::result_large_err,
+    reason = "one message per form field, built once per submission and rendered at once"
+)]
 pub(super) fn check_form(form: &CampaignForm) -> Result<CampaignSettings, FieldErrors> {
     let mut errors = FieldErrors::default();
     let name = form.name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
-        errors.name = Some("Give the phone bank a name of up to 120 characters.".into());
+    if name.is_empty() || name.chars().count() > limits::CAMPAIGN_NAME {
+        errors.name = Some(format!(
+            "Give the phone bank a name of up to {} characters.",
+            limits::CAMPAIGN_NAME
+        ));
+    }
+    if let Err(e) = limits::check_length("briefing", form.briefing.trim(), limits::BRIEFING) {
+        errors.briefing = Some(format!("The briefing is too long: {e}."));
     }
     if form.script.trim().is_empty() {
         errors.script = Some("Write what callers should say.".into());
+    } else if let Err(e) = limits::check_length("script", &form.script, limits::SCRIPT) {
+        errors.script = Some(format!("The script is too long: {e}."));
     } else if let Err(e) = Script::parse(&form.script) {
         errors.script = Some(format!("The script has a mistake: {e}."));
     }

@@ -17,6 +17,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing::get};
+use barnstorm_domain::limits;
 use barnstorm_store::phonebank::{Campaign, CampaignInvite, CampaignStatus, InviteAcceptance};
 use barnstorm_store::{StoreError, User, now_millis};
 use serde::Deserialize;
@@ -126,8 +127,12 @@ async fn join(
     }
     let name = form.name.trim();
     let email = form.email.trim().to_lowercase();
-    let name_error = (name.is_empty() || name.chars().count() > 100)
-        .then(|| "Tell us what to call you (up to 100 characters).".to_owned());
+    let name_error = (name.is_empty() || name.chars().count() > limits::PERSON_NAME).then(|| {
+        format!(
+            "Tell us what to call you (up to {} characters).",
+            limits::PERSON_NAME
+        )
+    });
     let email_error = (!plausible_email(&email))
         .then(|| "Enter your email address, like name@example.org.".to_owned());
     if name_error.is_some() || email_error.is_some() {
