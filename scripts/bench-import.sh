@@ -8,7 +8,7 @@
 set -euo pipefail
 ROWS=${1:-1000000}
 PG=${2:-postgres://postgres@127.0.0.1:5432}
-BIN=${BIN:-target/release/barnstorm}
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/barnstorm}
 WORK=$(mktemp -d /tmp/bench-import.XXXXXX)
 CSV=$WORK/contacts.csv
 python3 scripts/gen-contacts.py "$ROWS" "$CSV"

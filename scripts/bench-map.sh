@@ -7,7 +7,7 @@
 #   cargo build --release -p barnstorm && scripts/bench-map.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-BIN=${BARNSTORM_BIN:-target/release/barnstorm}
+BIN=${BARNSTORM_BIN:-${CARGO_TARGET_DIR:-target}/release/barnstorm}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/barnstorm-bench-map.XXXXXX")
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$WORK"; }

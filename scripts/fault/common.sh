@@ -5,7 +5,7 @@
 
 set -uo pipefail
 FAULT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BIN="${BARNSTORM_BIN:-$FAULT_ROOT/target/release/barnstorm}"
+BIN="${BARNSTORM_BIN:-${CARGO_TARGET_DIR:-$FAULT_ROOT/target}/release/barnstorm}"
 PG_ADMIN_URL="${BARNSTORM_FAULT_PG:-postgres://postgres@127.0.0.1:5432}"
 ORGANISER_EMAIL=northwest@example.org
 ORGANISER_PASSWORD=barnstorm-demo
@@ -122,7 +122,9 @@ organiser_token() {
 }
 
 # Opens calling hours all week round the clock and sets the lease length, so the run does
-# not depend on the clock and lease expiry is observable.
+# not depend on the clock and lease expiry is observable. Simulated callers loop far faster
+# than a person can call, so the pace and do-not-call limits are set to their highest (the
+# pace check still runs on every claim).
 prepare_campaign() { # port lease_seconds
   local token day days=""
   token=$(organiser_token "$1")
@@ -132,7 +134,7 @@ prepare_campaign() { # port lease_seconds
   done
   curl -sf -m 10 -X PATCH "http://127.0.0.1:$1/api/v1/campaigns/$CAMPAIGN" \
     -H "authorization: Bearer $token" -H 'content-type: application/json' \
-    -d "{\"status\":\"live\",\"lease_seconds\":$2,\"calling_hours\":{\"time_zone\":\"Europe/London\",\"days\":{$days}}}" \
+    -d "{\"status\":\"live\",\"lease_seconds\":$2,\"pace_per_minute\":600,\"pace_per_hour\":36000,\"do_not_call_per_hour\":1000,\"calling_hours\":{\"time_zone\":\"Europe/London\",\"days\":{$days}}}" \
     >/dev/null || { fail "could not prepare campaign $CAMPAIGN"; finish; }
   ORGANISER_TOKEN="$token"
 }

@@ -4,7 +4,8 @@
 // before/after hooks and returns the app handle the tests use.
 //
 // Environment:
-//   BARNSTORM_BIN                 the binary (default: <repo>/target/debug/barnstorm)
+//   BARNSTORM_BIN                 the binary (default: $CARGO_TARGET_DIR or <repo>/target,
+//                                 then debug/barnstorm)
 //   BARNSTORM_TEST_DATABASE_URL   a postgres:// URL to an admin connection; a fresh database
 //                                 is created there per test file and dropped afterwards
 //                                 (default: SQLite in a temporary directory)
@@ -128,7 +129,9 @@ class Barnstorm {
   }
 
   async start() {
-    this.binary = process.env.BARNSTORM_BIN || path.join(REPO_ROOT, "target/debug/barnstorm");
+    this.binary =
+      process.env.BARNSTORM_BIN ||
+      path.join(process.env.CARGO_TARGET_DIR || path.join(REPO_ROOT, "target"), "debug/barnstorm");
     if (!existsSync(this.binary)) {
       throw new Error(`no barnstorm binary at ${this.binary}: run \`cargo build -p barnstorm\` first or set BARNSTORM_BIN`);
     }

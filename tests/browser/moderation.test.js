@@ -32,8 +32,9 @@ browserTest(app, "a supporter's event waits for approval and then appears on the
   const organiser = await newPage();
   await signIn(organiser, ADMIN.email, ADMIN.password);
   await organiser.goto(app.url("/groups/leeds"));
-  await organiser.getByLabel("When a supporter who is not a host here creates an event").selectOption("approval");
-  await organiser.getByRole("button", { name: "Save" }).click();
+  const approval = organiser.getByLabel("When a supporter who is not a host here creates an event");
+  await approval.selectOption("approval");
+  await organiser.locator("form", { has: approval }).getByRole("button", { name: "Save" }).click();
   await expectText(organiser.getByRole("main"), "Leeds");
 
   // A supporter who is not a host in Leeds creates an event there.
