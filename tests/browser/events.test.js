@@ -19,14 +19,7 @@ function londonDate(days) {
   return new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/London", year: "numeric", month: "2-digit", day: "2-digit" }).format(when);
 }
 
-async function api(method, path, { token, body } = {}) {
-  const headers = { Accept: "application/json" };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body) headers["Content-Type"] = "application/json";
-  const response = await fetch(app.url(path), { method, headers, body: body && JSON.stringify(body) });
-  const json = await response.json().catch(() => null);
-  return { status: response.status, json };
-}
+const api = (method, path, options) => app.api(method, path, options);
 
 /** Refuses (and remembers) every request to anywhere but the test server. */
 async function keepLocal(page) {

@@ -49,8 +49,8 @@ export function uniqueSuffix() {
  * Sets up the app for this test file and returns its handle. Fields are filled in by the
  * `before` hook, so read them inside tests only.
  */
-export function useBarnstorm() {
-  const app = new Barnstorm();
+export function useBarnstorm({ host = "127.0.0.1" } = {}) {
+  const app = new Barnstorm(host);
   before(() => app.start(), { timeout: COMMAND_TIMEOUT_MS * 3 });
   after(() => app.stop(), { timeout: 30_000 });
   return app;
@@ -91,6 +91,15 @@ export async function eventually(check, { timeoutMs = 10_000, intervalMs = 100 }
   }
 }
 
+/** Signs `page` in with a password through the sign-in form and waits for the home page. */
+export async function signIn(app, page, { email, password }) {
+  await page.goto(app.url("/login"));
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(app.url("/"));
+}
+
 /** Waits until `locator`'s visible text contains `expected`, then returns that text. */
 export async function expectText(locator, expected, { timeoutMs = 10_000 } = {}) {
   let last = "";
@@ -110,7 +119,13 @@ export async function expectText(locator, expected, { timeoutMs = 10_000 } = {})
 }
 
 class Barnstorm {
-  constructor() {
+  /**
+   * `host` is the name the browser and BARNSTORM_BASE_URL use for the server (which
+   * listens on 127.0.0.1 either way): "localhost" where a test needs a host name, such
+   * as a passkey's relying party id.
+   */
+  constructor(host) {
+    this.host = host;
     this.mails = [];
     this.mailListeners = new Set();
     this.log = [];
@@ -120,12 +135,26 @@ class Barnstorm {
 
   /** The base URL the server was told about (BARNSTORM_BASE_URL). */
   get baseUrl() {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.host}:${this.port}`;
   }
 
   /** An absolute URL on the server. */
   url(pathname) {
     return new URL(pathname, this.baseUrl).toString();
+  }
+
+  /**
+   * A request to the server's API: `body` is sent as JSON, or as it is with `contentType`.
+   * Returns the status and the parsed JSON answer (null when there is none).
+   */
+  async api(method, pathname, { token, body, contentType } = {}) {
+    const headers = { Accept: "application/json" };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (body !== undefined) headers["Content-Type"] = contentType || "application/json";
+    const payload = body === undefined || contentType ? body : JSON.stringify(body);
+    const response = await fetch(this.url(pathname), { method, headers, body: payload });
+    const json = await response.json().catch(() => null);
+    return { status: response.status, json };
   }
 
   async start() {

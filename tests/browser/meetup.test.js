@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 
-import { browserTest, expectText, uniqueSuffix, useBarnstorm } from "./harness.js";
+import { browserTest, expectText, signIn as signInWith, uniqueSuffix, useBarnstorm } from "./harness.js";
 
 // Read by `barnstorm serve` (the harness passes the environment on): no tile server.
 process.env.BARNSTORM_TILE_URL = "";
@@ -27,13 +27,7 @@ function londonDate(days) {
   return new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/London", year: "numeric", month: "2-digit", day: "2-digit" }).format(when);
 }
 
-async function signIn(page, { email, password }) {
-  await page.goto(app.url("/login"));
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(app.url("/"));
-}
+const signIn = (page, account) => signInWith(app, page, account);
 
 browserTest(app, "an organiser adds a breakout group to a meetup and plans three phonebank sessions from it", async ({ newPage }) => {
   const suffix = uniqueSuffix();

@@ -29,6 +29,13 @@ pub struct CallerRow {
     pub suspended_at: Option<Millis>,
     /// Why they were suspended.
     pub suspended_reason: Option<String>,
+    /// The organiser who suspended them (`None` with `suspended_at` set: automatically,
+    /// or by an account deleted since).
+    pub suspended_by: Option<i64>,
+    /// That organiser's name.
+    pub suspended_by_name: Option<String>,
+    /// Calls they have recorded on the campaign.
+    pub calls_made: i64,
     /// When they were removed, if they were.
     pub removed_at: Option<Millis>,
 }
@@ -44,6 +51,9 @@ impl CallerRow {
             flag_reason: row.try_get("flag_reason")?,
             suspended_at: row.try_get("suspended_at")?,
             suspended_reason: row.try_get("suspended_reason")?,
+            suspended_by: row.try_get("suspended_by")?,
+            suspended_by_name: row.try_get("suspended_by_name")?,
+            calls_made: row.try_get("calls_made")?,
             removed_at: row.try_get("removed_at")?,
         })
     }
@@ -147,7 +157,7 @@ impl Store {
             .await?;
         let flag = if actor.is_none() { 1_i64 } else { 0 };
         let done = sqlx::query(
-            "UPDATE campaign_callers SET suspended_at = $3, suspended_reason = $4,
+            "UPDATE campaign_callers SET suspended_at = $3, suspended_reason = $4, suspended_by = $6,
                  flagged_at = CASE WHEN $5 = 1 THEN COALESCE(flagged_at, $3) ELSE flagged_at END,
                  flag_reason = CASE WHEN $5 = 1 THEN COALESCE(flag_reason, $4) ELSE flag_reason END
              WHERE campaign_id = $1 AND user_id = $2 AND suspended_at IS NULL AND removed_at IS NULL",
@@ -157,6 +167,7 @@ impl Store {
         .bind(now)
         .bind(reason)
         .bind(flag)
+        .bind(actor)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -191,7 +202,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
-            "UPDATE campaign_callers SET suspended_at = NULL, suspended_reason = NULL, flagged_at = NULL,
+            "UPDATE campaign_callers SET suspended_at = NULL, suspended_reason = NULL, suspended_by = NULL, flagged_at = NULL,
                  flag_reason = NULL, pace_refusals = 0, pace_refused_since = NULL
              WHERE campaign_id = $1 AND user_id = $2 AND suspended_at IS NOT NULL AND removed_at IS NULL",
         )
@@ -258,13 +269,26 @@ impl Store {
         Ok(true)
     }
 
-    /// A campaign's callers (joined, flagged, suspended or removed), by name.
+    /// A campaign's callers (joined by invite, or members who claimed a contact; flagged,
+    /// suspended or removed), by name, with who suspended them and how many calls each
+    /// has recorded.
     pub async fn campaign_callers(&self, campaign_id: i64) -> Result<Vec<CallerRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT c.user_id, u.name, u.email, c.joined_at, c.flagged_at, c.flag_reason, c.suspended_at,
-                 c.suspended_reason, c.removed_at
-             FROM campaign_callers c JOIN users u ON u.id = c.user_id
-             WHERE c.campaign_id = $1 ORDER BY u.name, c.user_id",
+            "WITH people AS (
+                 SELECT user_id, joined_at FROM campaign_callers WHERE campaign_id = $1
+                 UNION ALL
+                 SELECT caller_id AS user_id, MIN(claimed_at) AS joined_at FROM leases
+                 WHERE campaign_id = $1
+                   AND caller_id NOT IN (SELECT user_id FROM campaign_callers WHERE campaign_id = $1)
+                 GROUP BY caller_id)
+             SELECT p.user_id, u.name, u.email, p.joined_at, c.flagged_at, c.flag_reason, c.suspended_at,
+                 c.suspended_reason, c.removed_at, c.suspended_by, s.name AS suspended_by_name,
+                 (SELECT COUNT(*) FROM call_attempts a
+                  WHERE a.campaign_id = $1 AND a.caller_id = p.user_id) AS calls_made
+             FROM people p JOIN users u ON u.id = p.user_id
+             LEFT JOIN campaign_callers c ON c.campaign_id = $1 AND c.user_id = p.user_id
+             LEFT JOIN users s ON s.id = c.suspended_by
+             ORDER BY u.name, p.user_id",
         )
         .bind(campaign_id)
         .fetch_all(self.reader())

@@ -127,6 +127,17 @@ async fn claim(app: &TestApp, token: &str, campaign: i64) -> TestResponse {
     .await
 }
 
+/// Gives a held contact back unrecorded (a skip).
+async fn release(app: &TestApp, token: &str, lease: i64) -> TestResponse {
+    app.api(
+        Method::POST,
+        &format!("/api/v1/leases/{lease}/release"),
+        Some(token),
+        None,
+    )
+    .await
+}
+
 async fn outcome(
     app: &TestApp,
     token: &str,
@@ -147,6 +158,7 @@ async fn outcome(
 mod calling;
 mod invite_abuse;
 mod invites_results;
+mod safeguard_pages;
 mod safeguards;
 mod text_limits;
 

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The longest reason an organiser may give for a suspension.
-const MAX_REASON: usize = 500;
+pub(crate) const MAX_REASON: usize = 500;
 
 /// A caller of a campaign.
 #[derive(Serialize, ToSchema)]
@@ -33,8 +33,13 @@ pub(crate) struct CallerView {
     /// When the caller was suspended, if they are.
     suspended_at: Option<i64>,
     suspended_reason: Option<String>,
+    /// The organiser who suspended the caller; null with `suspended_at` set when the
+    /// suspension was automatic.
+    suspended_by: Option<i64>,
     /// When the caller was removed, if they were.
     removed_at: Option<i64>,
+    /// Calls the caller has recorded on this campaign.
+    calls_made: i64,
 }
 
 impl From<CallerRow> for CallerView {
@@ -48,7 +53,9 @@ impl From<CallerRow> for CallerView {
             flag_reason: c.flag_reason,
             suspended_at: c.suspended_at,
             suspended_reason: c.suspended_reason,
+            suspended_by: c.suspended_by,
             removed_at: c.removed_at,
+            calls_made: c.calls_made,
         }
     }
 }

@@ -165,6 +165,38 @@ fn in_range<T: PartialOrd + std::fmt::Display>(
     Ok(value)
 }
 
+/// The most new contacts a minute an organiser may allow one caller (at least 1).
+pub(crate) const MAX_PACE_PER_MINUTE: i64 = 600;
+/// The most new contacts an hour an organiser may allow one caller (at least 1).
+pub(crate) const MAX_PACE_PER_HOUR: i64 = 36_000;
+/// The most "do not call" outcomes an hour an organiser may allow one caller (at least 1).
+pub(crate) const MAX_DO_NOT_CALL_PER_HOUR: i64 = 1000;
+
+/// Stores changed `settings` of `campaign` (made by `actor`), makes every claim see
+/// them, and audits the change: the one way the API and the campaign page save them.
+pub(crate) async fn save_settings(
+    state: &AppState,
+    actor: i64,
+    campaign: &Campaign,
+    settings: &CampaignSettings,
+) -> Result<Campaign, barnstorm_store::StoreError> {
+    let saved = state
+        .store
+        .update_campaign_settings(campaign.id, settings)
+        .await?;
+    state.dispatcher.forget_campaign(campaign.id);
+    state
+        .store
+        .audit(
+            Some(actor),
+            "campaign.update",
+            &format!("campaign {}", campaign.id),
+            &settings.name,
+        )
+        .await?;
+    Ok(saved)
+}
+
 /// Applies the fields that were sent to `settings`, checking each.
 fn apply(settings: &mut CampaignSettings, fields: SettingsFields) -> Result<(), ApiError> {
     if let Some(name) = fields.name {
@@ -220,13 +252,14 @@ fn apply(settings: &mut CampaignSettings, fields: SettingsFields) -> Result<(), 
         settings.leaderboard = on;
     }
     if let Some(n) = fields.pace_per_minute {
-        settings.pace.per_minute = in_range("pace_per_minute", n, 1, 600)?;
+        settings.pace.per_minute = in_range("pace_per_minute", n, 1, MAX_PACE_PER_MINUTE)?;
     }
     if let Some(n) = fields.pace_per_hour {
-        settings.pace.per_hour = in_range("pace_per_hour", n, 1, 36_000)?;
+        settings.pace.per_hour = in_range("pace_per_hour", n, 1, MAX_PACE_PER_HOUR)?;
     }
     if let Some(n) = fields.do_not_call_per_hour {
-        settings.do_not_call_per_hour = in_range("do_not_call_per_hour", n, 1, 1000)?;
+        settings.do_not_call_per_hour =
+            in_range("do_not_call_per_hour", n, 1, MAX_DO_NOT_CALL_PER_HOUR)?;
     }
     if let Some(shown) = fields.shown_to_callers {
         settings.shown_to_callers = shown_fields(shown)?;
@@ -368,17 +401,7 @@ async fn patch_campaign(
     let mut settings = campaign.settings.clone();
     apply(&mut settings, body.settings)?;
     if settings != campaign.settings {
-        campaign = state.store.update_campaign_settings(id, &settings).await?;
-        state.dispatcher.forget_campaign(id);
-        state
-            .store
-            .audit(
-                Some(user.id),
-                "campaign.update",
-                &format!("campaign {id}"),
-                &settings.name,
-            )
-            .await?;
+        campaign = save_settings(&state, user.id, &campaign, &settings).await?;
     }
     if let Some(to) = status.filter(|to| *to != campaign.status) {
         campaign = state.store.set_campaign_status(id, to).await?;

@@ -4,9 +4,9 @@
 //! (live figures and CSV exports). Handlers parse and check access; the calling rules
 //! live in `barnstorm_dispatch` and the SQL in `barnstorm_store::phonebank`.
 
-mod callers;
+pub(crate) mod callers;
 mod calling;
-mod campaigns;
+pub(crate) mod campaigns;
 mod imports;
 pub(crate) mod invites;
 mod results;

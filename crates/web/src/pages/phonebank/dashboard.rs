@@ -57,10 +57,12 @@ struct FlagRow {
     name: String,
     reason: String,
     when: String,
+    suspended: bool,
 }
 
 /// Everything the stats fragment shows.
 pub(super) struct DashboardStats {
+    campaign_id: i64,
     status: &'static str,
     callers_online: i64,
     calls: i64,
@@ -158,6 +160,7 @@ async fn load_stats(state: &AppState, campaign: &Campaign) -> Result<DashboardSt
         .collect();
     let progress = &stats.progress;
     Ok(DashboardStats {
+        campaign_id: campaign.id,
         status: campaign.status.as_str(),
         callers_online: stats.callers_online,
         calls: stats.outcomes.values().sum(),
@@ -191,6 +194,7 @@ async fn load_stats(state: &AppState, campaign: &Campaign) -> Result<DashboardSt
                 name: f.name,
                 reason: f.reason,
                 when: format_time(f.flagged_at),
+                suspended: f.suspended,
             })
             .collect(),
         summary: report.summary,

@@ -1,8 +1,10 @@
 //! An organiser's page for one campaign: its status (go live, pause, resume, finish),
 //! the state of its queue, invite links for callers (made with an expiry and a use limit,
-//! copied, withdrawn) and the list uploader. Uploading itself lives in `imports`.
+//! copied, withdrawn), the list uploader and the caller safeguards. Uploading itself
+//! lives in `imports`, the safeguards' forms in `safeguards`.
 
 use super::access::organiser_campaign;
+use super::safeguards::{self, Safeguards};
 use crate::api::phonebank::invites::{
     DEFAULT_MAX_NEW_ACCOUNTS_PER_HOUR, DEFAULT_MAX_USES, MAX_MAX_NEW_ACCOUNTS_PER_HOUR,
     MAX_MAX_USES,
@@ -96,6 +98,7 @@ struct ManagePage {
     new_invite_url: Option<String>,
     default_max_uses: i64,
     default_max_new_accounts_per_hour: i64,
+    safeguards: Safeguards,
 }
 
 async fn manage_page(
@@ -123,7 +126,9 @@ async fn page(
         .iter()
         .map(|i| InviteRow::new(i, now))
         .collect();
+    let safeguards = safeguards::load(state, &campaign, signed_in.user.id).await?;
     Ok(render(&ManagePage {
+        safeguards,
         layout: Layout::new(&signed_in.context),
         status_actions: status_actions(campaign.status),
         summary: report.summary,

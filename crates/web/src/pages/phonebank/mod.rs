@@ -12,6 +12,7 @@ mod imports;
 mod join;
 mod manage;
 mod results;
+mod safeguards;
 mod standing;
 
 use super::layout::{Layout, render};
@@ -163,6 +164,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/groups/{slug}/campaigns", get(group_campaigns))
         .merge(campaigns::routes())
         .merge(manage::routes())
+        .merge(safeguards::routes())
         .merge(imports::routes())
         .merge(dashboard::routes())
         .merge(join::routes())

@@ -21,14 +21,19 @@ fn list_of(n: usize) -> String {
     csv
 }
 
-async fn campaign_with(app: &TestApp, t: &super::Team, contacts: usize, extra: Value) -> i64 {
+pub(super) async fn campaign_with(
+    app: &TestApp,
+    t: &super::Team,
+    contacts: usize,
+    extra: Value,
+) -> i64 {
     let id = live_campaign(app, t, extra).await;
     let imported = upload(app, &t.org, id, "", &list_of(contacts)).await;
     assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
     id
 }
 
-async fn user_id(app: &TestApp, email: &str) -> i64 {
+pub(super) async fn user_id(app: &TestApp, email: &str) -> i64 {
     app.store.user_by_email(email).await.unwrap().unwrap().id
 }
 
