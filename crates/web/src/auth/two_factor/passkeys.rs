@@ -6,6 +6,8 @@
 
 use crate::AppState;
 use barnstorm_store::{Millis, PasskeyInfo, StoreError, User};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use webauthn_rs::prelude::{
     Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
@@ -57,11 +59,10 @@ fn stored_passkeys(rows: &[PasskeyInfo]) -> Vec<(i64, Passkey)> {
         .collect()
 }
 
-fn credential_id(passkey: &Passkey) -> Result<String, PasskeyError> {
-    match serde_json::to_value(passkey.cred_id()) {
-        Ok(Value::String(id)) => Ok(id),
-        _ => Err(PasskeyError::Rejected),
-    }
+/// The passkey's credential id as stored (base64url without padding, as WebAuthn's JSON
+/// writes it). Encoded here: webauthn-rs serialises the id to JSON as an array of bytes.
+fn credential_id(passkey: &Passkey) -> String {
+    URL_SAFE_NO_PAD.encode(passkey.cred_id().as_slice())
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, PasskeyError> {
@@ -108,7 +109,10 @@ pub async fn finish_passkey_registration(
     let registration: PasskeyRegistration =
         serde_json::from_str(&stored).map_err(|_| PasskeyError::Expired)?;
     let answer: RegisterPublicKeyCredential =
-        serde_json::from_value(answer.clone()).map_err(|_| PasskeyError::Rejected)?;
+        serde_json::from_value(answer.clone()).map_err(|e| {
+            tracing::info!(error = %e, user = user.id, "passkey registration unreadable");
+            PasskeyError::Rejected
+        })?;
     let passkey = webauthn
         .finish_passkey_registration(&answer, &registration)
         .map_err(|e| {
@@ -119,7 +123,7 @@ pub async fn finish_passkey_registration(
         .store
         .add_passkey(
             user.id,
-            &credential_id(&passkey)?,
+            &credential_id(&passkey),
             name,
             &to_json(&passkey)?,
             now,
@@ -169,8 +173,10 @@ pub(crate) async fn finish_passkey_sign_in(
     let authentication: PasskeyAuthentication = challenge
         .and_then(|c| serde_json::from_str(c).ok())
         .ok_or(PasskeyError::Expired)?;
-    let answer: PublicKeyCredential =
-        serde_json::from_value(answer.clone()).map_err(|_| PasskeyError::Rejected)?;
+    let answer: PublicKeyCredential = serde_json::from_value(answer.clone()).map_err(|e| {
+        tracing::info!(error = %e, user = user.id, "passkey answer unreadable");
+        PasskeyError::Rejected
+    })?;
     let result = webauthn
         .finish_passkey_authentication(&answer, &authentication)
         .map_err(|e| {
