@@ -107,13 +107,16 @@ impl DatabaseUrl {
     }
 }
 
-pub(crate) const SQLITE_PRAGMAS: [&str; 4] = [
+pub(crate) const SQLITE_PRAGMAS: [&str; 5] = [
     // `synchronous = FULL` fsyncs the WAL on every commit: an acknowledged write survives a
     // power cut, not only a crash of the process.
     "PRAGMA synchronous = FULL",
     "PRAGMA foreign_keys = ON",
     "PRAGMA busy_timeout = 10000",
     "PRAGMA temp_store = MEMORY",
+    // Freed pages and deleted cells are zeroed, so an erased person does not linger in the
+    // file (see docs/data-protection.md).
+    "PRAGMA secure_delete = ON",
 ];
 
 pub(crate) async fn open_pools(

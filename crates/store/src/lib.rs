@@ -21,6 +21,7 @@ pub mod phonebank;
 mod rate_limits;
 mod secrets;
 mod sessions;
+pub mod subject;
 mod two_factor;
 mod users;
 

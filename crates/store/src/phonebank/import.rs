@@ -12,6 +12,7 @@ pub use jobs::{ImportJob, ImportJobStatus};
 use super::Contact;
 use super::queue::CONTACT_COLUMNS;
 use crate::binds::Binds;
+use crate::subject::digest::erased_among;
 use crate::{Backend, Store, StoreError, now_millis};
 use barnstorm_domain::contact_import::ImportedContact;
 use sqlx::{Any, Row, Transaction};
@@ -94,7 +95,8 @@ impl Store {
     ///
     /// A contact whose number or other number is on the do-not-call list of `group_id`
     /// (the campaign's group) or on the TPS list is not stored, only counted as
-    /// suppressed. A contact whose number the campaign already has, or that appeared
+    /// suppressed, and so is one whose number or address belongs to someone erased
+    /// (matched by keyed digest, see [`Store::erase_person`]). A contact whose number the campaign already has, or that appeared
     /// earlier in the batch, is counted as a duplicate. New contacts are queued as never
     /// called.
     pub async fn insert_contacts(
@@ -118,7 +120,14 @@ impl Store {
         phones.dedup();
 
         let mut tx = self.begin_write().await?;
-        let blocked = blocked_phones(&mut tx, self.backend(), group_id, &phones).await?;
+        let mut blocked = blocked_phones(&mut tx, self.backend(), group_id, &phones).await?;
+        blocked.extend(erased_among(&mut tx, self.backend(), "phone", &phones).await?);
+        let emails: Vec<String> = contacts
+            .iter()
+            .filter_map(|c| c.email.as_deref().map(crate::canonical_email))
+            .collect();
+        let email_refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+        let erased_emails = erased_among(&mut tx, self.backend(), "email", &email_refs).await?;
         let mut seen = HashSet::with_capacity(contacts.len());
         let mut fresh = Vec::with_capacity(contacts.len());
         for contact in contacts {
@@ -126,7 +135,11 @@ impl Store {
                 || contact
                     .other_phone_e164
                     .as_ref()
-                    .is_some_and(|p| blocked.contains(p.as_str()));
+                    .is_some_and(|p| blocked.contains(p.as_str()))
+                || contact
+                    .email
+                    .as_deref()
+                    .is_some_and(|e| erased_emails.contains(&crate::canonical_email(e)));
             if is_blocked {
                 result.suppressed += 1;
             } else if !seen.insert(contact.phone_e164.as_str()) {

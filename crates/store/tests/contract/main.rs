@@ -14,4 +14,5 @@ mod people;
 mod phonebank_import;
 mod phonebank_pace;
 mod phonebank_queue;
+mod subject_access;
 mod two_factor;

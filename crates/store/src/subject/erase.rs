@@ -1,0 +1,314 @@
+//! Erasing one person everywhere in one transaction: rows only about them are deleted,
+//! rows the campaign's totals need are kept without anything that identifies them, and
+//! their number and address stay suppressed as keyed digests. The audit entry counts rows
+//! and never names them.
+
+use super::PersonQuery;
+use super::digest::{erasure_key, keyed_digest};
+use super::find::{Key, PersonLookup, PersonRecords, find_in};
+use crate::audit::audit_in;
+use crate::binds::Binds;
+use crate::{Store, StoreError, now_millis};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{Any, Row, Transaction};
+
+/// What an erasure did.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ErasureReport {
+    /// Rows deleted.
+    pub deleted: u64,
+    /// Rows kept with everything about the person removed (call records that the
+    /// campaign's totals count, an account that made calls, audit entries).
+    pub anonymised: u64,
+    /// Keyed digests stored so their number and address stay suppressed.
+    pub suppressed_digests: u64,
+}
+
+/// The outcome of asking to erase someone.
+#[derive(Debug, Clone, Serialize)]
+pub enum Erasure {
+    /// Nothing matches the query; nothing was changed.
+    Nobody,
+    /// Several people match; nothing was changed.
+    Several(Vec<super::PersonCandidate>),
+    /// They are gone.
+    Erased(ErasureReport),
+}
+
+/// Runs `sql` with its `{ids}` replaced by one placeholder per key.
+async fn run_keyed(
+    tx: &mut Transaction<'static, Any>,
+    store: &Store,
+    sql: &str,
+    keys: Key<'_>,
+) -> Result<u64, StoreError> {
+    let count = match keys {
+        Key::Ids(ids) => ids.len(),
+        Key::Texts(texts) => texts.len(),
+    };
+    if count == 0 {
+        return Ok(0);
+    }
+    let mut list = String::new();
+    Binds::new(store.backend()).list(&mut list, count);
+    let statement = sql.replace("{ids}", &list);
+    let mut query = sqlx::query(&statement);
+    match keys {
+        Key::Ids(ids) => {
+            for id in ids {
+                query = query.bind(*id);
+            }
+        }
+        Key::Texts(texts) => {
+            for text in texts {
+                query = query.bind(text.as_str());
+            }
+        }
+    }
+    Ok(query.execute(&mut **tx).await?.rows_affected())
+}
+
+async fn run_in(
+    tx: &mut Transaction<'static, Any>,
+    store: &Store,
+    sql: &str,
+    ids: &[i64],
+) -> Result<u64, StoreError> {
+    run_keyed(tx, store, sql, Key::Ids(ids)).await
+}
+
+async fn run_texts(
+    tx: &mut Transaction<'static, Any>,
+    store: &Store,
+    sql: &str,
+    values: &[String],
+) -> Result<u64, StoreError> {
+    run_keyed(tx, store, sql, Key::Texts(values)).await
+}
+
+fn column_values(records: &PersonRecords, table: &str, column: &str) -> Vec<String> {
+    records
+        .rows(table)
+        .iter()
+        .filter_map(|r| match r.get(column) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ids(records: &PersonRecords, table: &str) -> Vec<i64> {
+    records
+        .rows(table)
+        .iter()
+        .filter_map(|r| r.get("id").and_then(Value::as_i64))
+        .collect()
+}
+
+/// The accounts among `user_ids` that made calls: kept (anonymised) so the calls they
+/// recorded still count.
+async fn callers_among(
+    tx: &mut Transaction<'static, Any>,
+    store: &Store,
+    user_ids: &[i64],
+) -> Result<Vec<i64>, StoreError> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = String::from("SELECT DISTINCT caller_id FROM leases WHERE caller_id IN (");
+    Binds::new(store.backend()).list(&mut sql, user_ids.len());
+    sql.push(')');
+    let mut query = sqlx::query(&sql);
+    for id in user_ids {
+        query = query.bind(*id);
+    }
+    let rows = query.fetch_all(&mut **tx).await?;
+    rows.iter()
+        .map(|r| r.try_get::<i64, _>("caller_id").map_err(StoreError::from))
+        .collect()
+}
+
+async fn erase_records(
+    tx: &mut Transaction<'static, Any>,
+    store: &Store,
+    records: &PersonRecords,
+) -> Result<ErasureReport, StoreError> {
+    let now = now_millis();
+    let mut report = ErasureReport {
+        deleted: 0,
+        anonymised: 0,
+        suppressed_digests: 0,
+    };
+    let key = erasure_key(tx).await?;
+    let digests = records
+        .phones
+        .iter()
+        .map(|p| ("phone", p))
+        .chain(records.emails.iter().map(|e| ("email", e)));
+    for (kind, value) in digests {
+        report.suppressed_digests += sqlx::query(
+            "INSERT INTO erased_subjects (digest, kind, erased_at) VALUES ($1, $2, $3)
+             ON CONFLICT (digest) DO NOTHING",
+        )
+        .bind(keyed_digest(&key, kind, value))
+        .bind(kind)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    }
+
+    // Calls stay, so the campaign's attempt, outcome and survey totals do not change;
+    // what identifies the person goes: the contact's fields, raw import columns and notes.
+    let contacts = &records.contact_ids;
+    let release = format!(
+        "UPDATE leases SET released_at = {now} WHERE contact_id IN ({{ids}}) AND released_at IS NULL AND outcome_at IS NULL"
+    );
+    run_in(tx, store, &release, contacts).await?;
+    report.anonymised += run_in(
+        tx,
+        store,
+        "UPDATE call_attempts SET notes = '' WHERE contact_id IN ({ids})",
+        contacts,
+    )
+    .await?;
+    report.anonymised += run_in(
+        tx,
+        store,
+        "UPDATE contacts SET phone = 'erased:' || CAST(id AS TEXT), other_phone = NULL,
+             first_name = '', last_name = '', email = NULL, postcode = NULL, extra = '{}',
+             source_line = NULL, callback_at = NULL, lease_id = NULL,
+             state = CASE WHEN state = 0 THEN 2 ELSE state END
+         WHERE id IN ({ids})",
+        contacts,
+    )
+    .await?;
+
+    let supporters = &records.supporter_ids;
+    for sql in [
+        "DELETE FROM rsvp_notices WHERE rsvp_id IN (SELECT id FROM rsvps WHERE supporter_id IN ({ids}))",
+        "DELETE FROM rsvps WHERE supporter_id IN ({ids})",
+        "DELETE FROM consents WHERE supporter_id IN ({ids})",
+        "DELETE FROM email_audience WHERE supporter_id IN ({ids})",
+        "DELETE FROM outreach_recipients WHERE supporter_id IN ({ids})",
+        "DELETE FROM supporters WHERE id IN ({ids})",
+    ] {
+        report.deleted += run_in(tx, store, sql, supporters).await?;
+    }
+
+    let callers = callers_among(tx, store, &records.user_ids).await?;
+    let users = &records.user_ids;
+    for table in super::ACCOUNT_SECRET_TABLES {
+        let sql = format!("DELETE FROM {table} WHERE user_id IN ({{ids}})");
+        report.deleted += run_in(tx, store, &sql, users).await?;
+    }
+    report.anonymised += run_in(
+        tx,
+        store,
+        "UPDATE users SET email = 'erased-' || CAST(id AS TEXT) || '@erased.invalid', name = '',
+             password_hash = NULL, email_verified_at = NULL WHERE id IN ({ids})",
+        &callers,
+    )
+    .await?;
+    let others: Vec<i64> = users
+        .iter()
+        .copied()
+        .filter(|u| !callers.contains(u))
+        .collect();
+    for sql in [
+        "DELETE FROM memberships WHERE user_id IN ({ids})",
+        "DELETE FROM campaign_callers WHERE user_id IN ({ids})",
+        "DELETE FROM users WHERE id IN ({ids})",
+    ] {
+        report.deleted += run_in(tx, store, sql, &others).await?;
+    }
+
+    let emails = &records.emails;
+    for sql in [
+        "DELETE FROM email_suppressions WHERE email IN ({ids})",
+        "DELETE FROM group_invites WHERE lower(email) IN ({ids})",
+        "DELETE FROM outbox WHERE lower(to_addr) IN ({ids})",
+    ] {
+        report.deleted += run_texts(tx, store, sql, emails).await?;
+    }
+    let phones = &records.phones;
+    for sql in [
+        "DELETE FROM do_not_call WHERE phone IN ({ids})",
+        "DELETE FROM tps_numbers WHERE phone IN ({ids})",
+    ] {
+        report.deleted += run_texts(tx, store, sql, phones).await?;
+    }
+    let keys = column_values(records, "rate_limit_counters", "key");
+    report.deleted += run_texts(
+        tx,
+        store,
+        "DELETE FROM rate_limit_counters WHERE key IN ({ids})",
+        &keys,
+    )
+    .await?;
+    report.deleted += run_in(
+        tx,
+        store,
+        "DELETE FROM login_failures WHERE id IN ({ids})",
+        &ids(records, "login_failures"),
+    )
+    .await?;
+    let reasons = column_values(records, "import_rejections", "reason");
+    report.deleted += run_texts(
+        tx,
+        store,
+        "DELETE FROM import_rejections WHERE reason IN ({ids})",
+        &reasons,
+    )
+    .await?;
+    report.anonymised += run_in(
+        tx,
+        store,
+        "UPDATE audit_log SET subject = 'erased person', detail = '' WHERE id IN ({ids})",
+        &ids(records, "audit_log"),
+    )
+    .await?;
+    Ok(report)
+}
+
+impl Store {
+    /// Erases the person `query` describes, in one transaction: all of it or none of it.
+    /// Nothing changes when nobody or several people match. A caller holding one of their
+    /// contacts loses the lease. The audit entry records `actor` and the counts only.
+    pub async fn erase_person(
+        &self,
+        query: &PersonQuery,
+        actor: Option<i64>,
+    ) -> Result<Erasure, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let records = match find_in(&mut tx, self, query).await? {
+            PersonLookup::Nobody => return Ok(Erasure::Nobody),
+            PersonLookup::Several(people) => return Ok(Erasure::Several(people)),
+            PersonLookup::Found(records) => records,
+        };
+        let report = erase_records(&mut tx, self, &records).await?;
+        let detail = format!(
+            "{} rows deleted, {} anonymised, {} digests kept for suppression",
+            report.deleted, report.anonymised, report.suppressed_digests
+        );
+        audit_in(&mut tx, actor, "person.erase", "erased person", &detail).await?;
+        tx.commit().await?;
+        Ok(Erasure::Erased(report))
+    }
+
+    /// Writes the audit entry for a subject-access export (counts only, no name).
+    pub async fn audit_person_export(
+        &self,
+        actor: Option<i64>,
+        records: &PersonRecords,
+    ) -> Result<(), StoreError> {
+        let detail = format!(
+            "{} rows from {} tables",
+            records.row_count(),
+            records.tables.len()
+        );
+        self.audit(actor, "person.export", "person", &detail).await
+    }
+}
