@@ -9,6 +9,7 @@ mod demo;
 mod demo_campaign;
 mod demo_events;
 mod import;
+mod person;
 mod serve;
 mod user;
 
@@ -62,6 +63,9 @@ enum Command {
         after_help = "Examples:\n  barnstorm import contacts --campaign 3 list.csv --map 'Mobile=phone'\n  barnstorm import tps tps-numbers.txt\n  barnstorm import postcodes ONSPD_FEB_2025_UK.csv"
     )]
     Import(import::ImportCommand),
+    /// Answer a person's subject-access or erasure request.
+    #[command(subcommand)]
+    Person(person::PersonCommand),
 }
 
 /// Where the database is.
@@ -118,6 +122,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(command) => user::run(command).await,
         Command::Import(command) => import::run(command).await,
+        Command::Person(command) => person::run(command).await,
         Command::Check(args) => check::run(args).await,
         Command::Bench(command) => {
             init_logging(false);

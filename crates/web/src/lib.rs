@@ -19,6 +19,7 @@ mod ops;
 mod outreach_mails;
 mod pages;
 mod security_headers;
+pub mod subject_access;
 mod text_input;
 
 pub use config::WebConfig;

@@ -1,0 +1,227 @@
+//! The subject-access ZIP: `person.json` with everything, one CSV per kind of record and
+//! a README.txt in plain English saying what each part is, where it came from, why it is
+//! kept, for how long, and who was shown the person's record and when.
+
+use super::zip::ZipWriter;
+use barnstorm_store::subject::PersonRecords;
+use chrono::DateTime;
+use serde_json::Value;
+use std::io::{self, Write};
+
+/// What one table is, in words for the person: what, where from, why, how long.
+fn describe(table: &str) -> (&'static str, &'static str, &'static str, &'static str) {
+    const ACCOUNT: &str = "you made an account or were invited to one";
+    const SIGN_IN: &str = "to keep you signed in and your account secure";
+    match table {
+        "users" => (
+            "your account: email address, name, when it was made and confirmed",
+            ACCOUNT,
+            "to let you sign in and take part",
+            "until you or an administrator delete it",
+        ),
+        "sessions" | "api_tokens" | "sign_in_links" | "second_steps" => (
+            "sign-ins and access tokens (stored only as hashes)",
+            ACCOUNT,
+            SIGN_IN,
+            "sessions and links until they expire; tokens until revoked",
+        ),
+        "passkeys" | "passkey_registrations" | "totp_authenticators" | "recovery_codes" => (
+            "second factors you set up for your account",
+            ACCOUNT,
+            SIGN_IN,
+            "until you remove them",
+        ),
+        "memberships" => (
+            "the groups you belong to and your role in each",
+            "an organiser added you or you accepted an invitation",
+            "to give you access to your groups",
+            "while you are a member",
+        ),
+        "campaign_callers" | "campaign_invite_signups" => (
+            "phone banks you joined as a caller",
+            "you joined through an invite link",
+            "to let you make calls and to keep calling fair and safe",
+            "while the campaign runs",
+        ),
+        "group_invites" => (
+            "invitations sent to your email address",
+            "an organiser invited you",
+            "to let you join a group",
+            "until accepted, revoked or expired",
+        ),
+        "supporters" => (
+            "your supporter record: email, name, postcode, phone",
+            "you signed up or replied to an event",
+            "to tell you about events near you if you agreed",
+            "until you ask us to delete it",
+        ),
+        "consents" => (
+            "what you agreed to be contacted about, by which channel, and when you withdrew",
+            "the form where you gave it",
+            "to prove we may contact you, and to stop when you ask",
+            "as long as the supporter record",
+        ),
+        "rsvps" | "rsvp_notices" => (
+            "events you said you would attend, attendance and feedback",
+            "your RSVP",
+            "to organise the event and send you reminders",
+            "as long as the supporter record",
+        ),
+        "email_audience" | "outreach_recipients" => (
+            "where we may send you event news and when we last did",
+            "your supporter record and consent",
+            "to send event news only to people who agreed, no more than once a week",
+            "as long as the supporter record",
+        ),
+        "contacts" => (
+            "your entry in a phone bank list, with every column of the list it came from",
+            "a list an organiser imported",
+            "to call you on behalf of the campaign",
+            "until the campaign's list is deleted",
+        ),
+        "leases" => (
+            "each time a caller was shown your details",
+            "the calling system",
+            "to make sure one caller at a time calls you, and to account for who saw you",
+            "as long as the campaign's list",
+        ),
+        "call_attempts" => (
+            "calls made to you: outcome, your answers and the caller's notes",
+            "the caller who called you",
+            "to run the campaign and not call you too often",
+            "as long as the campaign's list",
+        ),
+        "do_not_call" | "tps_numbers" | "email_suppressions" => (
+            "a record that you must not be called or mailed",
+            "you asked us, or the Telephone Preference Service lists you",
+            "to respect your choice",
+            "for as long as we run campaigns",
+        ),
+        "outbox" => (
+            "email sent to you, with its full text",
+            "messages the system sent",
+            "to deliver them and show they were sent",
+            "sent mail is purged after it is delivered",
+        ),
+        "audit_log" => (
+            "the record of actions that named you",
+            "the system",
+            "to account for who did what with personal data",
+            "as long as the audit log is kept",
+        ),
+        "login_failures" | "rate_limit_counters" => (
+            "counters that limit repeated sign-in attempts for your address",
+            "sign-in attempts",
+            "to protect your account from guessing",
+            "24 hours",
+        ),
+        "import_rejections" => (
+            "rows of an imported list that quoted you but could not be imported",
+            "a list an organiser imported",
+            "to tell the organiser what to fix",
+            "as long as the import job",
+        ),
+        _ => (
+            "other records about you",
+            "the system",
+            "to run the service",
+            "as long as the service needs them",
+        ),
+    }
+}
+
+fn cell(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn csv_of(rows: &[serde_json::Map<String, Value>]) -> io::Result<Vec<u8>> {
+    let mut columns: Vec<&String> = Vec::new();
+    for row in rows {
+        for key in row.keys() {
+            if !columns.contains(&key) {
+                columns.push(key);
+            }
+        }
+    }
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(&columns).map_err(io::Error::other)?;
+    for row in rows {
+        let record: Vec<String> = columns
+            .iter()
+            .map(|c| row.get(*c).map(cell).unwrap_or_default())
+            .collect();
+        out.write_record(&record).map_err(io::Error::other)?;
+    }
+    out.into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))
+}
+
+fn when(millis: i64) -> String {
+    DateTime::from_timestamp_millis(millis).map_or_else(
+        || millis.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
+}
+
+fn readme(records: &PersonRecords, generated_at: i64) -> String {
+    let mut text = format!(
+        "EVERYTHING WE HOLD ABOUT YOU\n\nThis export was made on {}. It holds every record about you that we found under {}.\n\n\
+         person.json has everything in one machine-readable file. The folder tables/ has the same records as\n\
+         spreadsheets (CSV), one per kind. Times in the files are milliseconds since 1970-01-01 UTC.\n\n\
+         WHAT EACH PART IS\n\n",
+        when(generated_at),
+        [records.emails.join(", "), records.phones.join(", ")]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" and "),
+    );
+    for table in &records.tables {
+        let (what, source, purpose, retention) = describe(table.table);
+        text.push_str(&format!(
+            "tables/{}.csv ({} rows)\n  What: {what}.\n  Where it came from: {source}.\n  Why we keep it: {purpose}.\n  How long: {retention}.\n\n",
+            table.table,
+            table.rows.len()
+        ));
+    }
+    text.push_str("WHO WAS SHOWN YOUR RECORD\n\n");
+    if records.views.is_empty() {
+        text.push_str("No caller has been shown your details.\n");
+    }
+    for view in &records.views {
+        text.push_str(&format!(
+            "{}: {} (campaign \"{}\")\n",
+            when(view.shown_at),
+            view.caller,
+            view.campaign
+        ));
+    }
+    text.push_str(
+        "\nOrganisers of a campaign can also see its list and results. To have these records corrected or\n\
+         erased, reply to the person who sent you this export.\n",
+    );
+    text
+}
+
+/// Writes the export of `records` to `out` as a ZIP, entry by entry.
+pub fn write_person_export<W: Write>(
+    records: &PersonRecords,
+    generated_at: i64,
+    out: W,
+) -> io::Result<W> {
+    let mut zip = ZipWriter::new(out);
+    zip.add("README.txt", readme(records, generated_at).as_bytes())?;
+    let json = serde_json::to_vec_pretty(records).map_err(io::Error::other)?;
+    zip.add("person.json", &json)?;
+    for table in &records.tables {
+        zip.add(
+            &format!("tables/{}.csv", table.table),
+            &csv_of(&table.rows)?,
+        )?;
+    }
+    zip.finish()
+}
