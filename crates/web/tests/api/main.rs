@@ -2,6 +2,7 @@
 //! PostgreSQL. One test binary (linking is slow on two cores).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod access_matrix;
 mod accounts;
 mod app;
 mod discover;

@@ -9,7 +9,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use barnstorm_store::{GroupKind, Role};
 use serde_json::{Value, json};
 
-fn always_open() -> Value {
+pub(crate) fn always_open() -> Value {
     let day = json!({"start": "00:00", "end": "24:00"});
     let days: serde_json::Map<String, Value> = [
         "monday",
@@ -117,7 +117,7 @@ async fn with_contacts(app: &TestApp, t: &Team, extra: Value) -> i64 {
     id
 }
 
-async fn claim(app: &TestApp, token: &str, campaign: i64) -> TestResponse {
+pub(crate) async fn claim(app: &TestApp, token: &str, campaign: i64) -> TestResponse {
     app.api(
         Method::POST,
         &format!("/api/v1/campaigns/{campaign}/claims"),
