@@ -225,3 +225,114 @@ pub fn write_person_export<W: Write>(
     }
     zip.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use barnstorm_domain::contact_import::ImportedContact;
+    use barnstorm_domain::phone::{Region, normalise_phone};
+    use barnstorm_store::phonebank::CampaignSettings;
+    use barnstorm_store::subject::{PersonLookup, PersonQuery};
+    use barnstorm_store::testing::TestDatabase;
+    use barnstorm_store::{GroupKind, NewMail};
+    use std::collections::BTreeMap;
+
+    /// Entries are stored uncompressed, so each planted value appears in the bytes as
+    /// written (JSON text or a CSV cell); `unzip -t` checks the archive where installed.
+    #[tokio::test]
+    async fn the_zip_holds_every_planted_record() {
+        zip_holds_every_planted_record(TestDatabase::sqlite().await).await;
+        if let Some(db) = TestDatabase::postgres().await {
+            zip_holds_every_planted_record(db).await;
+        }
+    }
+
+    async fn zip_holds_every_planted_record(db: TestDatabase) {
+        let store = &db.store;
+        store
+            .create_user("sam.example@example.org", "Sam Example", None, false)
+            .await
+            .unwrap();
+        let group = store
+            .create_group(None, "Leeds", GroupKind::Branch, "")
+            .await
+            .unwrap();
+        let mut extra = BTreeMap::new();
+        extra.insert("Ward".to_owned(), "Hyde Park".to_owned());
+        let sam = ImportedContact {
+            line: 2,
+            first_name: Some("Sam".into()),
+            last_name: Some("Example".into()),
+            phone_e164: normalise_phone("020 7946 0123", Region::GB).unwrap(),
+            other_phone_e164: None,
+            email: Some("sam.example@example.org".into()),
+            postcode: Some("LS1 4AP".into()),
+            extra,
+        };
+        for name in ["Spring", "Summer"] {
+            let c = store
+                .create_campaign(group.id, &CampaignSettings::new(name), None)
+                .await
+                .unwrap();
+            store
+                .insert_contacts(c.id, group.id, std::slice::from_ref(&sam))
+                .await
+                .unwrap();
+        }
+        store
+            .enqueue_mail(&NewMail {
+                to: "sam.example@example.org".into(),
+                subject: "Canvass near you".into(),
+                body_text: "Hello".into(),
+                headers: BTreeMap::new(),
+            })
+            .await
+            .unwrap();
+        let query = PersonQuery::parse(None, Some("+44 20 7946 0123"), None, None).unwrap();
+        let PersonLookup::Found(records) = store.find_person(&query).await.unwrap() else {
+            panic!("one person expected");
+        };
+        let bytes = write_person_export(&records, 0, Vec::new()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for name in [
+            "README.txt",
+            "person.json",
+            "tables/users.csv",
+            "tables/contacts.csv",
+            "tables/outbox.csv",
+        ] {
+            assert!(text.contains(name), "{name} is in the ZIP");
+        }
+        assert_eq!(
+            text.matches("Hyde Park").count(),
+            4,
+            "both contacts' raw columns, in JSON and CSV"
+        );
+        assert!(text.contains("Canvass near you") && text.contains("Sam Example"));
+        assert!(
+            text.contains("tables/contacts.csv (2 rows)"),
+            "the README counts them"
+        );
+        if std::process::Command::new("unzip")
+            .arg("-v")
+            .output()
+            .is_ok()
+        {
+            let path = std::env::temp_dir().join(format!("export-{}.zip", std::process::id()));
+            std::fs::write(&path, &bytes).unwrap();
+            let check = std::process::Command::new("unzip")
+                .arg("-t")
+                .arg(&path)
+                .output()
+                .unwrap();
+            let _ = std::fs::remove_file(&path);
+            assert!(
+                check.status.success(),
+                "{}",
+                String::from_utf8_lossy(&check.stdout)
+            );
+        }
+        db.drop_database().await;
+    }
+}
