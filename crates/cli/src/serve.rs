@@ -7,6 +7,7 @@ use barnstorm_dispatch::{CampaignEvents, Dispatcher};
 use barnstorm_mail::{MailConfig, MailWorker};
 use barnstorm_store::{Store, StoreOptions};
 use barnstorm_web::auth::two_factor::TwoFactorRequirement;
+use barnstorm_web::auth::{TokenCache, forget_tokens_revoked_elsewhere};
 use barnstorm_web::{AppParts, AppState, Geocoder, Metrics, Nominatim, WebConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -221,7 +222,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         metrics: Arc::new(Metrics::default()),
         dispatcher: Dispatcher::new(store.clone(), events),
         geocoder: Geocoder::new(store.clone(), nominatim),
+        tokens: TokenCache::default(),
     });
+    // A token revoked on another node stops working here within a second.
+    background.push(tokio::spawn(forget_tokens_revoked_elsewhere(
+        state.clone(),
+        stop_rx.clone(),
+    )));
     // Event reminders (day before, on the day, feedback): queued into the outbox once each.
     background.push(tokio::spawn(barnstorm_web::jobs::run_reminders(
         state.clone(),

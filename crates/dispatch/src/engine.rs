@@ -550,13 +550,16 @@ impl Dispatcher {
             _ => None,
         };
         // Survey answers belong to conversations: after "no answer" or "wrong number" there
-        // is nobody's answer to record, and required questions cannot be required.
+        // is nobody's answer to record, and required questions cannot be required; nor are
+        // they after a refusal, an opt-out or a request to ring back.
         let answers_json = if outcome.counts_as_conversation {
-            let clean = campaign
-                .settings
-                .survey
-                .validate_answers(answers)
-                .map_err(CallingError::InvalidAnswers)?;
+            let survey = &campaign.settings.survey;
+            let clean = if outcome.effect.waives_required_answers() {
+                survey.validate_answers_given(answers)
+            } else {
+                survey.validate_answers(answers)
+            }
+            .map_err(CallingError::InvalidAnswers)?;
             serde_json::to_string(&clean).map_err(|e| CallingError::Internal(e.to_string()))?
         } else {
             "{}".to_owned()

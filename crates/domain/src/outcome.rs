@@ -43,6 +43,13 @@ impl OutcomeEffect {
             Self::Completed | Self::WrongNumber | Self::Refused | Self::DoNotCall
         )
     }
+
+    /// Whether the survey's required questions are waived: someone who refuses, opts out
+    /// or asks to be rung later has not answered, and a caller must never invent an answer
+    /// to honour "don't call me again". Answers given anyway are still checked and kept.
+    pub fn waives_required_answers(self) -> bool {
+        matches!(self, Self::Callback | Self::Refused | Self::DoNotCall)
+    }
 }
 
 /// One outcome a caller can record.

@@ -333,6 +333,23 @@ impl Survey {
     /// or every problem found. Blank answers to hidden questions are ignored, so a form
     /// may send every field; non-blank ones are an error.
     pub fn validate_answers(&self, answers: &Answers) -> Result<CleanAnswers, Vec<AnswerError>> {
+        self.check_answers(answers, true)
+    }
+
+    /// Like [`Survey::validate_answers`], but a required question left blank is no error
+    /// (for outcomes such as "do not call", where nobody answered).
+    pub fn validate_answers_given(
+        &self,
+        answers: &Answers,
+    ) -> Result<CleanAnswers, Vec<AnswerError>> {
+        self.check_answers(answers, false)
+    }
+
+    fn check_answers(
+        &self,
+        answers: &Answers,
+        enforce_required: bool,
+    ) -> Result<CleanAnswers, Vec<AnswerError>> {
         let visible = self.visible_questions(answers);
         let mut errors = Vec::new();
         let mut clean = BTreeMap::new();
@@ -358,7 +375,7 @@ impl Survey {
                 Ok(Some(answer)) => {
                     clean.insert(question.key.clone(), answer);
                 }
-                Ok(None) if question.required => {
+                Ok(None) if question.required && enforce_required => {
                     errors.push(error(&question.key, AnswerProblem::MissingRequired));
                 }
                 Ok(None) => {}

@@ -169,6 +169,20 @@ impl Store {
         Ok(Some(User::from_row(&row)?))
     }
 
+    /// The accounts any of whose API tokens were revoked at or after `since`, so every node
+    /// can drop them from its token cache. Each node asks about a window longer than its
+    /// cache keeps a token, so a late commit or a skewed clock cannot slip through.
+    pub async fn users_with_tokens_revoked_since(
+        &self,
+        since: Millis,
+    ) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query("SELECT DISTINCT user_id FROM api_tokens WHERE revoked_at >= $1")
+            .bind(since)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(|row| Ok(row.try_get("user_id")?)).collect()
+    }
+
     /// The live API tokens of an account, newest first.
     pub async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiTokenInfo>, StoreError> {
         let rows = sqlx::query(

@@ -75,6 +75,8 @@ pub struct AppParts {
     pub dispatcher: Dispatcher,
     /// Postcode, district and town search (offline, plus the optional external service).
     pub geocoder: Geocoder,
+    /// This node's cache of API tokens.
+    pub tokens: auth::TokenCache,
 }
 
 impl AppParts {

@@ -162,6 +162,25 @@ fn required_applies_only_to_visible_questions() {
 }
 
 #[test]
+fn answers_given_skips_required_but_still_checks_what_was_given() {
+    let clean = survey()
+        .validate_answers_given(&answers(json!({})))
+        .unwrap();
+    assert!(clean.0.is_empty(), "nothing answered, nothing kept");
+    let found = problems(
+        survey()
+            .validate_answers_given(&answers(json!({"support": "yes", "issues": ["potholes"]}))),
+    );
+    assert_eq!(
+        found,
+        vec![(
+            "issues".into(),
+            AnswerProblem::NotAnOption("potholes".into())
+        )]
+    );
+}
+
+#[test]
 fn blank_answers_to_hidden_questions_are_ignored() {
     let clean = survey()
         .validate_answers(&answers(

@@ -354,7 +354,7 @@ impl FromRequestParts<AppState> for ApiUser {
             .filter(|t| !t.is_empty())
             .ok_or_else(ApiError::unauthorized)?;
         let hash = hash_secret(token);
-        if let Some(user) = token_cache::get(&hash) {
+        if let Some(user) = state.tokens.get(&hash) {
             return Ok(Self(user));
         }
         let user = state
@@ -362,47 +362,7 @@ impl FromRequestParts<AppState> for ApiUser {
             .api_token_user(&hash)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
-        token_cache::put(hash, user.clone());
+        state.tokens.put(hash, user.clone());
         Ok(Self(user))
-    }
-}
-
-/// Recently seen API tokens, so a caller's every request does not read the tokens table.
-/// A token revoked on this node leaves the cache at once; on other nodes it keeps working
-/// for at most [`TOKEN_CACHE`].
-pub(crate) mod token_cache {
-    use barnstorm_store::User;
-    use std::collections::HashMap;
-    use std::sync::{LazyLock, Mutex};
-    use std::time::{Duration, Instant};
-
-    /// How long a token is trusted without asking the database again.
-    pub const TOKEN_CACHE: Duration = Duration::from_secs(30);
-    const LIMIT: usize = 200_000;
-
-    static CACHE: LazyLock<Mutex<HashMap<String, (Instant, User)>>> = LazyLock::new(Mutex::default);
-
-    pub(crate) fn get(hash: &str) -> Option<User> {
-        let cache = CACHE.lock().ok()?;
-        cache
-            .get(hash)
-            .filter(|(at, _)| at.elapsed() < TOKEN_CACHE)
-            .map(|(_, user)| user.clone())
-    }
-
-    pub(crate) fn put(hash: String, user: User) {
-        if let Ok(mut cache) = CACHE.lock() {
-            if cache.len() >= LIMIT {
-                cache.clear();
-            }
-            cache.insert(hash, (Instant::now(), user));
-        }
-    }
-
-    /// Forgets every cached token of `user_id` (after a revocation).
-    pub(crate) fn forget_user(user_id: i64) {
-        if let Ok(mut cache) = CACHE.lock() {
-            cache.retain(|_, (_, user)| user.id != user_id);
-        }
     }
 }

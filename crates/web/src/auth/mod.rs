@@ -4,9 +4,9 @@
 //! (authenticator apps, recovery codes, passkeys) and who must use it are in [`two_factor`].
 
 mod context;
-pub(crate) use context::token_cache;
 mod password;
 mod rate_limit;
+mod token_cache;
 pub mod two_factor;
 
 pub use context::{ApiUser, Flash, RequestContext, SignedIn, web_context};
@@ -16,6 +16,7 @@ pub(crate) use rate_limit::{
     LoginThrottle, clear_login_failures, record_login_result, reserve_invite_join,
     reserve_login_attempt, reserve_rsvp, reserve_sign_in_link,
 };
+pub use token_cache::{REVOCATION_POLL, TOKEN_CACHE, TokenCache, forget_tokens_revoked_elsewhere};
 
 pub use barnstorm_store::{hash_secret, new_secret};
 

@@ -7,7 +7,7 @@ use super::layout::{Layout, format_time, render};
 use super::login::{LinkMail, mail_sign_in_link};
 use crate::auth::{
     Flash, LoginThrottle, SignedIn, hash_password, hash_secret, new_secret, reserve_sign_in_link,
-    session_token_hash, token_cache, verify_password,
+    session_token_hash, verify_password,
 };
 use crate::{AppState, PageError};
 use askama::Template;
@@ -125,7 +125,7 @@ async fn revoke_token(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     state.store.revoke_api_token(signed_in.user.id, id).await?;
-    crate::auth::token_cache::forget_user(signed_in.user.id);
+    state.tokens.forget_user(signed_in.user.id);
     state
         .store
         .audit(
@@ -158,7 +158,7 @@ async fn revoke_others(
         .store
         .revoke_other_credentials(user_id, keep.as_deref(), now_millis())
         .await?;
-    token_cache::forget_user(user_id);
+    state.tokens.forget_user(user_id);
     state
         .store
         .audit(

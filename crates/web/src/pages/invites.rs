@@ -7,7 +7,7 @@
 use super::layout::{Layout, render};
 use super::login::sign_in_and_redirect;
 use super::return_path::sign_in_then;
-use crate::auth::{Flash, RequestContext, hash_password, hash_secret, token_cache};
+use crate::auth::{Flash, RequestContext, hash_password, hash_secret};
 use crate::{AppState, PageError};
 use askama::Template;
 use axum::extract::{Form, Path, State};
@@ -121,7 +121,7 @@ async fn accept(
             .store
             .confirm_address_owner(user.id, now_millis())
             .await?;
-        token_cache::forget_user(user.id);
+        state.tokens.forget_user(user.id);
         let user = state
             .store
             .user_by_id(user.id)

@@ -11,7 +11,7 @@ use super::return_path::safe_return_path;
 use crate::auth::{
     Flash, LoginThrottle, RequestContext, clear_login_failures, clear_session_cookie, hash_secret,
     new_secret, record_login_result, reserve_login_attempt, reserve_sign_in_link, session_cookie,
-    token_cache, verify_password,
+    verify_password,
 };
 use crate::{AppState, PageError, mails};
 use askama::Template;
@@ -273,7 +273,7 @@ async fn redeem_link(
                 .store
                 .confirm_address_owner(user_id, now_millis())
                 .await?;
-            token_cache::forget_user(user_id);
+            state.tokens.forget_user(user_id);
             clear_login_failures(&state.store, &link.user.email).await?;
             let subject = format!("user {user_id}");
             let verified = if link.user.is_verified() {

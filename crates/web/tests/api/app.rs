@@ -17,6 +17,8 @@ pub const BASE_URL: &str = "http://barnstorm.test";
 pub struct TestApp {
     pub router: Router,
     pub store: Store,
+    /// Stops this node's background jobs when the app is dropped.
+    _stop: tokio::sync::watch::Sender<bool>,
 }
 
 pub struct TestResponse {
@@ -78,10 +80,17 @@ impl TestApp {
             metrics: Arc::new(Metrics::default()),
             dispatcher: Dispatcher::new(store.clone(), CampaignEvents::default()),
             geocoder: barnstorm_web::Geocoder::new(store.clone(), None),
+            tokens: barnstorm_web::auth::TokenCache::default(),
         });
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(barnstorm_web::auth::forget_tokens_revoked_elsewhere(
+            state.clone(),
+            stopped,
+        ));
         Self {
             router: barnstorm_web::router(state),
             store,
+            _stop: stop,
         }
     }
 

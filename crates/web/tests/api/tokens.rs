@@ -122,8 +122,46 @@ async fn malformed_bodies_get_a_clear_error(app: TestApp) {
     assert_eq!(nowhere.error_code(), "not_found");
 }
 
+/// Two nodes on one database: a token another node has cached stops working there within
+/// a couple of seconds of being revoked, not when that node's cache entry runs out.
+async fn a_token_revoked_on_one_node_stops_working_on_the_others(app: TestApp) {
+    let user = app.user("cy@example.org", "Cy", false).await;
+    let other_node = TestApp::new(app.store.clone());
+    let token = app.token_for("cy@example.org").await;
+    let me = other_node
+        .api(Method::GET, "/api/v1/me", Some(&token), None)
+        .await;
+    assert_eq!(
+        me.status,
+        StatusCode::OK,
+        "the other node now holds the token"
+    );
+
+    app.store
+        .revoke_other_credentials(user.id, None, barnstorm_store::now_millis())
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + 3 * barnstorm_web::auth::REVOCATION_POLL;
+    loop {
+        let me = other_node
+            .api(Method::GET, "/api/v1/me", Some(&token), None)
+            .await;
+        if me.status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(me.status, StatusCode::OK);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the revoked token still works on the other node after {:?}",
+            3 * barnstorm_web::auth::REVOCATION_POLL
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 on_both! {
     issue_tokens => a_token_is_issued_for_the_right_password_only,
     throttling => repeated_wrong_passwords_are_throttled,
     malformed => malformed_bodies_get_a_clear_error,
+    revoked_elsewhere => a_token_revoked_on_one_node_stops_working_on_the_others,
 }

@@ -320,10 +320,80 @@ async fn metrics_show_the_queue_writer(app: TestApp) {
     }
 }
 
+/// A caller honours "don't call me again", a refusal or a call-back request without
+/// inventing an answer to a required question; "Spoke to them" still needs it.
+async fn opting_out_never_demands_a_survey_answer(app: TestApp) {
+    let t = team(&app).await;
+    let survey = json!({"questions": [
+        {"key": "intent", "label": "How will you vote?", "required": true,
+         "kind": {"type": "single_choice", "options": [
+            {"key": "us", "label": "For us"}, {"key": "other", "label": "Someone else"}]}}
+    ]});
+    let id = with_contacts(&app, &t, json!({"survey": survey})).await;
+    let lease = claim(&app, &t.caller, id).await.json()["lease_id"]
+        .as_i64()
+        .unwrap();
+    let spoke = outcome(
+        &app,
+        &t.caller,
+        lease,
+        Some("o1"),
+        json!({"outcome": "spoke"}),
+    )
+    .await;
+    assert_eq!(
+        spoke.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        spoke.body
+    );
+    assert_eq!(
+        spoke.json()["error"]["details"]["answers"][0]["question"],
+        "intent"
+    );
+    let bad = outcome(
+        &app,
+        &t.caller,
+        lease,
+        Some("o2"),
+        json!({"outcome": "do_not_call", "answers": {"intent": "maybe"}}),
+    )
+    .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an answer given is still checked: {}",
+        bad.body
+    );
+    let opted_out = outcome(
+        &app,
+        &t.caller,
+        lease,
+        Some("o3"),
+        json!({"outcome": "do_not_call"}),
+    )
+    .await;
+    assert_eq!(opted_out.status, StatusCode::CREATED, "{}", opted_out.body);
+
+    let lease = claim(&app, &t.caller, id).await.json()["lease_id"]
+        .as_i64()
+        .unwrap();
+    let refused = outcome(
+        &app,
+        &t.caller,
+        lease,
+        Some("o4"),
+        json!({"outcome": "refused"}),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::CREATED, "{}", refused.body);
+}
+
 on_both! {
     calling_session => a_call_is_claimed_checked_and_recorded_once,
     queue_metrics => metrics_show_the_queue_writer,
     expired_lease => an_expired_lease_loses_its_contact,
     renewal => coming_back_renews_the_lease,
     throttling => skipping_too_fast_is_throttled,
+    opt_outs => opting_out_never_demands_a_survey_answer,
 }
