@@ -276,6 +276,32 @@ impl Store {
         event: &NewEvent,
         notice: &AttendeeNotice,
     ) -> Result<Event, StoreError> {
+        self.edit_event(id, event, notice, None).await
+    }
+
+    /// Like [`Store::update_event`], for an editor whose new events would wait for
+    /// approval: a live event goes back to pending with `note` (shown to the host) in the
+    /// same transaction, audited as `event.status` by `actor`, so what organisers approved
+    /// cannot be turned into something else behind their backs.
+    pub async fn update_event_for_review(
+        &self,
+        id: i64,
+        event: &NewEvent,
+        notice: &AttendeeNotice,
+        actor: i64,
+        note: &str,
+    ) -> Result<Event, StoreError> {
+        self.edit_event(id, event, notice, Some((actor, note)))
+            .await
+    }
+
+    async fn edit_event(
+        &self,
+        id: i64,
+        event: &NewEvent,
+        notice: &AttendeeNotice,
+        review: Option<(i64, &str)>,
+    ) -> Result<Event, StoreError> {
         validate(event)?;
         let assignments = FIELD_COLUMNS
             .iter()
@@ -297,6 +323,28 @@ impl Store {
         }
         replace_shifts(&mut tx, id, &event.shifts).await?;
         notify_attendees(&mut tx, id, notice).await?;
+        if let Some((actor, note)) = review {
+            let reopened = sqlx::query(
+                "UPDATE events SET status = $1, status_note = $2 WHERE id = $3 AND status = $4",
+            )
+            .bind(EventStatus::Pending.as_str())
+            .bind(note)
+            .bind(id)
+            .bind(EventStatus::Live.as_str())
+            .execute(&mut *tx)
+            .await?;
+            if reopened.rows_affected() > 0 {
+                let (from, to) = (EventStatus::Live, EventStatus::Pending);
+                audit_in(
+                    &mut tx,
+                    Some(actor),
+                    status_action(from, to),
+                    &format!("event {id}"),
+                    &format!("{from} -> {to} (edited)"),
+                )
+                .await?;
+            }
+        }
         let updated = load_event(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
         tx.commit().await?;
         self.events_changed();

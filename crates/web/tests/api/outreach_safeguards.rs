@@ -136,6 +136,21 @@ fn event_form(group: &Group, title: &str) -> Vec<(String, String)> {
     .collect()
 }
 
+/// Approves pending event `id` of `group` from the organisers' queue.
+async fn approve(org: &mut Browser<'_>, group: &Group, id: i64) {
+    let queue = org
+        .get(&format!("/groups/{}/events/pending", group.slug))
+        .await;
+    let decided = org
+        .submit(
+            &queue,
+            &format!("/events/{id}/decision"),
+            &[("decision", "approve"), ("note", "")],
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.body);
+}
+
 async fn the_phishing_chain_is_broken_at_every_step(app: TestApp) {
     let (uk, organiser) = national(&app).await;
     assert_eq!(
@@ -262,23 +277,72 @@ async fn the_phishing_chain_is_broken_at_every_step(app: TestApp) {
     // Once the organisers approve it, the host may write about it.
     let mut org = Browser::new(&app);
     org.sign_in("org@example.org").await;
-    let queue = org
-        .get(&format!("/groups/{}/events/pending", uk.slug))
-        .await;
-    let decided = org
-        .submit(
-            &queue,
-            &format!("/events/{id}/decision"),
-            &[("decision", "approve"), ("note", "")],
-        )
-        .await;
-    assert_eq!(decided.status, StatusCode::SEE_OTHER);
+    approve(&mut org, &uk, id).await;
     queued(&app).await;
     let shown = send(&mut host, id, "Come along").await;
     assert!(
         shown.body.contains("Sent to 5 supporters"),
         "{}",
         shown.body
+    );
+
+    // What the organisers approved cannot be rewritten unseen: the edit sends it back.
+    let form = host.get(&format!("/events/{id}/edit")).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let mut fields = event_form(&uk, "Claim your tax refund here");
+    fields.retain(|(k, _)| k != "group");
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let saved = host
+        .submit(&form, &format!("/events/{id}/edit"), &pairs)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = host.get(saved.location()).await;
+    assert!(
+        page.body
+            .contains("off the map until an organiser approves the changes"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        app.store.event(id).await.unwrap().unwrap().status,
+        EventStatus::Pending
+    );
+    assert_eq!(
+        Browser::new(&app)
+            .get(&format!("/events/{id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "the edited event is hidden from the public again"
+    );
+    let shown = send(&mut host, id, "Refund").await;
+    assert!(
+        shown.body.contains("only published events can be promoted"),
+        "{}",
+        shown.body
+    );
+    let queue = org
+        .get(&format!("/groups/{}/events/pending", uk.slug))
+        .await;
+    assert!(
+        queue.body.contains("Claim your tax refund here"),
+        "{}",
+        queue.body
+    );
+
+    // The organisers' own edits do not wait for themselves.
+    approve(&mut org, &uk, id).await;
+    let form = org.get(&format!("/events/{id}/edit")).await;
+    let saved = org
+        .submit(&form, &format!("/events/{id}/edit"), &pairs)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(
+        app.store.event(id).await.unwrap().unwrap().status,
+        EventStatus::Live
     );
     let _ = organiser;
 }

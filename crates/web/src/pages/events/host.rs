@@ -153,6 +153,11 @@ async fn edit_page(
     Ok(page)
 }
 
+/// Shown to the host (and on the organisers' pending list) when an edit sends an approved
+/// event back for approval.
+const RESUBMITTED_NOTE: &str =
+    "Changed after approval; waiting for an organiser to approve the changes.";
+
 #[derive(Deserialize)]
 struct EditForm {
     #[serde(flatten)]
@@ -197,7 +202,19 @@ async fn save_edit(
     let notice = move |attendee: &_| {
         (tell && moved).then(|| change_notice(&config, &preview, &group_name, attendee))
     };
-    match state.store.update_event(id, &new, &notice).await {
+    // Someone whose new events wait for approval cannot change an approved one unseen.
+    let needs_review = event.status == EventStatus::Live
+        && super::new_event_status(&state, &signed_in.user, event.group_id).await?
+            == EventStatus::Pending;
+    let saved = if needs_review {
+        state
+            .store
+            .update_event_for_review(id, &new, &notice, signed_in.user.id, RESUBMITTED_NOTE)
+            .await
+    } else {
+        state.store.update_event(id, &new, &notice).await
+    };
+    match saved {
         Ok(_) => {}
         Err(StoreError::Invalid(message)) => {
             let errors = FieldErrors::one("end_time", format!("{message}."));
@@ -207,10 +224,13 @@ async fn save_edit(
         Err(other) => return Err(other.into()),
     }
     state.mail_queued();
-    let message = if tell && moved {
-        "Saved. Everyone who signed up has been told about the new time or place."
-    } else {
-        "Saved."
+    let message = match (tell && moved, needs_review) {
+        (true, true) => {
+            "Saved. Everyone who signed up has been told about the new time or place. The event is off the map until an organiser approves the changes."
+        }
+        (true, false) => "Saved. Everyone who signed up has been told about the new time or place.",
+        (false, true) => "Saved. The event is off the map until an organiser approves the changes.",
+        (false, false) => "Saved.",
     };
     Ok(Flash::ok(message).redirect(&format!("/events/{id}")))
 }
