@@ -184,7 +184,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     // The event's own phone bank, open now: hosts who run it, organisers and admins; callers
     // who have not signed up for the event are sent back to it with an error.
     ("POST", "/events/{id}/start-calling", "SDDDADAA"),
-    ("POST", "/groups/{slug}/join", "SAAAAAAA"),
+    // An address not yet proven joins no group (membership shows members-only events).
+    ("POST", "/groups/{slug}/join", "SDAAAAAA"),
     ("POST", "/call/join/{code}", "AAAAAAAA"),
     // Settings everyone shares.
     ("POST", "/campaigns/{id}/pace", "SDDDDDAA"),

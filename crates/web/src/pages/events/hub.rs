@@ -94,6 +94,10 @@ async fn join(
         .group_by_slug(&slug)
         .await?
         .ok_or_else(|| PageError::not_found(format!("There is no group called '{slug}'.")))?;
+    // Membership shows members-only events; an unproven address gets none of that.
+    if let Some(page) = super::confirm_email_first(&signed_in, "join groups") {
+        return Ok(page);
+    }
     let back = format!("/groups/{slug}");
     let user = &signed_in.user;
     if state
