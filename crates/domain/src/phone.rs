@@ -171,6 +171,19 @@ pub fn normalise_phone(raw: &str, default_region: Region) -> Result<PhoneNumber,
         return Err(length_error(&parsed, region));
     }
     let e164 = parsed.format().mode(Mode::E164).to_string();
+    // A number kept with a leading zero after the country code ("00 010001001" read in
+    // Ireland as +353 010001001) would read back as a different number, so the same person
+    // could be stored twice; only a number that reads back as itself is accepted.
+    if parsed.national().zeros() > 0
+        && phonenumber::parse(None, &e164)
+            .map(|again| again.format().mode(Mode::E164).to_string() != e164)
+            .unwrap_or(true)
+    {
+        let region = parsed.country().id().map(Region).unwrap_or(default_region);
+        return Err(PhoneError::InvalidForRegion {
+            region: region.adjective(),
+        });
+    }
     PhoneNumber::try_from(e164)
 }
 
@@ -319,6 +332,21 @@ mod tests {
     fn keeps_foreign_numbers_with_their_own_country_code() {
         // Irish fixed line (Dublin), written internationally by a GB-region importer.
         assert_eq!(gb("+353 1 234 5678"), Ok("+35312345678".to_owned()));
+    }
+
+    #[test]
+    fn a_number_that_would_read_back_as_another_is_refused() {
+        // Read in Ireland, "00 010001001" came out as +353 010001001, which reads back as
+        // +353 10001001: two spellings of one person.
+        let ireland = Region::from_iso_code("IE").unwrap();
+        assert!(matches!(
+            normalise_phone("00010001001", ireland),
+            Err(PhoneError::InvalidForRegion { .. })
+        ));
+        // The same digits written as an Irish number dialled at home still work.
+        let dublin = normalise_phone("01 234 5678", ireland).unwrap();
+        assert_eq!(dublin.as_str(), "+35312345678");
+        assert_eq!(normalise_phone(dublin.as_str(), ireland), Ok(dublin));
     }
 
     #[test]
