@@ -5,6 +5,7 @@
 
 use anyhow::Context;
 use barnstorm_loadgen::{OutcomeMix, RunConfig};
+use barnstorm_store::AuditAction;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -68,7 +69,9 @@ async fn write_baseline(args: WritesArgs) -> anyhow::Result<()> {
         let (store, next, ops) = (store.clone(), std::sync::Arc::clone(&next), args.ops);
         writers.spawn(async move {
             while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < ops {
-                store.audit(None, "bench.write", "baseline", "").await?;
+                store
+                    .audit(None, AuditAction::BenchWrite, "baseline", "")
+                    .await?;
             }
             Ok::<_, barnstorm_store::StoreError>(())
         });

@@ -3,6 +3,7 @@
 
 use crate::DatabaseArgs;
 use anyhow::{Context, bail};
+use barnstorm_store::AuditAction;
 use barnstorm_store::{StoreError, StoreOptions, now_millis};
 use barnstorm_web::auth::{hash_password, hash_secret, new_secret};
 use std::io::{IsTerminal, Read};
@@ -89,7 +90,7 @@ pub(crate) async fn run(command: UserCommand) -> anyhow::Result<()> {
     store
         .audit(
             None,
-            "user.create",
+            AuditAction::UserCreate,
             &format!("user {}", user.id),
             "command line",
         )

@@ -28,7 +28,7 @@ mod users;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use audit::AuditEntry;
+pub use audit::{AuditAction, AuditEntry, UnknownAuditAction};
 pub use connect::{Backend, DatabaseUrl, DatabaseUrlError};
 pub use error::StoreError;
 pub use geocode::{GeocodeError, Place, outcode_centroid};

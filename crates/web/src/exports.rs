@@ -8,6 +8,7 @@
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use barnstorm_store::AuditAction;
 use barnstorm_store::phonebank::{AttemptRow, Campaign, ContactResult};
 use barnstorm_store::{Millis, Store, StoreError};
 use futures_util::Stream;
@@ -26,10 +27,10 @@ pub(crate) enum CampaignExport {
 }
 
 impl CampaignExport {
-    fn action(self) -> &'static str {
+    fn action(self) -> AuditAction {
         match self {
-            Self::Results => "results.export",
-            Self::Attempts => "attempts.export",
+            Self::Results => AuditAction::ResultsExport,
+            Self::Attempts => AuditAction::AttemptsExport,
         }
     }
 

@@ -5,7 +5,7 @@
 //! too, so the count a sender is shown is computed exactly as the list that is sent.
 
 use super::supporters::withdraw_consent_tx;
-use crate::audit::audit_in;
+use crate::audit::{AuditAction, audit_in};
 use crate::{Millis, Store, StoreError, now_millis};
 use barnstorm_domain::event::Channel;
 use barnstorm_domain::geo::{
@@ -167,7 +167,7 @@ async fn add_suppression_tx(
         let subject = supporter.map_or("an address with no supporter".to_owned(), |id| {
             format!("supporter {id}")
         });
-        audit_in(tx, None, "suppression.add", &subject, reason).await?;
+        audit_in(tx, None, AuditAction::SuppressionAdd, &subject, reason).await?;
     }
     Ok(added)
 }

@@ -7,7 +7,7 @@ use super::model::{
     AttendeeNotice, EVENT_COLUMNS, Event, EventAudience, FIELD_COLUMNS, NewEvent, NewShift, Shift,
     choice, params,
 };
-use crate::audit::audit_in;
+use crate::audit::{AuditAction, audit_in};
 use crate::outbox::insert_mail;
 use crate::{Store, StoreError, now_millis};
 use barnstorm_domain::event::EventStatus;
@@ -211,12 +211,12 @@ async fn notify_attendees(
 }
 
 /// The audit verb for a move between two statuses.
-fn status_action(from: EventStatus, to: EventStatus) -> &'static str {
+fn status_action(from: EventStatus, to: EventStatus) -> AuditAction {
     match (from, to) {
-        (EventStatus::Pending, EventStatus::Live) => "event.approve",
-        (_, EventStatus::Rejected) => "event.reject",
-        (_, EventStatus::Cancelled) => "event.cancel",
-        _ => "event.status",
+        (EventStatus::Pending, EventStatus::Live) => AuditAction::EventApprove,
+        (_, EventStatus::Rejected) => AuditAction::EventReject,
+        (_, EventStatus::Cancelled) => AuditAction::EventCancel,
+        _ => AuditAction::EventStatus,
     }
 }
 
@@ -250,7 +250,7 @@ impl Store {
         audit_in(
             &mut tx,
             event.host_user_id,
-            "event.create",
+            AuditAction::EventCreate,
             &format!("event {id}"),
             &detail,
         )
@@ -412,7 +412,14 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        audit_in(&mut tx, actor, "event.delete", &format!("event {id}"), "").await?;
+        audit_in(
+            &mut tx,
+            actor,
+            AuditAction::EventDelete,
+            &format!("event {id}"),
+            "",
+        )
+        .await?;
         tx.commit().await?;
         self.events_changed();
         Ok(())
@@ -427,19 +434,19 @@ mod tests {
     fn moves_between_statuses_are_named_for_the_audit() {
         assert_eq!(
             status_action(EventStatus::Pending, EventStatus::Live),
-            "event.approve"
+            AuditAction::EventApprove
         );
         assert_eq!(
             status_action(EventStatus::Live, EventStatus::Cancelled),
-            "event.cancel"
+            AuditAction::EventCancel
         );
         assert_eq!(
             status_action(EventStatus::Pending, EventStatus::Rejected),
-            "event.reject"
+            AuditAction::EventReject
         );
         assert_eq!(
             status_action(EventStatus::Cancelled, EventStatus::Live),
-            "event.status"
+            AuditAction::EventStatus
         );
     }
 }

@@ -6,7 +6,7 @@
 //! who received it. It must not decide who may send: that is the web layer's.
 
 use super::outreach_recipients::{Recipient, mark_mailed, select_recipients};
-use crate::audit::audit_in;
+use crate::audit::{AuditAction, audit_in};
 use crate::outbox::{NewMail, insert_mail};
 use crate::{Backend, Millis, Store, StoreError};
 use barnstorm_domain::event::EventStatus;
@@ -262,7 +262,7 @@ impl Store {
         audit_in(
             &mut tx,
             Some(req.sender_user_id),
-            "outreach.send",
+            AuditAction::OutreachSend,
             &subject,
             &detail,
         )

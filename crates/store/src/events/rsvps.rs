@@ -5,7 +5,7 @@
 //! It must not decide who may see attendees: that is the web layer's.
 
 use super::supporters::{NewSupporter, grant_consent_tx, upsert_supporter_tx};
-use crate::audit::audit_in;
+use crate::audit::{AuditAction, audit_in};
 use crate::hash_secret;
 use crate::outbox::{NewMail, insert_mail};
 use crate::{Backend, Millis, Store, StoreError, now_millis};
@@ -256,7 +256,7 @@ pub(crate) async fn fill_places(
         audit_in(
             tx,
             None,
-            "rsvp.promote",
+            AuditAction::RsvpPromote,
             &format!("event {}", event.id),
             &format!("rsvp {id}"),
         )
@@ -450,7 +450,7 @@ impl Store {
         audit_in(
             &mut tx,
             None,
-            "rsvp.create",
+            AuditAction::RsvpCreate,
             &format!("event {}", event.id),
             &detail,
         )
@@ -503,7 +503,7 @@ impl Store {
             audit_in(
                 &mut tx,
                 None,
-                "rsvp.cancel",
+                AuditAction::RsvpCancel,
                 &format!("event {event_id}"),
                 &format!("rsvp {}", rsvp.id),
             )

@@ -4,7 +4,7 @@
 //! It must not decide who may see a supporter: that is the web layer's.
 
 use super::audience::refresh_audience;
-use crate::audit::audit_in;
+use crate::audit::{AuditAction, audit_in};
 use crate::{Millis, Store, StoreError, new_secret, now_millis};
 use barnstorm_domain::event::Channel;
 use sqlx::any::AnyRow;
@@ -152,7 +152,7 @@ pub(crate) async fn grant_consent_tx(
         audit_in(
             tx,
             None,
-            "consent.grant",
+            AuditAction::ConsentGrant,
             &format!("supporter {supporter_id}"),
             &detail,
         )
@@ -191,7 +191,7 @@ pub(crate) async fn withdraw_consent_tx(
         audit_in(
             tx,
             None,
-            "consent.withdraw",
+            AuditAction::ConsentWithdraw,
             &format!("supporter {supporter_id}"),
             &detail,
         )
@@ -296,7 +296,7 @@ impl Store {
             audit_in(
                 &mut tx,
                 None,
-                "supporter.delete",
+                AuditAction::SupporterDelete,
                 &format!("supporter {supporter_id}"),
                 "",
             )

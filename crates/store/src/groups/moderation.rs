@@ -3,7 +3,7 @@
 //! and every group below it. Deciding an event's first status from these is the web
 //! layer's; this module stores and reads them.
 
-use crate::audit::audit_in;
+use crate::audit::{AuditAction, audit_in};
 use crate::{Store, StoreError};
 use barnstorm_domain::event::EventApproval;
 use sqlx::Row;
@@ -43,7 +43,7 @@ impl Store {
         audit_in(
             &mut tx,
             actor,
-            "group.event_approval",
+            AuditAction::GroupEventApproval,
             &format!("group {group_id}"),
             policy.as_str(),
         )
@@ -100,7 +100,7 @@ impl Store {
         audit_in(
             &mut tx,
             actor,
-            "membership.trusted_host",
+            AuditAction::MembershipTrustedHost,
             &format!("user {user_id}"),
             &detail,
         )

@@ -3,7 +3,7 @@
 //! raised on callers who claim contacts faster than anyone can call them. Invite codes
 //! are stored as SHA-256 only: the code itself exists in the link the organiser was given.
 
-use crate::audit::audit_in;
+use crate::audit::{AuditAction, audit_in};
 use crate::secrets::hash_secret;
 use crate::sessions::insert_api_token;
 use crate::users::insert_user;
@@ -145,7 +145,14 @@ async fn use_invite_in(
         .await?;
     let campaign = format!("campaign {}", invite.campaign_id);
     let detail = format!("invite {}", invite.id);
-    audit_in(tx, Some(user_id), "campaign.join", &campaign, &detail).await?;
+    audit_in(
+        tx,
+        Some(user_id),
+        AuditAction::CampaignJoin,
+        &campaign,
+        &detail,
+    )
+    .await?;
     Ok(Some(invite))
 }
 
@@ -253,7 +260,7 @@ impl Store {
         let actor = Some(user.id);
         let account = format!("user {}", user.id);
         let joined = "joined a phone bank by invite link";
-        audit_in(&mut tx, actor, "user.create", &account, joined).await?;
+        audit_in(&mut tx, actor, AuditAction::UserCreate, &account, joined).await?;
         let Some(invite) = use_invite_in(&mut tx, code, user.id, now).await? else {
             return Ok(InviteAcceptance::InviteUnusable);
         };
@@ -281,7 +288,7 @@ impl Store {
         .await?;
         if let Some((token_hash, label)) = api_token {
             insert_api_token(&mut *tx, user.id, token_hash, label).await?;
-            audit_in(&mut tx, actor, "api_token.create", &account, label).await?;
+            audit_in(&mut tx, actor, AuditAction::ApiTokenCreate, &account, label).await?;
         }
         tx.commit().await?;
         Ok(InviteAcceptance::Accepted { user, invite })

@@ -5,7 +5,7 @@
 //! lease checks read the bar from `campaign_callers` ([`super::pace::CallerBar`]); this
 //! module only writes it.
 
-use crate::audit::audit_in;
+use crate::audit::{AuditAction, audit_in};
 use crate::{Millis, Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -183,7 +183,7 @@ impl Store {
         audit_in(
             &mut tx,
             actor,
-            "caller.suspend",
+            AuditAction::CallerSuspend,
             &subject(campaign_id),
             &detail,
         )
@@ -217,7 +217,7 @@ impl Store {
         audit_in(
             &mut tx,
             Some(actor),
-            "caller.unsuspend",
+            AuditAction::CallerUnsuspend,
             &subject(campaign_id),
             &detail,
         )
@@ -260,7 +260,7 @@ impl Store {
         audit_in(
             &mut tx,
             Some(actor),
-            "caller.remove",
+            AuditAction::CallerRemove,
             &subject(campaign_id),
             &detail,
         )

@@ -6,7 +6,7 @@
 use super::PersonQuery;
 use super::digest::{erasure_key, keyed_digest};
 use super::find::{Key, PersonLookup, PersonRecords, find_in};
-use crate::audit::audit_in;
+use crate::audit::{AuditAction, audit_in};
 use crate::binds::Binds;
 use crate::{Store, StoreError, now_millis};
 use serde::Serialize;
@@ -293,7 +293,14 @@ impl Store {
             "{} rows deleted, {} anonymised, {} digests kept for suppression",
             report.deleted, report.anonymised, report.suppressed_digests
         );
-        audit_in(&mut tx, actor, "person.erase", "erased person", &detail).await?;
+        audit_in(
+            &mut tx,
+            actor,
+            AuditAction::PersonErase,
+            "erased person",
+            &detail,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Erasure::Erased(report))
     }
@@ -309,6 +316,7 @@ impl Store {
             records.row_count(),
             records.tables.len()
         );
-        self.audit(actor, "person.export", "person", &detail).await
+        self.audit(actor, AuditAction::PersonExport, "person", &detail)
+            .await
     }
 }

@@ -11,7 +11,7 @@ pub use passkeys::PasskeyInfo;
 pub use second_step::SecondStep;
 pub use totp::TotpAuthenticator;
 
-use crate::audit::audit_in;
+use crate::audit::{AuditAction, audit_in};
 use crate::{Store, StoreError};
 use sqlx::Row;
 
@@ -127,7 +127,7 @@ impl Store {
         audit_in(
             &mut tx,
             actor,
-            "group.require_two_factor",
+            AuditAction::GroupRequireTwoFactor,
             &format!("group {group_id}"),
             if required { "on" } else { "off" },
         )
@@ -151,7 +151,7 @@ impl Store {
         audit_in(
             &mut tx,
             Some(user_id),
-            "two_factor.disable",
+            AuditAction::TwoFactorDisable,
             &format!("user {user_id}"),
             "",
         )

@@ -2,7 +2,7 @@
 //! is kept as the JSON the web layer's WebAuthn library gives; this module never looks
 //! inside it, only at its id, so a credential belongs to one account.
 
-use crate::audit::audit_in;
+use crate::audit::{AuditAction, audit_in};
 use crate::{Millis, Store, StoreError};
 use sqlx::Row;
 
@@ -72,7 +72,7 @@ impl Store {
         audit_in(
             &mut tx,
             Some(user_id),
-            "two_factor.passkey_add",
+            AuditAction::TwoFactorPasskeyAdd,
             &subject,
             &detail,
         )
@@ -117,7 +117,7 @@ impl Store {
         audit_in(
             &mut tx,
             Some(user_id),
-            "two_factor.passkey_remove",
+            AuditAction::TwoFactorPasskeyRemove,
             &subject,
             &detail,
         )

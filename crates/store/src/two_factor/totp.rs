@@ -2,7 +2,7 @@
 //! it is accepted, in the same statement that checks it is newer than the last one, so a
 //! code (or an older one) never works twice, even when two requests race.
 
-use crate::audit::audit_in;
+use crate::audit::{AuditAction, audit_in};
 use crate::{Millis, Store, StoreError};
 use sqlx::{Any, Row, Transaction};
 
@@ -109,7 +109,7 @@ impl Store {
         audit_in(
             &mut tx,
             Some(user_id),
-            "two_factor.totp_enrol",
+            AuditAction::TwoFactorTotpEnrol,
             &subject,
             "",
         )
@@ -159,7 +159,7 @@ impl Store {
         audit_in(
             &mut tx,
             Some(user_id),
-            "two_factor.recovery_code_use",
+            AuditAction::TwoFactorRecoveryCodeUse,
             &subject,
             &detail,
         )
@@ -179,7 +179,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         replace_codes(&mut tx, user_id, code_hashes, now).await?;
         let subject = format!("user {user_id}");
-        let action = "two_factor.recovery_codes_regenerate";
+        let action = AuditAction::TwoFactorRecoveryCodesRegenerate;
         audit_in(&mut tx, Some(user_id), action, &subject, "").await?;
         tx.commit().await?;
         Ok(())

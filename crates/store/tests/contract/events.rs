@@ -174,7 +174,7 @@ async fn create_read_update_with_notices(store: Store, url: DatabaseUrl) {
         Some(created.clone())
     );
     let audit = store.recent_audit(5).await.unwrap();
-    assert_eq!(audit[0].action, "event.create");
+    assert_eq!(audit[0].action.as_str(), "event.create");
     assert_eq!(audit[0].subject, format!("event {}", created.id));
 
     let pool = raw(&url).await;
@@ -334,7 +334,7 @@ async fn pending_events_wait_for_approval(store: Store) {
         .await
         .unwrap();
     assert_eq!(
-        store.recent_audit(1).await.unwrap()[0].action,
+        store.recent_audit(1).await.unwrap()[0].action.as_str(),
         "event.approve"
     );
     store
@@ -348,7 +348,7 @@ async fn pending_events_wait_for_approval(store: Store) {
         .await
         .unwrap();
     assert_eq!(
-        store.recent_audit(1).await.unwrap()[0].action,
+        store.recent_audit(1).await.unwrap()[0].action.as_str(),
         "event.reject"
     );
     assert!(store.pending_events(&[leeds]).await.unwrap().is_empty());

@@ -117,7 +117,7 @@ async fn listings_and_tombstones(store: Store) {
         Err(StoreError::NotFound)
     ));
     assert_eq!(
-        store.recent_audit(1).await.unwrap()[0].action,
+        store.recent_audit(1).await.unwrap()[0].action.as_str(),
         "event.delete"
     );
     store

@@ -1,3 +1,4 @@
+use barnstorm_store::AuditAction;
 use barnstorm_store::{
     GroupKind, NewInvite, NewMail, Role, Store, StoreError, both_backends, now_millis,
 };
@@ -273,7 +274,7 @@ async fn new_groups_ask_for_approval_and_trust_reaches_down(store: Store) {
     let audit = store.recent_audit(5).await.unwrap();
     let entry = audit
         .iter()
-        .find(|e| e.action == "membership.trusted_host")
+        .find(|e| e.action == AuditAction::MembershipTrustedHost)
         .unwrap();
     assert_eq!(entry.actor_user_id, Some(organiser.id));
     assert_eq!(entry.subject, format!("user {}", hana.id));

@@ -3,6 +3,7 @@
 
 mod account_limits;
 mod accounts;
+mod audit;
 mod bulk_supporters;
 mod events;
 mod events_discovery;

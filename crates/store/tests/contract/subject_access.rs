@@ -8,6 +8,7 @@ use crate::people::{MANCHESTER, group, live_event, rsvp_mail};
 use barnstorm_domain::contact_import::ImportedContact;
 use barnstorm_domain::event::Channel;
 use barnstorm_domain::phone::{Region, normalise_phone};
+use barnstorm_store::AuditAction;
 use barnstorm_store::events::{NewRsvp, NewSupporter};
 use barnstorm_store::phonebank::{Campaign, CampaignSettings, OutcomeRecord};
 use barnstorm_store::subject::{Erasure, PersonLookup, PersonQuery};
@@ -349,7 +350,10 @@ async fn erasure_leaves_no_trace_and_keeps_totals(store: Store) {
         PersonLookup::Nobody
     ));
     let audit = store.recent_audit(5).await.unwrap();
-    let erase = audit.iter().find(|a| a.action == "person.erase").unwrap();
+    let erase = audit
+        .iter()
+        .find(|a| a.action == AuditAction::PersonErase)
+        .unwrap();
     assert_eq!(erase.actor_user_id, Some(planted.caller));
     assert!(
         !erase.detail.to_lowercase().contains("sam"),

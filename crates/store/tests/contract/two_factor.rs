@@ -6,7 +6,7 @@ async fn actions(store: &Store) -> Vec<String> {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.action)
+        .map(|e| e.action.as_str().to_owned())
         .collect()
 }
 

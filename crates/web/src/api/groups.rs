@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use barnstorm_domain::limits;
+use barnstorm_store::AuditAction;
 use barnstorm_store::{Group, GroupKind, NewInvite, Role, now_millis};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -175,7 +176,7 @@ async fn create_group(
         .store
         .audit(
             Some(user.id),
-            "group.create",
+            AuditAction::GroupCreate,
             &format!("group {}", created.id),
             &created.name,
         )
@@ -296,7 +297,7 @@ async fn create_invite(
         .store
         .audit(
             Some(user.id),
-            "invite.create",
+            AuditAction::InviteCreate,
             &format!("invite {invite_id}"),
             &format!("group {} as {role}", group.id),
         )

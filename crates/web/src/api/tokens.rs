@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Json, http::Extensions};
 use barnstorm_domain::limits;
+use barnstorm_store::AuditAction;
 use barnstorm_store::now_millis;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -127,7 +128,7 @@ async fn create_token(
         .store
         .audit(
             Some(user.id),
-            "api_token.create",
+            AuditAction::ApiTokenCreate,
             &format!("user {}", user.id),
             label,
         )

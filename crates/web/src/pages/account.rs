@@ -16,6 +16,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::limits;
+use barnstorm_store::AuditAction;
 use barnstorm_store::{ApiTokenInfo, Group, Role, now_millis};
 use serde::Deserialize;
 
@@ -111,7 +112,7 @@ async fn create_token(
         .store
         .audit(
             Some(signed_in.user.id),
-            "api_token.create",
+            AuditAction::ApiTokenCreate,
             &format!("user {}", signed_in.user.id),
             label,
         )
@@ -130,7 +131,7 @@ async fn revoke_token(
         .store
         .audit(
             Some(signed_in.user.id),
-            "api_token.revoke",
+            AuditAction::ApiTokenRevoke,
             &format!("token {id}"),
             "",
         )
@@ -163,7 +164,7 @@ async fn revoke_others(
         .store
         .audit(
             Some(user_id),
-            "session.revoke_others",
+            AuditAction::SessionRevokeOthers,
             &format!("user {user_id}"),
             &format!("{why}; {ended} sessions and tokens ended"),
         )
@@ -242,7 +243,7 @@ async fn change_password(
                 .store
                 .audit(
                     Some(signed_in.user.id),
-                    "password.change",
+                    AuditAction::PasswordChange,
                     &format!("user {}", signed_in.user.id),
                     "",
                 )

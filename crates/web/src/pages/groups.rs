@@ -13,6 +13,7 @@ use axum::extract::{Form, Path, State};
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::limits;
+use barnstorm_store::AuditAction;
 use barnstorm_store::{Group, GroupKind, Invite, Member, NewInvite, Role, Store, User, now_millis};
 use serde::Deserialize;
 
@@ -251,7 +252,7 @@ async fn create_child(
         .store
         .audit(
             Some(signed_in.user.id),
-            "group.create",
+            AuditAction::GroupCreate,
             &format!("group {}", child.id),
             &child.name,
         )
@@ -288,7 +289,7 @@ async fn create_top_level(
         .store
         .audit(
             Some(signed_in.user.id),
-            "group.create",
+            AuditAction::GroupCreate,
             &format!("group {}", group.id),
             &group.name,
         )
@@ -355,7 +356,7 @@ async fn invite(
         .store
         .audit(
             Some(signed_in.user.id),
-            "invite.create",
+            AuditAction::InviteCreate,
             &format!("invite {id}"),
             &format!("group {} as {role}", group.id),
         )
@@ -374,7 +375,7 @@ async fn revoke_invite(
         .store
         .audit(
             Some(signed_in.user.id),
-            "invite.revoke",
+            AuditAction::InviteRevoke,
             &format!("invite {id}"),
             "",
         )
@@ -415,7 +416,7 @@ async fn change_role(
         .store
         .audit(
             Some(signed_in.user.id),
-            "membership.role",
+            AuditAction::MembershipRole,
             &format!("user {user_id}"),
             &format!("group {} as {role}", group.id),
         )
@@ -478,7 +479,7 @@ async fn remove_member(
         .store
         .audit(
             Some(signed_in.user.id),
-            "membership.remove",
+            AuditAction::MembershipRemove,
             &format!("user {user_id}"),
             &format!("group {}", group.id),
         )

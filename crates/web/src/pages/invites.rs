@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::limits;
+use barnstorm_store::AuditAction;
 use barnstorm_store::{Invite, InviteState, StoreError, canonical_email, now_millis};
 use serde::Deserialize;
 
@@ -106,7 +107,7 @@ async fn accept(
             .store
             .audit(
                 Some(user.id),
-                "invite.accept",
+                AuditAction::InviteAccept,
                 &format!("invite {}", invite.id),
                 "",
             )
@@ -186,7 +187,7 @@ async fn accept(
         .store
         .audit(
             Some(user.id),
-            "invite.accept",
+            AuditAction::InviteAccept,
             &format!("invite {}", invite.id),
             "new account",
         )

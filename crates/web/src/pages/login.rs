@@ -19,6 +19,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing::get, routing::post};
+use barnstorm_store::AuditAction;
 use barnstorm_store::{StoreError, User, now_millis};
 use serde::Deserialize;
 
@@ -194,7 +195,7 @@ async fn login(
                 .store
                 .audit(
                     Some(user.id),
-                    "session.sign_in",
+                    AuditAction::SessionSignIn,
                     &format!("user {}", user.id),
                     "password",
                 )
@@ -283,7 +284,12 @@ async fn redeem_link(
             };
             state
                 .store
-                .audit(Some(user_id), "session.sign_in", &subject, verified)
+                .audit(
+                    Some(user_id),
+                    AuditAction::SessionSignIn,
+                    &subject,
+                    verified,
+                )
                 .await?;
             let user = state
                 .store

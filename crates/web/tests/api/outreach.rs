@@ -9,6 +9,7 @@ use crate::on_both;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use barnstorm_domain::event::{Channel, EventKind};
+use barnstorm_store::AuditAction;
 use barnstorm_store::events::{Event, NewSupporter, Supporter};
 use barnstorm_store::{Group, GroupKind, OutboxMail, Role, User, now_millis};
 use barnstorm_web::auth::{hash_secret, new_secret};
@@ -237,7 +238,7 @@ async fn only_consenting_supporters_nearby_get_the_message(app: TestApp) {
     let audit = app.store.recent_audit(20).await.unwrap();
     let entry = audit
         .iter()
-        .find(|e| e.action == "outreach.send")
+        .find(|e| e.action == AuditAction::OutreachSend)
         .expect("an outreach.send audit entry");
     assert_eq!(entry.actor_user_id, Some(w.organiser.id));
     assert_eq!(entry.subject, format!("event {}", w.event.id));

@@ -7,6 +7,7 @@ mod requirement;
 
 use crate::app::{Browser, PASSWORD, TestApp, TestResponse};
 use axum::http::{Method, StatusCode};
+use barnstorm_store::AuditAction;
 use barnstorm_store::now_millis;
 use barnstorm_web::auth::two_factor::code_at;
 use serde_json::json;
@@ -193,8 +194,8 @@ async fn sign_in_needs_a_fresh_code_after_the_password(app: TestApp) {
     assert!(!attacker.has_cookie("barnstorm_session"));
     let log = app.store.recent_audit(5).await.unwrap();
     assert!(
-        log.iter()
-            .any(|e| e.action == "session.sign_in" && e.detail == "two-factor: authenticator code")
+        log.iter().any(|e| e.action == AuditAction::SessionSignIn
+            && e.detail == "two-factor: authenticator code")
     );
 }
 

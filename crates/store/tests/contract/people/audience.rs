@@ -1,5 +1,6 @@
 use super::{MANCHESTER, grant, group, supporter};
 use barnstorm_domain::event::Channel;
+use barnstorm_store::AuditAction;
 use barnstorm_store::{Store, both_backends};
 
 /// Leeds, about 57 km from Manchester.
@@ -197,7 +198,7 @@ async fn suppressed_addresses_are_never_in_an_audience(store: Store) {
     let audit = store.recent_audit(50).await.unwrap();
     let added = audit
         .iter()
-        .filter(|e| e.action == "suppression.add")
+        .filter(|e| e.action == AuditAction::SuppressionAdd)
         .count();
     assert_eq!(added, 2);
     assert!(
@@ -289,7 +290,7 @@ async fn unsubscribe_links_leave_a_group_or_everything(store: Store) {
     let audit = store.recent_audit(50).await.unwrap();
     let withdrawals = audit
         .iter()
-        .filter(|e| e.action == "consent.withdraw")
+        .filter(|e| e.action == AuditAction::ConsentWithdraw)
         .count();
     assert_eq!(
         withdrawals, 2,

@@ -1,5 +1,6 @@
 use super::{DAY, MANCHESTER, grant, group, live_event, new_event, rsvp, rsvp_mail, supporter};
 use barnstorm_domain::event::{Channel, EventStatus};
+use barnstorm_store::AuditAction;
 use barnstorm_store::events::{
     BulkSupporter, ConsentOrigin, OutreachError, OutreachRequest, Recipient,
 };
@@ -110,7 +111,10 @@ async fn outreach_reaches_consenting_people_nearby_only(store: Store) {
     assert_eq!(history[0].sender_name.as_deref(), Some("Hana Host"));
     assert_eq!(history[0].radius_km, 10.0);
     let audit = store.recent_audit(20).await.unwrap();
-    let entry = audit.iter().find(|e| e.action == "outreach.send").unwrap();
+    let entry = audit
+        .iter()
+        .find(|e| e.action == AuditAction::OutreachSend)
+        .unwrap();
     assert_eq!(entry.actor_user_id, Some(host.id));
     assert_eq!(entry.subject, format!("event {}", event.id));
     assert!(entry.detail.contains("10 km") && entry.detail.contains("2 recipients"));

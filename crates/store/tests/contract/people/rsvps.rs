@@ -91,7 +91,7 @@ async fn a_full_event_has_a_waiting_list_that_moves_up(store: Store) {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.action)
+        .map(|e| e.action.as_str().to_owned())
         .collect();
     for action in [
         "rsvp.create",

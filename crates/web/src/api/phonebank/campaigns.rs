@@ -16,6 +16,7 @@ use barnstorm_domain::limits;
 use barnstorm_domain::outcome::OutcomeSet;
 use barnstorm_domain::script::Script;
 use barnstorm_domain::survey::Survey;
+use barnstorm_store::AuditAction;
 use barnstorm_store::phonebank::{Campaign, CampaignSettings, CampaignStatus};
 use barnstorm_store::{Role, User};
 use serde::{Deserialize, Serialize};
@@ -189,7 +190,7 @@ pub(crate) async fn save_settings(
         .store
         .audit(
             Some(actor),
-            "campaign.update",
+            AuditAction::CampaignUpdate,
             &format!("campaign {}", campaign.id),
             &settings.name,
         )
@@ -337,7 +338,7 @@ async fn create_campaign(
         .store
         .audit(
             Some(user.id),
-            "campaign.create",
+            AuditAction::CampaignCreate,
             &format!("campaign {}", created.id),
             &created.settings.name,
         )
@@ -410,7 +411,7 @@ async fn patch_campaign(
             .store
             .audit(
                 Some(user.id),
-                "campaign.status",
+                AuditAction::CampaignStatus,
                 &format!("campaign {id}"),
                 to.as_str(),
             )

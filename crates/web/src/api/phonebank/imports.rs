@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use barnstorm_dispatch::import::{ImportFailure, ImportSummary, import_contacts};
 use barnstorm_domain::contact_import::{ColumnMapping, ColumnRole, read_headers, write_rejections};
+use barnstorm_store::AuditAction;
 use barnstorm_store::User;
 use barnstorm_store::phonebank::{Campaign, ImportJob};
 use futures_util::StreamExt;
@@ -292,7 +293,7 @@ async fn upload_contacts(
         .store
         .audit(
             Some(user.id),
-            "contacts.import",
+            AuditAction::ContactsImport,
             &format!("campaign {}", campaign.id),
             &format!("job {}", job.id),
         )

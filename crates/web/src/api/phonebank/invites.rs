@@ -19,6 +19,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{Extensions, HeaderMap, StatusCode};
 use barnstorm_domain::limits;
+use barnstorm_store::AuditAction;
 use barnstorm_store::phonebank::{CampaignInvite, InviteAcceptance};
 use barnstorm_store::{StoreError, User, canonical_email, now_millis};
 use serde::{Deserialize, Serialize};
@@ -171,7 +172,7 @@ async fn create_invite(
         .store
         .audit(
             Some(user.id),
-            "campaign_invite.create",
+            AuditAction::CampaignInviteCreate,
             &format!("campaign {}", campaign.id),
             &format!("invite {}", invite.id),
         )
@@ -218,7 +219,7 @@ async fn revoke_invite(
         .store
         .audit(
             Some(user.id),
-            "campaign_invite.revoke",
+            AuditAction::CampaignInviteRevoke,
             &format!("campaign {}", campaign.id),
             &format!("invite {invite_id}"),
         )

@@ -14,6 +14,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::event::RsvpStatus;
+use barnstorm_store::AuditAction;
 use barnstorm_store::events::{Attendee, Event};
 use serde::Deserialize;
 
@@ -133,7 +134,7 @@ async fn csv(
         .store
         .audit(
             Some(signed_in.user.id),
-            "event.attendees_export",
+            AuditAction::EventAttendeesExport,
             &format!("event {id}"),
             &format!("{count} rows"),
         )

@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::{Router, routing::post};
 use barnstorm_domain::event::EventApproval;
+use barnstorm_store::AuditAction;
 use barnstorm_store::{Group, Role, now_millis};
 
 /// How far ahead the group page lists events.
@@ -116,7 +117,7 @@ async fn join(
         .store
         .audit(
             Some(user.id),
-            "membership.join",
+            AuditAction::MembershipJoin,
             &format!("user {}", user.id),
             &format!("group {} as member", group.id),
         )

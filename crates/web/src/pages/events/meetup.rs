@@ -17,6 +17,7 @@ use axum::extract::{Form, Path, State};
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::event::{EventKind, EventStatus, LocationPrecision};
+use barnstorm_store::AuditAction;
 use barnstorm_store::events::{Breakout, Event, PlannedSession};
 use barnstorm_store::phonebank::CampaignStatus;
 use barnstorm_store::{Group, User, now_millis};
@@ -267,7 +268,7 @@ async fn add_breakout(
         .store
         .audit(
             Some(signed_in.user.id),
-            "meetup.breakout.add",
+            AuditAction::MeetupBreakoutAdd,
             &format!("event {}", event.id),
             &format!("breakout {}", breakout.id),
         )

@@ -14,6 +14,7 @@ use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::event::{EventApproval, EventStatus};
 use barnstorm_domain::markdown::plain_summary;
+use barnstorm_store::AuditAction;
 use barnstorm_store::{Group, Role};
 use serde::Deserialize;
 
@@ -183,7 +184,7 @@ async fn trust_host(
             .store
             .audit(
                 actor,
-                "membership.role",
+                AuditAction::MembershipRole,
                 &format!("user {}", host.id),
                 &format!(
                     "group {} as host (trusted from an approved event)",

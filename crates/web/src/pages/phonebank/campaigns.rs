@@ -15,6 +15,7 @@ use barnstorm_domain::limits;
 use barnstorm_domain::outcome::OutcomeSet;
 use barnstorm_domain::script::Script;
 use barnstorm_domain::survey::Survey;
+use barnstorm_store::AuditAction;
 use barnstorm_store::Group;
 use barnstorm_store::phonebank::CampaignSettings;
 use serde::Deserialize;
@@ -222,7 +223,7 @@ async fn create_campaign(
         .store
         .audit(
             Some(signed_in.user.id),
-            "campaign.create",
+            AuditAction::CampaignCreate,
             &format!("campaign {}", campaign.id),
             &campaign.settings.name,
         )

@@ -15,6 +15,7 @@ use axum::{Router, routing::get, routing::post};
 use barnstorm_dispatch::CampaignEvent;
 use barnstorm_dispatch::import::import_contacts;
 use barnstorm_domain::contact_import::{ColumnMapping, read_headers, write_rejections};
+use barnstorm_store::AuditAction;
 use barnstorm_store::phonebank::{ImportJob, ImportJobStatus};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -128,7 +129,7 @@ async fn upload(
         .store
         .audit(
             Some(signed_in.user.id),
-            "import.start",
+            AuditAction::ContactsImport,
             &format!("import job {}", job.id),
             &format!("campaign {}: {file_name}", campaign.id),
         )

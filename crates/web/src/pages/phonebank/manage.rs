@@ -17,6 +17,7 @@ use axum::extract::{Form, Path, State};
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_dispatch::CampaignEvent;
+use barnstorm_store::AuditAction;
 use barnstorm_store::phonebank::{Campaign, CampaignInvite, CampaignStatus};
 use barnstorm_store::{Group, StoreError, now_millis};
 use serde::Deserialize;
@@ -184,7 +185,7 @@ async fn change_status(
         .store
         .audit(
             Some(signed_in.user.id),
-            "campaign.status",
+            AuditAction::CampaignStatus,
             &format!("campaign {}", campaign.id),
             to.as_str(),
         )
@@ -260,7 +261,7 @@ async fn create_invite(
         .store
         .audit(
             Some(signed_in.user.id),
-            "campaign_invite.create",
+            AuditAction::CampaignInviteCreate,
             &format!("campaign invite {}", invite.id),
             &format!("campaign {}", campaign.id),
         )
@@ -301,7 +302,7 @@ async fn revoke_invite(
         .store
         .audit(
             Some(signed_in.user.id),
-            "campaign_invite.revoke",
+            AuditAction::CampaignInviteRevoke,
             &format!("campaign invite {invite_id}"),
             "",
         )

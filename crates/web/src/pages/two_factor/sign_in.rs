@@ -17,6 +17,7 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Json, Router, routing::get, routing::post};
+use barnstorm_store::AuditAction;
 use barnstorm_store::{SecondStep, now_millis};
 use serde::Deserialize;
 
@@ -159,7 +160,7 @@ async fn finish(
         .store
         .audit(
             Some(step.user.id),
-            "session.sign_in",
+            AuditAction::SessionSignIn,
             &format!("user {}", step.user.id),
             &format!("two-factor: {how}"),
         )

@@ -5,6 +5,7 @@ use crate::app::TestApp;
 use crate::on_both;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
+use barnstorm_store::AuditAction;
 use barnstorm_store::{GroupKind, Role};
 use http_body_util::BodyExt;
 use serde_json::json;
@@ -99,7 +100,7 @@ async fn results_stream_in_chunks_header_first(app: TestApp) {
     let audit = app.store.recent_audit(10).await.unwrap();
     let details: Vec<&str> = audit
         .iter()
-        .filter(|e| e.action == "results.export")
+        .filter(|e| e.action == AuditAction::ResultsExport)
         .map(|e| e.detail.as_str())
         .collect();
     assert!(details.contains(&"download started"), "{details:?}");

@@ -8,6 +8,7 @@ use super::{claim, release, team};
 use crate::app::{Browser, TestApp, TestResponse};
 use crate::on_both;
 use axum::http::{Method, StatusCode};
+use barnstorm_store::AuditAction;
 use serde_json::{Value, json};
 
 /// The flash message a redirect left, read from the page it leads to.
@@ -103,7 +104,7 @@ async fn the_callers_section_suspends_lifts_and_removes(app: TestApp) {
     assert!(
         audit
             .iter()
-            .any(|e| e.action == "caller.suspend" && e.actor_user_id == Some(org_id)),
+            .any(|e| e.action == AuditAction::CallerSuspend && e.actor_user_id == Some(org_id)),
         "suspension audited as the organiser's"
     );
 
@@ -136,7 +137,7 @@ async fn the_callers_section_suspends_lifts_and_removes(app: TestApp) {
             .await
             .unwrap()
             .iter()
-            .any(|e| e.action == "caller.remove" && e.actor_user_id == Some(org_id))
+            .any(|e| e.action == AuditAction::CallerRemove && e.actor_user_id == Some(org_id))
     );
 }
 

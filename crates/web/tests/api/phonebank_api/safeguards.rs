@@ -9,6 +9,7 @@ use super::{claim, live_campaign, outcome, team, upload};
 use crate::app::{Browser, TestApp};
 use crate::on_both;
 use axum::http::{Method, StatusCode, header};
+use barnstorm_store::AuditAction;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 
@@ -121,7 +122,7 @@ async fn an_outcome_loop_sees_only_the_pace_limit(app: TestApp) {
     assert!(
         audit
             .iter()
-            .any(|e| e.action == "caller.suspend" && e.actor_user_id.is_none()),
+            .any(|e| e.action == AuditAction::CallerSuspend && e.actor_user_id.is_none()),
         "the automatic suspension is audited"
     );
     // Nobody else is held back.
@@ -329,7 +330,7 @@ async fn a_suspended_caller_is_refused_at_once_everywhere(app: TestApp) {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.action)
+        .map(|e| e.action.as_str().to_owned())
         .collect();
     for action in ["caller.suspend", "caller.unsuspend", "caller.remove"] {
         assert!(

@@ -5,6 +5,7 @@
 use crate::app::{Browser, TestApp};
 use crate::two_factor::enrol;
 use axum::http::{Method, StatusCode};
+use barnstorm_store::AuditAction;
 use barnstorm_store::{Group, GroupKind, Role, Store, now_millis};
 use barnstorm_web::auth::two_factor::TwoFactorRequirement;
 
@@ -96,7 +97,7 @@ async fn a_group_requirement_stops_organisers_below_it_until_they_enrol(app: Tes
     let log = app.store.recent_audit(10).await.unwrap();
     assert!(
         log.iter()
-            .any(|e| e.action == "group.require_two_factor" && e.detail == "on")
+            .any(|e| e.action == AuditAction::GroupRequireTwoFactor && e.detail == "on")
     );
 
     // The Leeds organiser, below North, is stopped on pages and in the API.

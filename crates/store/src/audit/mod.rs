@@ -1,6 +1,11 @@
 //! The audit log: who did what to whom, when. Append-only; entries are never edited.
 //! Writers describe the subject in words ("group 4", "contact 1932"); they never copy
-//! personal data into the detail.
+//! personal data into the detail. Every action is an [`AuditAction`]; a row whose action
+//! is not one fails to read.
+
+mod action;
+
+pub use action::{AuditAction, UnknownAuditAction};
 
 use crate::{Millis, Store, StoreError, now_millis};
 use sqlx::{Any, Row, Transaction};
@@ -12,8 +17,8 @@ pub struct AuditEntry {
     pub at: Millis,
     /// Who did it (none for the system or an anonymous visitor).
     pub actor_user_id: Option<i64>,
-    /// What was done, as a dotted verb: `group.create`, `invite.accept`.
-    pub action: String,
+    /// What was done.
+    pub action: AuditAction,
     /// What it was done to.
     pub subject: String,
     /// Anything else worth keeping.
@@ -26,14 +31,14 @@ const INSERT_ENTRY: &str = "INSERT INTO audit_log (at, actor_user_id, action, su
 pub(crate) async fn audit_in(
     tx: &mut Transaction<'static, Any>,
     actor: Option<i64>,
-    action: &str,
+    action: AuditAction,
     subject: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(INSERT_ENTRY)
         .bind(now_millis())
         .bind(actor)
-        .bind(action)
+        .bind(action.as_str())
         .bind(subject)
         .bind(detail)
         .execute(&mut **tx)
@@ -46,18 +51,13 @@ impl Store {
     pub async fn audit(
         &self,
         actor_user_id: Option<i64>,
-        action: &str,
+        action: AuditAction,
         subject: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(INSERT_ENTRY)
-            .bind(now_millis())
-            .bind(actor_user_id)
-            .bind(action)
-            .bind(subject)
-            .bind(detail)
-            .execute(self.writer())
-            .await?;
+        let mut tx = self.begin_write().await?;
+        audit_in(&mut tx, actor_user_id, action, subject, detail).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -74,11 +74,18 @@ impl Store {
                 Ok(AuditEntry {
                     at: row.try_get("at")?,
                     actor_user_id: row.try_get("actor_user_id")?,
-                    action: row.try_get("action")?,
+                    action: stored_action(row.try_get("action")?)?,
                     subject: row.try_get("subject")?,
                     detail: row.try_get("detail")?,
                 })
             })
             .collect()
     }
+}
+
+/// The action of a stored row; a name that is no [`AuditAction`] is a defect, reported
+/// with the name.
+fn stored_action(name: String) -> Result<AuditAction, StoreError> {
+    name.parse()
+        .map_err(|e: UnknownAuditAction| StoreError::Invalid(e.to_string()))
 }
