@@ -5,6 +5,7 @@ use crate::DatabaseArgs;
 use anyhow::Context;
 use barnstorm_dispatch::{CampaignEvents, Dispatcher};
 use barnstorm_mail::{MailConfig, MailWorker};
+use barnstorm_store::retention::{RetentionPolicy, RetentionRun};
 use barnstorm_store::{Store, StoreOptions};
 use barnstorm_web::auth::two_factor::TwoFactorRequirement;
 use barnstorm_web::auth::{TokenCache, forget_tokens_revoked_elsewhere};
@@ -93,6 +94,19 @@ pub(crate) struct ServeArgs {
     /// admins), `admins`, or `off` (only where a group requires it of its organisers).
     #[arg(long, env = "BARNSTORM_REQUIRE_TWO_FACTOR", default_value = "off", value_parser = clap::value_parser!(TwoFactorRequirement))]
     require_two_factor: TwoFactorRequirement,
+    /// Days a finished campaign's call list (contacts, their link to survey answers, the
+    /// callers' notes) is kept; a group may set its own.
+    #[arg(long, env = "BARNSTORM_CONTACT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    contact_retention_days: u32,
+    /// Days after an event ends that who RSVPed to it is kept; a group may set its own.
+    #[arg(long, env = "BARNSTORM_RSVP_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    rsvp_retention_days: u32,
+    /// Months (of 30 days) a supporter with no consent and no activity is kept.
+    #[arg(long, env = "BARNSTORM_SUPPORTER_RETENTION_MONTHS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=120))]
+    supporter_retention_months: u32,
+    /// Months (of 30 days) an audit entry is kept.
+    #[arg(long, env = "BARNSTORM_AUDIT_RETENTION_MONTHS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=120))]
+    audit_retention_months: u32,
     /// Log format.
     #[arg(long, env = "BARNSTORM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
@@ -146,9 +160,25 @@ async fn shutdown_signal() {
 const SENT_MAIL_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// Hourly clean-up; `outreach_window_ms` is the per-recipient outreach window, after
-/// which the record of who a group mailed is no longer needed.
-async fn housekeeping(store: Store, outreach_window_ms: i64, mut shutdown: watch::Receiver<bool>) {
+/// which the record of who a group mailed is no longer needed. Retention runs once an
+/// hour across all nodes, whichever gets there first.
+async fn housekeeping(
+    store: Store,
+    outreach_window_ms: i64,
+    retention: RetentionPolicy,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
+        match store
+            .run_retention(&retention, barnstorm_store::now_millis())
+            .await
+        {
+            Ok(RetentionRun::Ran(done)) => {
+                tracing::info!(removed = %done.summary(), "retention ran")
+            }
+            Ok(RetentionRun::AlreadyRan) => {}
+            Err(error) => tracing::warn!(%error, "could not apply retention"),
+        }
         if let Err(error) = store.purge_expired_credentials().await {
             tracing::warn!(%error, "could not purge expired sessions");
         }
@@ -196,11 +226,18 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     // On PostgreSQL, dashboards on every node hear about changes made on any node.
     let (events, relay) = CampaignEvents::connect_postgres(&store, stop_rx.clone());
+    let retention = RetentionPolicy {
+        contact_days: args.contact_retention_days,
+        rsvp_days: args.rsvp_retention_days,
+        supporter_months: args.supporter_retention_months,
+        audit_months: args.audit_retention_months,
+    };
     let mut background = vec![
         tokio::spawn(worker.clone().run(stop_rx.clone())),
         tokio::spawn(housekeeping(
             store.clone(),
             i64::from(args.outreach_recipient_days) * 24 * 3_600_000,
+            retention,
             stop_rx.clone(),
         )),
     ];
@@ -215,6 +252,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     config.outreach_daily_per_sender = args.outreach_daily_per_sender;
     config.outreach_recipient_days = args.outreach_recipient_days;
     config.require_two_factor = args.require_two_factor;
+    config.retention = retention;
     let state = AppState::new(AppParts {
         store: store.clone(),
         config: Arc::new(config),

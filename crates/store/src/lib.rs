@@ -19,6 +19,7 @@ mod notify;
 mod outbox;
 pub mod phonebank;
 mod rate_limits;
+pub mod retention;
 mod secrets;
 mod sessions;
 pub mod subject;

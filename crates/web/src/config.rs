@@ -1,5 +1,6 @@
 //! Web settings fixed at start-up: the public base URL (for links in mail), cookie
-//! security, session length, password-hashing cost and who must use two-factor sign-in.
+//! security, session length, password-hashing cost, who must use two-factor sign-in and
+//! how long personal data is kept.
 //! Read by the CLI from flags and environment; this module only holds and derives them.
 
 use std::time::Duration;
@@ -33,6 +34,9 @@ pub struct WebConfig {
     /// Who must use two-factor sign-in across the instance (groups may add their own
     /// organisers on top).
     pub require_two_factor: crate::auth::two_factor::TwoFactorRequirement,
+    /// The instance's retention periods (groups may override the call-list and RSVP
+    /// ones); the same values the housekeeping job applies.
+    pub retention: barnstorm_store::retention::RetentionPolicy,
 }
 
 /// The default map tiles: OpenStreetMap's own servers (fine for small instances; large
@@ -56,6 +60,7 @@ impl WebConfig {
             outreach_daily_per_sender: 3,
             outreach_recipient_days: 7,
             require_two_factor: crate::auth::two_factor::TwoFactorRequirement::Off,
+            retention: barnstorm_store::retention::RetentionPolicy::default(),
         }
     }
 

@@ -35,8 +35,20 @@ pub(crate) async fn audit_in(
     subject: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
+    audit_in_at(tx, now_millis(), actor, action, subject, detail).await
+}
+
+/// Appends an audit entry dated `at` inside `tx` (for jobs that are given their clock).
+pub(crate) async fn audit_in_at(
+    tx: &mut Transaction<'static, Any>,
+    at: Millis,
+    actor: Option<i64>,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
     sqlx::query(INSERT_ENTRY)
-        .bind(now_millis())
+        .bind(at)
         .bind(actor)
         .bind(action.as_str())
         .bind(subject)

@@ -118,11 +118,14 @@ impl Store {
         }))
     }
 
-    /// Everyone who signed up for an event, in sign-up order, cancelled included.
+    /// Everyone who signed up for an event, in sign-up order, cancelled included. RSVPs
+    /// past their retention period are listed with an empty name and address, so the
+    /// counts and attendance marks stay.
     pub async fn attendees(&self, event_id: i64) -> Result<Vec<Attendee>, StoreError> {
         let rows = sqlx::query(
-            "SELECT r.id, r.status, r.attended, r.shift_id, r.created_at, s.name, s.email, s.phone
-             FROM rsvps r JOIN supporters s ON s.id = r.supporter_id
+            "SELECT r.id, r.status, r.attended, r.shift_id, r.created_at,
+                    COALESCE(s.name, '') AS name, COALESCE(s.email, '') AS email, s.phone
+             FROM rsvps r LEFT JOIN supporters s ON s.id = r.supporter_id
              WHERE r.event_id = $1 ORDER BY r.created_at, r.id",
         )
         .bind(event_id)

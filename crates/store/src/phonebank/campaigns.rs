@@ -334,14 +334,17 @@ impl Store {
         Ok(Campaign::from_row(&row)?)
     }
 
-    /// Moves a campaign to `status`.
+    /// Moves a campaign to `status`. Finishing it starts the time its call list is kept
+    /// for (see [`crate::retention`]); reopening it stops that clock.
     pub async fn set_campaign_status(
         &self,
         id: i64,
         status: CampaignStatus,
     ) -> Result<Campaign, StoreError> {
         let row = sqlx::query(&format!(
-            "UPDATE call_campaigns SET status = $1, updated_at = $2 WHERE id = $3 RETURNING {CAMPAIGN_COLUMNS}"
+            "UPDATE call_campaigns SET status = $1, updated_at = $2,
+                 finished_at = CASE WHEN $1 = 'finished' THEN COALESCE(finished_at, $2) ELSE NULL END
+             WHERE id = $3 RETURNING {CAMPAIGN_COLUMNS}"
         ))
         .bind(status.as_str())
         .bind(now_millis())

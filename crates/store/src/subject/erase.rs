@@ -8,7 +8,7 @@ use super::digest::{erasure_key, keyed_digest};
 use super::find::{Key, PersonLookup, PersonRecords, find_in};
 use crate::audit::{AuditAction, audit_in};
 use crate::binds::Binds;
-use crate::{Store, StoreError, now_millis};
+use crate::{Millis, Store, StoreError, now_millis};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::{Any, Row, Transaction};
@@ -130,6 +130,50 @@ async fn callers_among(
         .collect()
 }
 
+/// Removes what identifies the contacts `selection` picks (a query of contact ids whose
+/// `$1`, `$2`… are `binds`) and returns how many contacts and calls it changed. Calls stay,
+/// so the campaign's attempt, outcome and survey totals do not change; the contact's
+/// fields, raw import columns and the callers' notes go, and a caller holding one of them
+/// loses the lease. Shared by erasure and the retention run.
+pub(crate) async fn anonymise_contacts(
+    tx: &mut Transaction<'static, Any>,
+    selection: &str,
+    binds: &[i64],
+    now: Millis,
+) -> Result<u64, StoreError> {
+    let statements = [
+        format!(
+            "UPDATE leases SET released_at = {now} WHERE contact_id IN ({selection})
+             AND released_at IS NULL AND outcome_at IS NULL"
+        ),
+        format!("UPDATE call_attempts SET notes = '' WHERE contact_id IN ({selection})"),
+        format!(
+            "UPDATE contacts SET phone = '{ANONYMISED_PHONE_PREFIX}' || CAST(id AS TEXT), other_phone = NULL,
+                 first_name = '', last_name = '', email = NULL, postcode = NULL, extra = '{{}}',
+                 source_line = NULL, callback_at = NULL, lease_id = NULL,
+                 state = CASE WHEN state = 0 THEN 2 ELSE state END
+             WHERE id IN ({selection})"
+        ),
+    ];
+    let mut changed = 0;
+    for (n, sql) in statements.iter().enumerate() {
+        let mut query = sqlx::query(sql);
+        for value in binds {
+            query = query.bind(*value);
+        }
+        let rows = query.execute(&mut **tx).await?.rows_affected();
+        // Released leases are not a change to the person's records.
+        if n > 0 {
+            changed += rows;
+        }
+    }
+    Ok(changed)
+}
+
+/// What an anonymised contact's number starts with (followed by its id, which keeps the
+/// campaign's numbers unique).
+pub(crate) const ANONYMISED_PHONE_PREFIX: &str = "erased:";
+
 async fn erase_records(
     tx: &mut Transaction<'static, Any>,
     store: &Store,
@@ -160,31 +204,12 @@ async fn erase_records(
         .rows_affected();
     }
 
-    // Calls stay, so the campaign's attempt, outcome and survey totals do not change;
-    // what identifies the person goes: the contact's fields, raw import columns and notes.
-    let contacts = &records.contact_ids;
-    let release = format!(
-        "UPDATE leases SET released_at = {now} WHERE contact_id IN ({{ids}}) AND released_at IS NULL AND outcome_at IS NULL"
-    );
-    run_in(tx, store, &release, contacts).await?;
-    report.anonymised += run_in(
-        tx,
-        store,
-        "UPDATE call_attempts SET notes = '' WHERE contact_id IN ({ids})",
-        contacts,
-    )
-    .await?;
-    report.anonymised += run_in(
-        tx,
-        store,
-        "UPDATE contacts SET phone = 'erased:' || CAST(id AS TEXT), other_phone = NULL,
-             first_name = '', last_name = '', email = NULL, postcode = NULL, extra = '{}',
-             source_line = NULL, callback_at = NULL, lease_id = NULL,
-             state = CASE WHEN state = 0 THEN 2 ELSE state END
-         WHERE id IN ({ids})",
-        contacts,
-    )
-    .await?;
+    if !records.contact_ids.is_empty() {
+        let mut selection = String::from("SELECT id FROM contacts WHERE id IN (");
+        Binds::new(store.backend()).list(&mut selection, records.contact_ids.len());
+        selection.push(')');
+        report.anonymised += anonymise_contacts(tx, &selection, &records.contact_ids, now).await?;
+    }
 
     let supporters = &records.supporter_ids;
     for sql in [

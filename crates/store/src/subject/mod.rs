@@ -11,6 +11,7 @@ mod find;
 mod inspect;
 mod rows;
 
+pub(crate) use erase::{ANONYMISED_PHONE_PREFIX, anonymise_contacts};
 pub use erase::{Erasure, ErasureReport};
 pub use find::{ContactView, PersonCandidate, PersonLookup, PersonRecords, TableRows};
 

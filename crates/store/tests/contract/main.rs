@@ -15,5 +15,6 @@ mod people;
 mod phonebank_import;
 mod phonebank_pace;
 mod phonebank_queue;
+mod retention;
 mod subject_access;
 mod two_factor;

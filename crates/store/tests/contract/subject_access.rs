@@ -15,9 +15,9 @@ use barnstorm_store::subject::{Erasure, PersonLookup, PersonQuery};
 use barnstorm_store::{Millis, NewMail, Store, both_backends};
 use std::collections::BTreeMap;
 
-const T0: Millis = 1_750_000_000_000;
+pub(crate) const T0: Millis = 1_750_000_000_000;
 const MINUTE: Millis = 60_000;
-const LEASE: Millis = 10 * MINUTE;
+pub(crate) const LEASE: Millis = 10 * MINUTE;
 const EMAIL: &str = "sam.example@example.org";
 
 /// Every way the person could appear in a dump.
@@ -33,7 +33,7 @@ const TRACES: [&str; 9] = [
     "walking the dog",
 ];
 
-fn contact(
+pub(crate) fn contact(
     line: u64,
     phone: &str,
     first: &str,
@@ -72,7 +72,12 @@ fn sam(line: u64) -> ImportedContact {
     )
 }
 
-async fn campaign(store: &Store, group_id: i64, name: &str, list: &[ImportedContact]) -> Campaign {
+pub(crate) async fn campaign(
+    store: &Store,
+    group_id: i64,
+    name: &str,
+    list: &[ImportedContact],
+) -> Campaign {
     let mut settings = CampaignSettings::new(name);
     settings.retry.min_minutes_between_attempts = 30;
     let c = store
@@ -83,7 +88,7 @@ async fn campaign(store: &Store, group_id: i64, name: &str, list: &[ImportedCont
     c
 }
 
-async fn call(
+pub(crate) async fn call(
     store: &Store,
     c: &Campaign,
     caller: i64,

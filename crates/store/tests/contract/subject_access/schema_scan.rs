@@ -70,6 +70,7 @@ const DATA_MAP: &[Table] = &[
             "pace_per_hour",
             "do_not_call_per_hour",
             "shown_to_callers",
+            "finished_at",
         ],
     },
     Table {
@@ -241,6 +242,8 @@ const DATA_MAP: &[Table] = &[
             "created_at",
             "event_approval",
             "require_two_factor",
+            "contact_retention_days",
+            "rsvp_retention_days",
         ],
     },
     Table {
@@ -363,6 +366,19 @@ const DATA_MAP: &[Table] = &[
         erasure: "Deleted",
         personal: &["user_id", "code_hash"],
         other: &["id", "created_at", "used_at"],
+    },
+    Table {
+        name: "retention_runs",
+        erasure: "Not personal: counts per kind",
+        personal: &[],
+        other: &[
+            "slot",
+            "ran_at",
+            "contacts",
+            "rsvps",
+            "supporters",
+            "audit_entries",
+        ],
     },
     Table {
         name: "rsvp_notices",
