@@ -78,6 +78,8 @@ audit_actions! {
     GroupEventApproval => "group.event_approval",
     /// A group's two-factor requirement changed.
     GroupRequireTwoFactor => "group.require_two_factor",
+    /// A group's own retention periods changed.
+    GroupRetention => "group.retention",
     /// A group invite was accepted.
     InviteAccept => "invite.accept",
     /// A group invite was made.
@@ -104,6 +106,8 @@ audit_actions! {
     PersonExport => "person.export",
     /// A campaign's survey results were downloaded.
     ResultsExport => "results.export",
+    /// The housekeeping job applied the retention periods (counts per kind, no names).
+    RetentionRun => "retention.run",
     /// An RSVP was cancelled.
     RsvpCancel => "rsvp.cancel",
     /// Someone RSVPed to an event.

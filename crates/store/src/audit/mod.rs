@@ -43,7 +43,7 @@ pub(crate) async fn audit_in_at(
     tx: &mut Transaction<'static, Any>,
     at: Millis,
     actor: Option<i64>,
-    action: &str,
+    action: AuditAction,
     subject: &str,
     detail: &str,
 ) -> Result<(), StoreError> {

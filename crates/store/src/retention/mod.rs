@@ -7,7 +7,7 @@ mod run;
 
 pub use run::{CampaignDue, EventDue, RUN_INTERVAL_MS, RetentionPlan, RetentionRun};
 
-use crate::audit::audit_in;
+use crate::audit::{AuditAction, audit_in};
 use crate::{Millis, Store, StoreError};
 use serde::Serialize;
 use sqlx::Row;
@@ -123,7 +123,7 @@ impl Store {
         audit_in(
             &mut tx,
             actor,
-            "group.retention",
+            AuditAction::GroupRetention,
             &format!("group {group_id}"),
             &format!(
                 "call lists {}, RSVPs {}",

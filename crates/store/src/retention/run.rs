@@ -5,7 +5,7 @@
 //! find the hour taken, and a run that fails leaves the hour free.
 
 use super::{DAY_MS, MONTH_MS, RetentionPolicy};
-use crate::audit::audit_in_at;
+use crate::audit::{AuditAction, audit_in_at};
 use crate::subject::{ANONYMISED_PHONE_PREFIX, anonymise_contacts};
 use crate::{Millis, Store, StoreError};
 use serde::Serialize;
@@ -332,7 +332,7 @@ impl Store {
             &mut tx,
             now,
             None,
-            "retention.run",
+            AuditAction::RetentionRun,
             &format!("retention run {slot}"),
             &done.summary(),
         )

@@ -10,7 +10,7 @@ use barnstorm_store::phonebank::{Campaign, CampaignStatus};
 use barnstorm_store::retention::{
     GroupRetention, RetentionPlan, RetentionPolicy, RetentionRun, parse_retention_days,
 };
-use barnstorm_store::{Millis, Store, both_backends, now_millis};
+use barnstorm_store::{AuditAction, Millis, Store, both_backends, now_millis};
 
 const MONTH: Millis = 30 * DAY;
 
@@ -182,7 +182,7 @@ async fn past_data_goes_and_the_rest_stays(store: Store) {
     );
     let runs: Vec<_> = audit
         .iter()
-        .filter(|e| e.action == "retention.run")
+        .filter(|e| e.action == AuditAction::RetentionRun)
         .collect();
     assert_eq!(
         runs.len(),
@@ -225,7 +225,7 @@ async fn concurrent_runs_remove_once_and_audit_once(store: Store) {
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| e.action == "retention.run")
+        .filter(|e| e.action == AuditAction::RetentionRun)
         .count();
     assert_eq!(audited, 1);
     let (ran_at, summary) = store.last_retention_run().await.unwrap().unwrap();
