@@ -1,5 +1,7 @@
 //! `barnstorm user …`: accounts from the command line. `user add` takes a password on
 //! standard input when one is piped in; otherwise it prints a one-time sign-in link.
+//! `user grant` and `user revoke` give an existing account an instance role or take it
+//! away.
 
 use crate::DatabaseArgs;
 use anyhow::{Context, bail};
@@ -16,6 +18,45 @@ pub(crate) enum UserCommand {
         after_help = "Examples:\n  echo 'a long passphrase' | barnstorm user add --email ada@example.org --role admin\n  barnstorm user add --email ada@example.org --name 'Ada Admin' --role admin"
     )]
     Add(AddArgs),
+    /// Give an existing account an instance role.
+    #[command(
+        after_help = "Example:\n  barnstorm user grant --email dpo@example.org --role data-protection"
+    )]
+    Grant(RoleArgs),
+    /// Take an instance role away from an account.
+    #[command(
+        after_help = "Example:\n  barnstorm user revoke --email dpo@example.org --role data-protection"
+    )]
+    Revoke(RoleArgs),
+}
+
+/// The account and the role to grant or revoke.
+#[derive(clap::Args, Debug)]
+pub(crate) struct RoleArgs {
+    /// The account's email address.
+    #[arg(long)]
+    email: String,
+    /// `admin` runs the whole instance; `data-protection` finds, exports and erases people.
+    #[arg(long, value_enum)]
+    role: InstanceRole,
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+/// A role held across the whole instance.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum InstanceRole {
+    Admin,
+    DataProtection,
+}
+
+impl InstanceRole {
+    fn title(self) -> &'static str {
+        match self {
+            Self::Admin => "administrator",
+            Self::DataProtection => "data-protection officer",
+        }
+    }
 }
 
 /// The account to create.
@@ -27,7 +68,8 @@ pub(crate) struct AddArgs {
     /// Display name; defaults to the part of the email before the @.
     #[arg(long)]
     name: Option<String>,
-    /// `admin` runs the whole instance; `user` gets roles through groups.
+    /// `admin` runs the whole instance; `data-protection` finds, exports and erases
+    /// people; `user` gets roles through groups.
     #[arg(long, value_enum, default_value_t = AccountRole::User)]
     role: AccountRole,
     /// Base URL for the printed sign-in link.
@@ -44,6 +86,7 @@ pub(crate) struct AddArgs {
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 enum AccountRole {
     Admin,
+    DataProtection,
     User,
 }
 
@@ -51,7 +94,57 @@ enum AccountRole {
 const CLI_LINK_TTL_MS: i64 = 24 * 3600 * 1000;
 
 pub(crate) async fn run(command: UserCommand) -> anyhow::Result<()> {
-    let UserCommand::Add(args) = command;
+    match command {
+        UserCommand::Add(args) => add(args).await,
+        UserCommand::Grant(args) => set_role(args, true).await,
+        UserCommand::Revoke(args) => set_role(args, false).await,
+    }
+}
+
+async fn set_role(args: RoleArgs, granted: bool) -> anyhow::Result<()> {
+    let email = args.email.trim();
+    if barnstorm_domain::email::normalise_email(email).is_none() {
+        bail!("--email: '{email}' is not an email address");
+    }
+    let store = args.database.open(&StoreOptions::default()).await?;
+    let Some(user) = store.user_by_email(email).await? else {
+        bail!("--email: there is no account for {email} (make one with barnstorm user add)");
+    };
+    let held = match args.role {
+        InstanceRole::Admin => user.is_admin,
+        InstanceRole::DataProtection => user.data_protection,
+    };
+    let title = args.role.title();
+    if held == granted {
+        let state = if granted { "already" } else { "not" };
+        println!(
+            "{} <{}> is {state} {title}; nothing changed.",
+            user.name, user.email
+        );
+        return Ok(());
+    }
+    match args.role {
+        InstanceRole::Admin => store.set_admin(user.id, granted).await?,
+        InstanceRole::DataProtection => store.set_data_protection(user.id, granted).await?,
+    }
+    let (action, said) = if granted {
+        (AuditAction::UserGrant, "is now")
+    } else {
+        (AuditAction::UserRevoke, "is no longer")
+    };
+    store
+        .audit(
+            None,
+            action,
+            &format!("user {}", user.id),
+            &format!("{title}, command line"),
+        )
+        .await?;
+    println!("{} <{}> {said} {title}.", user.name, user.email);
+    Ok(())
+}
+
+async fn add(args: AddArgs) -> anyhow::Result<()> {
     let email = args.email.trim();
     if barnstorm_domain::email::normalise_email(email).is_none() {
         bail!("--email: '{email}' is not an email address");
@@ -84,9 +177,14 @@ pub(crate) async fn run(command: UserCommand) -> anyhow::Result<()> {
         .await
     {
         Ok(user) => user,
-        Err(StoreError::Conflict(_)) => bail!("an account for {email} already exists"),
+        Err(StoreError::Conflict(_)) => bail!(
+            "an account for {email} already exists (give it a role with barnstorm user grant)"
+        ),
         Err(e) => return Err(e.into()),
     };
+    if args.role == AccountRole::DataProtection {
+        store.set_data_protection(user.id, true).await?;
+    }
     store
         .audit(
             None,
@@ -95,10 +193,10 @@ pub(crate) async fn run(command: UserCommand) -> anyhow::Result<()> {
             "command line",
         )
         .await?;
-    let role = if user.is_admin {
-        "administrator"
-    } else {
-        "account"
+    let role = match args.role {
+        AccountRole::Admin => "administrator",
+        AccountRole::DataProtection => "data-protection officer",
+        AccountRole::User => "account",
     };
     println!("Created {role} {} <{}>.", user.name, user.email);
     if hash.is_none() {

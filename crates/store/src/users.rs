@@ -19,6 +19,8 @@ pub struct User {
     pub password_hash: Option<String>,
     /// Instance administrator.
     pub is_admin: bool,
+    /// Holds the instance's data-protection role: may find, export and erase any person.
+    pub data_protection: bool,
     /// When the account was made.
     pub created_at: Millis,
     /// When the owner proved the address (followed an emailed link, or was made by
@@ -26,8 +28,7 @@ pub struct User {
     pub email_verified_at: Option<Millis>,
 }
 
-pub(crate) const USER_COLUMNS: &str =
-    "u.id, u.email, u.name, u.password_hash, u.is_admin, u.created_at, u.email_verified_at";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.password_hash, u.is_admin, u.data_protection, u.created_at, u.email_verified_at";
 
 impl User {
     pub(crate) fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
@@ -37,6 +38,7 @@ impl User {
             name: row.try_get("name")?,
             password_hash: row.try_get("password_hash")?,
             is_admin: row.try_get::<i64, _>("is_admin")? != 0,
+            data_protection: row.try_get::<i64, _>("data_protection")? != 0,
             created_at: row.try_get("created_at")?,
             email_verified_at: row.try_get("email_verified_at")?,
         })
@@ -46,6 +48,12 @@ impl User {
     /// the campaign they joined: no roles, events or outreach.
     pub fn is_verified(&self) -> bool {
         self.email_verified_at.is_some()
+    }
+
+    /// Whether the account may find any person, export what is held on them and erase
+    /// them: instance administrators and holders of the data-protection role.
+    pub fn may_handle_subject_requests(&self) -> bool {
+        self.is_admin || self.data_protection
     }
 }
 
@@ -68,7 +76,7 @@ pub(crate) async fn insert_user<'c>(
     let rows = sqlx::query(
         "INSERT INTO users (email, name, password_hash, is_admin, created_at, email_verified_at)
          VALUES ($1, $2, $3, $4, $5, $6)
-         RETURNING id, email, name, password_hash, is_admin, created_at, email_verified_at",
+         RETURNING id, email, name, password_hash, is_admin, data_protection, created_at, email_verified_at",
     )
     .bind(canonical_email(email))
     .bind(name.trim())
@@ -170,10 +178,30 @@ impl Store {
         Ok(())
     }
 
+    /// Grants or withdraws the data-protection role.
+    pub async fn set_data_protection(
+        &self,
+        user_id: i64,
+        data_protection: bool,
+    ) -> Result<(), StoreError> {
+        self.set_user_flag("data_protection", user_id, data_protection)
+            .await
+    }
+
     /// Grants or withdraws instance administration.
     pub async fn set_admin(&self, user_id: i64, is_admin: bool) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE users SET is_admin = $1 WHERE id = $2")
-            .bind(i64::from(is_admin))
+        self.set_user_flag("is_admin", user_id, is_admin).await
+    }
+
+    /// Sets one of the account's role flags (a column name fixed by the caller).
+    async fn set_user_flag(
+        &self,
+        column: &'static str,
+        user_id: i64,
+        value: bool,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(&format!("UPDATE users SET {column} = $1 WHERE id = $2"))
+            .bind(i64::from(value))
             .bind(user_id)
             .execute(self.writer())
             .await?;

@@ -56,6 +56,8 @@ audit_actions! {
     ConsentGrant => "consent.grant",
     /// A supporter withdrew consent.
     ConsentWithdraw => "consent.withdraw",
+    /// One contact was erased from a campaign's list (counts only, no name).
+    ContactErase => "contact.erase",
     /// A contact list was uploaded into a campaign (personal data imported).
     ContactsImport => "contacts.import",
     /// An event's attendee list was downloaded (personal data).
@@ -136,6 +138,10 @@ audit_actions! {
     TwoFactorTotpEnrol => "two_factor.totp_enrol",
     /// An account was created.
     UserCreate => "user.create",
+    /// An account was given an instance role (administrator, data protection).
+    UserGrant => "user.grant",
+    /// An instance role was taken from an account.
+    UserRevoke => "user.revoke",
 }
 
 /// Names written before they were unified, read as the action they always meant.

@@ -174,23 +174,20 @@ pub(crate) async fn anonymise_contacts(
 /// campaign's numbers unique).
 pub(crate) const ANONYMISED_PHONE_PREFIX: &str = "erased:";
 
-async fn erase_records(
+/// Stores keyed digests of `phones` and `emails`, so a later import still suppresses
+/// them without anyone being able to read them back.
+async fn keep_suppressed(
     tx: &mut Transaction<'static, Any>,
-    store: &Store,
-    records: &PersonRecords,
-) -> Result<ErasureReport, StoreError> {
+    phones: &[String],
+    emails: &[String],
+    report: &mut ErasureReport,
+) -> Result<(), StoreError> {
     let now = now_millis();
-    let mut report = ErasureReport {
-        deleted: 0,
-        anonymised: 0,
-        suppressed_digests: 0,
-    };
     let key = erasure_key(tx).await?;
-    let digests = records
-        .phones
+    let digests = phones
         .iter()
         .map(|p| ("phone", p))
-        .chain(records.emails.iter().map(|e| ("email", e)));
+        .chain(emails.iter().map(|e| ("email", e)));
     for (kind, value) in digests {
         report.suppressed_digests += sqlx::query(
             "INSERT INTO erased_subjects (digest, kind, erased_at) VALUES ($1, $2, $3)
@@ -203,7 +200,21 @@ async fn erase_records(
         .await?
         .rows_affected();
     }
+    Ok(())
+}
 
+async fn erase_records(
+    tx: &mut Transaction<'static, Any>,
+    store: &Store,
+    records: &PersonRecords,
+) -> Result<ErasureReport, StoreError> {
+    let now = now_millis();
+    let mut report = ErasureReport {
+        deleted: 0,
+        anonymised: 0,
+        suppressed_digests: 0,
+    };
+    keep_suppressed(tx, &records.phones, &records.emails, &mut report).await?;
     if !records.contact_ids.is_empty() {
         let mut selection = String::from("SELECT id FROM contacts WHERE id IN (");
         Binds::new(store.backend()).list(&mut selection, records.contact_ids.len());
@@ -328,6 +339,81 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(Erasure::Erased(report))
+    }
+
+    /// Erases one contact from one campaign's list, as [`Store::erase_person`] erases
+    /// contacts: the row is stripped, calls keep their outcome and answers but lose their
+    /// notes, a caller holding it loses the lease, and its number and address stay
+    /// suppressed as keyed digests. The person's other records (other campaigns, a
+    /// supporter record, an account) are untouched. `None` when the campaign has no such
+    /// contact or it was erased already.
+    pub async fn erase_campaign_contact(
+        &self,
+        campaign_id: i64,
+        contact_id: i64,
+        actor: Option<i64>,
+    ) -> Result<Option<ErasureReport>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT phone, other_phone, email FROM contacts
+             WHERE id = $1 AND campaign_id = $2 AND phone NOT LIKE $3",
+        )
+        .bind(contact_id)
+        .bind(campaign_id)
+        .bind(format!("{ANONYMISED_PHONE_PREFIX}%"))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let phones: Vec<String> = [
+            row.try_get::<Option<String>, _>("phone")?,
+            row.try_get::<Option<String>, _>("other_phone")?,
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        .collect();
+        let emails: Vec<String> = row
+            .try_get::<Option<String>, _>("email")?
+            .filter(|e| !e.trim().is_empty())
+            .map(|e| crate::canonical_email(&e))
+            .into_iter()
+            .collect();
+        let mut report = ErasureReport {
+            deleted: 0,
+            anonymised: 0,
+            suppressed_digests: 0,
+        };
+        keep_suppressed(&mut tx, &phones, &emails, &mut report).await?;
+        report.anonymised += anonymise_contacts(
+            &mut tx,
+            "SELECT id FROM contacts WHERE id = $1",
+            &[contact_id],
+            now_millis(),
+        )
+        .await?;
+        report.anonymised += sqlx::query(
+            "UPDATE audit_log SET subject = 'erased person', detail = '' WHERE subject = $1",
+        )
+        .bind(format!("contact {contact_id}"))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let detail = format!(
+            "contact {contact_id}: {} rows anonymised, {} digests kept for suppression",
+            report.anonymised, report.suppressed_digests
+        );
+        audit_in(
+            &mut tx,
+            actor,
+            AuditAction::ContactErase,
+            &format!("campaign {campaign_id}"),
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(report))
     }
 
     /// Writes the audit entry for a subject-access export (counts only, no name).

@@ -123,6 +123,18 @@ impl PersonQuery {
     }
 }
 
+impl PersonQuery {
+    /// The same query narrowed to one of the people it matched, by the name a
+    /// [`PersonCandidate`] was listed under: records found by the email or number that
+    /// carry another name are left out.
+    pub fn narrowed_to(&self, candidate_name: &str) -> Self {
+        Self {
+            name: Some(normalise_name(candidate_name)).filter(|n| !n.is_empty()),
+            ..self.clone()
+        }
+    }
+}
+
 /// A name as compared: lower-case words separated by single spaces.
 pub(crate) fn normalise_name(name: &str) -> String {
     name.split_whitespace()

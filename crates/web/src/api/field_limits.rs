@@ -48,6 +48,11 @@ pub(crate) const FIELD_LIMITS: &[(&str, &str, usize)] = &[
     ("AcceptInvite", "name", limits::PERSON_NAME),
     ("AcceptInvite", "email", limits::EMAIL),
     ("JoinRequest", "code", limits::CODE),
+    ("PersonRequest", "email", limits::EMAIL),
+    ("PersonRequest", "phone", limits::PHONE),
+    ("PersonRequest", "name", limits::PERSON_NAME),
+    ("PersonRequest", "postcode", limits::POSTCODE),
+    ("PersonRequest", "candidate", limits::PERSON_NAME),
 ];
 
 /// Sets `maxLength` from [`FIELD_LIMITS`] (on the items, for an array of strings).

@@ -8,6 +8,7 @@ mod events;
 mod field_limits;
 mod groups;
 mod json_body;
+pub(crate) mod people;
 pub(crate) mod phonebank;
 mod schemas;
 mod standard_responses;
@@ -64,6 +65,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(events::routes())
         .merge(event_rsvps::routes())
         .merge(phonebank::routes())
+        .merge(people::routes())
 }
 
 /// Completes the document once every route has added its schemas: the length limits and

@@ -27,6 +27,7 @@ struct AccountPage {
     name: String,
     email: String,
     is_admin: bool,
+    data_protection: bool,
     /// When the address was confirmed, or `None` while it is not.
     verified_on: Option<String>,
     memberships: Vec<(Group, Role)>,
@@ -65,6 +66,7 @@ async fn page(
         name: user.name.clone(),
         email: user.email.clone(),
         is_admin: user.is_admin,
+        data_protection: user.data_protection,
         verified_on: user.email_verified_at.map(format_time),
         memberships: state.store.memberships_of(user.id).await?,
         tokens: state

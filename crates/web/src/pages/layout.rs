@@ -13,6 +13,8 @@ pub struct NavUser {
     pub name: String,
     /// Instance administrator.
     pub is_admin: bool,
+    /// May find, export and erase people (administrators and the data-protection role).
+    pub handles_people: bool,
 }
 
 /// Data the base template needs on every page.
@@ -33,6 +35,7 @@ impl Layout {
             user: context.user().map(|u| NavUser {
                 name: u.name.clone(),
                 is_admin: u.is_admin,
+                handles_people: u.may_handle_subject_requests(),
             }),
             csrf: context.csrf.clone(),
             flash: context.flash.clone(),

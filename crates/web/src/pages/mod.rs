@@ -11,6 +11,7 @@ mod home;
 mod invites;
 pub(crate) mod layout;
 pub(crate) mod login;
+mod people;
 mod phonebank;
 pub(crate) mod return_path;
 mod two_factor;
@@ -25,6 +26,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(discover::routes())
         .merge(login::routes())
         .merge(account::routes())
+        .merge(people::routes())
         .merge(groups::routes())
         .merge(events::router())
         .merge(invites::routes())

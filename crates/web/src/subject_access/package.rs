@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::io::{self, Write};
 
 /// What one table is, in words for the person: what, where from, why, how long.
-fn describe(table: &str) -> (&'static str, &'static str, &'static str, &'static str) {
+pub(crate) fn describe(table: &str) -> (&'static str, &'static str, &'static str, &'static str) {
     const ACCOUNT: &str = "you made an account or were invited to one";
     const SIGN_IN: &str = "to keep you signed in and your account secure";
     match table {

@@ -34,6 +34,16 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/account/two-factor/passkeys/{id}/remove", "SDDDDDDD"),
     ("POST", "/account/two-factor/passkeys/{id}/rename", "SDDDDDDD"),
     ("POST", "/account/two-factor/recovery-codes", "SAAAAAAA"),
+    // People's data (find, export, erase anyone): admins and the data-protection role only;
+    // the matrix's people hold no data-protection role, tests/api/people_admin.rs covers it.
+    ("GET", "/admin/people", "SDDDDDDA"),
+    ("POST", "/admin/people", "SDDDDDDA"),
+    ("POST", "/admin/people/erase", "SDDDDDDA"),
+    ("POST", "/admin/people/erase/confirm", "SDDDDDDA"),
+    ("POST", "/admin/people/export", "SDDDDDDA"),
+    ("POST", "/api/v1/people/erase", "SDDDDDDA"),
+    ("POST", "/api/v1/people/export", "SDDDDDDA"),
+    ("POST", "/api/v1/people/search", "SDDDDDDA"),
     // Organisers of the group named in the body, and admins.
     ("POST", "/api/v1/campaigns", "SDDDDDAA"),
     // Callers (invited, or by their role in the group: hosts are callers too) read the campaign they call for.
@@ -49,6 +59,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     // the authority), members with a caller role or above, organisers, admins. Not the suspended.
     ("POST", "/api/v1/campaigns/{id}/claims", "SAADADAA"),
     ("POST", "/api/v1/campaigns/{id}/contacts", "SDDDDDAA"),
+    // Erasing one contact of the list: its organisers and admins.
+    ("DELETE", "/api/v1/campaigns/{id}/contacts/{contact_id}", "SDDDDDAA"),
     ("GET", "/api/v1/campaigns/{id}/invites", "SDDDDDAA"),
     ("POST", "/api/v1/campaigns/{id}/invites", "SDDDDDAA"),
     ("POST", "/api/v1/campaigns/{id}/invites/{invite_id}/revoke", "SDDDDDAA"),
@@ -92,6 +104,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/call/{id}/outcome", "SDADDDDD"),
     ("GET", "/campaigns/{id}", "SDDDDDAA"),
     ("GET", "/campaigns/{id}/attempts.csv", "SDDDDDAA"),
+    ("POST", "/campaigns/{id}/contacts/find", "SDDDDDAA"),
+    ("POST", "/campaigns/{id}/contacts/{contact_id}/erase", "SDDDDDAA"),
     ("POST", "/campaigns/{id}/callers/{user_id}/lift", "SDDDDDAA"),
     ("POST", "/campaigns/{id}/callers/{user_id}/remove", "SDDDDDAA"),
     ("POST", "/campaigns/{id}/callers/{user_id}/suspend", "SDDDDDAA"),

@@ -16,6 +16,7 @@ mod ops;
 mod outreach;
 mod outreach_safeguards;
 mod pages;
+mod people_admin;
 mod phonebank_api;
 mod phonebank_pages;
 mod rsvp_repeats;

@@ -36,15 +36,15 @@ fn branching_survey() -> Value {
     ]})
 }
 
-pub(super) struct Team {
-    group_id: i64,
-    org: String,
-    caller: String,
+pub(crate) struct Team {
+    pub(crate) group_id: i64,
+    pub(crate) org: String,
+    pub(crate) caller: String,
     caller2: String,
     stranger: String,
 }
 
-async fn team(app: &TestApp) -> Team {
+pub(crate) async fn team(app: &TestApp) -> Team {
     let group = app
         .store
         .create_group(None, "Leeds", GroupKind::Branch, "")
@@ -76,7 +76,7 @@ async fn team(app: &TestApp) -> Team {
 }
 
 /// A live campaign, always open, with the branching survey and `extra` settings.
-async fn live_campaign(app: &TestApp, t: &Team, extra: Value) -> i64 {
+pub(crate) async fn live_campaign(app: &TestApp, t: &Team, extra: Value) -> i64 {
     let mut body = json!({"group_id": t.group_id, "name": "Spring canvass", "survey": branching_survey(),
         "calling_hours": always_open(), "script": "Hello {first_name|there}"});
     for (k, v) in extra.as_object().unwrap() {
@@ -99,7 +99,13 @@ async fn live_campaign(app: &TestApp, t: &Team, extra: Value) -> i64 {
     id
 }
 
-async fn upload(app: &TestApp, token: &str, campaign: i64, query: &str, csv: &str) -> TestResponse {
+pub(crate) async fn upload(
+    app: &TestApp,
+    token: &str,
+    campaign: i64,
+    query: &str,
+    csv: &str,
+) -> TestResponse {
     let request = Request::post(format!("/api/v1/campaigns/{campaign}/contacts{query}"))
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .header(header::CONTENT_TYPE, "text/csv")
@@ -138,7 +144,7 @@ async fn release(app: &TestApp, token: &str, lease: i64) -> TestResponse {
     .await
 }
 
-async fn outcome(
+pub(crate) async fn outcome(
     app: &TestApp,
     token: &str,
     lease: i64,

@@ -454,7 +454,13 @@ const DATA_MAP: &[Table] = &[
         name: "users",
         erasure: "Deleted, or anonymised when they made calls",
         personal: &["email", "name", "password_hash"],
-        other: &["id", "is_admin", "created_at", "email_verified_at"],
+        other: &[
+            "id",
+            "is_admin",
+            "data_protection",
+            "created_at",
+            "email_verified_at",
+        ],
     },
 ];
 

@@ -7,6 +7,7 @@
 pub(crate) mod callers;
 mod calling;
 pub(crate) mod campaigns;
+pub(crate) mod contacts;
 mod imports;
 pub(crate) mod invites;
 mod results;
@@ -172,6 +173,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(campaigns::routes())
         .merge(callers::routes())
+        .merge(contacts::routes())
         .merge(invites::routes())
         .merge(imports::routes())
         .merge(calling::routes())

@@ -7,6 +7,7 @@ mod access;
 mod call;
 mod call_view;
 mod campaigns;
+mod contact_erasure;
 mod dashboard;
 mod imports;
 mod join;
@@ -164,6 +165,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/groups/{slug}/campaigns", get(group_campaigns))
         .merge(campaigns::routes())
         .merge(manage::routes())
+        .merge(contact_erasure::routes())
         .merge(safeguards::routes())
         .merge(imports::routes())
         .merge(dashboard::routes())

@@ -180,6 +180,7 @@ async fn fill(app: &TestApp, world: &World, path: &str, n: usize) -> String {
             "{breakout_id}" => world.breakout_id.to_string(),
             "{code}" => world.invite_code.clone(),
             "{invite_id}" => world.fresh_invite_id(app).await.to_string(),
+            "{contact_id}" => world.fresh_contact(app, n).await.to_string(),
             "{user_id}" if path.contains("/callers/") => {
                 let victim = world.fresh_caller(app, n).await;
                 if path.ends_with("/suspension") || path.ends_with("/lift") {
@@ -230,6 +231,10 @@ fn api_body(world: &World, path: &str, n: usize) -> Option<Value> {
             json!({"email": format!("invitee{n}@example.org"), "role": "member"})
         }
         "/api/v1/campaigns/{id}/invites" => json!({}),
+        // Found, so access is all that decides; erasing without "confirm" changes nothing.
+        "/api/v1/people/search" | "/api/v1/people/export" | "/api/v1/people/erase" => {
+            json!({"email": "caller@example.org"})
+        }
         _ => return None,
     };
     Some(body)

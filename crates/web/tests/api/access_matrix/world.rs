@@ -7,6 +7,7 @@ use crate::meetups::{live, new_event};
 use crate::phonebank_api::{always_open, claim};
 use axum::http::{Method, StatusCode};
 use barnstorm_domain::event::EventKind;
+use barnstorm_domain::phone::{Region, normalise_phone};
 use barnstorm_store::events::NewEvent;
 use barnstorm_store::{GroupKind, Role, hash_secret, new_secret, now_millis};
 use serde_json::json;
@@ -223,6 +224,35 @@ impl World {
             .await
             .unwrap();
         member.id
+    }
+
+    /// A new contact on the campaign's list, for requests that erase one.
+    pub async fn fresh_contact(&self, app: &TestApp, n: usize) -> i64 {
+        // Drama numbers: 0113 496 0000-0999, then 0161 496 0000-0999.
+        let phone = if n < 1000 {
+            format!("0113 496 {n:04}")
+        } else {
+            format!("0161 496 {:04}", n - 1000)
+        };
+        let csv = format!("First Name,Mobile\nFresh Contact,{phone}\n");
+        let request =
+            axum::http::Request::post(format!("/api/v1/campaigns/{}/contacts", self.campaign_id))
+                .header(
+                    axum::http::header::AUTHORIZATION,
+                    format!("Bearer {}", self.organiser_token),
+                )
+                .header(axum::http::header::CONTENT_TYPE, "text/csv")
+                .body(axum::body::Body::from(csv))
+                .unwrap();
+        let imported = app.send(request).await;
+        assert_eq!(imported.json()["imported"], 1, "{}", imported.body);
+        let e164 = normalise_phone(&phone, Region::GB).unwrap();
+        app.store
+            .contact_by_phone(self.campaign_id, e164.as_str())
+            .await
+            .unwrap()
+            .unwrap()
+            .id
     }
 
     /// A new caller invite of the campaign, for requests that revoke one.

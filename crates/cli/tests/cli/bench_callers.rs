@@ -1,13 +1,12 @@
 //! `barnstorm bench callers --processes 2` against a real node on a fresh SQLite demo
 //! database: the report the parent merges from its workers must add up, and every
 //! acknowledged outcome must be in the database (`barnstorm check`).
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use crate::{BIN, barnstorm};
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_barnstorm");
 const CAMPAIGN: &str = "1";
 
 /// The node; stopped when the test ends, however it ends.
@@ -26,17 +25,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-fn barnstorm(args: &[&str]) -> std::process::Output {
-    let output = Command::new(BIN).args(args).output().unwrap();
-    assert!(
-        output.status.success(),
-        "barnstorm {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
 }
 
 /// Opens the demo campaign's calling hours around the clock, so the run does not depend

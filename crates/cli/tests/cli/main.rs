@@ -1,0 +1,33 @@
+//! The `barnstorm` binary as an operator runs it: each test starts the built binary
+//! (Cargo's `CARGO_BIN_EXE_barnstorm`, under `CARGO_TARGET_DIR` when set) against a fresh
+//! database and checks what it prints and what it changed. One test binary for the crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod bench_callers;
+mod person;
+
+use std::process::{Command, Output};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_barnstorm");
+
+/// Runs `barnstorm ARGS` and returns its output; a failure fails the test with it.
+pub fn barnstorm(args: &[&str]) -> Output {
+    let output = run(args);
+    assert!(
+        output.status.success(),
+        "barnstorm {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Runs `barnstorm ARGS`, whether it succeeds or not, with nothing on standard input.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
