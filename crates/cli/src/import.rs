@@ -35,6 +35,10 @@ pub(crate) enum ImportCommand {
     /// whose first column is the number. Listed numbers are never handed to callers.
     #[command(after_help = "Example:\n  barnstorm import tps tps-2025-06.txt")]
     Tps(TpsArgs),
+    /// Add numbers to the CTPS (Corporate Telephone Preference Service) list of business
+    /// numbers, in the same formats as `import tps`. Listed numbers are never handed to callers.
+    #[command(after_help = "Example:\n  barnstorm import ctps ctps-2025-06.csv")]
+    Ctps(TpsArgs),
     /// Load full postcodes with their locations, for geocoding to postcode precision:
     /// the ONS Postcode Directory (ONSPD) CSV or OS Code-Point Open CSV files.
     #[command(
@@ -71,11 +75,9 @@ pub(crate) struct ContactsArgs {
 /// A TPS file to load.
 #[derive(clap::Args, Debug)]
 pub(crate) struct TpsArgs {
-    /// One number per line, or a CSV whose first column is the number.
+    /// One number per line, or a CSV whose first column is the number. Its name is kept
+    /// with each number, so organisers can see where a suppression came from.
     file: PathBuf,
-    /// The list's name, kept with each number.
-    #[arg(long, default_value = "TPS")]
-    list: String,
     #[command(flatten)]
     database: DatabaseArgs,
 }
@@ -92,7 +94,8 @@ pub(crate) struct PostcodesArgs {
 pub(crate) async fn run(command: ImportCommand) -> anyhow::Result<()> {
     match command {
         ImportCommand::Contacts(args) => contacts(args).await,
-        ImportCommand::Tps(args) => tps(args).await,
+        ImportCommand::Tps(args) => tps(args, "TPS").await,
+        ImportCommand::Ctps(args) => tps(args, "CTPS").await,
         ImportCommand::Postcodes(args) => postcodes(args).await,
     }
 }
@@ -307,8 +310,10 @@ const TPS_BATCH: usize = 5_000;
 /// Skipped line numbers listed in the report.
 const TPS_SKIPS_SHOWN: usize = 10;
 
-async fn tps(args: TpsArgs) -> anyhow::Result<()> {
+/// Imports a TPS or CTPS file into the national list `list`.
+async fn tps(args: TpsArgs, list: &str) -> anyhow::Result<()> {
     let mut reader = BufReader::new(open(&args.file)?);
+    let source = file_name(&args.file);
     let store = args.database.open(&StoreOptions::default()).await?;
     let (mut read, mut added) = (0u64, 0u64);
     let mut skipped = Vec::new();
@@ -349,18 +354,22 @@ async fn tps(args: TpsArgs) -> anyhow::Result<()> {
             }
         }
         if batch.len() >= TPS_BATCH {
-            added += store.import_tps_numbers(&batch, &args.list).await?;
+            added += store.import_tps_numbers(&batch, list, &source).await?;
             batch.clear();
         }
     }
-    added += store.import_tps_numbers(&batch, &args.list).await?;
+    added += store.import_tps_numbers(&batch, list, &source).await?;
+    let on_list = store
+        .tps_lists()
+        .await?
+        .into_iter()
+        .find(|summary| summary.list == list)
+        .map_or(0, |summary| summary.numbers);
     print!(
-        "Added {} numbers from {} to the {} list ({} already listed or repeated in the file; {} numbers on it in all)",
+        "Added {} numbers from {source} to the {list} list ({} already listed or repeated in the file; {} numbers on it in all)",
         thousands(added),
-        file_name(&args.file),
-        args.list,
         thousands(read - added),
-        thousands(u64::try_from(store.tps_count().await?).unwrap_or(0))
+        thousands(u64::try_from(on_list).unwrap_or(0))
     );
     if skipped_total > 0 {
         let more = if skipped_total > skipped.len() as u64 {

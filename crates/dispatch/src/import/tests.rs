@@ -76,7 +76,12 @@ async fn a_mixed_file_is_counted_exactly_and_rejections_name_line_and_column() {
     let store = &db.store;
     let campaign = campaign(store).await;
     store
-        .add_do_not_call(campaign.group_id, "+441614960003", "asked not to be called")
+        .add_do_not_call(
+            campaign.group_id,
+            "+441614960003",
+            "asked not to be called",
+            None,
+        )
         .await
         .unwrap();
 

@@ -8,6 +8,7 @@ mod jobs;
 mod suppression;
 
 pub use jobs::{ImportJob, ImportJobStatus};
+pub use suppression::{DoNotCallEntry, TpsEntry, TpsListSummary};
 
 use super::Contact;
 use super::queue::CONTACT_COLUMNS;

@@ -18,7 +18,9 @@ mod suspensions;
 
 pub use callers::{CampaignInvite, FlaggedCaller, InviteAcceptance};
 pub use campaigns::{CallerPace, Campaign, CampaignSettings, CampaignStatus, MAPPED_FIELDS};
-pub use import::{ImportBatchResult, ImportJob, ImportJobStatus};
+pub use import::{
+    DoNotCallEntry, ImportBatchResult, ImportJob, ImportJobStatus, TpsEntry, TpsListSummary,
+};
 pub use integrity::{EarlyClaim, LeaseOverlap};
 pub use pace::{CallerBar, HOUR_MS, MINUTE_MS, RecentClaims};
 pub use queue::{

@@ -353,7 +353,8 @@ pub(super) const CLOSE_LEASE: &str = "UPDATE leases SET outcome_at = $1 WHERE id
 pub(super) const SETTLE_CONTACT: &str = "UPDATE contacts SET state = $1, priority = $2, available_at = $3, attempts = $4, callback_at = $5,
          lease_id = NULL, last_outcome = $6, last_called_at = $7
      WHERE id = $8";
-pub(super) const ADD_DO_NOT_CALL: &str = "INSERT INTO do_not_call (group_id, phone, reason, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+/// Puts a number on a group's do-not-call list, naming the campaign and account it came from.
+pub(super) const ADD_DO_NOT_CALL: &str = "INSERT INTO do_not_call (group_id, phone, reason, created_at, campaign_id, added_by) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
 pub(super) const SUPPRESS_PHONE: &str =
     "UPDATE contacts SET state = 2 WHERE phone = $1 AND state = 0
        AND campaign_id IN (SELECT id FROM call_campaigns WHERE group_id = $2)";
@@ -752,7 +753,11 @@ impl Store {
                 &mut tx,
                 record.group_id,
                 &phone,
-                ASKED_NOT_TO_BE_CALLED,
+                DoNotCallSource {
+                    reason: ASKED_NOT_TO_BE_CALLED,
+                    campaign_id: Some(lease.campaign_id),
+                    added_by: Some(record.caller_id),
+                },
                 record.now,
             )
             .await?;
@@ -795,20 +800,33 @@ async fn lease_row(
     LeaseRow::from_row(&row)?.owned_by(caller_id)
 }
 
+/// Why a number went on a do-not-call list, and who put it there.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DoNotCallSource<'a> {
+    /// In words: "asked not to be called".
+    pub(crate) reason: &'a str,
+    /// The campaign whose call it came from, if any.
+    pub(crate) campaign_id: Option<i64>,
+    /// The caller who recorded it, or the organiser who added it.
+    pub(crate) added_by: Option<i64>,
+}
+
 /// Adds `phone` to a group's do-not-call list and takes it out of the queues of the
 /// group's campaigns.
 pub(crate) async fn suppress_in_group(
     tx: &mut Transaction<'static, Any>,
     group_id: i64,
     phone: &str,
-    reason: &str,
+    source: DoNotCallSource<'_>,
     now: Millis,
 ) -> Result<(), StoreError> {
     sqlx::query(ADD_DO_NOT_CALL)
         .bind(group_id)
         .bind(phone)
-        .bind(reason)
+        .bind(source.reason)
         .bind(now)
+        .bind(source.campaign_id)
+        .bind(source.added_by)
         .execute(&mut **tx)
         .await?;
     sqlx::query(SUPPRESS_PHONE)

@@ -889,7 +889,9 @@ fn record_outcome(
             record.group_id,
             phone,
             ASKED_NOT_TO_BE_CALLED,
-            record.now
+            record.now,
+            lease.campaign_id,
+            record.caller_id
         ])?;
         conn.prepare_cached(SUPPRESS_PHONE)?
             .execute(params![phone, record.group_id])?;

@@ -127,6 +127,7 @@ async fn do_not_call_and_tps_numbers_are_screened_out(store: Store) {
             c.group_id,
             dnc.phone_e164.as_str(),
             "asked not to be called",
+            None,
         )
         .await
         .unwrap();
@@ -144,11 +145,39 @@ async fn do_not_call_and_tps_numbers_are_screened_out(store: Store) {
                 tps.phone_e164.as_str().to_owned(),
             ],
             "TPS",
+            "tps-2026-11.txt",
         )
         .await
         .unwrap();
     assert_eq!(added, 1, "a number listed twice is stored once");
-    assert_eq!(store.tps_count().await.unwrap(), 1);
+    let listed = store
+        .tps_entry(tps.phone_e164.as_str())
+        .await
+        .unwrap()
+        .expect("the number is on the TPS list");
+    assert_eq!(
+        (listed.list.as_str(), listed.source.as_str()),
+        ("TPS", "tps-2026-11.txt")
+    );
+    let ctps = contact(6, 14);
+    store
+        .import_tps_numbers(&[ctps.phone_e164.as_str().to_owned()], "CTPS", "ctps.csv")
+        .await
+        .unwrap();
+    let lists = store.tps_lists().await.unwrap();
+    let summary: Vec<_> = lists
+        .iter()
+        .map(|l| (l.list.as_str(), l.numbers, l.last_source.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [("TPS", 1, "tps-2026-11.txt"), ("CTPS", 1, "ctps.csv")]
+    );
+    let entries = store.do_not_call_entries(c.group_id, 10).await.unwrap();
+    assert_eq!(entries.1, 1);
+    assert_eq!(entries.0[0].phone, dnc.phone_e164.as_str());
+    assert_eq!(entries.0[0].reason, "asked not to be called");
+    assert_eq!(store.tps_count().await.unwrap(), 2, "both national lists");
     let mut via_other = contact(4, 12);
     via_other.other_phone_e164 = Some(dnc.phone_e164.clone());
 
@@ -209,14 +238,14 @@ async fn later_suppression_marks_queued_contacts(store: Store) {
     let number = batch[0].phone_e164.as_str();
     assert_eq!(
         store
-            .add_do_not_call(c.group_id, number, "opted out")
+            .add_do_not_call(c.group_id, number, "opted out", None)
             .await
             .unwrap(),
         1
     );
     assert_eq!(
         store
-            .add_do_not_call(c.group_id, number, "opted out")
+            .add_do_not_call(c.group_id, number, "opted out", None)
             .await
             .unwrap(),
         0,
@@ -229,7 +258,10 @@ async fn later_suppression_marks_queued_contacts(store: Store) {
     assert_eq!(again.suppressed, 1);
 
     let tps = batch[1].phone_e164.as_str().to_owned();
-    store.import_tps_numbers(&[tps], "TPS").await.unwrap();
+    store
+        .import_tps_numbers(&[tps], "TPS", "tps.txt")
+        .await
+        .unwrap();
 
     let counts = store.queue_counts(c.id, now_millis()).await.unwrap();
     let elsewhere = store

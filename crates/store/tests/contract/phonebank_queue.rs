@@ -332,11 +332,22 @@ async fn do_not_call_suppresses_the_number_across_the_group(store: Store) {
     w.record(held.lease_id, w.a, "do_not_call", None, T0 + MINUTE)
         .await
         .unwrap();
-    assert!(
-        w.store
-            .is_do_not_call(w.campaign.group_id, &held.contact.phone)
-            .await
-            .unwrap()
+    let entry = w
+        .store
+        .do_not_call_entry(w.campaign.group_id, &held.contact.phone)
+        .await
+        .unwrap()
+        .expect("the number is on the group's do-not-call list");
+    assert_eq!(entry.reason, "asked not to be called");
+    assert_eq!(entry.created_at, T0 + MINUTE, "dated by the call");
+    assert_eq!(
+        (entry.campaign_id, entry.added_by),
+        (Some(w.campaign.id), Some(w.a)),
+        "the campaign and caller whose call it came from"
+    );
+    assert_eq!(
+        entry.campaign_name.as_deref(),
+        Some(w.campaign.settings.name.as_str())
     );
     assert!(
         w.claim_in(&sibling, w.b, T0 + 2 * MINUTE).await.is_none(),

@@ -79,9 +79,11 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/groups", "SDDDDDDA"),
     ("GET", "/api/v1/groups/{id}", "AAAAAAAA"),
     ("GET", "/api/v1/groups/{id}/campaigns", "SDDDADAA"),
+    ("POST", "/api/v1/groups/{id}/do-not-call", "SDDDDDAA"),
     ("POST", "/api/v1/groups/{id}/invites", "SDDDDDAA"),
     ("GET", "/api/v1/groups/{id}/members", "SDDDDDAA"),
     ("PATCH", "/api/v1/groups/{id}/members/{user_id}", "SDDDDDAA"),
+    ("GET", "/api/v1/groups/{id}/suppressions", "SDDDDDAA"),
     ("GET", "/api/v1/imports/{job_id}", "SDDDDDAA"),
     ("GET", "/api/v1/imports/{job_id}/rejections.csv", "SDDDDDAA"),
     // A lease held by the caller: only its holder may touch it, organisers and admins included.
@@ -157,6 +159,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/groups/{slug}/members/{user_id}/remove", "SDDDDDAA"),
     ("POST", "/groups/{slug}/members/{user_id}/role", "SDDDDDAA"),
     ("POST", "/groups/{slug}/members/{user_id}/trusted", "SDDDDDAA"),
+    ("GET", "/groups/{slug}/suppressions", "SDDDDDAA"),
+    ("POST", "/groups/{slug}/suppressions", "SDDDDDAA"),
     ("GET", "/healthz", "AAAAAAAA"),
     // Capability links (group invites, RSVPs, unsubscribing, sign-in links): the token is the
     // authority, so an unknown one is not found for everyone.

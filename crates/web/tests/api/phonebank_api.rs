@@ -166,6 +166,7 @@ mod invite_abuse;
 mod invites_results;
 mod safeguard_pages;
 mod safeguards;
+mod suppressions;
 mod text_limits;
 
 async fn campaigns_are_checked_and_move_through_their_states(app: TestApp) {

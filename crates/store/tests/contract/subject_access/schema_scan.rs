@@ -146,9 +146,9 @@ const DATA_MAP: &[Table] = &[
     },
     Table {
         name: "do_not_call",
-        erasure: "Deleted; a keyed digest suppresses the number",
-        personal: &["phone"],
-        other: &["group_id", "reason", "created_at"],
+        erasure: "Deleted; a keyed digest suppresses the number. The caller or organiser who added it is an account id, set to none when the account is deleted",
+        personal: &["phone", "added_by"],
+        other: &["group_id", "reason", "created_at", "campaign_id"],
     },
     Table {
         name: "email_audience",
@@ -448,7 +448,7 @@ const DATA_MAP: &[Table] = &[
         name: "tps_numbers",
         erasure: "Deleted; a keyed digest suppresses the number",
         personal: &["phone"],
-        other: &["list", "imported_at"],
+        other: &["list", "source", "imported_at"],
     },
     Table {
         name: "users",

@@ -11,6 +11,7 @@ pub(crate) mod contacts;
 mod imports;
 pub(crate) mod invites;
 mod results;
+pub(crate) mod suppressions;
 
 use crate::pages::can_manage;
 use crate::{ApiError, AppState};
@@ -178,4 +179,5 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .merge(imports::routes())
         .merge(calling::routes())
         .merge(results::routes())
+        .merge(suppressions::routes())
 }

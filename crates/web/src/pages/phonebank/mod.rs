@@ -15,6 +15,7 @@ mod manage;
 mod results;
 mod safeguards;
 mod standing;
+mod suppressions;
 
 use super::layout::{Layout, render};
 use crate::auth::SignedIn;
@@ -172,4 +173,5 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(join::routes())
         .merge(call::routes())
         .merge(results::routes())
+        .merge(suppressions::routes())
 }

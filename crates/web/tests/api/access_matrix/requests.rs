@@ -235,6 +235,9 @@ fn api_body(world: &World, path: &str, n: usize) -> Option<Value> {
         "/api/v1/people/search" | "/api/v1/people/export" | "/api/v1/people/erase" => {
             json!({"email": "caller@example.org"})
         }
+        "/api/v1/groups/{id}/do-not-call" => {
+            json!({"phone": format!("020 7946 0{:03}", n % 1000), "reason": "Checking who may add"})
+        }
         _ => return None,
     };
     Some(body)

@@ -1,0 +1,233 @@
+//! The group's "Numbers not called" page for organisers: every number on the group's
+//! do-not-call list with why, from which call or organiser, and when; the national TPS and
+//! CTPS lists with their latest import; a check of one number; and a form to add one.
+//! The reading and checking is the API's (`api::phonebank::suppressions`); this module
+//! puts it into words.
+
+use super::access::{find_group, require_group_organiser};
+use crate::api::phonebank::suppressions::{ENTRIES_SHOWN, check_number, phone_field, reason_field};
+use crate::auth::{Flash, SignedIn};
+use crate::pages::layout::{Layout, format_time, render};
+use crate::{AppState, PageError};
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::Response;
+use axum::{Router, routing::get};
+use barnstorm_domain::phone::{PhoneNumber, Region};
+use barnstorm_store::phonebank::{DoNotCallEntry, TpsEntry};
+use barnstorm_store::{Group, now_millis};
+use serde::Deserialize;
+
+/// One do-not-call entry in words.
+struct EntryLine {
+    number: String,
+    reason: String,
+    source: String,
+    when: String,
+}
+
+/// A stored E.164 number as people in the group's country write it.
+fn national(phone: &str) -> String {
+    PhoneNumber::try_from(phone.to_owned())
+        .map_or_else(|_| phone.to_owned(), |n| n.display_for(Region::GB))
+}
+
+/// Where an entry came from, in words.
+fn source_of(entry: &DoNotCallEntry) -> String {
+    let who = entry.added_by_name.as_deref();
+    match (entry.campaign_id, entry.campaign_name.as_deref(), who) {
+        (Some(_), Some(campaign), Some(caller)) => format!("A call in {campaign}, by {caller}"),
+        (Some(_), Some(campaign), None) => format!("A call in {campaign}"),
+        (Some(_), None, _) => "A call in a phone bank since deleted".to_owned(),
+        (None, _, Some(organiser)) => format!("Added by {organiser}"),
+        (None, _, None) if entry.added_by.is_some() => "Added by an organiser".to_owned(),
+        (None, _, None) => "Added before sources were kept".to_owned(),
+    }
+}
+
+impl EntryLine {
+    fn new(entry: &DoNotCallEntry) -> Self {
+        Self {
+            number: national(&entry.phone),
+            reason: entry.reason.clone(),
+            source: source_of(entry),
+            when: format_time(entry.created_at),
+        }
+    }
+}
+
+/// A national list in words.
+struct ListLine {
+    name: String,
+    numbers: i64,
+    latest: String,
+    /// Its latest import is older than [`NATIONAL_LIST_FRESH_MS`].
+    stale: bool,
+}
+
+/// A TPS registration takes effect within 28 days, so a list older than that misses some.
+const NATIONAL_LIST_FRESH_MS: i64 = 28 * 24 * 3600 * 1000;
+
+/// The answer to "is this number called?".
+struct CheckAnswer {
+    number: String,
+    /// Each list holding it, in words; empty when none does.
+    held_by: Vec<String>,
+}
+
+fn national_words(entry: &TpsEntry) -> String {
+    let from = if entry.source.is_empty() {
+        String::new()
+    } else {
+        format!(" from {}", entry.source)
+    };
+    format!(
+        "On the {} list: imported{from} on {}. No phone bank calls it.",
+        entry.list,
+        format_time(entry.imported_at)
+    )
+}
+
+#[derive(Template)]
+#[template(path = "phonebank/suppressions.html")]
+struct SuppressionsPage {
+    layout: Layout,
+    group: Group,
+    total: i64,
+    entries: Vec<EntryLine>,
+    shown: i64,
+    lists: Vec<ListLine>,
+    asked: String,
+    check_error: String,
+    check: Option<CheckAnswer>,
+}
+
+#[derive(Deserialize)]
+struct CheckQuery {
+    phone: Option<String>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(slug): Path<String>,
+    Query(query): Query<CheckQuery>,
+) -> Result<Response, PageError> {
+    let group = find_group(&state.store, &slug).await?;
+    require_group_organiser(&state, &signed_in.user, &group).await?;
+    let asked = query.phone.unwrap_or_default();
+    let (mut check, mut check_error) = (None, String::new());
+    if !asked.trim().is_empty() {
+        match phone_field(&asked) {
+            Err(problem) => check_error = format!("Number: {problem}."),
+            Ok(phone) => {
+                let (do_not_call, listed) = check_number(&state.store, &group, &phone).await?;
+                let mut held_by = Vec::new();
+                if let Some(entry) = do_not_call {
+                    held_by.push(format!(
+                        "On {}'s do-not-call list since {}: {}. Source: {}.",
+                        group.name,
+                        format_time(entry.created_at),
+                        entry.reason,
+                        source_of(&entry)
+                    ));
+                }
+                if let Some(entry) = listed {
+                    held_by.push(national_words(&entry));
+                }
+                check = Some(CheckAnswer {
+                    number: national(&phone),
+                    held_by,
+                });
+            }
+        }
+    }
+    let (entries, total) = state
+        .store
+        .do_not_call_entries(group.id, ENTRIES_SHOWN)
+        .await?;
+    let lists = state
+        .store
+        .tps_lists()
+        .await?
+        .into_iter()
+        .map(|list| ListLine {
+            latest: format!(
+                "latest import {}{}",
+                format_time(list.last_imported_at),
+                if list.last_source.is_empty() {
+                    String::new()
+                } else {
+                    format!(", from {}", list.last_source)
+                }
+            ),
+            stale: now_millis() - list.last_imported_at > NATIONAL_LIST_FRESH_MS,
+            name: list.list,
+            numbers: list.numbers,
+        })
+        .collect();
+    Ok(render(&SuppressionsPage {
+        layout: Layout::new(&signed_in.context),
+        total,
+        entries: entries.iter().map(EntryLine::new).collect(),
+        shown: ENTRIES_SHOWN,
+        lists,
+        asked,
+        check_error,
+        check,
+        group,
+    }))
+}
+
+#[derive(Deserialize)]
+struct AddForm {
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn add(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(slug): Path<String>,
+    Form(form): Form<AddForm>,
+) -> Result<Response, PageError> {
+    let group = find_group(&state.store, &slug).await?;
+    require_group_organiser(&state, &signed_in.user, &group).await?;
+    let back = format!("/groups/{}/suppressions", group.slug);
+    let phone = match phone_field(&form.phone) {
+        Ok(phone) => phone,
+        Err(problem) => return Ok(Flash::error(format!("Number: {problem}.")).redirect(&back)),
+    };
+    let reason = match reason_field(&form.reason) {
+        Ok(reason) => reason,
+        Err(problem) => return Ok(Flash::error(format!("Reason: {problem}.")).redirect(&back)),
+    };
+    if state.store.is_do_not_call(group.id, &phone).await? {
+        return Ok(Flash::error(format!(
+            "{} is on the do-not-call list already.",
+            national(&phone)
+        ))
+        .redirect(&back));
+    }
+    let suppressed = state
+        .store
+        .add_do_not_call(group.id, &phone, reason, Some(signed_in.user.id))
+        .await?;
+    let queued = match suppressed {
+        0 => "No queued contact had it.".to_owned(),
+        1 => "One queued contact left the queue.".to_owned(),
+        n => format!("{n} queued contacts left the queue."),
+    };
+    Ok(Flash::ok(format!(
+        "{} will not be called by {}'s phone banks. {queued}",
+        national(&phone),
+        group.name
+    ))
+    .redirect(&back))
+}
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/groups/{slug}/suppressions", get(page).post(add))
+}
