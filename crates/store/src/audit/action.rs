@@ -60,6 +60,8 @@ audit_actions! {
     ContactErase => "contact.erase",
     /// A contact list was uploaded into a campaign (personal data imported).
     ContactsImport => "contacts.import",
+    /// An organiser put a number on a group's do-not-call list by hand.
+    DoNotCallAdd => "do_not_call.add",
     /// An event's attendee list was downloaded (personal data).
     EventAttendeesExport => "event.attendees_export",
     /// An event was approved by an organiser.

@@ -3,7 +3,7 @@
 //! Screening new contacts against them happens in the batch insert. It must not delete
 //! contacts: suppressed contacts keep their history.
 
-use crate::audit::audit_in;
+use crate::audit::{AuditAction, audit_in};
 use crate::binds::Binds;
 use crate::{Millis, Store, StoreError, now_millis};
 use sqlx::Row;
@@ -106,7 +106,7 @@ impl Store {
             audit_in(
                 &mut tx,
                 Some(organiser),
-                "do_not_call.add",
+                AuditAction::DoNotCallAdd,
                 &format!("group {group_id}"),
                 "a number added by hand",
             )

@@ -6,6 +6,7 @@ use super::{claim, outcome, team, with_contacts};
 use crate::app::{Browser, TestApp};
 use crate::on_both;
 use axum::http::{Method, StatusCode};
+use barnstorm_store::AuditAction;
 use serde_json::json;
 
 async fn every_suppression_shows_its_source_and_date(app: TestApp) {
@@ -87,6 +88,12 @@ async fn every_suppression_shows_its_source_and_date(app: TestApp) {
     assert_eq!(added["entry"]["added_by_name"], "Olive Organiser");
     assert!(added["entry"]["campaign_id"].is_null());
     assert_eq!(added["contacts_suppressed"], 1, "{added}");
+    let audited = app.store.recent_audit(5).await.unwrap();
+    assert!(
+        audited.iter().any(|e| e.action == AuditAction::DoNotCallAdd
+            && e.subject == format!("group {}", t.group_id)),
+        "{audited:?}"
+    );
     let again = app
         .api(
             Method::POST,
