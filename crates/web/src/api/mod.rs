@@ -10,6 +10,7 @@ mod groups;
 mod json_body;
 pub(crate) mod people;
 pub(crate) mod phonebank;
+mod retention;
 mod schemas;
 mod standard_responses;
 mod tokens;
@@ -66,6 +67,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(event_rsvps::routes())
         .merge(phonebank::routes())
         .merge(people::routes())
+        .merge(retention::routes())
 }
 
 /// Completes the document once every route has added its schemas: the length limits and

@@ -84,6 +84,8 @@ struct GroupPage {
     two_factor_needed: bool,
     /// The group requires two-factor sign-in of its organisers.
     requires_two_factor: bool,
+    /// How long the group's call lists and RSVP details are kept.
+    retention: super::retention::GroupPeriods,
 }
 
 struct InviteRow {
@@ -174,6 +176,7 @@ async fn group_page(
     };
     let hub = hub_events(&state, &group, is_member, can_manage).await?;
     let requires_two_factor = state.store.group_requires_two_factor(group.id).await?;
+    let retention = super::retention::GroupPeriods::load(&state, group.id).await?;
     Ok(render(&GroupPage {
         layout: Layout::new(&context),
         signed_in: context.user().is_some(),
@@ -189,10 +192,12 @@ async fn group_page(
         roles: Role::ALL,
         two_factor_needed,
         requires_two_factor,
+        retention,
     }))
 }
 
-async fn require_manager(
+/// The group `slug` names, when the signed-in person may manage it.
+pub(crate) async fn require_manager(
     state: &AppState,
     signed_in: &SignedIn,
     slug: &str,

@@ -6,13 +6,14 @@ mod account;
 pub(crate) mod discover;
 pub(crate) mod events;
 mod groups;
-pub(crate) use groups::{INVITE_TTL_MS, can_manage, plausible_email, tree_rows};
+pub(crate) use groups::{INVITE_TTL_MS, can_manage, plausible_email, require_manager, tree_rows};
 mod home;
 mod invites;
 pub(crate) mod layout;
 pub(crate) mod login;
 mod people;
 mod phonebank;
+mod retention;
 pub(crate) mod return_path;
 mod two_factor;
 mod unsubscribe;
@@ -33,4 +34,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(phonebank::routes())
         .merge(unsubscribe::routes())
         .merge(two_factor::routes())
+        .merge(retention::routes())
 }

@@ -20,6 +20,8 @@ use world::{ROLES, World};
 #[rustfmt::skip]
 const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/", "AAAAAAAA"),
+    // Retention across the whole instance: admins only.
+    ("GET", "/admin/retention", "SDDDDDDA"),
     ("GET", "/account", "SAAAAAAA"),
     ("POST", "/account/confirm", "SAAAAAAA"),
     ("POST", "/account/tokens", "SAAAAAAA"),
@@ -82,6 +84,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/groups/{id}/do-not-call", "SDDDDDAA"),
     ("POST", "/api/v1/groups/{id}/invites", "SDDDDDAA"),
     ("GET", "/api/v1/groups/{id}/members", "SDDDDDAA"),
+    ("GET", "/api/v1/groups/{id}/retention/preview", "SDDDDDAA"),
     ("PATCH", "/api/v1/groups/{id}/members/{user_id}", "SDDDDDAA"),
     ("GET", "/api/v1/groups/{id}/suppressions", "SDDDDDAA"),
     ("GET", "/api/v1/imports/{job_id}", "SDDDDDAA"),
@@ -92,6 +95,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/leases/{id}/release", "SDADDDDD"),
     ("GET", "/api/v1/me", "SAAAAAAA"),
     ("GET", "/api/v1/openapi.json", "AAAAAAAA"),
+    // Retention across the whole instance: admins only.
+    ("GET", "/api/v1/retention/preview", "SDDDDDDA"),
     // Public: signing in for a token (with the organiser's password here, so every role gets one).
     ("POST", "/api/v1/tokens", "AAAAAAAA"),
     // Public files; an unknown one is not found.
@@ -153,6 +158,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/groups/{slug}/events.ics", "AAAAAAAA"),
     ("GET", "/groups/{slug}/events.rss", "AAAAAAAA"),
     ("GET", "/groups/{slug}/events/pending", "SDDDDDAA"),
+    ("GET", "/groups/{slug}/retention", "SDDDDDAA"),
     ("POST", "/groups/{slug}/invites", "SDDDDDAA"),
     // No such invite: organisers and admins get not found once access passed.
     ("POST", "/groups/{slug}/invites/{id}/revoke", "SDDDDDNN"),
@@ -213,6 +219,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/events/{id}/decision", "SDDDDDAA"),
     ("POST", "/groups/{slug}/event-approval", "SDDDDDAA"),
     ("POST", "/groups/{slug}/two-factor", "SDDDDDAA"),
+    ("POST", "/groups/{slug}/retention", "SDDDDDAA"),
     // They end or change sessions, so each request gets a session of its own.
     ("POST", "/account/password", "SAAAAAAA"),
     ("POST", "/account/sign-out-everywhere", "SAAAAAAA"),

@@ -19,6 +19,7 @@ mod pages;
 mod people_admin;
 mod phonebank_api;
 mod phonebank_pages;
+mod retention;
 mod rsvp_repeats;
 mod text_limits;
 mod tokens;

@@ -282,6 +282,8 @@ async fn page_form(app: &TestApp, world: &World, path: &str, n: usize) -> String
         ("template", "phonebank"),
         ("policy", "approval"),
         ("required", "off"),
+        ("contact_days", "90"),
+        ("rsvp_days", ""),
     ];
     serde_urlencoded::to_string(fields).unwrap()
 }
