@@ -53,7 +53,7 @@ pub(crate) fn describe(table: &str) -> (&'static str, &'static str, &'static str
             "your supporter record: email, name, postcode, phone",
             "you signed up or replied to an event",
             "to tell you about events near you if you agreed",
-            "until you ask us to delete it",
+            "until you ask us to delete it; without any consent and activity, for the instance's retention period (24 months unless the operator set another)",
         ),
         "consents" => (
             "what you agreed to be contacted about, by which channel, and when you withdrew",
@@ -65,7 +65,7 @@ pub(crate) fn describe(table: &str) -> (&'static str, &'static str, &'static str
             "events you said you would attend, attendance and feedback",
             "your RSVP",
             "to organise the event and send you reminders",
-            "as long as the supporter record",
+            "until the event's retention period ends (365 days after the event unless the organisers set another); then only the counts and attendance are kept, without you",
         ),
         "email_audience" | "outreach_recipients" => (
             "where we may send you event news and when we last did",
@@ -77,19 +77,19 @@ pub(crate) fn describe(table: &str) -> (&'static str, &'static str, &'static str
             "your entry in a phone bank list, with every column of the list it came from",
             "a list an organiser imported",
             "to call you on behalf of the campaign",
-            "until the campaign's list is deleted",
+            "until the campaign's retention period ends (90 days after it finishes unless the organisers set another); then the entry is emptied",
         ),
         "leases" => (
             "each time a caller was shown your details",
             "the calling system",
             "to make sure one caller at a time calls you, and to account for who saw you",
-            "as long as the campaign's list",
+            "as long as the campaign's records; once its list is emptied they no longer lead to you",
         ),
         "call_attempts" => (
             "calls made to you: outcome, your answers and the caller's notes",
             "the caller who called you",
             "to run the campaign and not call you too often",
-            "as long as the campaign's list",
+            "notes until the campaign's list is emptied; the outcome and answers then stay for the campaign's totals, without you",
         ),
         "do_not_call" | "tps_numbers" | "email_suppressions" => (
             "a record that you must not be called or mailed",
@@ -107,7 +107,7 @@ pub(crate) fn describe(table: &str) -> (&'static str, &'static str, &'static str
             "the record of actions that named you",
             "the system",
             "to account for who did what with personal data",
-            "as long as the audit log is kept",
+            "24 months unless the operator set another period",
         ),
         "login_failures" | "rate_limit_counters" => (
             "counters that limit repeated sign-in attempts for your address",
@@ -119,7 +119,7 @@ pub(crate) fn describe(table: &str) -> (&'static str, &'static str, &'static str
             "rows of an imported list that quoted you but could not be imported",
             "a list an organiser imported",
             "to tell the organiser what to fix",
-            "as long as the import job",
+            "until the campaign's list is emptied",
         ),
         _ => (
             "other records about you",

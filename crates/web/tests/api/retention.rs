@@ -210,6 +210,11 @@ async fn organisers_set_periods_and_see_what_goes(app: TestApp) {
     let admin_page = {
         let mut admin_browser = Browser::new(&app);
         admin_browser.sign_in("admin@example.org").await;
+        let account = admin_browser.get("/account").await;
+        assert!(
+            account.body.contains("href=\"/admin/retention\""),
+            "admins find the page"
+        );
         admin_browser.get("/admin/retention").await
     };
     assert!(
