@@ -5,6 +5,7 @@
 
 use crate::api::{ApiJson, ErrorBody};
 use crate::auth::ApiUser;
+use crate::auth::two_factor::require_two_factor_for_subject_requests;
 use crate::subject_access::request::{
     CandidateView, PersonRequest, PersonSummary, RequestProblem, summarise,
 };
@@ -56,15 +57,15 @@ impl From<ErasureReport> for ErasureAnswer {
     }
 }
 
-/// Refuses anyone who is neither an administrator nor holds the data-protection role.
-fn require_data_protection(user: &User) -> Result<(), ApiError> {
-    if user.may_handle_subject_requests() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
+/// Refuses anyone who is neither an administrator nor holds the data-protection role, and
+/// them too without two-factor sign-in when the instance requires it.
+async fn require_data_protection(state: &AppState, user: &User) -> Result<(), ApiError> {
+    if !user.may_handle_subject_requests() {
+        return Err(ApiError::forbidden(
             "only administrators and the data-protection role can find, export or erase people",
-        ))
+        ));
     }
+    Ok(require_two_factor_for_subject_requests(state, user).await?)
 }
 
 fn query_of(body: &PersonRequest) -> Result<PersonQuery, ApiError> {
@@ -114,7 +115,7 @@ async fn search_person(
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<PersonRequest>,
 ) -> Result<Json<SearchAnswer>, ApiError> {
-    require_data_protection(&user)?;
+    require_data_protection(&state, &user).await?;
     let answer = match state.store.find_person(&query_of(&body)?).await? {
         PersonLookup::Nobody => return Err(nobody()),
         PersonLookup::Several(people) => SearchAnswer {
@@ -142,7 +143,7 @@ async fn export_person(
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<PersonRequest>,
 ) -> Result<Response, ApiError> {
-    require_data_protection(&user)?;
+    require_data_protection(&state, &user).await?;
     let records = one_person(&state, &body).await?;
     subject_access_zip(&state, &user, &records).await
 }
@@ -190,7 +191,7 @@ async fn erase_person(
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<PersonRequest>,
 ) -> Result<Json<ErasureAnswer>, ApiError> {
-    require_data_protection(&user)?;
+    require_data_protection(&state, &user).await?;
     if body.confirm != Some(true) {
         let records = one_person(&state, &body).await?;
         let summary = summarise(&state.store, &records).await?;

@@ -7,6 +7,7 @@
 use super::layout::{Layout, render};
 use crate::api::people::subject_access_zip;
 use crate::auth::SignedIn;
+use crate::auth::two_factor::require_two_factor_for_subject_requests;
 use crate::subject_access::request::{
     CandidateView, PersonRequest, PersonSummary, RequestProblem, summarise,
 };
@@ -82,15 +83,15 @@ struct ErasedPage {
     report: ErasureReport,
 }
 
-/// Refuses anyone who is neither an administrator nor holds the data-protection role.
-fn require_data_protection(signed_in: &SignedIn) -> Result<(), PageError> {
-    if signed_in.user.may_handle_subject_requests() {
-        Ok(())
-    } else {
-        Err(PageError::forbidden(
+/// Refuses anyone who is neither an administrator nor holds the data-protection role, and
+/// them too without two-factor sign-in when the instance requires it.
+async fn require_data_protection(state: &AppState, signed_in: &SignedIn) -> Result<(), PageError> {
+    if !signed_in.user.may_handle_subject_requests() {
+        return Err(PageError::forbidden(
             "Only administrators and data-protection officers can find, export or erase people's data.",
-        ))
+        ));
     }
+    Ok(require_two_factor_for_subject_requests(state, &signed_in.user).await?)
 }
 
 fn form_of(body: &Bytes) -> Result<PersonRequest, PageError> {
@@ -202,8 +203,11 @@ fn label(field: &str) -> &'static str {
     }
 }
 
-async fn search_form(signed_in: SignedIn) -> Result<Response, PageError> {
-    require_data_protection(&signed_in)?;
+async fn search_form(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<Response, PageError> {
+    require_data_protection(&state, &signed_in).await?;
     Ok(search_page(&signed_in, Typed::default(), None, None))
 }
 
@@ -217,7 +221,7 @@ async fn requested(
     signed_in: &SignedIn,
     body: &Bytes,
 ) -> Result<Requested, PageError> {
-    require_data_protection(signed_in)?;
+    require_data_protection(state, signed_in).await?;
     let request = form_of(body)?;
     Ok(look_up(state, signed_in, &request)
         .await?

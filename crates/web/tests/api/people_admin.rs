@@ -5,10 +5,12 @@
 use crate::app::{Browser, TestApp, TestResponse};
 use crate::on_both;
 use crate::phonebank_api::{Team, claim, live_campaign, outcome, team, upload};
+use crate::two_factor::requirement::turn_on_authenticator;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use barnstorm_domain::phone::{Region, normalise_phone};
 use barnstorm_store::AuditAction;
+use barnstorm_web::auth::two_factor::TwoFactorRequirement;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -560,7 +562,38 @@ async fn an_organiser_erases_one_contact_and_the_totals_stay(app: TestApp) {
     );
 }
 
+async fn the_instance_two_factor_rule_covers_data_protection_officers(app: TestApp) {
+    let dpo = data_protection_officer(&app).await;
+    let strict = TestApp::with_config(app.store.clone(), |c| {
+        c.require_two_factor = TwoFactorRequirement::Admins;
+    });
+    let body = json!({"email": "dpo@example.org"});
+    let refused = people(&strict, Some(&dpo), "search", body.clone()).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert_eq!(refused.error_code(), "two_factor_required");
+    let mut browser = Browser::new(&strict);
+    browser.sign_in("dpo@example.org").await;
+    let page = browser.get("/admin/people").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(
+        page.body.contains("Set up two-factor sign-in"),
+        "{}",
+        page.body
+    );
+
+    let user = app
+        .store
+        .user_by_email("dpo@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    turn_on_authenticator(&app.store, user.id).await;
+    let allowed = people(&strict, Some(&dpo), "search", body).await;
+    assert_eq!(allowed.status, StatusCode::OK, "{}", allowed.body);
+}
+
 on_both! {
+    the_instance_two_factor_rule_covers_data_protection_officers => the_instance_two_factor_rule_covers_data_protection_officers,
     a_data_protection_officer_searches_exports_and_erases_with_confirmation => a_data_protection_officer_searches_exports_and_erases_with_confirmation,
     only_admins_and_data_protection_may_find_people => only_admins_and_data_protection_may_find_people,
     several_matches_list_candidates_and_nobody_says_so => several_matches_list_candidates_and_nobody_says_so,

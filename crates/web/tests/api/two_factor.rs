@@ -3,7 +3,7 @@
 //! and codes computed by an independent implementation (PyPI's pyotp).
 
 mod pyotp;
-mod requirement;
+pub(crate) mod requirement;
 
 use crate::app::{Browser, PASSWORD, TestApp, TestResponse};
 use axum::http::{Method, StatusCode};

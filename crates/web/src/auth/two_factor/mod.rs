@@ -107,6 +107,24 @@ pub(crate) async fn require_two_factor_for_organiser(
     Ok(())
 }
 
+/// Refuses `user`, who may answer subject-access and erasure requests, when the instance
+/// requires two-factor sign-in of administrators or of organisers and they have none: the
+/// people's data pages reach everyone's records, so they are held to the strictest rule the
+/// instance sets, whatever the account's other roles.
+pub(crate) async fn require_two_factor_for_subject_requests(
+    state: &AppState,
+    user: &User,
+) -> Result<(), OrganiserAccessError> {
+    if state.config.require_two_factor == TwoFactorRequirement::Off {
+        return Ok(());
+    }
+    if state.store.two_factor_status(user.id).await?.enabled() {
+        Ok(())
+    } else {
+        Err(OrganiserAccessError::TwoFactorRequired)
+    }
+}
+
 /// What a code typed at the second step turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecondFactorCheck {

@@ -33,7 +33,7 @@ async fn groups(app: &TestApp) -> Fixture {
     Fixture { north, leeds }
 }
 
-async fn turn_on_authenticator(store: &Store, user_id: i64) {
+pub(crate) async fn turn_on_authenticator(store: &Store, user_id: i64) {
     store
         .begin_totp_setup(user_id, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", now_millis())
         .await
