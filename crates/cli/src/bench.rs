@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use barnstorm_loadgen::{OutcomeMix, RunConfig};
-use barnstorm_store::AuditAction;
+use barnstorm_store::{About, AuditAction};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -70,7 +70,13 @@ async fn write_baseline(args: WritesArgs) -> anyhow::Result<()> {
         writers.spawn(async move {
             while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < ops {
                 store
-                    .audit(None, AuditAction::BenchWrite, "baseline", "")
+                    .audit_read(
+                        None,
+                        AuditAction::BenchWrite,
+                        About::default(),
+                        "baseline",
+                        "",
+                    )
                     .await?;
             }
             Ok::<_, barnstorm_store::StoreError>(())

@@ -108,7 +108,7 @@ async fn seed(store: &Store, args: &EventsArgs) -> anyhow::Result<i64> {
         return Ok(group.id);
     }
     let group = store
-        .create_group(None, "Bench national", GroupKind::National, "")
+        .create_group(None, "Bench national", GroupKind::National, "", None)
         .await?
         .id;
     let districts = all_outcodes();

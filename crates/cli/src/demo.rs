@@ -123,6 +123,7 @@ pub(crate) async fn load(store: &Store, base_url: &str) -> Result<DemoReport, an
             NATIONAL,
             GroupKind::National,
             "The whole movement: every region and branch.",
+            None,
         )
         .await?;
     let mut ids = vec![(NATIONAL, national.id)];
@@ -133,6 +134,7 @@ pub(crate) async fn load(store: &Store, base_url: &str) -> Result<DemoReport, an
                 region,
                 GroupKind::Region,
                 &format!("Organising across {region}."),
+                None,
             )
             .await?;
         ids.push((region, r.id));
@@ -143,6 +145,7 @@ pub(crate) async fn load(store: &Store, base_url: &str) -> Result<DemoReport, an
                     branch,
                     GroupKind::Branch,
                     &format!("The {branch} branch."),
+                    None,
                 )
                 .await?;
             ids.push((branch, b.id));
@@ -157,7 +160,7 @@ pub(crate) async fn load(store: &Store, base_url: &str) -> Result<DemoReport, an
             Err(e) => return Err(e.into()),
         };
         if let Some((_, group_id)) = ids.iter().find(|(n, _)| *n == group) {
-            store.set_membership(*group_id, user.id, role).await?;
+            store.set_membership(*group_id, user.id, role, None).await?;
             // New groups ask for approval; the demo's hosts are ones the organisers trust.
             if role == Role::Host {
                 store

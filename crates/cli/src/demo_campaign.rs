@@ -122,7 +122,7 @@ pub(crate) async fn load(
         store.insert_contacts(campaign.id, group_id, batch).await?;
     }
     store
-        .set_campaign_status(campaign.id, CampaignStatus::Live)
+        .set_campaign_status(campaign.id, CampaignStatus::Live, None)
         .await?;
     let code: String = new_secret().chars().take(22).collect();
     let thirty_days = 30 * 24 * 3600 * 1000;

@@ -364,7 +364,9 @@ async fn meetup(
         sessions,
     } in BREAKOUTS
     {
-        let breakout = store.add_breakout(meetup.id, name, facilitator).await?;
+        let breakout = store
+            .add_breakout(meetup.id, name, facilitator, None)
+            .await?;
         for (kind, outcode, days) in sessions {
             let centre = outcode_centroid(outcode).context("a demo district centre")?;
             let (start, minutes) = match kind {

@@ -5,7 +5,6 @@
 
 use crate::DatabaseArgs;
 use anyhow::{Context, bail};
-use barnstorm_store::AuditAction;
 use barnstorm_store::{StoreError, StoreOptions, now_millis};
 use barnstorm_web::auth::{hash_password, hash_secret, new_secret};
 use std::io::{IsTerminal, Read};
@@ -127,19 +126,7 @@ async fn set_role(args: RoleArgs, granted: bool) -> anyhow::Result<()> {
         InstanceRole::Admin => store.set_admin(user.id, granted).await?,
         InstanceRole::DataProtection => store.set_data_protection(user.id, granted).await?,
     }
-    let (action, said) = if granted {
-        (AuditAction::UserGrant, "is now")
-    } else {
-        (AuditAction::UserRevoke, "is no longer")
-    };
-    store
-        .audit(
-            None,
-            action,
-            &format!("user {}", user.id),
-            &format!("{title}, command line"),
-        )
-        .await?;
+    let said = if granted { "is now" } else { "is no longer" };
     println!("{} <{}> {said} {title}.", user.name, user.email);
     Ok(())
 }
@@ -185,14 +172,6 @@ async fn add(args: AddArgs) -> anyhow::Result<()> {
     if args.role == AccountRole::DataProtection {
         store.set_data_protection(user.id, true).await?;
     }
-    store
-        .audit(
-            None,
-            AuditAction::UserCreate,
-            &format!("user {}", user.id),
-            "command line",
-        )
-        .await?;
     let role = match args.role {
         AccountRole::Admin => "administrator",
         AccountRole::DataProtection => "data-protection officer",

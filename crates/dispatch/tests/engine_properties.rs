@@ -41,7 +41,7 @@ struct Caller {
 
 async fn setup(store: &Store) -> (i64, Vec<Caller>) {
     let group = store
-        .create_group(None, "Leeds", GroupKind::Branch, "")
+        .create_group(None, "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap();
     let mut settings = CampaignSettings::new("Property campaign");
@@ -61,7 +61,7 @@ async fn setup(store: &Store) -> (i64, Vec<Caller>) {
         .await
         .unwrap();
     store
-        .set_campaign_status(campaign.id, CampaignStatus::Live)
+        .set_campaign_status(campaign.id, CampaignStatus::Live, None)
         .await
         .unwrap();
     let contacts: Vec<_> = (0..CONTACTS)
@@ -92,7 +92,7 @@ async fn setup(store: &Store) -> (i64, Vec<Caller>) {
             .await
             .unwrap();
         store
-            .set_membership(group.id, user.id, barnstorm_store::Role::Caller)
+            .set_membership(group.id, user.id, barnstorm_store::Role::Caller, None)
             .await
             .unwrap();
         callers.push(Caller {

@@ -5,6 +5,7 @@
 
 mod moderation;
 
+use crate::audit::{About, AuditAction, audit_about_in};
 use crate::{Millis, Store, StoreError, now_millis};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -187,13 +188,14 @@ impl Store {
     /// Creates a group. The slug is derived from the name, with a number added when taken.
     /// Its organisers approve events from people they have not trusted
     /// ([`EventApproval::Approval`](barnstorm_domain::event::EventApproval)) until they
-    /// choose otherwise.
+    /// choose otherwise. Audited as `group.create` by `actor`.
     pub async fn create_group(
         &self,
         parent_id: Option<i64>,
         name: &str,
         kind: GroupKind,
         description: &str,
+        actor: Option<i64>,
     ) -> Result<Group, StoreError> {
         let base = match slugify(name) {
             s if s.is_empty() => "group".to_owned(),
@@ -225,6 +227,17 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let group = Group::from_row(&row)?;
+        let subject = format!("group {}", group.id);
+        let action = AuditAction::GroupCreate;
+        audit_about_in(
+            &mut tx,
+            actor,
+            action,
+            About::group(group.id),
+            &subject,
+            &group.name,
+        )
+        .await?;
         tx.commit().await?;
         Ok(group)
     }
@@ -345,13 +358,16 @@ impl Store {
         Ok(members)
     }
 
-    /// Adds `user_id` to a group or changes their role there.
+    /// Adds `user_id` to a group or changes their role there, audited as done by `actor`:
+    /// `membership.join` when they joined themselves, `membership.role` otherwise.
     pub async fn set_membership(
         &self,
         group_id: i64,
         user_id: i64,
         role: Role,
+        actor: Option<i64>,
     ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO memberships (group_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (group_id, user_id) DO UPDATE SET role = excluded.role",
@@ -360,21 +376,44 @@ impl Store {
         .bind(user_id)
         .bind(role.as_str())
         .bind(now_millis())
-        .execute(self.writer())
+        .execute(&mut *tx)
         .await?;
+        let action = if actor == Some(user_id) {
+            AuditAction::MembershipJoin
+        } else {
+            AuditAction::MembershipRole
+        };
+        let about = About::group(group_id).and_user(user_id);
+        let subject = format!("user {user_id}");
+        let detail = format!("group {group_id} as {role}");
+        audit_about_in(&mut tx, actor, action, about, &subject, &detail).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    /// Removes `user_id` from a group; `NotFound` if they were not in it.
-    pub async fn remove_membership(&self, group_id: i64, user_id: i64) -> Result<(), StoreError> {
+    /// Removes `user_id` from a group, audited as `membership.remove` by `actor`;
+    /// `NotFound` if they were not in it.
+    pub async fn remove_membership(
+        &self,
+        group_id: i64,
+        user_id: i64,
+        actor: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM memberships WHERE group_id = $1 AND user_id = $2")
             .bind(group_id)
             .bind(user_id)
-            .execute(self.writer())
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        let about = About::group(group_id).and_user(user_id);
+        let subject = format!("user {user_id}");
+        let detail = format!("group {group_id}");
+        let action = AuditAction::MembershipRemove;
+        audit_about_in(&mut tx, actor, action, about, &subject, &detail).await?;
+        tx.commit().await?;
         Ok(())
     }
 

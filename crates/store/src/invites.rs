@@ -2,6 +2,7 @@
 //! carries its link, in one transaction, so an organiser never sees "sent" for a mail that
 //! was not queued. Accepting is single-use and adds the membership in the same transaction.
 
+use crate::audit::{About, AuditAction, audit_about_in};
 use crate::groups::Role;
 use crate::outbox::{NewMail, insert_mail};
 use crate::{Millis, Store, StoreError, now_millis};
@@ -102,7 +103,8 @@ const INVITE_SELECT: &str =
      FROM group_invites i JOIN groups g ON g.id = i.group_id";
 
 impl Store {
-    /// Creates an invite and queues the mail that carries it, atomically.
+    /// Creates an invite and queues the mail that carries it, atomically, audited as
+    /// `invite.create` by the inviter.
     pub async fn create_invite(
         &self,
         invite: &NewInvite<'_>,
@@ -124,6 +126,19 @@ impl Store {
         .await?
         .try_get("id")?;
         insert_mail(&mut tx, mail).await?;
+        let detail = format!("group {} as {}", invite.group_id, invite.role);
+        let about = About::group(invite.group_id);
+        let actor = Some(invite.invited_by);
+        let subject = format!("invite {id}");
+        audit_about_in(
+            &mut tx,
+            actor,
+            AuditAction::InviteCreate,
+            about,
+            &subject,
+            &detail,
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -153,11 +168,13 @@ impl Store {
 
     /// Uses an open invite for `user_id`: marks it accepted and adds the membership
     /// (keeping a stronger role the person already had). `Conflict` when the invite is no
-    /// longer open.
+    /// longer open. Audited as `invite.accept` by them, with `detail` (such as "new
+    /// account").
     pub async fn accept_invite(
         &self,
         token_hash: &str,
         user_id: i64,
+        detail: &str,
     ) -> Result<Invite, StoreError> {
         let now = now_millis();
         let mut tx = self.begin_write().await?;
@@ -199,12 +216,23 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        let about = About::group(invite.group_id).and_user(user_id);
+        let subject = format!("invite {}", invite.id);
+        let action = AuditAction::InviteAccept;
+        audit_about_in(&mut tx, Some(user_id), action, about, &subject, detail).await?;
         tx.commit().await?;
         Ok(invite)
     }
 
-    /// Withdraws an open invite of `group_id`; `NotFound` if there is none with that id.
-    pub async fn revoke_invite(&self, group_id: i64, invite_id: i64) -> Result<(), StoreError> {
+    /// Withdraws an open invite of `group_id`, audited as `invite.revoke` by `actor`;
+    /// `NotFound` if there is none with that id.
+    pub async fn revoke_invite(
+        &self,
+        group_id: i64,
+        invite_id: i64,
+        actor: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE group_invites SET revoked_at = $1
              WHERE id = $2 AND group_id = $3 AND accepted_at IS NULL AND revoked_at IS NULL",
@@ -212,11 +240,15 @@ impl Store {
         .bind(now_millis())
         .bind(invite_id)
         .bind(group_id)
-        .execute(self.writer())
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        let subject = format!("invite {invite_id}");
+        let action = AuditAction::InviteRevoke;
+        audit_about_in(&mut tx, actor, action, About::group(group_id), &subject, "").await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -29,7 +29,9 @@ mod users;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use audit::{AuditAction, AuditEntry, UnknownAuditAction};
+pub use audit::{
+    About, AuditAction, AuditEntry, AuditFilter, AuditPage, PersonIds, UnknownAuditAction,
+};
 pub use connect::{Backend, DatabaseUrl, DatabaseUrlError};
 pub use error::StoreError;
 pub use geocode::{GeocodeError, Place, outcode_centroid};

@@ -2,6 +2,7 @@
 //! record of failed sign-ins used for rate limiting. Only hashes of secrets are stored;
 //! generating and hashing the secrets is the web layer's job.
 
+use crate::audit::{About, AuditAction, audit_about_in};
 use crate::users::USER_COLUMNS;
 use crate::{Millis, Store, StoreError, User, now_millis};
 use sqlx::Row;
@@ -60,18 +61,39 @@ pub struct SignInLink {
     pub user: User,
 }
 
+/// Audits `action` done by `user_id` to their own account inside `tx`.
+pub(crate) async fn audit_user_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: i64,
+    action: AuditAction,
+    detail: &str,
+) -> Result<(), StoreError> {
+    let subject = format!("user {user_id}");
+    audit_about_in(
+        tx,
+        Some(user_id),
+        action,
+        About::user(user_id),
+        &subject,
+        detail,
+    )
+    .await
+}
+
 /// `last_used_at` is refreshed at most this often, so reads do not turn into writes.
 const TOKEN_USE_RESOLUTION_MS: Millis = 60_000;
 
 impl Store {
-    /// Records a new session.
+    /// Records a new session, audited as `session.sign_in` with `how` they signed in.
     pub async fn create_session(
         &self,
         token_hash: &str,
         user_id: i64,
         csrf_token: &str,
         expires_at: Millis,
+        how: &str,
     ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5)",
@@ -81,8 +103,10 @@ impl Store {
         .bind(csrf_token)
         .bind(now_millis())
         .bind(expires_at)
-        .execute(self.writer())
+        .execute(&mut *tx)
         .await?;
+        audit_user_in(&mut tx, user_id, AuditAction::SessionSignIn, how).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -136,14 +160,19 @@ impl Store {
         Ok(removed)
     }
 
-    /// Stores a new API token for `user_id` and returns its id.
+    /// Stores a new API token for `user_id` and returns its id, audited as
+    /// `api_token.create` by them.
     pub async fn create_api_token(
         &self,
         user_id: i64,
         token_hash: &str,
         label: &str,
     ) -> Result<i64, StoreError> {
-        insert_api_token(self.writer(), user_id, token_hash, label).await
+        let mut tx = self.begin_write().await?;
+        let id = insert_api_token(&mut *tx, user_id, token_hash, label).await?;
+        audit_user_in(&mut tx, user_id, AuditAction::ApiTokenCreate, label).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// The owner of a live API token.
@@ -204,19 +233,24 @@ impl Store {
             .collect()
     }
 
-    /// Revokes one of the account's tokens; `NotFound` if it is not theirs or already gone.
+    /// Revokes one of the account's tokens, audited as `api_token.revoke` by them;
+    /// `NotFound` if it is not theirs or already gone.
     pub async fn revoke_api_token(&self, user_id: i64, token_id: i64) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
         )
         .bind(now_millis())
         .bind(token_id)
         .bind(user_id)
-        .execute(self.writer())
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        let detail = format!("token {token_id}");
+        audit_user_in(&mut tx, user_id, AuditAction::ApiTokenRevoke, &detail).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -246,13 +280,14 @@ impl Store {
 
     /// Ends every session of `user_id` except the one whose hash is `keep_session` (none
     /// when `None`) and revokes all its API tokens, in one transaction. Returns how many
-    /// sessions and tokens were ended. Used on a password change, "sign out everywhere",
-    /// and whenever someone proves they own the address.
+    /// sessions and tokens were ended. Used on a password change and "sign out
+    /// everywhere", audited as `session.revoke_others` by them with `why`.
     pub async fn revoke_other_credentials(
         &self,
         user_id: i64,
         keep_session: Option<&str>,
         now: Millis,
+        why: &str,
     ) -> Result<u64, StoreError> {
         let mut tx = self.begin_write().await?;
         let sessions = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
@@ -269,6 +304,8 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        let detail = format!("{why}; {} sessions and tokens ended", sessions + tokens);
+        audit_user_in(&mut tx, user_id, AuditAction::SessionRevokeOthers, &detail).await?;
         tx.commit().await?;
         Ok(sessions + tokens)
     }

@@ -2,6 +2,7 @@
 //! only contacts or RSVPs are not users and live elsewhere. Password hashing is the
 //! caller's job; this module stores the hash it is given.
 
+use crate::audit::AuditAction;
 use crate::{Millis, Store, StoreError, now_millis};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -96,7 +97,7 @@ pub(crate) async fn insert_user<'c>(
 impl Store {
     /// Creates a verified account, for an address its creator vouches for (an admin's
     /// `barnstorm user add`, the demo, a group invite accepted from the mail it was sent
-    /// to); `Conflict` when the email is taken.
+    /// to), audited as `user.create`; `Conflict` when the email is taken.
     pub async fn create_user(
         &self,
         email: &str,
@@ -105,15 +106,14 @@ impl Store {
         is_admin: bool,
     ) -> Result<User, StoreError> {
         let now = now_millis();
-        insert_user(
-            self.writer(),
-            email,
-            name,
-            password_hash,
-            is_admin,
-            Some(now),
-        )
-        .await
+        let mut tx = self.begin_write().await?;
+        let user = insert_user(&mut *tx, email, name, password_hash, is_admin, Some(now)).await?;
+        let subject = format!("user {}", user.id);
+        let about = crate::audit::About::user(user.id);
+        let action = AuditAction::UserCreate;
+        crate::audit::audit_about_in(&mut tx, None, action, about, &subject, "").await?;
+        tx.commit().await?;
+        Ok(user)
     }
 
     /// Creates an account nobody has proved the address of yet (see [`User::is_verified`]);
@@ -165,16 +165,19 @@ impl Store {
         Ok(row.as_ref().map(User::from_row).transpose()?)
     }
 
-    /// Replaces an account's password hash.
+    /// Replaces an account's password hash, audited as `password.change` by them.
     pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(user_id)
-            .execute(self.writer())
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        crate::sessions::audit_user_in(&mut tx, user_id, AuditAction::PasswordChange, "").await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -193,21 +196,36 @@ impl Store {
         self.set_user_flag("is_admin", user_id, is_admin).await
     }
 
-    /// Sets one of the account's role flags (a column name fixed by the caller).
+    /// Sets one of the account's role flags (a column name fixed by the caller), audited
+    /// as `user.grant` or `user.revoke` with the role's name.
     async fn set_user_flag(
         &self,
         column: &'static str,
         user_id: i64,
         value: bool,
     ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(&format!("UPDATE users SET {column} = $1 WHERE id = $2"))
             .bind(i64::from(value))
             .bind(user_id)
-            .execute(self.writer())
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        let action = if value {
+            AuditAction::UserGrant
+        } else {
+            AuditAction::UserRevoke
+        };
+        let role = match column {
+            "is_admin" => "administrator",
+            _ => "data-protection officer",
+        };
+        let subject = format!("user {user_id}");
+        let about = crate::audit::About::user(user_id);
+        crate::audit::audit_about_in(&mut tx, None, action, about, &subject, role).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -8,8 +8,8 @@
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use barnstorm_store::AuditAction;
 use barnstorm_store::phonebank::{AttemptRow, Campaign, ContactResult};
+use barnstorm_store::{About, AuditAction};
 use barnstorm_store::{Millis, Store, StoreError};
 use futures_util::Stream;
 use serde_json::Value;
@@ -58,9 +58,10 @@ pub(crate) async fn campaign_export(
     export: CampaignExport,
 ) -> Result<Response, StoreError> {
     store
-        .audit(
+        .audit_read(
             Some(actor_id),
             export.action(),
+            About::campaign(campaign.group_id, campaign.id),
             &format!("campaign {}", campaign.id),
             "download started",
         )
@@ -214,9 +215,10 @@ impl Cursor {
     async fn audit_completion(&self) {
         let audited = self
             .store
-            .audit(
+            .audit_read(
                 Some(self.actor_id),
                 self.export.action(),
+                About::campaign(self.campaign.group_id, self.campaign.id),
                 &format!("campaign {}", self.campaign.id),
                 &format!("download complete: {}", self.export.counted(self.rows)),
             )

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 async fn campaign(store: &Store) -> Campaign {
     let group = store
-        .create_group(None, "Leeds", GroupKind::Branch, "")
+        .create_group(None, "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap();
     store

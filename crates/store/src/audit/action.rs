@@ -58,6 +58,9 @@ audit_actions! {
     ConsentWithdraw => "consent.withdraw",
     /// One contact was erased from a campaign's list (counts only, no name).
     ContactErase => "contact.erase",
+    /// A caller was shown a contact. Recorded by the lease itself (`leases`), never as
+    /// an `audit_log` row; listings show each lease under this action.
+    ContactView => "contact.view",
     /// A contact list was uploaded into a campaign (personal data imported).
     ContactsImport => "contacts.import",
     /// An organiser put a number on a group's do-not-call list by hand.
@@ -144,6 +147,34 @@ audit_actions! {
     UserGrant => "user.grant",
     /// An instance role was taken from an account.
     UserRevoke => "user.revoke",
+}
+
+impl AuditAction {
+    /// True for reads that change nothing (downloads, exports, views, benchmark writes):
+    /// the only actions audited on their own rather than with a change.
+    pub fn is_read(self) -> bool {
+        matches!(
+            self,
+            Self::AttemptsExport
+                | Self::ResultsExport
+                | Self::EventAttendeesExport
+                | Self::PersonExport
+                | Self::ContactView
+                | Self::BenchWrite
+        )
+    }
+
+    /// Every name rows of this action may be stored under (its own, then former ones).
+    pub fn stored_names(self) -> Vec<&'static str> {
+        let mut names = vec![self.as_str()];
+        names.extend(
+            FORMER_NAMES
+                .iter()
+                .filter(|(_, action)| *action == self)
+                .map(|(name, _)| *name),
+        );
+        names
+    }
 }
 
 /// Names written before they were unified, read as the action they always meant.

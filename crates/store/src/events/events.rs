@@ -7,7 +7,7 @@ use super::model::{
     AttendeeNotice, EVENT_COLUMNS, Event, EventAudience, FIELD_COLUMNS, NewEvent, NewShift, Shift,
     choice, params,
 };
-use crate::audit::{AuditAction, audit_in};
+use crate::audit::{AuditAction, audit_event_in};
 use crate::outbox::insert_mail;
 use crate::{Store, StoreError, now_millis};
 use barnstorm_domain::event::EventStatus;
@@ -247,11 +247,11 @@ impl Store {
             insert_shift(&mut tx, id, shift).await?;
         }
         let detail = format!("{} event, {}", event.kind, status);
-        audit_in(
+        audit_event_in(
             &mut tx,
             event.host_user_id,
             AuditAction::EventCreate,
-            &format!("event {id}"),
+            id,
             &detail,
         )
         .await?;
@@ -335,11 +335,11 @@ impl Store {
             .await?;
             if reopened.rows_affected() > 0 {
                 let (from, to) = (EventStatus::Live, EventStatus::Pending);
-                audit_in(
+                audit_event_in(
                     &mut tx,
                     Some(actor),
                     status_action(from, to),
-                    &format!("event {id}"),
+                    id,
                     &format!("{from} -> {to} (edited)"),
                 )
                 .await?;
@@ -383,11 +383,11 @@ impl Store {
         if status == EventStatus::Cancelled && before != EventStatus::Cancelled {
             notify_attendees(&mut tx, id, notice).await?;
         }
-        audit_in(
+        audit_event_in(
             &mut tx,
             actor,
             status_action(before, status),
-            &format!("event {id}"),
+            id,
             &format!("{before} -> {status}"),
         )
         .await?;
@@ -412,14 +412,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        audit_in(
-            &mut tx,
-            actor,
-            AuditAction::EventDelete,
-            &format!("event {id}"),
-            "",
-        )
-        .await?;
+        audit_event_in(&mut tx, actor, AuditAction::EventDelete, id, "").await?;
         tx.commit().await?;
         self.events_changed();
         Ok(())

@@ -3,6 +3,7 @@
 //! is an ordinary [`Store::create_event`] with the parent and breakout set.
 
 use super::model::{EventSummary, SUMMARY_COLUMNS};
+use crate::audit::{About, AuditAction, audit_about_in};
 use crate::{Store, StoreError, now_millis};
 use barnstorm_domain::event::EventKind;
 use sqlx::Row;
@@ -55,22 +56,24 @@ impl Breakout {
 }
 
 impl Store {
-    /// Adds a breakout group to a meetup; [`StoreError::NotFound`] when the event does not
-    /// exist or was deleted.
+    /// Adds a breakout group to a meetup, audited as `meetup.breakout.add` by `actor`;
+    /// [`StoreError::NotFound`] when the event does not exist or was deleted.
     pub async fn add_breakout(
         &self,
         event_id: i64,
         name: &str,
         facilitator: &str,
+        actor: Option<i64>,
     ) -> Result<Breakout, StoreError> {
         let mut tx = self.begin_write().await?;
-        let exists = sqlx::query("SELECT 1 FROM events WHERE id = $1 AND deleted_at IS NULL")
-            .bind(event_id)
-            .fetch_all(&mut *tx)
-            .await?;
-        if exists.is_empty() {
+        let group_id: Option<i64> =
+            sqlx::query_scalar("SELECT group_id FROM events WHERE id = $1 AND deleted_at IS NULL")
+                .bind(event_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(group_id) = group_id else {
             return Err(StoreError::NotFound);
-        }
+        };
         let row = sqlx::query(
             "INSERT INTO event_breakouts (event_id, name, facilitator, created_at) VALUES ($1, $2, $3, $4)
              RETURNING id, event_id, name, facilitator",
@@ -82,6 +85,18 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let breakout = Breakout::from_row(&row)?;
+        let subject = format!("event {event_id}");
+        let detail = format!("breakout {}", breakout.id);
+        let action = AuditAction::MeetupBreakoutAdd;
+        audit_about_in(
+            &mut tx,
+            actor,
+            action,
+            About::group(group_id),
+            &subject,
+            &detail,
+        )
+        .await?;
         tx.commit().await?;
         Ok(breakout)
     }

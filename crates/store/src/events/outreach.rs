@@ -6,7 +6,7 @@
 //! who received it. It must not decide who may send: that is the web layer's.
 
 use super::outreach_recipients::{Recipient, mark_mailed, select_recipients};
-use crate::audit::{AuditAction, audit_in};
+use crate::audit::{AuditAction, audit_event_in};
 use crate::outbox::{NewMail, insert_mail};
 use crate::{Backend, Millis, Store, StoreError};
 use barnstorm_domain::event::EventStatus;
@@ -258,15 +258,9 @@ impl Store {
             "message {message_id}, group {}, radius {} km, {count} recipients",
             req.group_id, req.radius_km
         );
-        let subject = format!("event {}", req.event_id);
-        audit_in(
-            &mut tx,
-            Some(req.sender_user_id),
-            AuditAction::OutreachSend,
-            &subject,
-            &detail,
-        )
-        .await?;
+        let actor = Some(req.sender_user_id);
+        let action = AuditAction::OutreachSend;
+        audit_event_in(&mut tx, actor, action, req.event_id, &detail).await?;
         tx.commit().await?;
         Ok(OutreachSent {
             message_id,

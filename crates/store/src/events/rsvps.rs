@@ -5,7 +5,7 @@
 //! It must not decide who may see attendees: that is the web layer's.
 
 use super::supporters::{NewSupporter, grant_consent_tx, upsert_supporter_tx};
-use crate::audit::{AuditAction, audit_in};
+use crate::audit::{AuditAction, audit_event_in};
 use crate::hash_secret;
 use crate::outbox::{NewMail, insert_mail};
 use crate::{Backend, Millis, Store, StoreError, now_millis};
@@ -253,11 +253,11 @@ pub(crate) async fn fill_places(
             manage_token: None,
         };
         insert_mail(tx, &notice(&mail)).await?;
-        audit_in(
+        audit_event_in(
             tx,
             None,
             AuditAction::RsvpPromote,
-            &format!("event {}", event.id),
+            event.id,
             &format!("rsvp {id}"),
         )
         .await?;
@@ -447,14 +447,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let detail = format!("rsvp {} {}", rsvp.id, rsvp.status);
-        audit_in(
-            &mut tx,
-            None,
-            AuditAction::RsvpCreate,
-            &format!("event {}", event.id),
-            &detail,
-        )
-        .await?;
+        audit_event_in(&mut tx, None, AuditAction::RsvpCreate, event.id, &detail).await?;
         tx.commit().await?;
         Ok(rsvp)
     }
@@ -500,11 +493,11 @@ impl Store {
                 .bind(rsvp.id)
                 .execute(&mut *tx)
                 .await?;
-            audit_in(
+            audit_event_in(
                 &mut tx,
                 None,
                 AuditAction::RsvpCancel,
-                &format!("event {event_id}"),
+                event_id,
                 &format!("rsvp {}", rsvp.id),
             )
             .await?;

@@ -4,7 +4,7 @@
 //! It must not decide who may see a supporter: that is the web layer's.
 
 use super::audience::refresh_audience;
-use crate::audit::{AuditAction, audit_in};
+use crate::audit::{About, AuditAction, audit_about_in, audit_in};
 use crate::{Millis, Store, StoreError, new_secret, now_millis};
 use barnstorm_domain::event::Channel;
 use sqlx::any::AnyRow;
@@ -149,11 +149,18 @@ pub(crate) async fn grant_consent_tx(
         > 0;
     if changed {
         let detail = format!("group {group_id}, {channel}, {source}");
-        audit_in(
+        let about = About {
+            group_id: Some(group_id),
+            supporter_id: Some(supporter_id),
+            ..About::default()
+        };
+        let subject = format!("supporter {supporter_id}");
+        audit_about_in(
             tx,
             None,
             AuditAction::ConsentGrant,
-            &format!("supporter {supporter_id}"),
+            about,
+            &subject,
             &detail,
         )
         .await?;
@@ -188,11 +195,18 @@ pub(crate) async fn withdraw_consent_tx(
     if withdrawn > 0 {
         let groups = group_id.map_or("every group".to_owned(), |g| format!("group {g}"));
         let detail = format!("{groups}, {channel}");
-        audit_in(
+        let about = About {
+            group_id,
+            supporter_id: Some(supporter_id),
+            ..About::default()
+        };
+        let subject = format!("supporter {supporter_id}");
+        audit_about_in(
             tx,
             None,
             AuditAction::ConsentWithdraw,
-            &format!("supporter {supporter_id}"),
+            about,
+            &subject,
             &detail,
         )
         .await?;

@@ -3,7 +3,7 @@
 //! and every group below it. Deciding an event's first status from these is the web
 //! layer's; this module stores and reads them.
 
-use crate::audit::{AuditAction, audit_in};
+use crate::audit::{About, AuditAction, audit_about_in};
 use crate::{Store, StoreError};
 use barnstorm_domain::event::EventApproval;
 use sqlx::Row;
@@ -40,10 +40,11 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        audit_in(
+        audit_about_in(
             &mut tx,
             actor,
             AuditAction::GroupEventApproval,
+            About::group(group_id),
             &format!("group {group_id}"),
             policy.as_str(),
         )
@@ -97,10 +98,11 @@ impl Store {
             "group {group_id}, {}",
             if trusted { "trusted" } else { "not trusted" }
         );
-        audit_in(
+        audit_about_in(
             &mut tx,
             actor,
             AuditAction::MembershipTrustedHost,
+            About::group(group_id).and_user(user_id),
             &format!("user {user_id}"),
             &detail,
         )

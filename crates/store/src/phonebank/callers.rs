@@ -3,7 +3,7 @@
 //! raised on callers who claim contacts faster than anyone can call them. Invite codes
 //! are stored as SHA-256 only: the code itself exists in the link the organiser was given.
 
-use crate::audit::{AuditAction, audit_in};
+use crate::audit::{About, AuditAction, audit_about_in, audit_campaign_in};
 use crate::secrets::hash_secret;
 use crate::sessions::insert_api_token;
 use crate::users::insert_user;
@@ -143,16 +143,9 @@ async fn use_invite_in(
         .bind(now)
         .execute(&mut **tx)
         .await?;
-    let campaign = format!("campaign {}", invite.campaign_id);
     let detail = format!("invite {}", invite.id);
-    audit_in(
-        tx,
-        Some(user_id),
-        AuditAction::CampaignJoin,
-        &campaign,
-        &detail,
-    )
-    .await?;
+    let about = (invite.campaign_id, Some(user_id));
+    audit_campaign_in(tx, Some(user_id), AuditAction::CampaignJoin, about, &detail).await?;
     Ok(Some(invite))
 }
 
@@ -162,7 +155,8 @@ const INSERT_CALLER: &str =
      ON CONFLICT (campaign_id, user_id) DO NOTHING";
 
 impl Store {
-    /// Makes an invite link for `code`, storing only the code's hash. `max_uses` and
+    /// Makes an invite link for `code`, storing only the code's hash, audited as
+    /// `campaign_invite.create` by `created_by`. `max_uses` and
     /// `max_new_accounts_per_hour` are `None` for no limit.
     pub async fn create_campaign_invite(
         &self,
@@ -173,6 +167,7 @@ impl Store {
         max_uses: Option<i64>,
         max_new_accounts_per_hour: Option<i64>,
     ) -> Result<CampaignInvite, StoreError> {
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "INSERT INTO campaign_invites (campaign_id, code, code_hashed, created_by, created_at, expires_at, max_uses, max_new_accounts_per_hour)
              VALUES ($1, $2, 1, $3, $4, $5, $6, $7) RETURNING {INVITE_COLUMNS}"
@@ -184,12 +179,24 @@ impl Store {
         .bind(expires_at)
         .bind(max_uses)
         .bind(max_new_accounts_per_hour)
-        .fetch_all(self.writer())
-            .await?
-            .into_iter()
-            .next()
-            .ok_or(StoreError::NotFound)?;
-        Ok(CampaignInvite::from_row(&row)?)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)?;
+        let invite = CampaignInvite::from_row(&row)?;
+        let detail = format!("invite {}", invite.id);
+        let action = AuditAction::CampaignInviteCreate;
+        audit_campaign_in(
+            &mut tx,
+            Some(created_by),
+            action,
+            (campaign_id, None),
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(invite)
     }
 
     /// The invite with this code, in whatever state.
@@ -260,7 +267,16 @@ impl Store {
         let actor = Some(user.id);
         let account = format!("user {}", user.id);
         let joined = "joined a phone bank by invite link";
-        audit_in(&mut tx, actor, AuditAction::UserCreate, &account, joined).await?;
+        let about = About::user(user.id);
+        audit_about_in(
+            &mut tx,
+            actor,
+            AuditAction::UserCreate,
+            about,
+            &account,
+            joined,
+        )
+        .await?;
         let Some(invite) = use_invite_in(&mut tx, code, user.id, now).await? else {
             return Ok(InviteAcceptance::InviteUnusable);
         };
@@ -288,7 +304,16 @@ impl Store {
         .await?;
         if let Some((token_hash, label)) = api_token {
             insert_api_token(&mut *tx, user.id, token_hash, label).await?;
-            audit_in(&mut tx, actor, AuditAction::ApiTokenCreate, &account, label).await?;
+            let about = About::user(user.id);
+            audit_about_in(
+                &mut tx,
+                actor,
+                AuditAction::ApiTokenCreate,
+                about,
+                &account,
+                label,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(InviteAcceptance::Accepted { user, invite })
@@ -339,21 +364,28 @@ impl Store {
         Ok(())
     }
 
-    /// Withdraws an invite link of `campaign_id`.
+    /// Withdraws an invite link of `campaign_id`, audited as `campaign_invite.revoke` by
+    /// `actor`.
     pub async fn revoke_campaign_invite(
         &self,
         campaign_id: i64,
         invite_id: i64,
+        actor: Option<i64>,
     ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE campaign_invites SET revoked_at = $1 WHERE id = $2 AND campaign_id = $3 AND revoked_at IS NULL")
             .bind(now_millis())
             .bind(invite_id)
             .bind(campaign_id)
-            .execute(self.writer())
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        let detail = format!("invite {invite_id}");
+        let action = AuditAction::CampaignInviteRevoke;
+        audit_campaign_in(&mut tx, actor, action, (campaign_id, None), &detail).await?;
+        tx.commit().await?;
         Ok(())
     }
 

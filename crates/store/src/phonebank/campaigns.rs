@@ -3,6 +3,7 @@
 //! and out, so a campaign that loads is a campaign that works.
 
 use super::Contact;
+use crate::audit::{About, AuditAction, audit_about_in};
 use crate::{Millis, Store, StoreError, now_millis};
 use barnstorm_domain::calling_window::CallingWindows;
 use barnstorm_domain::outcome::OutcomeSet;
@@ -282,8 +283,21 @@ fn bind_settings<'q>(
         .bind(settings.shown_to_callers.as_ref().map(encode).transpose()?))
 }
 
+/// Audits `action` on `campaign` inside `tx`.
+async fn audit_campaign(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    actor: Option<i64>,
+    action: AuditAction,
+    campaign: &Campaign,
+    detail: &str,
+) -> Result<(), StoreError> {
+    let about = About::campaign(campaign.group_id, campaign.id);
+    let subject = format!("campaign {}", campaign.id);
+    audit_about_in(tx, actor, action, about, &subject, detail).await
+}
+
 impl Store {
-    /// Creates a campaign in `draft`.
+    /// Creates a campaign in `draft`, audited as `campaign.create` by `created_by`.
     pub async fn create_campaign(
         &self,
         group_id: i64,
@@ -298,23 +312,35 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'draft', $17, $18, $18)
              RETURNING {CAMPAIGN_COLUMNS}"
         );
+        let mut tx = self.begin_write().await?;
         let row = bind_settings(sqlx::query(&sql), settings)?
             .bind(group_id)
             .bind(created_by)
             .bind(now)
-            .fetch_all(self.writer())
+            .fetch_all(&mut *tx)
             .await?
             .into_iter()
             .next()
             .ok_or(StoreError::NotFound)?;
-        Ok(Campaign::from_row(&row)?)
+        let campaign = Campaign::from_row(&row)?;
+        audit_campaign(
+            &mut tx,
+            created_by,
+            AuditAction::CampaignCreate,
+            &campaign,
+            &settings.name,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(campaign)
     }
 
-    /// Replaces a campaign's settings.
+    /// Replaces a campaign's settings, audited as `campaign.update` by `actor`.
     pub async fn update_campaign_settings(
         &self,
         id: i64,
         settings: &CampaignSettings,
+        actor: Option<i64>,
     ) -> Result<Campaign, StoreError> {
         let sql = format!(
             "UPDATE call_campaigns SET name = $1, briefing = $2, script = $3, survey = $4, outcomes = $5, calling_hours = $6,
@@ -323,24 +349,38 @@ impl Store {
                  shown_to_callers = $15, updated_at = $16
              WHERE id = $17 RETURNING {CAMPAIGN_COLUMNS}"
         );
+        let mut tx = self.begin_write().await?;
         let row = bind_settings(sqlx::query(&sql), settings)?
             .bind(now_millis())
             .bind(id)
-            .fetch_all(self.writer())
+            .fetch_all(&mut *tx)
             .await?
             .into_iter()
             .next()
             .ok_or(StoreError::NotFound)?;
-        Ok(Campaign::from_row(&row)?)
+        let campaign = Campaign::from_row(&row)?;
+        audit_campaign(
+            &mut tx,
+            actor,
+            AuditAction::CampaignUpdate,
+            &campaign,
+            &settings.name,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(campaign)
     }
 
-    /// Moves a campaign to `status`. Finishing it starts the time its call list is kept
-    /// for (see [`crate::retention`]); reopening it stops that clock.
+    /// Moves a campaign to `status`, audited as `campaign.status` by `actor`. Finishing it
+    /// starts the time its call list is kept for (see [`crate::retention`]); reopening it
+    /// stops that clock.
     pub async fn set_campaign_status(
         &self,
         id: i64,
         status: CampaignStatus,
+        actor: Option<i64>,
     ) -> Result<Campaign, StoreError> {
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "UPDATE call_campaigns SET status = $1, updated_at = $2,
                  finished_at = CASE WHEN $1 = 'finished' THEN COALESCE(finished_at, $2) ELSE NULL END
@@ -349,12 +389,22 @@ impl Store {
         .bind(status.as_str())
         .bind(now_millis())
         .bind(id)
-        .fetch_all(self.writer())
-            .await?
-            .into_iter()
-            .next()
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .next()
         .ok_or(StoreError::NotFound)?;
-        Ok(Campaign::from_row(&row)?)
+        let campaign = Campaign::from_row(&row)?;
+        audit_campaign(
+            &mut tx,
+            actor,
+            AuditAction::CampaignStatus,
+            &campaign,
+            status.as_str(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(campaign)
     }
 
     /// A campaign by id.

@@ -5,7 +5,7 @@
 //! lease checks read the bar from `campaign_callers` ([`super::pace::CallerBar`]); this
 //! module only writes it.
 
-use crate::audit::{AuditAction, audit_in};
+use crate::audit::{AuditAction, audit_campaign_in};
 use crate::{Millis, Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -100,10 +100,6 @@ async fn release_held(
     Ok(())
 }
 
-fn subject(campaign_id: i64) -> String {
-    format!("campaign {campaign_id}")
-}
-
 impl Store {
     /// Counts one claim of `user_id` refused by the pace limit at `now`, in a window
     /// that starts afresh once its first refusal is older than `window_ms`; returns the
@@ -180,14 +176,8 @@ impl Store {
             "by an organiser"
         };
         let detail = format!("user {user_id} suspended {how}: {reason}");
-        audit_in(
-            &mut tx,
-            actor,
-            AuditAction::CallerSuspend,
-            &subject(campaign_id),
-            &detail,
-        )
-        .await?;
+        let about = (campaign_id, Some(user_id));
+        audit_campaign_in(&mut tx, actor, AuditAction::CallerSuspend, about, &detail).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -214,11 +204,12 @@ impl Store {
             return Ok(false);
         }
         let detail = format!("user {user_id} may call again");
-        audit_in(
+        let about = (campaign_id, Some(user_id));
+        audit_campaign_in(
             &mut tx,
             Some(actor),
             AuditAction::CallerUnsuspend,
-            &subject(campaign_id),
+            about,
             &detail,
         )
         .await?;
@@ -257,11 +248,12 @@ impl Store {
         }
         release_held(&mut tx, campaign_id, user_id, now).await?;
         let detail = format!("user {user_id} removed");
-        audit_in(
+        let about = (campaign_id, Some(user_id));
+        audit_campaign_in(
             &mut tx,
             Some(actor),
             AuditAction::CallerRemove,
-            &subject(campaign_id),
+            about,
             &detail,
         )
         .await?;

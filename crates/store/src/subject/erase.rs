@@ -6,7 +6,7 @@
 use super::PersonQuery;
 use super::digest::{erasure_key, keyed_digest};
 use super::find::{Key, PersonLookup, PersonRecords, find_in};
-use crate::audit::{AuditAction, audit_in};
+use crate::audit::{About, AuditAction, audit_in};
 use crate::binds::Binds;
 use crate::{Millis, Store, StoreError, now_millis};
 use serde::Serialize;
@@ -302,7 +302,8 @@ async fn erase_records(
     report.anonymised += run_in(
         tx,
         store,
-        "UPDATE audit_log SET subject = 'erased person', detail = '' WHERE id IN ({ids})",
+        "UPDATE audit_log SET subject = 'erased person', detail = '', contact_id = NULL,
+             subject_user_id = NULL, supporter_id = NULL WHERE id IN ({ids})",
         &ids(records, "audit_log"),
     )
     .await?;
@@ -427,7 +428,15 @@ impl Store {
             records.row_count(),
             records.tables.len()
         );
-        self.audit(actor, AuditAction::PersonExport, "person", &detail)
+        // Kept with the ids so the person's own listing shows who exported them; an
+        // erasure clears them with the rest.
+        let about = About {
+            subject_user_id: records.user_ids.first().copied(),
+            contact_id: records.contact_ids.first().copied(),
+            supporter_id: records.supporter_ids.first().copied(),
+            ..About::default()
+        };
+        self.audit_read(actor, AuditAction::PersonExport, about, "person", &detail)
             .await
     }
 }

@@ -448,7 +448,15 @@ pub(crate) async fn find_in(
         .collect();
     let mut audit = rows_where_in(tx, store, "audit_log", "subject", Key::Texts(&subjects)).await?;
     let needles: Vec<String> = emails.iter().chain(&phones).cloned().collect();
-    for row in rows_containing(tx, store, "audit_log", "detail", &needles).await? {
+    let mut about = rows_containing(tx, store, "audit_log", "detail", &needles).await?;
+    for (column, ids) in [
+        ("subject_user_id", &user_ids),
+        ("contact_id", &contact_ids),
+        ("supporter_id", &supporter_ids),
+    ] {
+        about.extend(rows_where_in(tx, store, "audit_log", column, Key::Ids(ids)).await?);
+    }
+    for row in about {
         if !audit.iter().any(|a| a.get("id") == row.get("id")) {
             audit.push(row);
         }

@@ -11,7 +11,7 @@ pub use passkeys::PasskeyInfo;
 pub use second_step::SecondStep;
 pub use totp::TotpAuthenticator;
 
-use crate::audit::{AuditAction, audit_in};
+use crate::audit::{About, AuditAction, audit_about_in};
 use crate::{Store, StoreError};
 use sqlx::Row;
 
@@ -124,10 +124,11 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        audit_in(
+        audit_about_in(
             &mut tx,
             actor,
             AuditAction::GroupRequireTwoFactor,
+            About::group(group_id),
             &format!("group {group_id}"),
             if required { "on" } else { "off" },
         )
@@ -148,10 +149,11 @@ impl Store {
         ] {
             sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
         }
-        audit_in(
+        audit_about_in(
             &mut tx,
             Some(user_id),
             AuditAction::TwoFactorDisable,
+            About::user(user_id),
             &format!("user {user_id}"),
             "",
         )

@@ -2,7 +2,7 @@
 //! is kept as the JSON the web layer's WebAuthn library gives; this module never looks
 //! inside it, only at its id, so a credential belongs to one account.
 
-use crate::audit::{AuditAction, audit_in};
+use crate::audit::{About, AuditAction, audit_about_in};
 use crate::{Millis, Store, StoreError};
 use sqlx::Row;
 
@@ -69,10 +69,11 @@ impl Store {
         let id: i64 = row.try_get("id")?;
         let subject = format!("user {user_id}");
         let detail = format!("passkey {id}");
-        audit_in(
+        audit_about_in(
             &mut tx,
             Some(user_id),
             AuditAction::TwoFactorPasskeyAdd,
+            About::user(user_id),
             &subject,
             &detail,
         )
@@ -114,10 +115,11 @@ impl Store {
         }
         let subject = format!("user {user_id}");
         let detail = format!("passkey {id}");
-        audit_in(
+        audit_about_in(
             &mut tx,
             Some(user_id),
             AuditAction::TwoFactorPasskeyRemove,
+            About::user(user_id),
             &subject,
             &detail,
         )

@@ -2,7 +2,7 @@
 //! it is accepted, in the same statement that checks it is newer than the last one, so a
 //! code (or an older one) never works twice, even when two requests race.
 
-use crate::audit::{AuditAction, audit_in};
+use crate::audit::{About, AuditAction, audit_about_in};
 use crate::{Millis, Store, StoreError};
 use sqlx::{Any, Row, Transaction};
 
@@ -106,10 +106,11 @@ impl Store {
         }
         replace_codes(&mut tx, user_id, code_hashes, now).await?;
         let subject = format!("user {user_id}");
-        audit_in(
+        audit_about_in(
             &mut tx,
             Some(user_id),
             AuditAction::TwoFactorTotpEnrol,
+            About::user(user_id),
             &subject,
             "",
         )
@@ -156,10 +157,11 @@ impl Store {
         let id: i64 = row.try_get("id")?;
         let subject = format!("user {user_id}");
         let detail = format!("recovery code {id}");
-        audit_in(
+        audit_about_in(
             &mut tx,
             Some(user_id),
             AuditAction::TwoFactorRecoveryCodeUse,
+            About::user(user_id),
             &subject,
             &detail,
         )
@@ -180,7 +182,15 @@ impl Store {
         replace_codes(&mut tx, user_id, code_hashes, now).await?;
         let subject = format!("user {user_id}");
         let action = AuditAction::TwoFactorRecoveryCodesRegenerate;
-        audit_in(&mut tx, Some(user_id), action, &subject, "").await?;
+        audit_about_in(
+            &mut tx,
+            Some(user_id),
+            action,
+            About::user(user_id),
+            &subject,
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

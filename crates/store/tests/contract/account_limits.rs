@@ -62,7 +62,7 @@ async fn revoking_others_keeps_only_the_current_session(store: Store) {
     let later = now_millis() + 60_000;
     for hash in ["here", "there", "elsewhere"] {
         store
-            .create_session(hash, user.id, "csrf", later)
+            .create_session(hash, user.id, "csrf", later, "password")
             .await
             .unwrap();
     }
@@ -71,7 +71,7 @@ async fn revoking_others_keeps_only_the_current_session(store: Store) {
         .await
         .unwrap();
     let ended = store
-        .revoke_other_credentials(user.id, Some("here"), now_millis())
+        .revoke_other_credentials(user.id, Some("here"), now_millis(), "signed out everywhere")
         .await
         .unwrap();
     assert_eq!(ended, 3, "two sessions and one token");
@@ -109,7 +109,7 @@ async fn a_new_sign_in_link_voids_the_old_one(store: Store) {
 
 async fn invite_codes_are_stored_hashed_and_legacy_codes_keep_working(store: Store) {
     let group = store
-        .create_group(None, "Hull", GroupKind::Branch, "")
+        .create_group(None, "Hull", GroupKind::Branch, "", None)
         .await
         .unwrap();
     let campaign = store

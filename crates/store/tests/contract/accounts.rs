@@ -32,11 +32,11 @@ async fn sessions_end_on_sign_out_and_at_expiry(store: Store) {
         .await
         .unwrap();
     store
-        .create_session("live", user.id, "csrf-1", now_millis() + 60_000)
+        .create_session("live", user.id, "csrf-1", now_millis() + 60_000, "password")
         .await
         .unwrap();
     store
-        .create_session("stale", user.id, "csrf-2", now_millis() - 1)
+        .create_session("stale", user.id, "csrf-2", now_millis() - 1, "password")
         .await
         .unwrap();
     let session = store.session("live").await.unwrap().unwrap();

@@ -27,7 +27,7 @@ fn scattered(count: usize) -> Vec<BulkSupporter> {
 
 async fn bulk_supporters_join_the_audience(store: Store) {
     let group = store
-        .create_group(None, "Leeds", GroupKind::Branch, "")
+        .create_group(None, "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap()
         .id;

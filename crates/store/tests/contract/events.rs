@@ -37,7 +37,7 @@ macro_rules! with_url {
 
 pub async fn group(store: &Store, name: &str) -> i64 {
     store
-        .create_group(None, name, GroupKind::Branch, "")
+        .create_group(None, name, GroupKind::Branch, "", None)
         .await
         .unwrap()
         .id

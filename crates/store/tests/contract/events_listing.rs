@@ -214,17 +214,20 @@ async fn meetup_plan_counts_sessions(store: Store, url: DatabaseUrl) {
         .await
         .unwrap();
     let callers = store
-        .add_breakout(meetup.id, " Callers ", "Sam")
+        .add_breakout(meetup.id, " Callers ", "Sam", None)
         .await
         .unwrap();
-    let doors = store.add_breakout(meetup.id, "Doors", "").await.unwrap();
+    let doors = store
+        .add_breakout(meetup.id, "Doors", "", None)
+        .await
+        .unwrap();
     assert_eq!(callers.name, "Callers");
     assert_eq!(
         store.breakouts(meetup.id).await.unwrap(),
         vec![callers.clone(), doors.clone()]
     );
     assert!(matches!(
-        store.add_breakout(999_999, "x", "").await,
+        store.add_breakout(999_999, "x", "", None).await,
         Err(StoreError::NotFound)
     ));
 

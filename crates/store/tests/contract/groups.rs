@@ -5,7 +5,7 @@ use barnstorm_store::{
 
 async fn groups_form_a_tree_with_unique_slugs(store: Store) {
     let uk = store
-        .create_group(None, "Barnstorm UK", GroupKind::National, "")
+        .create_group(None, "Barnstorm UK", GroupKind::National, "", None)
         .await
         .unwrap();
     let nw = store
@@ -14,15 +14,16 @@ async fn groups_form_a_tree_with_unique_slugs(store: Store) {
             "North West",
             GroupKind::Region,
             "Lancs to Cumbria",
+            None,
         )
         .await
         .unwrap();
     let b1 = store
-        .create_group(Some(nw.id), "Manchester", GroupKind::Branch, "")
+        .create_group(Some(nw.id), "Manchester", GroupKind::Branch, "", None)
         .await
         .unwrap();
     let b2 = store
-        .create_group(Some(nw.id), "Manchester", GroupKind::Branch, "")
+        .create_group(Some(nw.id), "Manchester", GroupKind::Branch, "", None)
         .await
         .unwrap();
     assert_eq!(b1.slug, "manchester");
@@ -48,15 +49,15 @@ async fn groups_form_a_tree_with_unique_slugs(store: Store) {
 
 async fn roles_apply_to_the_groups_below(store: Store) {
     let uk = store
-        .create_group(None, "UK", GroupKind::National, "")
+        .create_group(None, "UK", GroupKind::National, "", None)
         .await
         .unwrap();
     let region = store
-        .create_group(Some(uk.id), "Wales", GroupKind::Region, "")
+        .create_group(Some(uk.id), "Wales", GroupKind::Region, "", None)
         .await
         .unwrap();
     let branch = store
-        .create_group(Some(region.id), "Cardiff", GroupKind::Branch, "")
+        .create_group(Some(region.id), "Cardiff", GroupKind::Branch, "", None)
         .await
         .unwrap();
     let ann = store
@@ -64,11 +65,11 @@ async fn roles_apply_to_the_groups_below(store: Store) {
         .await
         .unwrap();
     store
-        .set_membership(region.id, ann.id, Role::Organiser)
+        .set_membership(region.id, ann.id, Role::Organiser, None)
         .await
         .unwrap();
     store
-        .set_membership(branch.id, ann.id, Role::Caller)
+        .set_membership(branch.id, ann.id, Role::Caller, None)
         .await
         .unwrap();
     assert_eq!(
@@ -77,7 +78,7 @@ async fn roles_apply_to_the_groups_below(store: Store) {
     );
     assert_eq!(store.effective_role(ann.id, uk.id).await.unwrap(), None);
     store
-        .set_membership(region.id, ann.id, Role::Host)
+        .set_membership(region.id, ann.id, Role::Host, None)
         .await
         .unwrap();
     assert_eq!(
@@ -87,9 +88,12 @@ async fn roles_apply_to_the_groups_below(store: Store) {
     let members = store.members(branch.id).await.unwrap();
     assert_eq!(members.len(), 1);
     assert_eq!(members[0].role, Role::Caller);
-    store.remove_membership(branch.id, ann.id).await.unwrap();
+    store
+        .remove_membership(branch.id, ann.id, None)
+        .await
+        .unwrap();
     assert!(matches!(
-        store.remove_membership(branch.id, ann.id).await,
+        store.remove_membership(branch.id, ann.id, None).await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(store.memberships_of(ann.id).await.unwrap().len(), 1);
@@ -106,7 +110,7 @@ fn invite_mail(to: &str) -> NewMail {
 
 async fn invites_are_single_use_and_queue_their_mail(store: Store) {
     let uk = store
-        .create_group(None, "UK", GroupKind::National, "")
+        .create_group(None, "UK", GroupKind::National, "", None)
         .await
         .unwrap();
     let org = store
@@ -141,19 +145,19 @@ async fn invites_are_single_use_and_queue_their_mail(store: Store) {
     assert_eq!(invite.email, "new@example.org");
     assert_eq!(invite.group_name, "UK");
     assert_eq!(store.pending_invites(uk.id).await.unwrap().len(), 1);
-    store.accept_invite("inv1", newbie.id).await.unwrap();
+    store.accept_invite("inv1", newbie.id, "").await.unwrap();
     assert_eq!(
         store.effective_role(newbie.id, uk.id).await.unwrap(),
         Some(Role::Caller)
     );
     assert!(matches!(
-        store.accept_invite("inv1", org.id).await,
+        store.accept_invite("inv1", org.id, "").await,
         Err(StoreError::Conflict(_))
     ));
     assert!(store.pending_invites(uk.id).await.unwrap().is_empty());
 
     store
-        .set_membership(uk.id, newbie.id, Role::Organiser)
+        .set_membership(uk.id, newbie.id, Role::Organiser, None)
         .await
         .unwrap();
     store
@@ -170,7 +174,7 @@ async fn invites_are_single_use_and_queue_their_mail(store: Store) {
         )
         .await
         .unwrap();
-    store.accept_invite("inv2", newbie.id).await.unwrap();
+    store.accept_invite("inv2", newbie.id, "").await.unwrap();
     assert_eq!(
         store.effective_role(newbie.id, uk.id).await.unwrap(),
         Some(Role::Organiser),
@@ -191,9 +195,9 @@ async fn invites_are_single_use_and_queue_their_mail(store: Store) {
         )
         .await
         .unwrap();
-    store.revoke_invite(uk.id, id).await.unwrap();
+    store.revoke_invite(uk.id, id, None).await.unwrap();
     assert!(matches!(
-        store.accept_invite("inv3", newbie.id).await,
+        store.accept_invite("inv3", newbie.id, "").await,
         Err(StoreError::Conflict(_))
     ));
     store
@@ -211,7 +215,7 @@ async fn invites_are_single_use_and_queue_their_mail(store: Store) {
         .await
         .unwrap();
     assert!(matches!(
-        store.accept_invite("inv4", newbie.id).await,
+        store.accept_invite("inv4", newbie.id, "").await,
         Err(StoreError::Conflict(_))
     ));
 }
@@ -219,15 +223,15 @@ async fn invites_are_single_use_and_queue_their_mail(store: Store) {
 async fn new_groups_ask_for_approval_and_trust_reaches_down(store: Store) {
     use barnstorm_domain::event::EventApproval;
     let uk = store
-        .create_group(None, "Barnstorm UK", GroupKind::National, "")
+        .create_group(None, "Barnstorm UK", GroupKind::National, "", None)
         .await
         .unwrap();
     let nw = store
-        .create_group(Some(uk.id), "North West", GroupKind::Region, "")
+        .create_group(Some(uk.id), "North West", GroupKind::Region, "", None)
         .await
         .unwrap();
     let branch = store
-        .create_group(Some(nw.id), "Manchester", GroupKind::Branch, "")
+        .create_group(Some(nw.id), "Manchester", GroupKind::Branch, "", None)
         .await
         .unwrap();
     for g in [uk.id, nw.id, branch.id] {
@@ -246,7 +250,7 @@ async fn new_groups_ask_for_approval_and_trust_reaches_down(store: Store) {
         .await
         .unwrap();
     store
-        .set_membership(nw.id, hana.id, Role::Host)
+        .set_membership(nw.id, hana.id, Role::Host, None)
         .await
         .unwrap();
     assert!(!store.is_trusted_host(hana.id, nw.id).await.unwrap());
@@ -280,7 +284,7 @@ async fn new_groups_ask_for_approval_and_trust_reaches_down(store: Store) {
     assert_eq!(entry.subject, format!("user {}", hana.id));
     // Changing the role keeps the trust; taking it back ends it.
     store
-        .set_membership(nw.id, hana.id, Role::Caller)
+        .set_membership(nw.id, hana.id, Role::Caller, None)
         .await
         .unwrap();
     assert!(store.is_trusted_host(hana.id, branch.id).await.unwrap());

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 async fn campaign(store: &Store, name: &str) -> Campaign {
     let group = store
-        .create_group(None, name, GroupKind::Branch, "")
+        .create_group(None, name, GroupKind::Branch, "", None)
         .await
         .unwrap();
     store

@@ -19,7 +19,7 @@ const LEASE: Millis = 2 * SECOND;
 
 async fn campaign(store: &Store, contacts: u32) -> (Campaign, i64) {
     let group = store
-        .create_group(None, "Leeds", GroupKind::Branch, "")
+        .create_group(None, "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap();
     let campaign = store

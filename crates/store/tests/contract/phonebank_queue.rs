@@ -34,7 +34,7 @@ struct World {
 /// and two callers.
 async fn world(store: Store, contacts: u32) -> World {
     let group = store
-        .create_group(None, "Leeds", GroupKind::Branch, "")
+        .create_group(None, "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap();
     let campaign = campaign_in(&store, group.id, contacts).await;
@@ -324,7 +324,7 @@ async fn do_not_call_suppresses_the_number_across_the_group(store: Store) {
     let sibling = campaign_in(&w.store, w.campaign.group_id, 1).await;
     let elsewhere_group = w
         .store
-        .create_group(None, "York", GroupKind::Branch, "")
+        .create_group(None, "York", GroupKind::Branch, "", None)
         .await
         .unwrap();
     let elsewhere = campaign_in(&w.store, elsewhere_group.id, 1).await;
@@ -380,7 +380,7 @@ async fn stats_count_calls_answers_and_callers(store: Store) {
     .unwrap();
     w.campaign = w
         .store
-        .update_campaign_settings(w.campaign.id, &settings)
+        .update_campaign_settings(w.campaign.id, &settings, None)
         .await
         .unwrap();
     let one = w.claim(w.a, T0).await.unwrap();

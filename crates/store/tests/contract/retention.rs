@@ -24,7 +24,7 @@ async fn finished_campaign(store: &Store, group_id: i64, name: &str, people: &[&
         .collect();
     let c = campaign(store, group_id, name, &list).await;
     store
-        .set_campaign_status(c.id, CampaignStatus::Live)
+        .set_campaign_status(c.id, CampaignStatus::Live, None)
         .await
         .unwrap();
     c
@@ -32,7 +32,7 @@ async fn finished_campaign(store: &Store, group_id: i64, name: &str, people: &[&
 
 async fn finish(store: &Store, c: &Campaign) {
     store
-        .set_campaign_status(c.id, CampaignStatus::Finished)
+        .set_campaign_status(c.id, CampaignStatus::Finished, None)
         .await
         .unwrap();
 }

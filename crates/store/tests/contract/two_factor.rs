@@ -150,19 +150,19 @@ async fn a_group_requirement_covers_the_groups_below_it(store: Store) {
         .await
         .unwrap();
     let uk = store
-        .create_group(None, "UK", GroupKind::National, "")
+        .create_group(None, "UK", GroupKind::National, "", None)
         .await
         .unwrap();
     let north = store
-        .create_group(Some(uk.id), "North", GroupKind::Region, "")
+        .create_group(Some(uk.id), "North", GroupKind::Region, "", None)
         .await
         .unwrap();
     let leeds = store
-        .create_group(Some(north.id), "Leeds", GroupKind::Branch, "")
+        .create_group(Some(north.id), "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap();
     store
-        .set_membership(leeds.id, ada.id, Role::Organiser)
+        .set_membership(leeds.id, ada.id, Role::Organiser, None)
         .await
         .unwrap();
     let gate = store.two_factor_gate(ada.id, leeds.id).await.unwrap();

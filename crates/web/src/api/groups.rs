@@ -10,7 +10,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use barnstorm_domain::limits;
-use barnstorm_store::AuditAction;
 use barnstorm_store::{Group, GroupKind, NewInvite, Role, now_millis};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -170,16 +169,7 @@ async fn create_group(
     };
     let created = state
         .store
-        .create_group(body.parent_id, name, kind, &body.description)
-        .await?;
-    state
-        .store
-        .audit(
-            Some(user.id),
-            AuditAction::GroupCreate,
-            &format!("group {}", created.id),
-            &created.name,
-        )
+        .create_group(body.parent_id, name, kind, &body.description, Some(user.id))
         .await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
@@ -293,15 +283,6 @@ async fn create_invite(
         )
         .await?;
     state.mail_queued();
-    state
-        .store
-        .audit(
-            Some(user.id),
-            AuditAction::InviteCreate,
-            &format!("invite {invite_id}"),
-            &format!("group {} as {role}", group.id),
-        )
-        .await?;
     Ok((
         StatusCode::CREATED,
         Json(InviteView {

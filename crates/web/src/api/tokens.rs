@@ -14,7 +14,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Json, http::Extensions};
 use barnstorm_domain::limits;
-use barnstorm_store::AuditAction;
 use barnstorm_store::now_millis;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -123,15 +122,6 @@ async fn create_token(
     state
         .store
         .create_api_token(user.id, &hash_secret(&token), label)
-        .await?;
-    state
-        .store
-        .audit(
-            Some(user.id),
-            AuditAction::ApiTokenCreate,
-            &format!("user {}", user.id),
-            label,
-        )
         .await?;
     Ok((StatusCode::CREATED, Json(TokenResponse { token })))
 }

@@ -16,7 +16,6 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::limits;
-use barnstorm_store::AuditAction;
 use barnstorm_store::{ApiTokenInfo, Group, Role, now_millis};
 use serde::Deserialize;
 
@@ -110,15 +109,6 @@ async fn create_token(
         .store
         .create_api_token(signed_in.user.id, &hash_secret(&token), label)
         .await?;
-    state
-        .store
-        .audit(
-            Some(signed_in.user.id),
-            AuditAction::ApiTokenCreate,
-            &format!("user {}", signed_in.user.id),
-            label,
-        )
-        .await?;
     page(&state, &signed_in, Some(token)).await
 }
 
@@ -129,15 +119,6 @@ async fn revoke_token(
 ) -> Result<Response, PageError> {
     state.store.revoke_api_token(signed_in.user.id, id).await?;
     state.tokens.forget_user(signed_in.user.id);
-    state
-        .store
-        .audit(
-            Some(signed_in.user.id),
-            AuditAction::ApiTokenRevoke,
-            &format!("token {id}"),
-            "",
-        )
-        .await?;
     Ok(Flash::ok("Token revoked. Programs using it can no longer sign in.").redirect("/account"))
 }
 
@@ -157,20 +138,11 @@ async fn revoke_others(
 ) -> Result<(), PageError> {
     let user_id = signed_in.user.id;
     let keep = session_token_hash(headers);
-    let ended = state
-        .store
-        .revoke_other_credentials(user_id, keep.as_deref(), now_millis())
-        .await?;
-    state.tokens.forget_user(user_id);
     state
         .store
-        .audit(
-            Some(user_id),
-            AuditAction::SessionRevokeOthers,
-            &format!("user {user_id}"),
-            &format!("{why}; {ended} sessions and tokens ended"),
-        )
+        .revoke_other_credentials(user_id, keep.as_deref(), now_millis(), why)
         .await?;
+    state.tokens.forget_user(user_id);
     Ok(())
 }
 
@@ -240,15 +212,6 @@ async fn change_password(
             state
                 .store
                 .set_password_hash(signed_in.user.id, &hash)
-                .await?;
-            state
-                .store
-                .audit(
-                    Some(signed_in.user.id),
-                    AuditAction::PasswordChange,
-                    &format!("user {}", signed_in.user.id),
-                    "",
-                )
                 .await?;
             revoke_others(&state, &signed_in, &headers, "password change").await?;
             Ok(Flash::ok(

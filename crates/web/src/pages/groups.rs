@@ -13,7 +13,6 @@ use axum::extract::{Form, Path, State};
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::limits;
-use barnstorm_store::AuditAction;
 use barnstorm_store::{Group, GroupKind, Invite, Member, NewInvite, Role, Store, User, now_millis};
 use serde::Deserialize;
 
@@ -251,15 +250,12 @@ async fn create_child(
     let kind = parent.kind.child_kind();
     let child = state
         .store
-        .create_group(Some(parent.id), &form.name, kind, &form.description)
-        .await?;
-    state
-        .store
-        .audit(
+        .create_group(
+            Some(parent.id),
+            &form.name,
+            kind,
+            &form.description,
             Some(signed_in.user.id),
-            AuditAction::GroupCreate,
-            &format!("group {}", child.id),
-            &child.name,
         )
         .await?;
     let what = if kind == GroupKind::Region {
@@ -288,15 +284,12 @@ async fn create_top_level(
     }
     let group = state
         .store
-        .create_group(None, &form.name, GroupKind::National, &form.description)
-        .await?;
-    state
-        .store
-        .audit(
+        .create_group(
+            None,
+            &form.name,
+            GroupKind::National,
+            &form.description,
             Some(signed_in.user.id),
-            AuditAction::GroupCreate,
-            &format!("group {}", group.id),
-            &group.name,
         )
         .await?;
     Ok(Flash::ok(format!("Group created: {}.", group.name))
@@ -342,7 +335,7 @@ async fn invite(
         &email,
         &token,
     );
-    let id = state
+    state
         .store
         .create_invite(
             &NewInvite {
@@ -357,15 +350,6 @@ async fn invite(
         )
         .await?;
     state.mail_queued();
-    state
-        .store
-        .audit(
-            Some(signed_in.user.id),
-            AuditAction::InviteCreate,
-            &format!("invite {id}"),
-            &format!("group {} as {role}", group.id),
-        )
-        .await?;
     Ok(Flash::ok(format!("Invite sent to {email}.")).redirect(&back))
 }
 
@@ -375,15 +359,9 @@ async fn revoke_invite(
     Path((slug, id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
     let group = require_manager(&state, &signed_in, &slug).await?;
-    state.store.revoke_invite(group.id, id).await?;
     state
         .store
-        .audit(
-            Some(signed_in.user.id),
-            AuditAction::InviteRevoke,
-            &format!("invite {id}"),
-            "",
-        )
+        .revoke_invite(group.id, id, Some(signed_in.user.id))
         .await?;
     Ok(Flash::ok("Invite withdrawn; its link no longer works.")
         .redirect(&format!("/groups/{slug}")))
@@ -416,15 +394,9 @@ async fn change_role(
             "That person is not a member of this group.",
         ));
     }
-    state.store.set_membership(group.id, user_id, role).await?;
     state
         .store
-        .audit(
-            Some(signed_in.user.id),
-            AuditAction::MembershipRole,
-            &format!("user {user_id}"),
-            &format!("group {} as {role}", group.id),
-        )
+        .set_membership(group.id, user_id, role, Some(signed_in.user.id))
         .await?;
     Ok(Flash::ok(format!("Role changed to {role}.")).redirect(&back))
 }
@@ -479,15 +451,9 @@ async fn remove_member(
     Path((slug, user_id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
     let group = require_manager(&state, &signed_in, &slug).await?;
-    state.store.remove_membership(group.id, user_id).await?;
     state
         .store
-        .audit(
-            Some(signed_in.user.id),
-            AuditAction::MembershipRemove,
-            &format!("user {user_id}"),
-            &format!("group {}", group.id),
-        )
+        .remove_membership(group.id, user_id, Some(signed_in.user.id))
         .await?;
     Ok(Flash::ok("Removed from the group.").redirect(&format!("/groups/{slug}")))
 }

@@ -15,7 +15,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::limits;
-use barnstorm_store::AuditAction;
 use barnstorm_store::{Invite, InviteState, StoreError, canonical_email, now_millis};
 use serde::Deserialize;
 
@@ -100,18 +99,9 @@ async fn accept(
     if let Some(user) = context.user() {
         state
             .store
-            .accept_invite(&token_hash, user.id)
+            .accept_invite(&token_hash, user.id, "")
             .await
             .map_err(invite_race)?;
-        state
-            .store
-            .audit(
-                Some(user.id),
-                AuditAction::InviteAccept,
-                &format!("invite {}", invite.id),
-                "",
-            )
-            .await?;
         if canonical_email(&invite.email) != user.email {
             return Ok(welcome.redirect(&group_page));
         }
@@ -128,7 +118,8 @@ async fn accept(
             .user_by_id(user.id)
             .await?
             .ok_or_else(|| PageError::not_found("That account no longer exists."))?;
-        return sign_in_and_redirect(&state, &user, &group_page, Some(welcome)).await;
+        return sign_in_and_redirect(&state, &user, &group_page, "group invite", Some(welcome))
+            .await;
     }
     if state.store.user_by_email(&invite.email).await?.is_some() {
         return Ok(Flash::error(format!(
@@ -180,19 +171,10 @@ async fn accept(
     };
     state
         .store
-        .accept_invite(&token_hash, user.id)
+        .accept_invite(&token_hash, user.id, "new account")
         .await
         .map_err(invite_race)?;
-    state
-        .store
-        .audit(
-            Some(user.id),
-            AuditAction::InviteAccept,
-            &format!("invite {}", invite.id),
-            "new account",
-        )
-        .await?;
-    sign_in_and_redirect(&state, &user, &group_page, Some(welcome)).await
+    sign_in_and_redirect(&state, &user, &group_page, "group invite", Some(welcome)).await
 }
 
 fn invite_race(err: StoreError) -> PageError {

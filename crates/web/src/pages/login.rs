@@ -19,7 +19,6 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing::get, routing::post};
-use barnstorm_store::AuditAction;
 use barnstorm_store::{StoreError, User, now_millis};
 use serde::Deserialize;
 
@@ -68,19 +67,22 @@ pub(crate) async fn sign_in_and_redirect(
     state: &AppState,
     user: &User,
     to: &str,
+    how: &str,
     flash: Option<Flash>,
 ) -> Result<Response, PageError> {
     if state.store.two_factor_status(user.id).await?.enabled() {
         return super::two_factor::ask_for_second_step(state, user, to).await;
     }
-    start_session(state, user, to, flash).await
+    start_session(state, user, to, how, flash).await
 }
 
-/// Starts a session for `user` and redirects to `to`; every factor has been checked.
+/// Starts a session for `user` (audited with `how` they signed in) and redirects to
+/// `to`; every factor has been checked.
 pub(crate) async fn start_session(
     state: &AppState,
     user: &User,
     to: &str,
+    how: &str,
     flash: Option<Flash>,
 ) -> Result<Response, PageError> {
     let token = new_secret();
@@ -88,7 +90,13 @@ pub(crate) async fn start_session(
         now_millis() + i64::try_from(state.config.session_ttl.as_millis()).unwrap_or(i64::MAX);
     state
         .store
-        .create_session(&hash_secret(&token), user.id, &new_secret(), expires_at)
+        .create_session(
+            &hash_secret(&token),
+            user.id,
+            &new_secret(),
+            expires_at,
+            how,
+        )
         .await?;
     let mut response = match flash {
         Some(flash) => flash.redirect(to),
@@ -190,18 +198,7 @@ async fn login(
             .unwrap_or(false);
     record_login_result(&state.store, &email, context.client_ip, ok).await?;
     match user.filter(|_| ok) {
-        Some(user) => {
-            state
-                .store
-                .audit(
-                    Some(user.id),
-                    AuditAction::SessionSignIn,
-                    &format!("user {}", user.id),
-                    "password",
-                )
-                .await?;
-            sign_in_and_redirect(&state, &user, &next, None).await
-        }
+        Some(user) => sign_in_and_redirect(&state, &user, &next, "password", None).await,
         None => Ok(retry(
             "That email and password do not match an account.".into(),
         )),
@@ -276,21 +273,11 @@ async fn redeem_link(
                 .await?;
             state.tokens.forget_user(user_id);
             clear_login_failures(&state.store, &link.user.email).await?;
-            let subject = format!("user {user_id}");
             let verified = if link.user.is_verified() {
                 "email link"
             } else {
                 "email link; address confirmed"
             };
-            state
-                .store
-                .audit(
-                    Some(user_id),
-                    AuditAction::SessionSignIn,
-                    &subject,
-                    verified,
-                )
-                .await?;
             let user = state
                 .store
                 .user_by_id(user_id)
@@ -300,6 +287,7 @@ async fn redeem_link(
                 &state,
                 &user,
                 &safe_return_path(query.next.as_deref()),
+                verified,
                 Some(Flash::ok(format!("Signed in as {}.", user.email))),
             )
             .await

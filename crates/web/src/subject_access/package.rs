@@ -255,7 +255,7 @@ mod tests {
             .await
             .unwrap();
         let group = store
-            .create_group(None, "Leeds", GroupKind::Branch, "")
+            .create_group(None, "Leeds", GroupKind::Branch, "", None)
             .await
             .unwrap();
         let mut extra = BTreeMap::new();

@@ -36,7 +36,7 @@ pub fn centroid(outcode: &str) -> (f64, f64) {
 
 pub async fn national(app: &TestApp, name: &str) -> Group {
     app.store
-        .create_group(None, name, GroupKind::National, "")
+        .create_group(None, name, GroupKind::National, "", None)
         .await
         .unwrap()
 }
@@ -350,7 +350,7 @@ async fn the_widget_is_frameable_and_shows_the_hub_and_its_branches(app: TestApp
     let region = national(&app, "Yorkshire").await;
     let branch = app
         .store
-        .create_group(Some(region.id), "Leeds", GroupKind::Branch, "")
+        .create_group(Some(region.id), "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap();
     let other = national(&app, "Elsewhere").await;

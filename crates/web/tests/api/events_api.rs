@@ -124,7 +124,7 @@ async fn creating_an_event_checks_input_and_follows_the_approval_policy(app: Tes
     assert_eq!(by_admin.json()["status"], "live");
     let host = app.user("hana@example.org", "Hana Host", false).await;
     app.store
-        .set_membership(group.id, host.id, Role::Host)
+        .set_membership(group.id, host.id, Role::Host, None)
         .await
         .unwrap();
     let hana = app.token_for("hana@example.org").await;

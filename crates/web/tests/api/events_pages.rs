@@ -26,7 +26,7 @@ fn future_day(days: u64) -> (String, i64) {
 async fn group(app: &TestApp, name: &str) -> Group {
     let group = app
         .store
-        .create_group(None, name, GroupKind::National, "")
+        .create_group(None, name, GroupKind::National, "", None)
         .await
         .unwrap();
     app.store
@@ -126,7 +126,7 @@ async fn events_go_live_or_wait_by_the_group_policy(app: TestApp) {
     let leeds = group(&app, "Leeds").await;
     let organiser = app.user("org@example.org", "Olu Organiser", false).await;
     app.store
-        .set_membership(leeds.id, organiser.id, Role::Organiser)
+        .set_membership(leeds.id, organiser.id, Role::Organiser, None)
         .await
         .unwrap();
     let mut sam = person(&app, "sam@example.org", "Sam Supporter").await;

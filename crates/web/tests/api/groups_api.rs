@@ -44,7 +44,7 @@ async fn organisers_create_groups_below_theirs_only(app: TestApp) {
     assert_eq!(region.json()["kind"], "region");
     let region_id = region.json()["id"].as_i64().unwrap();
     app.store
-        .set_membership(region_id, organiser.id, Role::Organiser)
+        .set_membership(region_id, organiser.id, Role::Organiser, None)
         .await
         .unwrap();
 
@@ -126,11 +126,11 @@ async fn invites_are_checked_and_mailed(app: TestApp) {
     app.user("someone@example.org", "Someone", false).await;
     let group = app
         .store
-        .create_group(None, "Leeds", barnstorm_store::GroupKind::Branch, "")
+        .create_group(None, "Leeds", barnstorm_store::GroupKind::Branch, "", None)
         .await
         .unwrap();
     app.store
-        .set_membership(group.id, organiser.id, Role::Organiser)
+        .set_membership(group.id, organiser.id, Role::Organiser, None)
         .await
         .unwrap();
     let org = app.token_for("org@example.org").await;

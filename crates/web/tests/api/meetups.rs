@@ -52,16 +52,16 @@ async fn meetup(app: &TestApp) -> Meetup {
     let organiser = app.user("org@example.org", "Niamh Organiser", false).await;
     let uk = app
         .store
-        .create_group(None, "Barnstorm UK", GroupKind::National, "")
+        .create_group(None, "Barnstorm UK", GroupKind::National, "", None)
         .await
         .unwrap();
     let region = app
         .store
-        .create_group(Some(uk.id), "North West", GroupKind::Region, "")
+        .create_group(Some(uk.id), "North West", GroupKind::Region, "", None)
         .await
         .unwrap();
     app.store
-        .set_membership(region.id, organiser.id, Role::Organiser)
+        .set_membership(region.id, organiser.id, Role::Organiser, None)
         .await
         .unwrap();
     let event = live(
@@ -86,7 +86,7 @@ async fn live_campaign(app: &TestApp, group_id: i64, name: &str) -> i64 {
         .await
         .unwrap();
     app.store
-        .set_campaign_status(campaign.id, CampaignStatus::Live)
+        .set_campaign_status(campaign.id, CampaignStatus::Live, None)
         .await
         .unwrap();
     campaign.id
@@ -300,7 +300,7 @@ async fn planning_mistakes_come_back_as_messages(app: TestApp) {
     let m = meetup(&app).await;
     let breakout = app
         .store
-        .add_breakout(m.event.id, "Liverpool", "")
+        .add_breakout(m.event.id, "Liverpool", "", None)
         .await
         .unwrap();
     let mut browser = Browser::new(&app);
@@ -368,7 +368,7 @@ async fn planning_mistakes_come_back_as_messages(app: TestApp) {
     .await;
     let foreign = app
         .store
-        .add_breakout(other.id, "Elsewhere", "")
+        .add_breakout(other.id, "Elsewhere", "", None)
         .await
         .unwrap();
     let response = browser
@@ -393,13 +393,13 @@ async fn only_those_who_run_the_meetup_plan_from_it(app: TestApp) {
     let m = meetup(&app).await;
     let breakout = app
         .store
-        .add_breakout(m.event.id, "Bolton", "")
+        .add_breakout(m.event.id, "Bolton", "", None)
         .await
         .unwrap();
     // A caller of the region, and the host of another event in it.
     let caller = app.user("caller@example.org", "Cal Caller", false).await;
     app.store
-        .set_membership(m.region.id, caller.id, Role::Caller)
+        .set_membership(m.region.id, caller.id, Role::Caller, None)
         .await
         .unwrap();
     let other_host = app.user("host@example.org", "Harun Host", false).await;
@@ -477,7 +477,7 @@ async fn a_member_hosting_a_meetup_plans_sessions_for_approval(app: TestApp) {
         .unwrap();
     let member = app.user("member@example.org", "Mo Member", false).await;
     app.store
-        .set_membership(m.region.id, member.id, Role::Member)
+        .set_membership(m.region.id, member.id, Role::Member, None)
         .await
         .unwrap();
     let meetup = live(
@@ -487,7 +487,7 @@ async fn a_member_hosting_a_meetup_plans_sessions_for_approval(app: TestApp) {
     .await;
     let breakout = app
         .store
-        .add_breakout(meetup.id, "Wigan", "Mo")
+        .add_breakout(meetup.id, "Wigan", "Mo", None)
         .await
         .unwrap();
     let mut browser = Browser::new(&app);

@@ -33,16 +33,16 @@ async fn world(app: &TestApp) -> World {
     let organiser = app.user("org@example.org", "Olu Organiser", false).await;
     let uk = app
         .store
-        .create_group(None, "Barnstorm UK", GroupKind::National, "")
+        .create_group(None, "Barnstorm UK", GroupKind::National, "", None)
         .await
         .unwrap();
     let other = app
         .store
-        .create_group(None, "Another Movement", GroupKind::National, "")
+        .create_group(None, "Another Movement", GroupKind::National, "", None)
         .await
         .unwrap();
     app.store
-        .set_membership(uk.id, organiser.id, Role::Organiser)
+        .set_membership(uk.id, organiser.id, Role::Organiser, None)
         .await
         .unwrap();
     let event = live(app, &new_event(uk.id, None, EventKind::Canvass, 4)).await;
@@ -261,6 +261,7 @@ async fn the_htmx_count_is_a_fragment_with_a_number_only(app: TestApp) {
             w.organiser.id,
             &csrf,
             now_millis() + 3_600_000,
+            "password",
         )
         .await
         .unwrap();
@@ -292,7 +293,7 @@ async fn only_the_host_and_organisers_may_write_to_people_nearby(app: TestApp) {
     supporter(&app, "near@example.org", M1, &[(w.uk.id, Channel::Email)]).await;
     let host = app.user("host@example.org", "Harun Host", false).await;
     app.store
-        .set_membership(w.uk.id, host.id, Role::Member)
+        .set_membership(w.uk.id, host.id, Role::Member, None)
         .await
         .unwrap();
     let hosted = live(
@@ -302,7 +303,7 @@ async fn only_the_host_and_organisers_may_write_to_people_nearby(app: TestApp) {
     .await;
     let caller = app.user("caller@example.org", "Cal Caller", false).await;
     app.store
-        .set_membership(w.uk.id, caller.id, Role::Caller)
+        .set_membership(w.uk.id, caller.id, Role::Caller, None)
         .await
         .unwrap();
     let base = format!("/events/{}/outreach", w.event.id);
@@ -358,7 +359,7 @@ async fn daily_caps_hold_per_sender_and_per_group(app: TestApp) {
         let email = format!("org{n}@example.org");
         let user = app.user(&email, &format!("Organiser {n}"), false).await;
         app.store
-            .set_membership(w.uk.id, user.id, Role::Organiser)
+            .set_membership(w.uk.id, user.id, Role::Organiser, None)
             .await
             .unwrap();
         senders.push(email);

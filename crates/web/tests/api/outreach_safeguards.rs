@@ -27,6 +27,7 @@ async fn session_for<'a>(app: &'a TestApp, user: &User) -> Browser<'a> {
             user.id,
             &new_secret(),
             now_millis() + 3_600_000,
+            "password",
         )
         .await
         .unwrap();
@@ -108,7 +109,7 @@ async fn national(app: &TestApp) -> (Group, User) {
         .unwrap();
     let organiser = app.user("org@example.org", "Olu Organiser", false).await;
     app.store
-        .set_membership(group.id, organiser.id, Role::Organiser)
+        .set_membership(group.id, organiser.id, Role::Organiser, None)
         .await
         .unwrap();
     (group, organiser)
@@ -240,7 +241,7 @@ async fn the_phishing_chain_is_broken_at_every_step(app: TestApp) {
         .unwrap()
         .unwrap();
     app.store
-        .set_membership(uk.id, hana.id, Role::Host)
+        .set_membership(uk.id, hana.id, Role::Host, None)
         .await
         .unwrap();
     let mut host = Browser::new(&app);
@@ -359,7 +360,7 @@ async fn the_group_cap_counts_every_sender(app: TestApp) {
         let email = format!("org{n}@example.org");
         let user = app.user(&email, &format!("Organiser {n}"), false).await;
         app.store
-            .set_membership(uk.id, user.id, Role::Organiser)
+            .set_membership(uk.id, user.id, Role::Organiser, None)
             .await
             .unwrap();
         senders.push(email);
@@ -398,12 +399,12 @@ async fn a_supporter_hears_from_a_group_once_a_week(app: TestApp) {
     let (uk, _) = national(&app).await;
     let other = app
         .store
-        .create_group(None, "Another Movement", GroupKind::National, "")
+        .create_group(None, "Another Movement", GroupKind::National, "", None)
         .await
         .unwrap();
     let other_org = app.user("other@example.org", "Oma Other", false).await;
     app.store
-        .set_membership(other.id, other_org.id, Role::Organiser)
+        .set_membership(other.id, other_org.id, Role::Organiser, None)
         .await
         .unwrap();
     let event = crate::meetups::live(

@@ -143,16 +143,16 @@ async fn organisers_add_branches_and_invitees_join(app: TestApp) {
     app.user("someone@example.org", "Someone", false).await;
     let uk = app
         .store
-        .create_group(None, "Barnstorm UK", GroupKind::National, "")
+        .create_group(None, "Barnstorm UK", GroupKind::National, "", None)
         .await
         .unwrap();
     let region = app
         .store
-        .create_group(Some(uk.id), "North West", GroupKind::Region, "")
+        .create_group(Some(uk.id), "North West", GroupKind::Region, "", None)
         .await
         .unwrap();
     app.store
-        .set_membership(region.id, organiser.id, Role::Organiser)
+        .set_membership(region.id, organiser.id, Role::Organiser, None)
         .await
         .unwrap();
 
@@ -318,6 +318,7 @@ async fn titles_and_names_are_escaped(app: TestApp) {
             "<img src=x onerror=alert(1)>",
             GroupKind::National,
             "",
+            None,
         )
         .await
         .unwrap();

@@ -47,7 +47,7 @@ pub(crate) struct Team {
 pub(crate) async fn team(app: &TestApp) -> Team {
     let group = app
         .store
-        .create_group(None, "Leeds", GroupKind::Branch, "")
+        .create_group(None, "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap();
     let org = app.user("org@example.org", "Olive Organiser", false).await;
@@ -55,15 +55,15 @@ pub(crate) async fn team(app: &TestApp) -> Team {
     let caller2 = app.user("cal2@example.org", "Cara Caller", false).await;
     app.user("stranger@example.org", "Stan", false).await;
     app.store
-        .set_membership(group.id, org.id, Role::Organiser)
+        .set_membership(group.id, org.id, Role::Organiser, None)
         .await
         .unwrap();
     app.store
-        .set_membership(group.id, caller.id, Role::Caller)
+        .set_membership(group.id, caller.id, Role::Caller, None)
         .await
         .unwrap();
     app.store
-        .set_membership(group.id, caller2.id, Role::Caller)
+        .set_membership(group.id, caller2.id, Role::Caller, None)
         .await
         .unwrap();
     Team {

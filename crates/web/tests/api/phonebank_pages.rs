@@ -41,11 +41,11 @@ async fn branch_with_organiser(app: &TestApp) -> Group {
     let organiser = app.user("olu@example.org", "Olu Organiser", false).await;
     let branch = app
         .store
-        .create_group(None, "Leeds", GroupKind::Branch, "")
+        .create_group(None, "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap();
     app.store
-        .set_membership(branch.id, organiser.id, Role::Organiser)
+        .set_membership(branch.id, organiser.id, Role::Organiser, None)
         .await
         .unwrap();
     branch
@@ -530,7 +530,7 @@ async fn an_empty_queue_says_why(app: TestApp) {
         .unwrap();
     let campaign = app.store.campaign(id).await.unwrap().unwrap();
     app.store
-        .set_membership(campaign.group_id, kim.id, Role::Caller)
+        .set_membership(campaign.group_id, kim.id, Role::Caller, None)
         .await
         .unwrap();
     let first = second.get(&format!("/call/{id}")).await;
@@ -551,7 +551,7 @@ async fn an_empty_queue_says_why(app: TestApp) {
         .unwrap()
         .unwrap();
     app.store
-        .set_membership(campaign.group_id, lee.id, Role::Caller)
+        .set_membership(campaign.group_id, lee.id, Role::Caller, None)
         .await
         .unwrap();
     third.sign_in("lee@example.org").await;

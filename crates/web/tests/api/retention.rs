@@ -37,7 +37,7 @@ async fn finished(app: &TestApp, group_id: i64, name: &str, people: &[ImportedCo
         .await
         .unwrap();
     app.store
-        .set_campaign_status(c.id, CampaignStatus::Finished)
+        .set_campaign_status(c.id, CampaignStatus::Finished, None)
         .await
         .unwrap();
     c.id
@@ -48,25 +48,25 @@ async fn organisers_set_periods_and_see_what_goes(app: TestApp) {
     let app = TestApp::with_config(app.store.clone(), |c| c.retention.contact_days = 0);
     let leeds = app
         .store
-        .create_group(None, "Leeds", GroupKind::Branch, "")
+        .create_group(None, "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap();
     let hull = app
         .store
-        .create_group(None, "Hull", GroupKind::Branch, "")
+        .create_group(None, "Hull", GroupKind::Branch, "", None)
         .await
         .unwrap();
     let organiser = app.user("org@example.org", "Organiser", false).await;
     app.user("admin@example.org", "Admin", true).await;
     for group in [&leeds, &hull] {
         app.store
-            .set_membership(group.id, organiser.id, Role::Organiser)
+            .set_membership(group.id, organiser.id, Role::Organiser, None)
             .await
             .unwrap();
     }
     let hull_org = app.user("hull@example.org", "Hull Organiser", false).await;
     app.store
-        .set_membership(hull.id, hull_org.id, Role::Organiser)
+        .set_membership(hull.id, hull_org.id, Role::Organiser, None)
         .await
         .unwrap();
     let spring = finished(

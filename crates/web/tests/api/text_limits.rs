@@ -68,11 +68,11 @@ async fn the_campaign_form_names_a_briefing_past_its_limit(app: TestApp) {
     let organiser = app.user("olu@example.org", "Olu Organiser", false).await;
     let branch = app
         .store
-        .create_group(None, "Leeds", GroupKind::Branch, "")
+        .create_group(None, "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap();
     app.store
-        .set_membership(branch.id, organiser.id, Role::Organiser)
+        .set_membership(branch.id, organiser.id, Role::Organiser, None)
         .await
         .unwrap();
     let mut browser = Browser::new(&app);

@@ -138,7 +138,12 @@ async fn a_token_revoked_on_one_node_stops_working_on_the_others(app: TestApp) {
     );
 
     app.store
-        .revoke_other_credentials(user.id, None, barnstorm_store::now_millis())
+        .revoke_other_credentials(
+            user.id,
+            None,
+            barnstorm_store::now_millis(),
+            "signed out everywhere",
+        )
         .await
         .unwrap();
     let deadline = std::time::Instant::now() + 3 * barnstorm_web::auth::REVOCATION_POLL;

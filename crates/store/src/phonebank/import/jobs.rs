@@ -2,6 +2,7 @@
 //! the rejected rows organisers download. It must not insert contacts.
 
 use super::{ImportBatchResult, to_i64, to_u64};
+use crate::audit::{AuditAction, audit_campaign_in};
 use crate::binds::Binds;
 use crate::{Millis, Store, StoreError, now_millis};
 use barnstorm_domain::contact_import::RowRejection;
@@ -116,13 +117,14 @@ const JOB_COLUMNS: &str =
     rejected, error, created_at, finished_at";
 
 impl Store {
-    /// Starts an import job in `running`.
+    /// Starts an import job in `running`, audited as `contacts.import` by `created_by`.
     pub async fn create_import_job(
         &self,
         campaign_id: i64,
         created_by: Option<i64>,
         file_name: &str,
     ) -> Result<ImportJob, StoreError> {
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "INSERT INTO import_jobs (campaign_id, created_by, file_name, status, created_at)
              VALUES ($1, $2, $3, 'running', $4) RETURNING {JOB_COLUMNS}"
@@ -131,12 +133,17 @@ impl Store {
         .bind(created_by)
         .bind(file_name)
         .bind(now_millis())
-        .fetch_all(self.writer())
+        .fetch_all(&mut *tx)
         .await?
         .into_iter()
         .next()
         .ok_or(StoreError::NotFound)?;
-        Ok(ImportJob::from_row(&row)?)
+        let job = ImportJob::from_row(&row)?;
+        let detail = format!("job {}: {file_name}", job.id);
+        let action = AuditAction::ContactsImport;
+        audit_campaign_in(&mut tx, created_by, action, (campaign_id, None), &detail).await?;
+        tx.commit().await?;
+        Ok(job)
     }
 
     /// Records a running job's totals so far (absolute figures, not increments).

@@ -21,7 +21,7 @@ pub const MANCHESTER: (f64, f64) = (53.4794, -2.2453);
 
 pub async fn group(store: &Store, name: &str) -> i64 {
     store
-        .create_group(None, name, GroupKind::Branch, "")
+        .create_group(None, name, GroupKind::Branch, "", None)
         .await
         .unwrap()
         .id

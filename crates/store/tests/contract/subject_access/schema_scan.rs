@@ -24,9 +24,16 @@ const DATA_MAP: &[Table] = &[
     },
     Table {
         name: "audit_log",
-        erasure: "Entries naming them: subject and detail replaced",
-        personal: &["actor_user_id", "subject", "detail"],
-        other: &["id", "at", "action"],
+        erasure: "Entries naming them: subject and detail replaced, the ids about them cleared",
+        personal: &[
+            "actor_user_id",
+            "subject",
+            "detail",
+            "contact_id",
+            "subject_user_id",
+            "supporter_id",
+        ],
+        other: &["id", "at", "action", "group_id", "campaign_id"],
     },
     Table {
         name: "call_attempts",

@@ -16,7 +16,6 @@ use barnstorm_domain::limits;
 use barnstorm_domain::outcome::OutcomeSet;
 use barnstorm_domain::script::Script;
 use barnstorm_domain::survey::Survey;
-use barnstorm_store::AuditAction;
 use barnstorm_store::phonebank::{Campaign, CampaignSettings, CampaignStatus};
 use barnstorm_store::{Role, User};
 use serde::{Deserialize, Serialize};
@@ -183,18 +182,9 @@ pub(crate) async fn save_settings(
 ) -> Result<Campaign, barnstorm_store::StoreError> {
     let saved = state
         .store
-        .update_campaign_settings(campaign.id, settings)
+        .update_campaign_settings(campaign.id, settings, Some(actor))
         .await?;
     state.dispatcher.forget_campaign(campaign.id);
-    state
-        .store
-        .audit(
-            Some(actor),
-            AuditAction::CampaignUpdate,
-            &format!("campaign {}", campaign.id),
-            &settings.name,
-        )
-        .await?;
     Ok(saved)
 }
 
@@ -334,15 +324,6 @@ async fn create_campaign(
         .store
         .create_campaign(group.id, &settings, Some(user.id))
         .await?;
-    state
-        .store
-        .audit(
-            Some(user.id),
-            AuditAction::CampaignCreate,
-            &format!("campaign {}", created.id),
-            &created.settings.name,
-        )
-        .await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -405,17 +386,11 @@ async fn patch_campaign(
         campaign = save_settings(&state, user.id, &campaign, &settings).await?;
     }
     if let Some(to) = status.filter(|to| *to != campaign.status) {
-        campaign = state.store.set_campaign_status(id, to).await?;
-        state.dispatcher.forget_campaign(id);
-        state
+        campaign = state
             .store
-            .audit(
-                Some(user.id),
-                AuditAction::CampaignStatus,
-                &format!("campaign {id}"),
-                to.as_str(),
-            )
+            .set_campaign_status(id, to, Some(user.id))
             .await?;
+        state.dispatcher.forget_campaign(id);
     }
     Ok(Json(campaign.into()))
 }

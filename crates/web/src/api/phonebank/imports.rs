@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use barnstorm_dispatch::import::{ImportFailure, ImportSummary, import_contacts};
 use barnstorm_domain::contact_import::{ColumnMapping, ColumnRole, read_headers, write_rejections};
-use barnstorm_store::AuditAction;
 use barnstorm_store::User;
 use barnstorm_store::phonebank::{Campaign, ImportJob};
 use futures_util::StreamExt;
@@ -288,15 +287,6 @@ async fn upload_contacts(
     let job = state
         .store
         .create_import_job(campaign.id, Some(user.id), "upload.csv")
-        .await?;
-    state
-        .store
-        .audit(
-            Some(user.id),
-            AuditAction::ContactsImport,
-            &format!("campaign {}", campaign.id),
-            &format!("job {}", job.id),
-        )
         .await?;
     match upload {
         Upload::Memory(bytes) => {

@@ -19,7 +19,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{Extensions, HeaderMap, StatusCode};
 use barnstorm_domain::limits;
-use barnstorm_store::AuditAction;
 use barnstorm_store::phonebank::{CampaignInvite, InviteAcceptance};
 use barnstorm_store::{StoreError, User, canonical_email, now_millis};
 use serde::{Deserialize, Serialize};
@@ -168,15 +167,6 @@ async fn create_invite(
             Some(per_hour),
         )
         .await?;
-    state
-        .store
-        .audit(
-            Some(user.id),
-            AuditAction::CampaignInviteCreate,
-            &format!("campaign {}", campaign.id),
-            &format!("invite {}", invite.id),
-        )
-        .await?;
     Ok((StatusCode::CREATED, Json(link(&state, invite, Some(code)))))
 }
 
@@ -207,7 +197,7 @@ async fn revoke_invite(
     let campaign = organised_campaign(&state, &user, id).await?;
     state
         .store
-        .revoke_campaign_invite(campaign.id, invite_id)
+        .revoke_campaign_invite(campaign.id, invite_id, Some(user.id))
         .await
         .map_err(|e| match e {
             StoreError::NotFound => {
@@ -215,15 +205,6 @@ async fn revoke_invite(
             }
             other => other.into(),
         })?;
-    state
-        .store
-        .audit(
-            Some(user.id),
-            AuditAction::CampaignInviteRevoke,
-            &format!("campaign {}", campaign.id),
-            &format!("invite {invite_id}"),
-        )
-        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

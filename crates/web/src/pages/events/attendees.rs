@@ -14,8 +14,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::event::RsvpStatus;
-use barnstorm_store::AuditAction;
 use barnstorm_store::events::{Attendee, Event};
+use barnstorm_store::{About, AuditAction};
 use serde::Deserialize;
 
 /// One line of the list.
@@ -132,9 +132,10 @@ async fn csv(
         .map_err(|e| failed(e.into_error().into()))?;
     state
         .store
-        .audit(
+        .audit_read(
             Some(signed_in.user.id),
             AuditAction::EventAttendeesExport,
+            About::group(event.group_id),
             &format!("event {id}"),
             &format!("{count} rows"),
         )

@@ -10,7 +10,6 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::{Router, routing::post};
 use barnstorm_domain::event::EventApproval;
-use barnstorm_store::AuditAction;
 use barnstorm_store::{Group, Role, now_millis};
 
 /// How far ahead the group page lists events.
@@ -111,16 +110,7 @@ async fn join(
     }
     state
         .store
-        .set_membership(group.id, user.id, Role::Member)
-        .await?;
-    state
-        .store
-        .audit(
-            Some(user.id),
-            AuditAction::MembershipJoin,
-            &format!("user {}", user.id),
-            &format!("group {} as member", group.id),
-        )
+        .set_membership(group.id, user.id, Role::Member, Some(user.id))
         .await?;
     Ok(Flash::ok(format!("Welcome to {}! You are now a member.", group.name)).redirect(&back))
 }

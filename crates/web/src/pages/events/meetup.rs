@@ -17,7 +17,6 @@ use axum::extract::{Form, Path, State};
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::event::{EventKind, EventStatus, LocationPrecision};
-use barnstorm_store::AuditAction;
 use barnstorm_store::events::{Breakout, Event, PlannedSession};
 use barnstorm_store::phonebank::CampaignStatus;
 use barnstorm_store::{Group, User, now_millis};
@@ -262,16 +261,7 @@ async fn add_breakout(
     }
     let breakout = state
         .store
-        .add_breakout(event.id, name, &form.facilitator)
-        .await?;
-    state
-        .store
-        .audit(
-            Some(signed_in.user.id),
-            AuditAction::MeetupBreakoutAdd,
-            &format!("event {}", event.id),
-            &format!("breakout {}", breakout.id),
-        )
+        .add_breakout(event.id, name, &form.facilitator, Some(signed_in.user.id))
         .await?;
     Ok(
         Flash::ok(format!("Breakout group added: {}.", breakout.name))

@@ -14,7 +14,6 @@ use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::event::{EventApproval, EventStatus};
 use barnstorm_domain::markdown::plain_summary;
-use barnstorm_store::AuditAction;
 use barnstorm_store::{Group, Role};
 use serde::Deserialize;
 
@@ -178,19 +177,7 @@ async fn trust_host(
     if own_role.is_none_or(|r| r < Role::Host) {
         state
             .store
-            .set_membership(group.id, host.id, Role::Host)
-            .await?;
-        state
-            .store
-            .audit(
-                actor,
-                AuditAction::MembershipRole,
-                &format!("user {}", host.id),
-                &format!(
-                    "group {} as host (trusted from an approved event)",
-                    group.id
-                ),
-            )
+            .set_membership(group.id, host.id, Role::Host, actor)
             .await?;
     }
     state

@@ -15,7 +15,6 @@ use barnstorm_domain::limits;
 use barnstorm_domain::outcome::OutcomeSet;
 use barnstorm_domain::script::Script;
 use barnstorm_domain::survey::Survey;
-use barnstorm_store::AuditAction;
 use barnstorm_store::Group;
 use barnstorm_store::phonebank::CampaignSettings;
 use serde::Deserialize;
@@ -218,15 +217,6 @@ async fn create_campaign(
     let campaign = state
         .store
         .create_campaign(group.id, &settings, Some(signed_in.user.id))
-        .await?;
-    state
-        .store
-        .audit(
-            Some(signed_in.user.id),
-            AuditAction::CampaignCreate,
-            &format!("campaign {}", campaign.id),
-            &campaign.settings.name,
-        )
         .await?;
     Ok(Flash::ok(format!(
         "Phone bank created as a draft: {}. Upload a list and make an invite link, then go live.",

@@ -15,7 +15,6 @@ use axum::{Router, routing::get, routing::post};
 use barnstorm_dispatch::CampaignEvent;
 use barnstorm_dispatch::import::import_contacts;
 use barnstorm_domain::contact_import::{ColumnMapping, read_headers, write_rejections};
-use barnstorm_store::AuditAction;
 use barnstorm_store::phonebank::{ImportJob, ImportJobStatus};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -124,15 +123,6 @@ async fn upload(
     let job = state
         .store
         .create_import_job(campaign.id, Some(signed_in.user.id), &file_name)
-        .await?;
-    state
-        .store
-        .audit(
-            Some(signed_in.user.id),
-            AuditAction::ContactsImport,
-            &format!("import job {}", job.id),
-            &format!("campaign {}: {file_name}", campaign.id),
-        )
         .await?;
     let source = match std::fs::File::open(&temp.0) {
         Ok(file) => file,

@@ -196,7 +196,14 @@ async fn join(
         "Welcome, {name}! You are a caller on {}. We mailed you a link to confirm your address.",
         campaign.settings.name
     ));
-    sign_in_and_redirect(&state, &user, &calling, Some(welcome)).await
+    sign_in_and_redirect(
+        &state,
+        &user,
+        &calling,
+        "phone bank invite link",
+        Some(welcome),
+    )
+    .await
 }
 
 /// The answer for an address that has an account, whatever the account: the same words

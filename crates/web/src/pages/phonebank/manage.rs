@@ -17,7 +17,6 @@ use axum::extract::{Form, Path, State};
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_dispatch::CampaignEvent;
-use barnstorm_store::AuditAction;
 use barnstorm_store::phonebank::{Campaign, CampaignInvite, CampaignStatus};
 use barnstorm_store::{Group, StoreError, now_millis};
 use serde::Deserialize;
@@ -173,7 +172,10 @@ async fn change_status(
         ))
         .redirect(&back));
     }
-    state.store.set_campaign_status(campaign.id, to).await?;
+    state
+        .store
+        .set_campaign_status(campaign.id, to, Some(signed_in.user.id))
+        .await?;
     state.dispatcher.forget_campaign(campaign.id);
     state
         .dispatcher
@@ -181,15 +183,6 @@ async fn change_status(
         .publish(CampaignEvent::CampaignChanged {
             campaign_id: campaign.id,
         });
-    state
-        .store
-        .audit(
-            Some(signed_in.user.id),
-            AuditAction::CampaignStatus,
-            &format!("campaign {}", campaign.id),
-            to.as_str(),
-        )
-        .await?;
     let message = match to {
         CampaignStatus::Live => "The phone bank is live: callers can call now.",
         CampaignStatus::Paused => "Paused: callers finish their current call and get no more.",
@@ -246,7 +239,7 @@ async fn create_invite(
         .redirect(&back));
     };
     let code = new_secret();
-    let invite = state
+    state
         .store
         .create_campaign_invite(
             campaign.id,
@@ -255,15 +248,6 @@ async fn create_invite(
             now_millis() + days * DAY_MS,
             Some(max_uses),
             Some(per_hour),
-        )
-        .await?;
-    state
-        .store
-        .audit(
-            Some(signed_in.user.id),
-            AuditAction::CampaignInviteCreate,
-            &format!("campaign invite {}", invite.id),
-            &format!("campaign {}", campaign.id),
         )
         .await?;
     // Shown on this answer only: the code is not stored, so it cannot be shown again.
@@ -289,7 +273,7 @@ async fn revoke_invite(
     let back = format!("/campaigns/{id}#invites");
     match state
         .store
-        .revoke_campaign_invite(campaign.id, invite_id)
+        .revoke_campaign_invite(campaign.id, invite_id, Some(signed_in.user.id))
         .await
     {
         Ok(()) => {}
@@ -298,15 +282,6 @@ async fn revoke_invite(
         }
         Err(e) => return Err(e.into()),
     }
-    state
-        .store
-        .audit(
-            Some(signed_in.user.id),
-            AuditAction::CampaignInviteRevoke,
-            &format!("campaign invite {invite_id}"),
-            "",
-        )
-        .await?;
     Ok(Flash::ok("Invite link withdrawn: it no longer works.").redirect(&back))
 }
 

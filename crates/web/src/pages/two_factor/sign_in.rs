@@ -17,7 +17,6 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Json, Router, routing::get, routing::post};
-use barnstorm_store::AuditAction;
 use barnstorm_store::{SecondStep, now_millis};
 use serde::Deserialize;
 
@@ -156,16 +155,8 @@ async fn finish(
     if !state.store.finish_second_step(hash).await? {
         return Ok(None);
     }
-    state
-        .store
-        .audit(
-            Some(step.user.id),
-            AuditAction::SessionSignIn,
-            &format!("user {}", step.user.id),
-            &format!("two-factor: {how}"),
-        )
-        .await?;
-    let mut response = start_session(state, &step.user, &step.next_path, flash).await?;
+    let how = format!("two-factor: {how}");
+    let mut response = start_session(state, &step.user, &step.next_path, &how, flash).await?;
     clear_cookie(&mut response);
     Ok(Some(response))
 }

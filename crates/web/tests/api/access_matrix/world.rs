@@ -54,15 +54,15 @@ impl World {
     pub async fn build(app: &TestApp) -> World {
         let store = &app.store;
         let national = store
-            .create_group(None, "Barnstorm UK", GroupKind::National, "")
+            .create_group(None, "Barnstorm UK", GroupKind::National, "", None)
             .await
             .unwrap();
         let branch = store
-            .create_group(Some(national.id), "Leeds", GroupKind::Branch, "")
+            .create_group(Some(national.id), "Leeds", GroupKind::Branch, "", None)
             .await
             .unwrap();
         let other = store
-            .create_group(None, "Bristol Friends", GroupKind::Branch, "")
+            .create_group(None, "Bristol Friends", GroupKind::Branch, "", None)
             .await
             .unwrap();
         let organiser = app.user("org@example.org", "Olive Organiser", false).await;
@@ -72,15 +72,15 @@ impl World {
         let caller = app.user("caller@example.org", "Cal Caller", false).await;
         let suspended = app.user("susp@example.org", "Sue Spended", false).await;
         store
-            .set_membership(branch.id, organiser.id, Role::Organiser)
+            .set_membership(branch.id, organiser.id, Role::Organiser, None)
             .await
             .unwrap();
         store
-            .set_membership(other.id, other_org.id, Role::Organiser)
+            .set_membership(other.id, other_org.id, Role::Organiser, None)
             .await
             .unwrap();
         store
-            .set_membership(branch.id, host.id, Role::Host)
+            .set_membership(branch.id, host.id, Role::Host, None)
             .await
             .unwrap();
         store
@@ -148,7 +148,7 @@ impl World {
         .await;
 
         let breakout = store
-            .add_breakout(event.id, "Door knockers", "")
+            .add_breakout(event.id, "Door knockers", "", None)
             .await
             .unwrap();
 
@@ -220,7 +220,7 @@ impl World {
         let email = format!("member{n}@example.org");
         let member = app.user(&email, "Mem Member", false).await;
         app.store
-            .set_membership(self.branch_id, member.id, Role::Member)
+            .set_membership(self.branch_id, member.id, Role::Member, None)
             .await
             .unwrap();
         member.id
@@ -360,6 +360,7 @@ async fn signed_in(app: &TestApp, user_id: i64) -> Credentials {
             user_id,
             &csrf,
             now_millis() + 3_600_000,
+            "password",
         )
         .await
         .unwrap();

@@ -16,12 +16,12 @@ const CONTACTS: usize = 2_500;
 async fn big_campaign(app: &TestApp) -> (i64, String) {
     let group = app
         .store
-        .create_group(None, "Leeds", GroupKind::Branch, "")
+        .create_group(None, "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap();
     let org = app.user("org@example.org", "Olive", false).await;
     app.store
-        .set_membership(group.id, org.id, Role::Organiser)
+        .set_membership(group.id, org.id, Role::Organiser, None)
         .await
         .unwrap();
     let token = app.token_for("org@example.org").await;

@@ -29,7 +29,7 @@ fn assert_protected(response: &TestResponse, what: &str) {
 
 async fn every_response_carries_the_security_headers(app: TestApp) {
     app.store
-        .create_group(None, "Leeds", GroupKind::Branch, "")
+        .create_group(None, "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap();
     let page = app.get("/events").await;
@@ -90,11 +90,11 @@ async fn templates_carry_no_inline_script_or_style(app: TestApp) {
     // The group tree is one page that used to set its indentation in an inline style.
     let uk = app
         .store
-        .create_group(None, "Barnstorm UK", GroupKind::National, "")
+        .create_group(None, "Barnstorm UK", GroupKind::National, "", None)
         .await
         .unwrap();
     app.store
-        .create_group(Some(uk.id), "Leeds", GroupKind::Branch, "")
+        .create_group(Some(uk.id), "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap();
     for path in ["/", "/events", "/login", "/groups"] {

@@ -52,12 +52,12 @@ fn assert_refused(response: &TestResponse, field: &str, what: &str) {
 async fn json_bodies_with_nul_are_refused_naming_the_field(app: TestApp) {
     let group = app
         .store
-        .create_group(None, "Leeds", GroupKind::Branch, "")
+        .create_group(None, "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap();
     let org = app.user("org@example.org", "Olive", true).await;
     app.store
-        .set_membership(group.id, org.id, Role::Organiser)
+        .set_membership(group.id, org.id, Role::Organiser, None)
         .await
         .unwrap();
     let token = app.token_for("org@example.org").await;
@@ -199,12 +199,12 @@ async fn forms_with_nul_are_refused_naming_the_field(app: TestApp) {
 async fn a_csv_row_with_nul_is_rejected_alone(app: TestApp) {
     let group = app
         .store
-        .create_group(None, "Leeds", GroupKind::Branch, "")
+        .create_group(None, "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap();
     let org = app.user("org@example.org", "Olive", false).await;
     app.store
-        .set_membership(group.id, org.id, Role::Organiser)
+        .set_membership(group.id, org.id, Role::Organiser, None)
         .await
         .unwrap();
     let token = app.token_for("org@example.org").await;

@@ -248,7 +248,7 @@ async fn the_owner_proving_the_address_evicts_a_squatter(app: TestApp) {
         .unwrap()
         .unwrap();
     app.store
-        .set_membership(t.group_id, vic.id, Role::Organiser)
+        .set_membership(t.group_id, vic.id, Role::Organiser, None)
         .await
         .unwrap();
     let results = format!("/api/v1/campaigns/{id}/results.csv");
@@ -257,7 +257,7 @@ async fn the_owner_proving_the_address_evicts_a_squatter(app: TestApp) {
         .await;
     assert_eq!(squatted.status, StatusCode::FORBIDDEN, "{}", squatted.body);
     app.store
-        .set_membership(t.group_id, vic.id, Role::Caller)
+        .set_membership(t.group_id, vic.id, Role::Caller, None)
         .await
         .unwrap();
     app.store.claim_due_mail(10_000, 1000).await.unwrap();

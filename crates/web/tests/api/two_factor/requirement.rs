@@ -17,17 +17,17 @@ struct Fixture {
 async fn groups(app: &TestApp) -> Fixture {
     let uk = app
         .store
-        .create_group(None, "UK", GroupKind::National, "")
+        .create_group(None, "UK", GroupKind::National, "", None)
         .await
         .unwrap();
     let north = app
         .store
-        .create_group(Some(uk.id), "North", GroupKind::Region, "")
+        .create_group(Some(uk.id), "North", GroupKind::Region, "", None)
         .await
         .unwrap();
     let leeds = app
         .store
-        .create_group(Some(north.id), "Leeds", GroupKind::Branch, "")
+        .create_group(Some(north.id), "Leeds", GroupKind::Branch, "", None)
         .await
         .unwrap();
     Fixture { north, leeds }
@@ -52,15 +52,15 @@ async fn a_group_requirement_stops_organisers_below_it_until_they_enrol(app: Tes
     let organiser = app.user("org@example.org", "Organiser", false).await;
     let caller = app.user("caller@example.org", "Caller", false).await;
     app.store
-        .set_membership(f.north.id, chair.id, Role::Organiser)
+        .set_membership(f.north.id, chair.id, Role::Organiser, None)
         .await
         .unwrap();
     app.store
-        .set_membership(f.leeds.id, organiser.id, Role::Organiser)
+        .set_membership(f.leeds.id, organiser.id, Role::Organiser, None)
         .await
         .unwrap();
     app.store
-        .set_membership(f.leeds.id, caller.id, Role::Caller)
+        .set_membership(f.leeds.id, caller.id, Role::Caller, None)
         .await
         .unwrap();
 
@@ -161,7 +161,7 @@ async fn organisers_of_groups_without_the_requirement_are_not_stopped(app: TestA
     let f = groups(&app).await;
     let organiser = app.user("org@example.org", "Organiser", false).await;
     app.store
-        .set_membership(f.leeds.id, organiser.id, Role::Organiser)
+        .set_membership(f.leeds.id, organiser.id, Role::Organiser, None)
         .await
         .unwrap();
     let token = app.token_for("org@example.org").await;
@@ -176,7 +176,7 @@ async fn instance_requirement(store: Store, requirement: TwoFactorRequirement) -
     let organiser = app.user("org@example.org", "Organiser", false).await;
     app.user("admin@example.org", "Admin", true).await;
     app.store
-        .set_membership(f.leeds.id, organiser.id, Role::Organiser)
+        .set_membership(f.leeds.id, organiser.id, Role::Organiser, None)
         .await
         .unwrap();
     (app, f.leeds.id)
