@@ -7,7 +7,7 @@
 use anyhow::Context;
 use barnstorm_domain::event::{EventKind, EventStatus, LocationPrecision};
 use barnstorm_domain::geo::{LatLon, distance_km};
-use barnstorm_store::events::{BulkSupporter, MapQuery, NearbyQuery, NewEvent};
+use barnstorm_store::events::{BulkSource, BulkSupporter, MapQuery, NearbyQuery, NewEvent};
 use barnstorm_store::geocode::all_outcodes;
 use barnstorm_store::{GroupKind, Store, StoreOptions, now_millis};
 use hdrhistogram::Histogram;
@@ -15,6 +15,13 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::future::Future;
 use std::time::Instant;
+
+/// The source the benchmark's made-up supporters are recorded as coming from.
+const BENCH_SOURCE: BulkSource<'static> = BulkSource {
+    name: "barnstorm bench seed data",
+    wording: "Email me about events near me",
+    collected_by: None,
+};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -158,11 +165,15 @@ async fn seed(store: &Store, args: &EventsArgs) -> anyhow::Result<i64> {
             ),
         });
         if batch.len() == batch.capacity() {
-            store.insert_supporters_bulk(group, &batch).await?;
+            store
+                .insert_supporters_bulk(group, &batch, &BENCH_SOURCE)
+                .await?;
             batch.clear();
         }
     }
-    store.insert_supporters_bulk(group, &batch).await?;
+    store
+        .insert_supporters_bulk(group, &batch, &BENCH_SOURCE)
+        .await?;
     println!(
         "seed: {} supporters in {:.1} s",
         args.supporters,

@@ -6,11 +6,22 @@
 
 use anyhow::Context;
 use barnstorm_domain::event::{Channel, EventKind, EventStatus, LocationPrecision, Visibility};
-use barnstorm_store::events::{BulkSupporter, NewEvent};
+use barnstorm_store::events::{BulkSource, BulkSupporter, ConsentProof, NewEvent};
 use barnstorm_store::phonebank::CampaignStatus;
 use barnstorm_store::{Store, now_millis, outcode_centroid};
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::Europe::London;
+
+/// Where the demo's made-up supporters are recorded as coming from.
+const DEMO_SOURCE: &str = "demo data made up by barnstorm serve --demo";
+
+async fn group_name(store: &Store, id: i64) -> anyhow::Result<String> {
+    Ok(store
+        .group_by_id(id)
+        .await?
+        .map(|g| g.name)
+        .unwrap_or_default())
+}
 
 /// The demo's campaign meetup; its presence means the demo events are loaded.
 pub(crate) const MEETUP_TITLE: &str = "Barnstorm: North West phonebank kick-off";
@@ -432,11 +443,28 @@ async fn supporters(store: &Store, ids: GroupIds<'_>) -> anyhow::Result<usize> {
             location: (centre.lat, centre.lon),
         });
     }
-    let added = store.insert_supporters_bulk(national, &all).await?;
+    let added = store
+        .insert_supporters_bulk(
+            national,
+            &all,
+            &BulkSource {
+                name: DEMO_SOURCE,
+                wording: &Channel::Email.consent_wording(&group_name(store, national).await?),
+                collected_by: None,
+            },
+        )
+        .await?;
+    let wording = Channel::Email.consent_wording(&group_name(store, north_west).await?);
+    let proof = ConsentProof {
+        source: "bulk",
+        source_detail: DEMO_SOURCE,
+        wording: &wording,
+        collected_by: None,
+    };
     for email in in_north_west {
         if let Some(supporter) = store.supporter_by_email(&email).await? {
             store
-                .grant_consent(supporter.id, north_west, Channel::Email, "bulk")
+                .grant_consent(supporter.id, north_west, Channel::Email, &proof)
                 .await?;
         }
     }

@@ -150,6 +150,19 @@ named_choices!(
     }
 );
 
+impl Channel {
+    /// The words a form shows beside this channel's tick box for `group_name`, and the
+    /// wording kept as proof of the consent given with it.
+    pub fn consent_wording(self, group_name: &str) -> String {
+        let verb = match self {
+            Self::Email => "Email",
+            Self::Sms => "Text",
+            Self::Phone => "Phone",
+        };
+        format!("{verb} me about other events from {group_name}")
+    }
+}
+
 named_choices!(
     /// Whether a group publishes events from people who are not its hosts at once.
     EventApproval, "approval policy", {

@@ -4,6 +4,7 @@
 //! event's own zone. Composing only: queuing is the store's job, sending the mail crate's.
 
 use crate::WebConfig;
+use crate::privacy_notice::mail_footer;
 use barnstorm_domain::event::RsvpStatus;
 use barnstorm_domain::event_notices::NoticeKind;
 use barnstorm_store::events::{DueNotice, Event, EventAudience, RsvpMail};
@@ -64,11 +65,11 @@ fn place_lines(event: &Event) -> String {
     lines
 }
 
-fn mail(to: &str, subject: String, body_text: String) -> NewMail {
+fn mail(config: &WebConfig, to: &str, subject: String, body_text: String) -> NewMail {
     NewMail {
         to: to.to_owned(),
         subject,
-        body_text,
+        body_text: body_text + &mail_footer(config),
         headers: Default::default(),
     }
 }
@@ -100,6 +101,7 @@ pub(crate) fn rsvp_mail(
                 ),
             };
             mail(
+                config,
                 &rsvp.email,
                 subject,
                 format!(
@@ -113,6 +115,7 @@ pub(crate) fn rsvp_mail(
             )
         }
         None => mail(
+            config,
             &rsvp.email,
             format!("A place has freed up for you: {}", event.title),
             format!(
@@ -137,6 +140,7 @@ pub(crate) fn change_notice(
     let when = when_text(event.starts_at, event.ends_at, &event.time_zone);
     let page = config.absolute(&format!("/events/{}", event.id));
     mail(
+        config,
         &attendee.email,
         format!("Changed: {}", event.title),
         format!(
@@ -154,6 +158,7 @@ pub(crate) fn change_notice(
 
 /// Tells an attendee that an event was cancelled, with the host's reason.
 pub(crate) fn cancellation_notice(
+    config: &WebConfig,
     event: &Event,
     group_name: &str,
     reason: &str,
@@ -166,6 +171,7 @@ pub(crate) fn cancellation_notice(
         format!("The host said: {}\n\n", reason.trim())
     };
     mail(
+        config,
         &attendee.email,
         format!("Cancelled: {}", event.title),
         format!(
@@ -238,7 +244,7 @@ pub(crate) fn scheduled_notice(config: &WebConfig, notice: &DueNotice) -> NewMai
             ),
         ),
     };
-    mail(&notice.email, subject, body)
+    mail(config, &notice.email, subject, body)
 }
 
 /// Tells a host that the organisers approved or turned down their event.
@@ -270,6 +276,7 @@ pub(crate) fn moderation_decision(
         )
     };
     mail(
+        config,
         &host.email,
         subject,
         format!(

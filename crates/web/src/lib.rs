@@ -18,6 +18,7 @@ mod mails;
 mod ops;
 mod outreach_mails;
 mod pages;
+pub mod privacy_notice;
 mod security_headers;
 pub mod subject_access;
 mod text_input;

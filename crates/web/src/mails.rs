@@ -2,6 +2,7 @@
 //! the reader got it. Composing only: queuing is the store's job, sending the mail crate's.
 
 use crate::WebConfig;
+use crate::privacy_notice::mail_footer;
 use barnstorm_store::{NewMail, Role, User};
 
 /// The address of a sign-in link, coming back to `next` (a local path) once used.
@@ -30,7 +31,7 @@ pub(crate) fn sign_in_link(
             "Hello {name},\n\nUse this link to sign in to Barnstorm. It works once, within 30 minutes:\n\n{link}\n\n\
              If you did not ask for it, ignore this mail; nobody can sign in without the link.\n",
             name = user.name
-        ),
+        ) + &mail_footer(config),
         headers: Default::default(),
     }
 }
@@ -48,7 +49,7 @@ pub(crate) fn confirm_address(config: &WebConfig, user: &User, token: &str) -> N
              following the link gives the account to you; ignoring this mail leaves it able to do \
              nothing but make calls for the phone bank it joined.\n",
             name = user.name
-        ),
+        ) + &mail_footer(config),
         headers: Default::default(),
     }
 }
@@ -77,7 +78,7 @@ pub(crate) fn group_invite(
              Accept the invitation here (the link works for 14 days):\n\n{link}\n\n\
              If you were not expecting this, ignore this mail and nothing will happen.\n",
             inviter = inviter.name
-        ),
+        ) + &mail_footer(config),
         headers: Default::default(),
     }
 }

@@ -5,6 +5,7 @@
 //! recipients, caps and suppression are the store's job, sending the mail crate's.
 
 use crate::WebConfig;
+use crate::privacy_notice::mail_footer;
 use barnstorm_store::events::{ConsentOrigin, Recipient};
 use barnstorm_store::{Millis, NewMail};
 use chrono::TimeZone;
@@ -141,7 +142,7 @@ pub(crate) fn outreach_mail_saying(
     NewMail {
         to: recipient.email.clone(),
         subject: format!("{}: {}", message.group_name, message.subject.trim()),
-        body_text,
+        body_text: body_text + &mail_footer(config),
         headers,
     }
 }

@@ -111,6 +111,8 @@ audit_actions! {
     PersonErase => "person.erase",
     /// Everything held on a person was exported (subject access).
     PersonExport => "person.export",
+    /// A new version of the privacy notice was published.
+    PrivacyNoticePublish => "privacy_notice.publish",
     /// A campaign's survey results were downloaded.
     ResultsExport => "results.export",
     /// The housekeeping job applied the retention periods (counts per kind, no names).

@@ -261,7 +261,14 @@ impl Store {
         let (id, email): (i64, String) = (row.try_get("id")?, row.try_get("email")?);
         let group_name = match group_id {
             Some(group_id) => {
-                withdraw_consent_tx(&mut tx, id, Some(group_id), Channel::Email).await?;
+                withdraw_consent_tx(
+                    &mut tx,
+                    id,
+                    Some(group_id),
+                    Channel::Email,
+                    "the unsubscribe link in a mail from the group",
+                )
+                .await?;
                 let name: Option<String> = sqlx::query("SELECT name FROM groups WHERE id = $1")
                     .bind(group_id)
                     .fetch_optional(&mut *tx)
@@ -271,7 +278,14 @@ impl Store {
                 Some(name.unwrap_or_else(|| "this group".to_owned()))
             }
             None => {
-                withdraw_consent_tx(&mut tx, id, None, Channel::Email).await?;
+                withdraw_consent_tx(
+                    &mut tx,
+                    id,
+                    None,
+                    Channel::Email,
+                    "the unsubscribe-from-everything link in a mail",
+                )
+                .await?;
                 add_suppression_tx(&mut tx, &email, "unsubscribed from everything").await?;
                 None
             }

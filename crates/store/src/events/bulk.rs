@@ -1,8 +1,10 @@
 //! Loading many supporters at once, each with email consent to one group, for the demo
 //! and the benchmarks. Writes the same rows the one-by-one path writes (supporter,
-//! consent, audience) with multi-row INSERTs; it skips the audit log and does not check
-//! suppressions, so it is not for real imports.
+//! consent with its proof, audience) with multi-row INSERTs; it skips the audit log and
+//! does not check suppressions, so it is not for real imports. Every load must name its
+//! source and the words its people agreed to: a consent without them is no proof.
 
+use super::supporters::{current_notice_id, wording_id};
 use crate::binds::value_rows;
 use crate::new_secret;
 use crate::{Backend, Store, StoreError, now_millis};
@@ -27,20 +29,40 @@ pub struct BulkSupporter {
     pub location: (f64, f64),
 }
 
+/// Where a bulk load's consents came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BulkSource<'a> {
+    /// The file or data set read ("supporters-2026-11.csv", "demo data").
+    pub name: &'a str,
+    /// The words the people agreed to when they gave their address.
+    pub wording: &'a str,
+    /// Who loaded it, if a person did.
+    pub collected_by: Option<i64>,
+}
+
 impl Store {
     /// Inserts `supporters` (whose emails must be new), each with live email consent to
-    /// `group_id` and an audience row, so they count for that group's outreach. Returns
-    /// how many were inserted.
+    /// `group_id` recorded as coming from `source`, and an audience row, so they count for
+    /// that group's outreach. Returns how many were inserted; a source without a name or
+    /// wording is refused.
     pub async fn insert_supporters_bulk(
         &self,
         group_id: i64,
         supporters: &[BulkSupporter],
+        source: &BulkSource<'_>,
     ) -> Result<usize, StoreError> {
+        if source.name.trim().is_empty() || source.wording.trim().is_empty() {
+            return Err(StoreError::Invalid(
+                "a bulk load of consents must name its source and the words agreed to".into(),
+            ));
+        }
         let backend = self.backend();
         let now = now_millis();
         let mut inserted = 0;
         for chunk in supporters.chunks(ROWS_PER_STATEMENT * STATEMENTS_PER_TX) {
             let mut tx = self.begin_write().await?;
+            let wording = wording_id(&mut tx, source.wording, now).await?;
+            let notice = current_notice_id(&mut tx).await?;
             let first_id: i64 =
                 sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM supporters")
                     .fetch_one(&mut *tx)
@@ -68,8 +90,8 @@ impl Store {
                 query.execute(&mut *tx).await?;
 
                 let sql = format!(
-                    "INSERT INTO consents (supporter_id, group_id, channel, granted_at, source) VALUES {}",
-                    value_rows(backend, rows.len(), 5)
+                    "INSERT INTO consents (supporter_id, group_id, channel, granted_at, source, source_detail, wording_id, privacy_notice_id, collected_by) VALUES {}",
+                    value_rows(backend, rows.len(), 9)
                 );
                 let mut query = sqlx::query(&sql);
                 for offset in 0..rows.len() {
@@ -78,7 +100,11 @@ impl Store {
                         .bind(group_id)
                         .bind("email")
                         .bind(now)
-                        .bind("bulk");
+                        .bind("bulk")
+                        .bind(source.name)
+                        .bind(wording)
+                        .bind(notice)
+                        .bind(source.collected_by);
                 }
                 query.execute(&mut *tx).await?;
 

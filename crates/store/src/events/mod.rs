@@ -26,7 +26,7 @@ pub use attendees::{
     Attendee, FeedbackError, MAX_FEEDBACK_CHARS, RsvpCounts, RsvpView, SlotCounts,
 };
 pub use audience::UnsubscribeResult;
-pub use bulk::BulkSupporter;
+pub use bulk::{BulkSource, BulkSupporter};
 pub use index::NearbyQuery;
 pub use listing::PublicEventFilter;
 pub use map::{Cluster, MAP_LIST_LIMIT, MapQuery, MapView};
@@ -41,6 +41,6 @@ pub use rsvps::{
     CancelledRsvp, ClosedReason, NewRsvp, REPEAT_CONFIRMATION_AFTER_MS, Rsvp, RsvpError, RsvpMail,
     RsvpMailer,
 };
-pub use supporters::{Consent, NewSupporter, Supporter};
+pub use supporters::{Consent, ConsentProof, NewSupporter, Supporter};
 
 pub(crate) use index::EventIndex;

@@ -4,7 +4,7 @@
 //! row, so two people racing for the last place never both get it.
 //! It must not decide who may see attendees: that is the web layer's.
 
-use super::supporters::{NewSupporter, grant_consent_tx, upsert_supporter_tx};
+use super::supporters::{ConsentProof, NewSupporter, grant_consent_tx, upsert_supporter_tx};
 use crate::audit::{AuditAction, audit_event_in};
 use crate::hash_secret;
 use crate::outbox::{NewMail, insert_mail};
@@ -26,8 +26,11 @@ pub struct NewRsvp {
     pub shift_id: Option<i64>,
     /// Who is coming.
     pub supporter: NewSupporter,
-    /// Channels they agreed the event's group may contact them on.
+    /// Channels they agreed the event's group may contact them on, each next to the words
+    /// of [`Channel::consent_wording`] for the group.
     pub consents: Vec<Channel>,
+    /// The address of the page the form was on, kept as the consents' source.
+    pub form_url: String,
     /// The secret in their manage/cancel link; only its SHA-256 is stored.
     pub manage_token: String,
 }
@@ -326,8 +329,22 @@ impl Store {
 
         let supporter = upsert_supporter_tx(&mut tx, &new.supporter).await?;
         let source = format!("rsvp:{}", event.id);
-        for channel in &new.consents {
-            grant_consent_tx(&mut tx, supporter.id, event.group_id, *channel, &source).await?;
+        if !new.consents.is_empty() {
+            let group_name: String = sqlx::query("SELECT name FROM groups WHERE id = $1")
+                .bind(event.group_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("name")?;
+            for channel in &new.consents {
+                let wording = channel.consent_wording(&group_name);
+                let proof = ConsentProof {
+                    source: &source,
+                    source_detail: &new.form_url,
+                    wording: &wording,
+                    collected_by: None,
+                };
+                grant_consent_tx(&mut tx, supporter.id, event.group_id, *channel, &proof).await?;
+            }
         }
 
         let existing = sqlx::query(&format!(

@@ -44,7 +44,7 @@ pub struct Supporter {
     pub unsubscribe_token: String,
 }
 
-/// Consent to be contacted by one group on one channel.
+/// Consent to be contacted by one group on one channel, with its proof.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Consent {
     /// The group contacting.
@@ -53,10 +53,78 @@ pub struct Consent {
     pub channel: Channel,
     /// When it was (last) given.
     pub granted_at: Millis,
-    /// Where it was given, e.g. `rsvp:42`.
+    /// Where it was given, e.g. `rsvp:42`, `bulk`.
     pub source: String,
+    /// The page the form was on, or the file a bulk import read.
+    pub source_detail: String,
+    /// The exact words agreed to; `None` for consents recorded before wordings were kept.
+    pub wording: Option<String>,
+    /// The privacy notice version in force then, if one was published.
+    pub privacy_notice_id: Option<i64>,
+    /// The organiser who imported it; `None` when the person gave it themselves.
+    pub collected_by: Option<i64>,
     /// When it was withdrawn; `None` while it is live.
     pub withdrawn_at: Option<Millis>,
+    /// How it was withdrawn, in words.
+    pub withdrawn_how: Option<String>,
+}
+
+/// What a consent is recorded with: where it came from and the words agreed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsentProof<'a> {
+    /// The kind of source: `rsvp:42`, `bulk`.
+    pub source: &'a str,
+    /// The form's page address, or the file or data set an import read.
+    pub source_detail: &'a str,
+    /// The exact words shown beside the tick box (or in the import's own form).
+    pub wording: &'a str,
+    /// The organiser who imported it; `None` when the person gave it themselves.
+    pub collected_by: Option<i64>,
+}
+
+impl<'a> ConsentProof<'a> {
+    /// A consent the person gave themselves on a form or page at `source_detail`.
+    pub fn given(source: &'a str, source_detail: &'a str, wording: &'a str) -> Self {
+        Self {
+            source,
+            source_detail,
+            wording,
+            collected_by: None,
+        }
+    }
+}
+
+/// The id of `wording`, stored once per distinct text.
+pub(crate) async fn wording_id(
+    tx: &mut Transaction<'static, Any>,
+    wording: &str,
+    now: Millis,
+) -> Result<i64, StoreError> {
+    sqlx::query(
+        "INSERT INTO consent_wordings (wording, first_shown_at) VALUES ($1, $2)
+         ON CONFLICT (wording) DO NOTHING",
+    )
+    .bind(wording)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(
+        sqlx::query("SELECT id FROM consent_wordings WHERE wording = $1")
+            .bind(wording)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("id")?,
+    )
+}
+
+/// The privacy notice version in force now, if one was published.
+pub(crate) async fn current_notice_id(
+    tx: &mut Transaction<'static, Any>,
+) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query("SELECT MAX(id) AS id FROM privacy_notices")
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("id")?)
 }
 
 const SUPPORTER_COLUMNS: &str =
@@ -122,32 +190,44 @@ pub(crate) async fn upsert_supporter_tx(
     Ok(supporter)
 }
 
-/// Grants (or renews a withdrawn) consent. A consent that is already live keeps its
-/// original proof. Returns whether anything changed.
+/// Grants (or renews a withdrawn) consent with its proof. A consent that is already live
+/// keeps its original proof. Returns whether anything changed.
 pub(crate) async fn grant_consent_tx(
     tx: &mut Transaction<'static, Any>,
     supporter_id: i64,
     group_id: i64,
     channel: Channel,
-    source: &str,
+    proof: &ConsentProof<'_>,
 ) -> Result<bool, StoreError> {
+    let now = now_millis();
+    let wording = wording_id(tx, proof.wording, now).await?;
+    let notice = current_notice_id(tx).await?;
     let changed = sqlx::query(
-        "INSERT INTO consents (supporter_id, group_id, channel, granted_at, source)
-         VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO consents (supporter_id, group_id, channel, granted_at, source,
+                               source_detail, wording_id, privacy_notice_id, collected_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (supporter_id, group_id, channel) DO UPDATE SET
-             granted_at = excluded.granted_at, source = excluded.source, withdrawn_at = NULL
+             granted_at = excluded.granted_at, source = excluded.source,
+             source_detail = excluded.source_detail, wording_id = excluded.wording_id,
+             privacy_notice_id = excluded.privacy_notice_id,
+             collected_by = excluded.collected_by, withdrawn_at = NULL, withdrawn_how = NULL
          WHERE consents.withdrawn_at IS NOT NULL",
     )
     .bind(supporter_id)
     .bind(group_id)
     .bind(channel.as_str())
-    .bind(now_millis())
-    .bind(source)
+    .bind(now)
+    .bind(proof.source)
+    .bind(proof.source_detail)
+    .bind(wording)
+    .bind(notice)
+    .bind(proof.collected_by)
     .execute(&mut **tx)
     .await?
     .rows_affected()
         > 0;
     if changed {
+        let source = proof.source;
         let detail = format!("group {group_id}, {channel}, {source}");
         let about = About {
             group_id: Some(group_id),
@@ -178,8 +258,9 @@ pub(crate) async fn withdraw_consent_tx(
     supporter_id: i64,
     group_id: Option<i64>,
     channel: Channel,
+    how: &str,
 ) -> Result<u64, StoreError> {
-    let base = "UPDATE consents SET withdrawn_at = $1
+    let base = "UPDATE consents SET withdrawn_at = $1, withdrawn_how = $4
                 WHERE supporter_id = $2 AND channel = $3 AND withdrawn_at IS NULL";
     let query = match group_id {
         Some(group_id) => format!("{base} AND group_id = {group_id}"),
@@ -189,6 +270,7 @@ pub(crate) async fn withdraw_consent_tx(
         .bind(now_millis())
         .bind(supporter_id)
         .bind(channel.as_str())
+        .bind(how)
         .execute(&mut **tx)
         .await?
         .rows_affected();
@@ -239,31 +321,33 @@ impl Store {
         Ok(row.as_ref().map(Supporter::from_row).transpose()?)
     }
 
-    /// Records consent to be contacted by `group_id` on `channel`; `source` says where it
-    /// was given (`rsvp:42`). Granting again while it is live changes nothing.
+    /// Records consent to be contacted by `group_id` on `channel` with its proof (where
+    /// and how it was given, the words agreed to). Granting again while it is live changes
+    /// nothing.
     pub async fn grant_consent(
         &self,
         supporter_id: i64,
         group_id: i64,
         channel: Channel,
-        source: &str,
+        proof: &ConsentProof<'_>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        grant_consent_tx(&mut tx, supporter_id, group_id, channel, source).await?;
+        grant_consent_tx(&mut tx, supporter_id, group_id, channel, proof).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Withdraws consent to be contacted by `group_id` on `channel` (already withdrawn is
-    /// harmless). The proof of the original grant is kept.
+    /// harmless), saying `how` in words. The proof of the original grant is kept.
     pub async fn withdraw_consent(
         &self,
         supporter_id: i64,
         group_id: i64,
         channel: Channel,
+        how: &str,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        withdraw_consent_tx(&mut tx, supporter_id, Some(group_id), channel).await?;
+        withdraw_consent_tx(&mut tx, supporter_id, Some(group_id), channel, how).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -271,8 +355,10 @@ impl Store {
     /// Every consent a supporter has given, live or withdrawn, by group then channel.
     pub async fn consents(&self, supporter_id: i64) -> Result<Vec<Consent>, StoreError> {
         let rows = sqlx::query(
-            "SELECT group_id, channel, granted_at, source, withdrawn_at FROM consents
-             WHERE supporter_id = $1 ORDER BY group_id, channel",
+            "SELECT c.group_id, c.channel, c.granted_at, c.source, c.source_detail, w.wording,
+                    c.privacy_notice_id, c.collected_by, c.withdrawn_at, c.withdrawn_how
+             FROM consents c LEFT JOIN consent_wordings w ON w.id = c.wording_id
+             WHERE c.supporter_id = $1 ORDER BY c.group_id, c.channel",
         )
         .bind(supporter_id)
         .fetch_all(self.reader())
@@ -289,7 +375,12 @@ impl Store {
                     )?,
                     granted_at: row.try_get("granted_at")?,
                     source: row.try_get("source")?,
+                    source_detail: row.try_get("source_detail")?,
+                    wording: row.try_get("wording")?,
+                    privacy_notice_id: row.try_get("privacy_notice_id")?,
+                    collected_by: row.try_get("collected_by")?,
                     withdrawn_at: row.try_get("withdrawn_at")?,
+                    withdrawn_how: row.try_get("withdrawn_how")?,
                 })
             })
             .collect()

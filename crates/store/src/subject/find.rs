@@ -411,8 +411,12 @@ pub(crate) async fn find_in(
         tables.push((table, rows));
     }
     let rsvp_ids = ids_of(&tables[tables.len() - 3].1, "id");
+    let wording_ids = ids_of(&tables[tables.len() - 4].1, "wording_id");
+    let wordings =
+        rows_where_in(tx, store, "consent_wordings", "id", Key::Ids(&wording_ids)).await?;
     let notices = rows_where_in(tx, store, "rsvp_notices", "rsvp_id", Key::Ids(&rsvp_ids)).await?;
     tables.push(("rsvp_notices", notices));
+    tables.push(("consent_wordings", wordings));
     let contacts = Key::Ids(&contact_ids);
     tables.push((
         "contacts",

@@ -33,7 +33,18 @@ async fn bulk_supporters_join_the_audience(store: Store) {
         .id;
     let people = scattered(1_234);
     assert_eq!(
-        store.insert_supporters_bulk(group, &people).await.unwrap(),
+        store
+            .insert_supporters_bulk(
+                group,
+                &people,
+                &barnstorm_store::events::BulkSource {
+                    name: "test data",
+                    wording: "Email me about events",
+                    collected_by: None
+                }
+            )
+            .await
+            .unwrap(),
         1_234
     );
 
@@ -74,7 +85,16 @@ async fn bulk_supporters_join_the_audience(store: Store) {
         .await
         .unwrap();
     store
-        .grant_consent(newcomer.id, group, Channel::Email, "form")
+        .grant_consent(
+            newcomer.id,
+            group,
+            Channel::Email,
+            &barnstorm_store::events::ConsentProof::given(
+                "form",
+                "https://example.org/form",
+                "Email me about events",
+            ),
+        )
         .await
         .unwrap();
     let before = store
@@ -87,7 +107,7 @@ async fn bulk_supporters_join_the_audience(store: Store) {
         .unwrap()
         .unwrap();
     store
-        .withdraw_consent(first.id, group, Channel::Email)
+        .withdraw_consent(first.id, group, Channel::Email, "asked in a test")
         .await
         .unwrap();
     assert_eq!(

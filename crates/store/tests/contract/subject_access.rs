@@ -160,6 +160,7 @@ async fn plant(store: &Store) -> Planted {
                     phone: Some("+442079460123".into()),
                 },
                 consents: vec![Channel::Email, Channel::Phone],
+                form_url: "https://example.org/events/1".into(),
                 manage_token: "manage-sam".into(),
             },
             &rsvp_mail,

@@ -117,7 +117,10 @@ async fn create_rsvp(
             Channel::Phone => form.consent_phone = ticked,
         }
     }
-    let new = check_rsvp(&state, &event, &form, new_secret())
+    let form_url = state
+        .config
+        .absolute(&format!("/api/v1/events/{}/rsvps", event.id));
+    let new = check_rsvp(&state, &event, &form, new_secret(), form_url)
         .await
         .map_err(|errors| {
             // The form calls the shift `shift`; the API calls it `shift_id`.

@@ -13,6 +13,7 @@ pub(crate) mod layout;
 pub(crate) mod login;
 mod people;
 mod phonebank;
+mod privacy;
 mod retention;
 pub(crate) mod return_path;
 mod two_factor;
@@ -33,6 +34,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(invites::routes())
         .merge(phonebank::routes())
         .merge(unsubscribe::routes())
+        .merge(privacy::routes())
         .merge(two_factor::routes())
         .merge(retention::routes())
 }

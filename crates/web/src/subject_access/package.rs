@@ -61,6 +61,12 @@ pub(crate) fn describe(table: &str) -> (&'static str, &'static str, &'static str
             "to prove we may contact you, and to stop when you ask",
             "as long as the supporter record",
         ),
+        "consent_wordings" => (
+            "the exact words beside each box you ticked (a consent's wording_id)",
+            "the form you filled in",
+            "to prove what you agreed to",
+            "as long as a consent uses them",
+        ),
         "rsvps" | "rsvp_notices" => (
             "events you said you would attend, attendance and feedback",
             "your RSVP",

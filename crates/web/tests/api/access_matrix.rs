@@ -20,6 +20,9 @@ use world::{ROLES, World};
 #[rustfmt::skip]
 const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/", "AAAAAAAA"),
+    // Administrators (and data-protection officers, tested in privacy.rs) publish the notice.
+    ("GET", "/admin/privacy", "SDDDDDDA"),
+    ("POST", "/admin/privacy", "SDDDDDDA"),
     // Retention across the whole instance: admins only.
     ("GET", "/admin/retention", "SDDDDDDA"),
     ("GET", "/account", "SAAAAAAA"),
@@ -151,6 +154,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/events/{id}/rsvp", "AAAAAAAA"),
     ("GET", "/groups", "AAAAAAAA"),
     ("GET", "/groups/{slug}", "AAAAAAAA"),
+    ("GET", "/privacy", "AAAAAAAA"),
     ("GET", "/groups/{slug}/calendar", "AAAAAAAA"),
     ("GET", "/groups/{slug}/campaigns", "SDDDDDAA"),
     ("GET", "/groups/{slug}/campaigns/new", "SDDDDDAA"),

@@ -19,6 +19,7 @@ mod pages;
 mod people_admin;
 mod phonebank_api;
 mod phonebank_pages;
+mod privacy;
 mod retention;
 mod rsvp_repeats;
 mod text_limits;

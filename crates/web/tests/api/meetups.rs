@@ -235,6 +235,7 @@ async fn a_breakout_plans_three_phonebanks_in_a_few_clicks(app: TestApp) {
                     phone: None,
                 },
                 consents: vec![Channel::Email],
+                form_url: "https://example.org/events/1".into(),
                 manage_token: "a-token-for-sam-that-is-long-enough-0000".into(),
             },
             &|rsvp| NewMail {

@@ -73,7 +73,16 @@ async fn supporter(
         .unwrap();
     for (group, channel) in consents {
         app.store
-            .grant_consent(s.id, *group, *channel, "test")
+            .grant_consent(
+                s.id,
+                *group,
+                *channel,
+                &barnstorm_store::events::ConsentProof::given(
+                    "test",
+                    "https://example.org/form",
+                    "Email me about events",
+                ),
+            )
             .await
             .unwrap();
     }

@@ -59,7 +59,16 @@ async fn consenting(app: &TestApp, email: &str, at: (f64, f64), group: i64) {
         .await
         .unwrap();
     app.store
-        .grant_consent(s.id, group, Channel::Email, "form")
+        .grant_consent(
+            s.id,
+            group,
+            Channel::Email,
+            &barnstorm_store::events::ConsentProof::given(
+                "form",
+                "https://example.org/form",
+                "Email me about events",
+            ),
+        )
         .await
         .unwrap();
 }
@@ -425,7 +434,16 @@ async fn a_supporter_hears_from_a_group_once_a_week(app: TestApp) {
         .unwrap()
         .unwrap();
     app.store
-        .grant_consent(s.id, other.id, Channel::Email, "form")
+        .grant_consent(
+            s.id,
+            other.id,
+            Channel::Email,
+            &barnstorm_store::events::ConsentProof::given(
+                "form",
+                "https://example.org/form",
+                "Email me about events",
+            ),
+        )
         .await
         .unwrap();
 
@@ -523,6 +541,11 @@ async fn the_mail_names_group_host_and_where_consent_came_from(app: TestApp) {
                 postcode: "M1".into(),
                 location: M1,
             }],
+            &barnstorm_store::events::BulkSource {
+                name: "test data",
+                wording: "Email me about events",
+                collected_by: None,
+            },
         )
         .await
         .unwrap();

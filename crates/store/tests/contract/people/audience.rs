@@ -73,11 +73,11 @@ async fn only_live_email_consent_with_a_place_counts(store: Store) {
 
     // Withdrawing removes; granting again restores; the original proof is kept meanwhile.
     store
-        .withdraw_consent(ann.id, g, Channel::Email)
+        .withdraw_consent(ann.id, g, Channel::Email, "asked in a test")
         .await
         .unwrap();
     store
-        .withdraw_consent(ann.id, g, Channel::Email)
+        .withdraw_consent(ann.id, g, Channel::Email, "asked in a test")
         .await
         .unwrap();
     assert_eq!(count(store.clone()).await, 0);
@@ -88,7 +88,16 @@ async fn only_live_email_consent_with_a_place_counts(store: Store) {
         .unwrap();
     assert!(email_g.withdrawn_at.is_some());
     store
-        .grant_consent(ann.id, g, Channel::Email, "rsvp:9")
+        .grant_consent(
+            ann.id,
+            g,
+            Channel::Email,
+            &barnstorm_store::events::ConsentProof::given(
+                "rsvp:9",
+                "https://example.org/form",
+                "Email me about events",
+            ),
+        )
         .await
         .unwrap();
     assert_eq!(count(store.clone()).await, 1);
@@ -168,7 +177,7 @@ async fn suppressed_addresses_are_never_in_an_audience(store: Store) {
     );
     // Consent given again does not override the suppression; nor does a new location.
     store
-        .withdraw_consent(cy.id, g, Channel::Email)
+        .withdraw_consent(cy.id, g, Channel::Email, "asked in a test")
         .await
         .unwrap();
     grant(&store, cy.id, g, Channel::Email).await;

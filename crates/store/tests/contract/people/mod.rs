@@ -2,6 +2,7 @@
 //! set-up for the tests in this folder.
 
 mod audience;
+mod consent_proof;
 mod outreach;
 mod reminders;
 mod rsvps;
@@ -64,7 +65,16 @@ pub async fn event_at(store: &Store, group_id: i64, starts: i64) -> Event {
 /// Records consent to `group_id` on `channel`.
 pub async fn grant(store: &Store, supporter_id: i64, group_id: i64, channel: Channel) {
     store
-        .grant_consent(supporter_id, group_id, channel, "form")
+        .grant_consent(
+            supporter_id,
+            group_id,
+            channel,
+            &barnstorm_store::events::ConsentProof::given(
+                "form",
+                "https://example.org/form",
+                "Email me about events",
+            ),
+        )
         .await
         .unwrap();
 }
@@ -102,6 +112,7 @@ pub fn rsvp(event_id: i64, email: &str, consents: &[Channel]) -> NewRsvp {
         shift_id: None,
         supporter: supporter(email, Some(MANCHESTER)),
         consents: consents.to_vec(),
+        form_url: "https://example.org/events/1".into(),
         manage_token: format!("manage-{email}-{}", TOKENS.fetch_add(1, Ordering::Relaxed)),
     }
 }

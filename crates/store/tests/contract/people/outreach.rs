@@ -386,6 +386,11 @@ async fn each_recipient_carries_where_their_consent_came_from(store: Store) {
                 postcode: "M1".into(),
                 location: MANCHESTER,
             }],
+            &barnstorm_store::events::BulkSource {
+                name: "test data",
+                wording: "Email me about events",
+                collected_by: None,
+            },
         )
         .await
         .unwrap();

@@ -121,8 +121,27 @@ const DATA_MAP: &[Table] = &[
     Table {
         name: "consents",
         erasure: "Deleted",
-        personal: &["supporter_id", "source"],
-        other: &["group_id", "channel", "granted_at", "withdrawn_at"],
+        personal: &[
+            "supporter_id",
+            "source",
+            "source_detail",
+            "collected_by",
+            "withdrawn_how",
+        ],
+        other: &[
+            "group_id",
+            "channel",
+            "granted_at",
+            "withdrawn_at",
+            "wording_id",
+            "privacy_notice_id",
+        ],
+    },
+    Table {
+        name: "consent_wordings",
+        erasure: "Not about the subject: the words a form showed, shared by everyone who ticked it; exported with their consents",
+        personal: &[],
+        other: &["id", "wording", "first_shown_at"],
     },
     Table {
         name: "contacts",
@@ -150,6 +169,12 @@ const DATA_MAP: &[Table] = &[
             "last_called_at",
             "created_at",
         ],
+    },
+    Table {
+        name: "privacy_notices",
+        erasure: "Not about the subject: the publisher is an account id, set to none when it is deleted",
+        personal: &["created_by"],
+        other: &["id", "body", "created_at"],
     },
     Table {
         name: "do_not_call",

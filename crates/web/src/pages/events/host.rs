@@ -255,8 +255,16 @@ async fn cancel(
     }
     let reason: String = form.reason.trim().chars().take(1000).collect();
     let (cancelled, group_name, why) = (event.clone(), group.name.clone(), reason.clone());
-    let notice =
-        move |attendee: &_| Some(cancellation_notice(&cancelled, &group_name, &why, attendee));
+    let config = state.config.clone();
+    let notice = move |attendee: &_| {
+        Some(cancellation_notice(
+            &config,
+            &cancelled,
+            &group_name,
+            &why,
+            attendee,
+        ))
+    };
     state
         .store
         .set_event_status(

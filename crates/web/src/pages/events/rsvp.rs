@@ -27,11 +27,13 @@ use serde::Deserialize;
 const MAX_NAME_CHARS: usize = barnstorm_domain::limits::PERSON_NAME;
 
 /// The RSVP checked: who, where they live, which shift, what they consented to.
+/// `form_url` is where the form was (the event's page, or the API), kept with any consent.
 pub(crate) async fn check_rsvp(
     state: &AppState,
     event: &Event,
     form: &RsvpForm,
     token: String,
+    form_url: String,
 ) -> Result<NewRsvp, FieldErrors> {
     let mut errors = FieldErrors::new();
     for (field, value, max) in [
@@ -126,6 +128,7 @@ pub(crate) async fn check_rsvp(
                 phone,
             },
             consents,
+            form_url,
             manage_token: token,
         }),
         _ => Err(errors),
@@ -165,7 +168,15 @@ async fn rsvp(
         ))
         .redirect(&back));
     }
-    let new = match check_rsvp(&state, &event, &form, new_secret()).await {
+    let new = match check_rsvp(
+        &state,
+        &event,
+        &form,
+        new_secret(),
+        state.config.absolute(&format!("/events/{}", event.id)),
+    )
+    .await
+    {
         Ok(new) => new,
         Err(errors) => {
             let page = event_page(&state, &context, event, access, form, errors).await?;

@@ -12,7 +12,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing::get, routing::post};
-use barnstorm_domain::event::{EventKind, EventStatus, RsvpStatus};
+use barnstorm_domain::event::{Channel, EventKind, EventStatus, RsvpStatus};
 use barnstorm_domain::markdown::render_markdown;
 use barnstorm_store::events::Event;
 use barnstorm_store::{Group, now_millis};
@@ -70,6 +70,8 @@ pub(super) struct EventPage {
     pub calling_open: bool,
     pub form: RsvpForm,
     pub errors: FieldErrors,
+    /// The words beside the email, text and phone tick boxes, kept with each consent.
+    pub consent_wordings: [String; 3],
 }
 
 fn encode(text: &str) -> String {
@@ -181,6 +183,8 @@ pub(super) async fn event_page(
         address_hidden,
         place,
         access,
+        consent_wordings: [Channel::Email, Channel::Sms, Channel::Phone]
+            .map(|channel| channel.consent_wording(&group.name)),
         group,
         event,
         form,
