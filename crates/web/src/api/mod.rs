@@ -3,6 +3,7 @@
 //! `Authorization: Bearer TOKEN`; every failure has the shape
 //! `{"error":{"code","message","details"}}`.
 
+mod audit;
 mod event_rsvps;
 mod events;
 mod field_limits;
@@ -62,6 +63,7 @@ impl utoipa::Modify for BearerAuth {
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(tokens::routes())
+        .merge(audit::routes())
         .merge(groups::routes())
         .merge(events::routes())
         .merge(event_rsvps::routes())

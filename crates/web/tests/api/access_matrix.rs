@@ -49,6 +49,10 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/people/erase", "SDDDDDDA"),
     ("POST", "/api/v1/people/export", "SDDDDDDA"),
     ("POST", "/api/v1/people/search", "SDDDDDDA"),
+    // Organisers (entries about the groups they organise, so one of another group reads
+    // theirs), data-protection officers and admins (every entry).
+    ("GET", "/api/v1/audit", "SDDDDAAA"),
+    ("GET", "/api/v1/audit.csv", "SDDDDAAA"),
     // Organisers of the group named in the body, and admins.
     ("POST", "/api/v1/campaigns", "SDDDDDAA"),
     // Callers (invited, or by their role in the group: hosts are callers too) read the campaign they call for.

@@ -5,6 +5,7 @@
 mod access_matrix;
 mod accounts;
 mod app;
+mod audit_log;
 mod discover;
 mod events_api;
 mod events_pages;
