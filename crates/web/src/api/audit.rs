@@ -28,7 +28,7 @@ const MAX_LIMIT: i64 = 500;
 const MAX_CSV_ROWS: i64 = 100_000;
 
 /// Filters of the audit log; every one left out matches everything.
-#[derive(Deserialize, IntoParams, Default)]
+#[derive(Deserialize, IntoParams, Default, Clone)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct AuditParams {
     /// Only entries about this group (one you organise, unless you see every group).
@@ -58,22 +58,22 @@ pub(crate) struct AuditParams {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AuditEntryView {
     /// RFC 3339, UTC.
-    at: String,
+    pub(crate) at: String,
     /// The dotted action name.
-    action: String,
+    pub(crate) action: String,
     /// Who did it; null for the system or an anonymous visitor.
-    actor_user_id: Option<i64>,
+    pub(crate) actor_user_id: Option<i64>,
     /// Their name, when the account still exists.
-    actor_name: Option<String>,
+    pub(crate) actor_name: Option<String>,
     /// What it was done to, in words ("campaign 4", "contact 1932").
-    subject: String,
-    detail: String,
-    group_id: Option<i64>,
-    campaign_id: Option<i64>,
-    contact_id: Option<i64>,
+    pub(crate) subject: String,
+    pub(crate) detail: String,
+    pub(crate) group_id: Option<i64>,
+    pub(crate) campaign_id: Option<i64>,
+    pub(crate) contact_id: Option<i64>,
     /// The account it was done to.
-    subject_user_id: Option<i64>,
-    supporter_id: Option<i64>,
+    pub(crate) subject_user_id: Option<i64>,
+    pub(crate) supporter_id: Option<i64>,
 }
 
 /// A page of audit entries, newest first.

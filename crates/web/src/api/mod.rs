@@ -3,7 +3,7 @@
 //! `Authorization: Bearer TOKEN`; every failure has the shape
 //! `{"error":{"code","message","details"}}`.
 
-mod audit;
+pub(crate) mod audit;
 mod event_rsvps;
 mod events;
 mod field_limits;

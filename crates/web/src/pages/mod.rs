@@ -7,6 +7,7 @@ pub(crate) mod discover;
 pub(crate) mod events;
 mod groups;
 pub(crate) use groups::{INVITE_TTL_MS, can_manage, plausible_email, require_manager, tree_rows};
+mod audit;
 mod home;
 mod invites;
 pub(crate) mod layout;
@@ -36,5 +37,6 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(unsubscribe::routes())
         .merge(privacy::routes())
         .merge(two_factor::routes())
+        .merge(audit::routes())
         .merge(retention::routes())
 }

@@ -51,6 +51,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/people/search", "SDDDDDDA"),
     // Organisers (entries about the groups they organise, so one of another group reads
     // theirs), data-protection officers and admins (every entry).
+    ("GET", "/admin/audit", "SDDDDDDA"),
+    ("GET", "/admin/audit.csv", "SDDDDDDA"),
     ("GET", "/api/v1/audit", "SDDDDAAA"),
     ("GET", "/api/v1/audit.csv", "SDDDDAAA"),
     // Organisers of the group named in the body, and admins.
@@ -158,6 +160,9 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/events/{id}/rsvp", "AAAAAAAA"),
     ("GET", "/groups", "AAAAAAAA"),
     ("GET", "/groups/{slug}", "AAAAAAAA"),
+    // The group's organisers (and admins); the whole log for admins and data-protection officers.
+    ("GET", "/groups/{slug}/audit", "SDDDDDAA"),
+    ("GET", "/groups/{slug}/audit.csv", "SDDDDDAA"),
     ("GET", "/privacy", "AAAAAAAA"),
     ("GET", "/groups/{slug}/calendar", "AAAAAAAA"),
     ("GET", "/groups/{slug}/campaigns", "SDDDDDAA"),

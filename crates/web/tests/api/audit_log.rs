@@ -2,7 +2,7 @@
 //! and changed what in their group, filtered by caller, person and action, and never sees
 //! another group's entries; callers are refused; administrators see every group.
 
-use crate::app::TestApp;
+use crate::app::{Browser, TestApp};
 use crate::on_both;
 use crate::phonebank_api::{claim, live_campaign, team, upload};
 use axum::http::{Method, StatusCode};
@@ -131,6 +131,36 @@ async fn organisers_read_their_groups_audit_only(app: TestApp) {
     assert_eq!(lines.count(), rows.len());
     assert!(csv.body.contains("contact.view"));
     assert!(!csv.body.contains(&format!("campaign {}", york_campaign.id)));
+
+    // The group's page shows the same entries with the filter form and a CSV link.
+    let mut browser = Browser::new(&app);
+    browser.sign_in("org@example.org").await;
+    let page = browser.get("/groups/leeds/audit?action=contact.view").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Cal Caller") && page.body.contains("contact.view"));
+    assert!(
+        page.body
+            .contains("/groups/leeds/audit.csv?action=contact.view")
+    );
+    let bad = browser.get("/groups/leeds/audit?caller=someone").await;
+    assert!(
+        bad.body.contains("&#39;someone&#39; is not a whole number")
+            || bad.body.contains("'someone' is not a whole number"),
+        "{}",
+        bad.body
+    );
+    let download = browser
+        .get("/groups/leeds/audit.csv?action=contact.view")
+        .await;
+    assert_eq!(download.body.lines().count(), 2, "{}", download.body);
+    assert_eq!(
+        browser.get("/groups/york/audit").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        browser.get("/admin/audit").await.status,
+        StatusCode::FORBIDDEN
+    );
 
     // A caller cannot read the log; an administrator reads every group's.
     let (status, _) = get(&app, &t.caller, "/api/v1/audit").await;
