@@ -100,7 +100,7 @@ pub(crate) async fn call(
         .await
         .unwrap()
         .unwrap();
-    let is_sam = claimed.contact.first_name == "Sam";
+    let is_sam = claimed.contact.first_name.starts_with("Sam");
     let key = format!("k{}", claimed.lease_id);
     store
         .record_outcome(&OutcomeRecord {
