@@ -5,6 +5,7 @@
 
 use super::ErrorBody;
 use crate::auth::ApiUser;
+use crate::auth::two_factor::require_two_factor_for_subject_requests;
 use crate::exports::{cell, csv_response};
 use crate::pages::can_manage;
 use crate::pages::discover::{given, parse_instant, rfc3339};
@@ -102,6 +103,7 @@ pub(crate) async fn readable_groups(
     user: &User,
 ) -> Result<Option<Vec<i64>>, ApiError> {
     if user.may_handle_subject_requests() {
+        require_two_factor_for_subject_requests(state, user).await?;
         return Ok(None);
     }
     let mut organised = Vec::new();

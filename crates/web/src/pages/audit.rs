@@ -5,6 +5,7 @@
 
 use crate::api::audit::{AuditEntryView, AuditParams, audit_csv_body, filter_for, views};
 use crate::auth::SignedIn;
+use crate::auth::two_factor::require_two_factor_for_subject_requests;
 use crate::exports::csv_response;
 use crate::pages::layout::{Layout, render};
 use crate::pages::require_manager;
@@ -111,9 +112,11 @@ async fn group_csv(
     csv(&state, &signed_in, Some(&group), params).await
 }
 
-fn require_instance_reader(signed_in: &SignedIn) -> Result<(), PageError> {
+/// Administrators and data-protection officers, with two-factor sign-in when the instance
+/// requires it of them (as for the people pages).
+async fn require_instance_reader(state: &AppState, signed_in: &SignedIn) -> Result<(), PageError> {
     if signed_in.user.may_handle_subject_requests() {
-        Ok(())
+        Ok(require_two_factor_for_subject_requests(state, &signed_in.user).await?)
     } else {
         Err(PageError::forbidden(
             "Only administrators and data-protection officers read the whole audit log; organisers read their group's from the group page.",
@@ -127,7 +130,7 @@ async fn instance_page(
     uri: axum::http::Uri,
     Query(params): Query<AuditParams>,
 ) -> Result<Response, PageError> {
-    require_instance_reader(&signed_in)?;
+    require_instance_reader(&state, &signed_in).await?;
     page(&state, &signed_in, None, params, query_of(&uri)).await
 }
 
@@ -136,7 +139,7 @@ async fn instance_csv(
     signed_in: SignedIn,
     Query(params): Query<AuditParams>,
 ) -> Result<Response, PageError> {
-    require_instance_reader(&signed_in)?;
+    require_instance_reader(&state, &signed_in).await?;
     csv(&state, &signed_in, None, params).await
 }
 

@@ -580,6 +580,15 @@ async fn the_instance_two_factor_rule_covers_data_protection_officers(app: TestA
         "{}",
         page.body
     );
+    // The audit log names who was shown whom: the same rule.
+    assert_eq!(
+        browser.get("/admin/audit").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let audit = strict
+        .api(Method::GET, "/api/v1/audit", Some(&dpo), None)
+        .await;
+    assert_eq!(audit.error_code(), "two_factor_required", "{}", audit.body);
 
     let user = app
         .store
@@ -590,6 +599,10 @@ async fn the_instance_two_factor_rule_covers_data_protection_officers(app: TestA
     turn_on_authenticator(&app.store, user.id).await;
     let allowed = people(&strict, Some(&dpo), "search", body).await;
     assert_eq!(allowed.status, StatusCode::OK, "{}", allowed.body);
+    let audit = strict
+        .api(Method::GET, "/api/v1/audit", Some(&dpo), None)
+        .await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
 }
 
 on_both! {
