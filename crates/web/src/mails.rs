@@ -37,8 +37,13 @@ pub(crate) fn sign_in_link(
 }
 
 /// The link that proves a new account's address (it also signs the owner in).
-pub(crate) fn confirm_address(config: &WebConfig, user: &User, token: &str) -> NewMail {
-    let link = sign_in_url(config, token, None);
+pub(crate) fn confirm_address(
+    config: &WebConfig,
+    user: &User,
+    token: &str,
+    next: Option<&str>,
+) -> NewMail {
+    let link = sign_in_url(config, token, next);
     NewMail {
         to: user.email.clone(),
         subject: "Confirm your Barnstorm address".into(),
@@ -46,9 +51,29 @@ pub(crate) fn confirm_address(config: &WebConfig, user: &User, token: &str) -> N
             "Hello {name},\n\nAn account was made on Barnstorm for this address. Follow this link within 24 hours \
              to confirm it is yours; it also signs you in:\n\n{link}\n\n\
              Confirming signs out anyone else who was using the account. If you did not make it, \
-             following the link gives the account to you; ignoring this mail leaves it able to do \
-             nothing but make calls for the phone bank it joined.\n",
+             following the link gives the account to you; ignoring this mail leaves it unable to join \
+             groups, host events or message anyone (at most, it calls for a phone bank it joined).\n",
             name = user.name
+        ) + &mail_footer(config),
+        headers: Default::default(),
+    }
+}
+
+/// The answer to a sign-in link asked for an address without an account: a link to make
+/// one, coming back to `next` once confirmed.
+pub(crate) fn no_account_yet(config: &WebConfig, email: &str, next: &str) -> NewMail {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("email", email)
+        .append_pair("next", next)
+        .finish();
+    let link = config.absolute(&format!("/signup?{query}"));
+    NewMail {
+        to: email.to_owned(),
+        subject: "No Barnstorm account yet".into(),
+        body_text: format!(
+            "Hello,\n\nSomeone asked for a Barnstorm sign-in link for this address, but it has no account yet. \
+             To make one, follow this link:\n\n{link}\n\n\
+             If you did not ask, ignore this mail; no account is made without you.\n"
         ) + &mail_footer(config),
         headers: Default::default(),
     }

@@ -11,10 +11,10 @@ pub mod two_factor;
 
 pub use context::{ApiUser, Flash, RequestContext, SignedIn, web_context};
 pub(crate) use context::{clear_session_cookie, client_ip, session_cookie, session_token_hash};
-pub use password::{PasswordError, hash_password, verify_password};
+pub use password::{MIN_PASSWORD_LEN, PasswordError, hash_password, verify_password};
 pub(crate) use rate_limit::{
     LoginThrottle, clear_login_failures, record_login_result, reserve_invite_join,
-    reserve_login_attempt, reserve_rsvp, reserve_sign_in_link,
+    reserve_login_attempt, reserve_rsvp, reserve_sign_in_link, reserve_sign_up,
 };
 pub use token_cache::{REVOCATION_POLL, TOKEN_CACHE, TokenCache, forget_tokens_revoked_elsewhere};
 

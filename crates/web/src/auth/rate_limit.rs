@@ -11,7 +11,9 @@
 //!   [`RSVP_WINDOW_MS`];
 //! - anonymous invite joins (page and API): per client address and link, in an hour,
 //!   [`MAX_JOINS_PER_CLIENT`] or the link's own hourly allowance of new accounts if that
-//!   is larger; enough for a 500-person meetup behind one venue's network.
+//!   is larger; enough for a 500-person meetup behind one venue's network;
+//! - sign-ups: [`MAX_SIGN_UPS_PER_CLIENT`] per client address in [`SIGN_UP_WINDOW_MS`],
+//!   and the mail each sends counts as a sign-in link to its address.
 
 use barnstorm_store::{Millis, Store, StoreError, canonical_email};
 use std::net::IpAddr;
@@ -38,6 +40,11 @@ pub const JOIN_WINDOW_MS: Millis = 60 * 60 * 1000;
 pub const MAX_RSVPS_PER_CLIENT: i64 = 30;
 /// The RSVP window, 15 minutes.
 pub const RSVP_WINDOW_MS: Millis = 15 * 60 * 1000;
+
+/// Sign-up forms one client address may send in [`SIGN_UP_WINDOW_MS`].
+pub const MAX_SIGN_UPS_PER_CLIENT: i64 = 30;
+/// The sign-up window, one hour.
+pub const SIGN_UP_WINDOW_MS: Millis = 60 * 60 * 1000;
 
 /// Whether an attempt may go ahead.
 #[derive(Debug, PartialEq, Eq)]
@@ -157,4 +164,16 @@ pub(crate) async fn reserve_rsvp(
         .map(|a| vec![(format!("rsvp-{a}"), MAX_RSVPS_PER_CLIENT)])
         .unwrap_or_default();
     count_hits(store, keys, RSVP_WINDOW_MS, now).await
+}
+
+/// Counts a sign-up form (new address or not, so the limit answers the same) from `ip`.
+pub(crate) async fn reserve_sign_up(
+    store: &Store,
+    ip: Option<IpAddr>,
+    now: Millis,
+) -> Result<LoginThrottle, StoreError> {
+    let keys = address_key(ip)
+        .map(|a| vec![(format!("signup-{a}"), MAX_SIGN_UPS_PER_CLIENT)])
+        .unwrap_or_default();
+    count_hits(store, keys, SIGN_UP_WINDOW_MS, now).await
 }

@@ -1,7 +1,7 @@
 //! Signing in and out: email + password, or a one-time link sent by email. Password
 //! attempts are counted before they are checked, per account and per client address;
 //! link requests are limited per address; answers never reveal whether an email has an
-//! account. Redeeming a link proves the address: the account becomes verified and every
+//! account (an address without one is mailed a link to sign up instead). Redeeming a link proves the address: the account becomes verified and every
 //! other session and API token it had is revoked. Each step ends in
 //! [`sign_in_and_redirect`], which sends accounts with two-factor
 //! sign-in on to the second step (`two_factor::sign_in`).
@@ -138,7 +138,7 @@ pub(crate) async fn mail_sign_in_link(
         .await?;
     let message = match mail {
         LinkMail::SignIn => mails::sign_in_link(&state.config, user, &token, next),
-        LinkMail::ConfirmAddress => mails::confirm_address(&state.config, user, &token),
+        LinkMail::ConfirmAddress => mails::confirm_address(&state.config, user, &token, next),
     };
     state.store.enqueue_mail(&message).await?;
     state.mail_queued();
@@ -229,11 +229,18 @@ async fn send_link(
         ))
         .redirect("/login"));
     }
-    if let Some(user) = state.store.user_by_email(email).await? {
-        mail_sign_in_link(&state, &user, LinkMail::SignIn, Some(&next)).await?;
+    match state.store.user_by_email(email).await? {
+        Some(user) => mail_sign_in_link(&state, &user, LinkMail::SignIn, Some(&next)).await?,
+        None => {
+            state
+                .store
+                .enqueue_mail(&mails::no_account_yet(&state.config, email, &next))
+                .await?;
+            state.mail_queued();
+        }
     }
     Ok(Flash::ok(format!(
-        "If {email} has an account, a sign-in link is on its way. It works once, for 30 minutes; asking again voids it."
+        "Check your email: a link is on its way to {email}. If the address has an account, it signs you in once, within 30 minutes (asking again voids it); if not, it leads to making one."
     ))
     .redirect("/login"))
 }

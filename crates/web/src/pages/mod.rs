@@ -17,6 +17,7 @@ mod phonebank;
 mod privacy;
 mod retention;
 pub(crate) mod return_path;
+mod signup;
 mod two_factor;
 mod unsubscribe;
 
@@ -28,6 +29,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(home::routes())
         .merge(discover::routes())
         .merge(login::routes())
+        .merge(signup::routes())
         .merge(account::routes())
         .merge(people::routes())
         .merge(groups::routes())

@@ -189,6 +189,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     // Public sign-in: it answers every address alike by sending the browser back to /login.
     ("POST", "/login/link", "SSSSSSSS"),
     ("GET", "/login/link/{token}", "AAAAAAAA"),
+    // Making an account: public; a signed-in person is sent on to where they were going.
+    ("GET", "/signup", "AAAAAAAA"),
     // The second step of a sign-in in progress; without one it sends back to /login.
     ("GET", "/login/two-factor", "SSSSSSSS"),
     // Public steps of signing in (no pending sign-in here: 410 or a JSON error, never access).
@@ -208,6 +210,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/groups", "SDDDDDDA"),
     ("POST", "/groups/{slug}/campaigns/new", "SDDDDDAA"),
     ("POST", "/login", "AAAAAAAA"),
+    // The same "check your email" page for every address, new or not.
+    ("POST", "/signup", "AAAAAAAA"),
     ("POST", "/login/link/{token}", "SSSSSSSS"),
     // The second step of a sign-in in progress; without one it sends back to /login.
     ("POST", "/login/two-factor", "SSSSSSSS"),

@@ -23,16 +23,7 @@ async fn mailed_links(app: &TestApp, to: &str) -> Vec<String> {
     mails
         .iter()
         .filter(|m| m.mail.to == to)
-        .map(|m| {
-            let body = &m.mail.body_text;
-            let start = body.find("http://barnstorm.test").unwrap();
-            body[start..]
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .trim_start_matches("http://barnstorm.test")
-                .to_owned()
-        })
+        .map(|m| crate::app::first_link(&m.mail.body_text))
         .collect()
 }
 

@@ -250,6 +250,19 @@ impl<'a> Browser<'a> {
     }
 }
 
+/// The first link on this site in a mail body, as a local path.
+pub fn first_link(body: &str) -> String {
+    let start = body
+        .find("http://barnstorm.test")
+        .unwrap_or_else(|| panic!("no link in {body}"));
+    body[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_start_matches("http://barnstorm.test")
+        .to_owned()
+}
+
 pub fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
     let start = html

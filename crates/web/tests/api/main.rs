@@ -23,6 +23,7 @@ mod phonebank_pages;
 mod privacy;
 mod retention;
 mod rsvp_repeats;
+mod signup;
 mod text_limits;
 mod tokens;
 mod two_factor;

@@ -115,7 +115,12 @@ async fn an_emailed_link_signs_in_once(app: TestApp) {
         "unknown addresses get the same answer"
     );
     let mails = app.store.claim_due_mail(10, 1000).await.unwrap();
-    assert_eq!(mails.len(), 1, "only real accounts get mail");
+    assert_eq!(mails.len(), 2);
+    assert_eq!(mails[1].mail.to, "nobody@example.org");
+    assert_eq!(
+        mails[1].mail.subject, "No Barnstorm account yet",
+        "an address without an account is offered one, not a sign-in"
+    );
     let body = &mails[0].mail.body_text;
     let start = body.find("http://barnstorm.test").unwrap();
     let link = body[start..]

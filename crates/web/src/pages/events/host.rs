@@ -4,7 +4,7 @@
 
 use super::form::FormPage;
 use super::run_event;
-use crate::auth::{Flash, SignedIn};
+use crate::auth::{Flash, RequestContext, SignedIn};
 use crate::event_draft::{
     EventDraft, FieldErrors, check_links, keep_shift_ids, time_or_place_changed,
 };
@@ -13,8 +13,8 @@ use crate::pages::layout::{Layout, render};
 use crate::{AppState, PageError};
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::event::EventStatus;
 use barnstorm_store::StoreError;
@@ -44,9 +44,17 @@ fn form_error_page(page: FormPage) -> Response {
 
 async fn new_form(
     State(state): State<AppState>,
-    signed_in: SignedIn,
+    context: RequestContext,
+    uri: Uri,
     Query(prefill): Query<Prefill>,
 ) -> Result<Response, PageError> {
+    // A signed-out would-be host makes an account on the way and comes back here.
+    let Some(user) = context.user().cloned() else {
+        let back = uri.path_and_query().map_or("/events/new", |p| p.as_str());
+        let back: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
+        return Ok(Redirect::to(&format!("/signup?next={back}")).into_response());
+    };
+    let signed_in = SignedIn { context, user };
     if let Some(refusal) = super::confirm_email_first(&signed_in, "create events") {
         return Ok(refusal);
     }

@@ -10,13 +10,14 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-/// What one role sees of one route: A allowed, S must sign in, D refused (403),
+/// What one role sees of one route: A allowed, S must sign in (or make an account), D refused (403),
 /// N not found (404, existence hidden or nothing of theirs), ? anything else.
 pub fn letter(path: &str, response: &TestResponse) -> char {
     let status = response.status;
     let location = response.location();
     if status == StatusCode::UNAUTHORIZED
-        || (status.is_redirection() && location.starts_with("/login"))
+        || (status.is_redirection()
+            && (location.starts_with("/login") || location.starts_with("/signup?next=")))
     {
         return 'S';
     }
