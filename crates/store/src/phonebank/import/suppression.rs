@@ -3,7 +3,7 @@
 //! Screening new contacts against them happens in the batch insert. It must not delete
 //! contacts: suppressed contacts keep their history.
 
-use crate::audit::{AuditAction, audit_in};
+use crate::audit::{About, AuditAction, audit_about_in};
 use crate::binds::Binds;
 use crate::{Millis, Store, StoreError, now_millis};
 use sqlx::Row;
@@ -103,10 +103,11 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if let Some(organiser) = added_by {
-            audit_in(
+            audit_about_in(
                 &mut tx,
                 Some(organiser),
                 AuditAction::DoNotCallAdd,
+                About::group(group_id),
                 &format!("group {group_id}"),
                 "a number added by hand",
             )
