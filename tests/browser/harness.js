@@ -15,8 +15,10 @@
 import { after, before, test } from "node:test";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -27,6 +29,7 @@ import { SMTPServer } from "smtp-server";
 import { simpleParser } from "mailparser";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 export const REPO_ROOT = path.resolve(HERE, "../..");
 export const ARTIFACTS = path.join(HERE, "artifacts");
 
@@ -101,6 +104,22 @@ export async function signIn(app, page, { email, password }) {
 }
 
 /** Waits until `locator`'s visible text contains `expected`, then returns that text. */
+/**
+ * Runs axe-core on the page as it is now and fails on any critical or serious finding,
+ * naming the rule, its help text and the first elements it flagged. The script is evaluated
+ * through the DevTools protocol, so the page's Content-Security-Policy is left as it is.
+ */
+export async function expectAccessible(page, label) {
+  await page.evaluate(AXE_SOURCE);
+  const { violations } = await page.evaluate(() =>
+    globalThis.axe.run(document, { resultTypes: ["violations"] }),
+  );
+  const grave = violations
+    .filter((v) => v.impact === "critical" || v.impact === "serious")
+    .map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+  assert.deepEqual(grave, [], `axe on ${label} (${page.url()})`);
+}
+
 export async function expectText(locator, expected, { timeoutMs = 10_000 } = {}) {
   let last = "";
   try {
