@@ -66,7 +66,7 @@ const PEOPLE: [(&str, &str, &str, Role); 6] = [
         Role::Host,
     ),
     (
-        "caller@example.org",
+        crate::demo_campaign::DEMO_CALLER,
         "Cal Caller",
         "Manchester",
         Role::Caller,

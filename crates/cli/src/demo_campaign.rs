@@ -10,6 +10,8 @@ use barnstorm_store::phonebank::{CampaignSettings, CampaignStatus};
 use barnstorm_web::auth::new_secret;
 use std::collections::BTreeMap;
 
+/// The demo account that calls the demo campaign.
+pub(crate) const DEMO_CALLER: &str = "caller@example.org";
 /// Contacts in the demo campaign.
 const CONTACTS: usize = 10_000;
 /// Ofcom's geographic drama ranges that libphonenumber accepts: each prefix + three digits.
@@ -124,6 +126,12 @@ pub(crate) async fn load(
     store
         .set_campaign_status(campaign.id, CampaignStatus::Live, None)
         .await?;
+    // The demo's caller account calls this campaign without needing the invite link.
+    let caller = store
+        .user_by_email(DEMO_CALLER)
+        .await?
+        .context("the demo caller")?;
+    store.add_campaign_caller(campaign.id, caller.id).await?;
     let code: String = new_secret().chars().take(22).collect();
     let thirty_days = 30 * 24 * 3600 * 1000;
     let organiser = store

@@ -230,9 +230,13 @@ impl Dispatcher {
         Ok(campaign)
     }
 
-    /// Forgets a cached campaign after this node changed it.
+    /// Forgets a cached campaign, and the explanation of its empty queue, after this node
+    /// changed it: the next claim reads the new settings and explains with the new hours.
     pub fn forget_campaign(&self, campaign_id: i64) {
         if let Ok(mut cache) = self.campaigns.lock() {
+            cache.remove(&campaign_id);
+        }
+        if let Ok(mut cache) = self.empty_queues.lock() {
             cache.remove(&campaign_id);
         }
     }
@@ -550,16 +554,14 @@ impl Dispatcher {
             _ => None,
         };
         // Survey answers belong to conversations: after "no answer" or "wrong number" there
-        // is nobody's answer to record, and required questions cannot be required; nor are
-        // they after a refusal, an opt-out or a request to ring back.
+        // is nobody's answer to record. Which shown questions must be answered is the
+        // outcome's rule (`Outcome::requires_answer`): none for an opt-out.
         let answers_json = if outcome.counts_as_conversation {
-            let survey = &campaign.settings.survey;
-            let clean = if outcome.effect.waives_required_answers() {
-                survey.validate_answers_given(answers)
-            } else {
-                survey.validate_answers(answers)
-            }
-            .map_err(CallingError::InvalidAnswers)?;
+            let clean = campaign
+                .settings
+                .survey
+                .validate_answers_requiring(answers, &|question| outcome.requires_answer(question))
+                .map_err(CallingError::InvalidAnswers)?;
             serde_json::to_string(&clean).map_err(|e| CallingError::Internal(e.to_string()))?
         } else {
             "{}".to_owned()
@@ -677,13 +679,8 @@ impl Dispatcher {
             health.outside_calling_hours = to_u64(counts.ready);
             health.first_opening = opens_at;
         }
-        let next = counts.next_available_at.map(millis_to_utc);
-        if counts.callbacks_scheduled > 0 {
-            health.first_callback_at = next;
-        }
-        if counts.cooling_down > 0 {
-            health.first_cooldown_end = next;
-        }
+        health.first_callback_at = counts.next_callback_at.map(millis_to_utc);
+        health.first_cooldown_end = counts.next_cooldown_end.map(millis_to_utc);
         let mut summary = health.describe(now_utc, hours.time_zone());
         if !open
             && counts.ready == 0

@@ -1,13 +1,16 @@
 //! Call outcomes: the buttons a caller presses after a call, and what each one means.
 //!
-//! Owns a campaign's outcome set, its validation and the UK default set. It says what an
-//! outcome *does* ([`OutcomeEffect`]); applying that to a contact's queue state is
+//! Owns a campaign's outcome set, its validation and the UK default set, and the rule for
+//! which survey questions an outcome needs answered ([`Outcome::requires_answer`]). It says
+//! what an outcome *does* ([`OutcomeEffect`]); applying that to a contact's queue state is
 //! `queue_policy`'s job, and writing the do-not-call list is the store's.
 
 use serde::{Deserialize, Serialize};
 
+use std::fmt;
+
 use crate::limits;
-use crate::survey::is_valid_key;
+use crate::survey::{Question, Survey, is_valid_key};
 
 /// What recording an outcome does to the contact.
 ///
@@ -62,8 +65,26 @@ pub struct Outcome {
     /// What recording it does to the contact.
     pub effect: OutcomeEffect,
     /// Whether the caller spoke with the contact, for the "conversations" statistic.
+    /// Only conversations record survey answers.
     #[serde(default)]
     pub counts_as_conversation: bool,
+    /// Keys of survey questions this outcome needs answered (when shown), on top of the
+    /// questions marked required. Never set on an opt-out; empty for campaigns stored
+    /// before outcomes could require answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
+}
+
+impl Outcome {
+    /// Whether recording this outcome needs `question` answered, when it is shown. The
+    /// one rule: outcomes that are not conversations record no answers, and opt-outs
+    /// (call back, refused, do not call) never need any; every other outcome needs the
+    /// questions marked required plus the ones it lists.
+    pub fn requires_answer(&self, question: &Question) -> bool {
+        self.counts_as_conversation
+            && !self.effect.waives_required_answers()
+            && (question.required || self.requires.contains(&question.key))
+    }
 }
 
 /// A campaign's outcomes, in button order. Always valid: construct it with
@@ -80,62 +101,167 @@ pub enum OutcomeSetError {
     /// No outcomes at all.
     #[error("a campaign needs at least one outcome")]
     Empty,
-    /// A key that is empty or has characters other than letters, digits, `_`, `-`.
-    #[error("outcome key {0:?} must be 1 to {max} letters, digits, '_' or '-'", max = limits::KEY)]
-    InvalidKey(String),
-    /// Two outcomes with the same key.
-    #[error("outcome key {0:?} is used twice")]
-    DuplicateKey(String),
-    /// An outcome without button text.
-    #[error("outcome {0:?} has an empty label")]
-    EmptyLabel(String),
-    /// Button text longer than [`limits::OUTCOME_LABEL`] characters.
-    #[error("outcome {0:?} has a label longer than {max} characters", max = limits::OUTCOME_LABEL)]
-    LabelTooLong(String),
-    /// A retry with no cooldown would put the contact straight back in the queue.
-    #[error("outcome {0:?} must wait at least one minute before retrying")]
-    ZeroCooldown(String),
     /// Callers must always be able to record "don't call me again" (PECR; see
     /// `research/phonebanking.md` §7).
     #[error("the outcomes must include one with the do-not-call effect")]
     NoDoNotCall,
+    /// A mistake in one outcome.
+    #[error("{0}")]
+    Outcome(OutcomeMistake),
+}
+
+/// A mistake in one outcome, naming it: "Outcome 'Call back': the cooldown must be at
+/// least one minute".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeMistake {
+    /// The outcome's place in the set, from 1.
+    pub position: usize,
+    /// Its label as given (may be empty).
+    pub label: String,
+    /// What is wrong.
+    pub problem: OutcomeProblem,
+}
+
+/// What is wrong with one outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutcomeProblem {
+    /// A key that is empty or has characters other than letters, digits, `_`, `-`.
+    InvalidKey(String),
+    /// The key of an earlier outcome.
+    DuplicateKey(String),
+    /// No button text.
+    EmptyLabel,
+    /// Button text longer than [`limits::OUTCOME_LABEL`] characters.
+    LabelTooLong,
+    /// A retry with no cooldown would put the contact straight back in the queue.
+    ZeroCooldown,
+    /// An opt-out (call back, refused, do not call) must never wait for answers.
+    OptOutRequiresAnswers,
+    /// Only conversations record answers, so only they can require one.
+    RequiresWithoutConversation,
+    /// A required question key the survey does not have.
+    UnknownQuestion(String),
+}
+
+impl fmt::Display for OutcomeMistake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.label.trim().is_empty() {
+            write!(f, "Outcome {}: ", self.position)?;
+        } else {
+            write!(f, "Outcome '{}': ", self.label.trim())?;
+        }
+        match &self.problem {
+            OutcomeProblem::InvalidKey(key) => write!(
+                f,
+                "the key {key:?} must be 1 to {} letters, digits, '_' or '-'",
+                limits::KEY
+            ),
+            OutcomeProblem::DuplicateKey(key) => {
+                write!(f, "the key {key:?} is used by an earlier outcome")
+            }
+            OutcomeProblem::EmptyLabel => f.write_str("the button has no text"),
+            OutcomeProblem::LabelTooLong => write!(
+                f,
+                "the button text is longer than {} characters",
+                limits::OUTCOME_LABEL
+            ),
+            OutcomeProblem::ZeroCooldown => f.write_str("the cooldown must be at least one minute"),
+            OutcomeProblem::OptOutRequiresAnswers => f.write_str(
+                "call backs, refusals and do-not-call never require answers: \
+                 nobody must be kept on the line to honour them",
+            ),
+            OutcomeProblem::RequiresWithoutConversation => f.write_str(
+                "only an outcome that counts as a conversation records answers, \
+                 so only such an outcome can require them",
+            ),
+            OutcomeProblem::UnknownQuestion(key) => {
+                write!(
+                    f,
+                    "it requires the question {key:?}, which the survey does not have"
+                )
+            }
+        }
+    }
 }
 
 impl OutcomeSet {
     /// Validates and wraps `outcomes`: non-empty, unique valid keys, labels present,
-    /// retries wait at least a minute, and a do-not-call outcome exists.
+    /// retries wait at least a minute, opt-outs and outcomes that are not conversations
+    /// require no answers, and a do-not-call outcome exists. Returns the first mistake;
+    /// [`OutcomeSet::mistakes`] lists them all.
     pub fn new(outcomes: Vec<Outcome>) -> Result<OutcomeSet, OutcomeSetError> {
-        if outcomes.is_empty() {
-            return Err(OutcomeSetError::Empty);
+        match Self::mistakes(&outcomes).into_iter().next() {
+            Some(mistake) => Err(mistake),
+            None => Ok(OutcomeSet { outcomes }),
         }
+    }
+
+    /// Every mistake in `outcomes`, in order; empty when they make a valid set.
+    pub fn mistakes(outcomes: &[Outcome]) -> Vec<OutcomeSetError> {
+        if outcomes.is_empty() {
+            return vec![OutcomeSetError::Empty];
+        }
+        let mut mistakes = Vec::new();
         for (index, outcome) in outcomes.iter().enumerate() {
+            let mut fail = |problem| {
+                mistakes.push(OutcomeSetError::Outcome(OutcomeMistake {
+                    position: index + 1,
+                    label: outcome.label.clone(),
+                    problem,
+                }))
+            };
             if !is_valid_key(&outcome.key) {
-                return Err(OutcomeSetError::InvalidKey(outcome.key.clone()));
+                fail(OutcomeProblem::InvalidKey(outcome.key.clone()));
             }
             if outcomes[..index].iter().any(|o| o.key == outcome.key) {
-                return Err(OutcomeSetError::DuplicateKey(outcome.key.clone()));
+                fail(OutcomeProblem::DuplicateKey(outcome.key.clone()));
             }
             if outcome.label.trim().is_empty() {
-                return Err(OutcomeSetError::EmptyLabel(outcome.key.clone()));
+                fail(OutcomeProblem::EmptyLabel);
             }
             if limits::check_length("label", &outcome.label, limits::OUTCOME_LABEL).is_err() {
-                return Err(OutcomeSetError::LabelTooLong(outcome.key.clone()));
+                fail(OutcomeProblem::LabelTooLong);
             }
             if outcome.effect
                 == (OutcomeEffect::RetryAfter {
                     cooldown_minutes: 0,
                 })
             {
-                return Err(OutcomeSetError::ZeroCooldown(outcome.key.clone()));
+                fail(OutcomeProblem::ZeroCooldown);
+            }
+            if !outcome.requires.is_empty() {
+                if outcome.effect.waives_required_answers() {
+                    fail(OutcomeProblem::OptOutRequiresAnswers);
+                } else if !outcome.counts_as_conversation {
+                    fail(OutcomeProblem::RequiresWithoutConversation);
+                }
             }
         }
         if !outcomes
             .iter()
             .any(|o| o.effect == OutcomeEffect::DoNotCall)
         {
-            return Err(OutcomeSetError::NoDoNotCall);
+            mistakes.push(OutcomeSetError::NoDoNotCall);
         }
-        Ok(OutcomeSet { outcomes })
+        mistakes
+    }
+
+    /// The outcomes' required questions that `survey` does not have: checked whenever
+    /// either changes, since outcomes alone cannot know the survey.
+    pub fn mistakes_against(&self, survey: &Survey) -> Vec<OutcomeSetError> {
+        let mut mistakes = Vec::new();
+        for (index, outcome) in self.outcomes.iter().enumerate() {
+            for key in &outcome.requires {
+                if !survey.questions.iter().any(|q| &q.key == key) {
+                    mistakes.push(OutcomeSetError::Outcome(OutcomeMistake {
+                        position: index + 1,
+                        label: outcome.label.clone(),
+                        problem: OutcomeProblem::UnknownQuestion(key.clone()),
+                    }));
+                }
+            }
+        }
+        mistakes
     }
 
     /// The default set for UK campaigns.
@@ -149,6 +275,7 @@ impl OutcomeSet {
             label: label.to_owned(),
             effect,
             counts_as_conversation: conversation,
+            requires: Vec::new(),
         };
         let retry = |minutes| OutcomeEffect::RetryAfter {
             cooldown_minutes: minutes,
@@ -265,14 +392,19 @@ mod tests {
         assert_eq!(back, OutcomeSet::default_uk());
     }
 
-    #[test]
-    fn invalid_sets_are_refused_with_a_reason() {
-        let o = |key: &str, effect| Outcome {
+    fn outcome(key: &str, effect: OutcomeEffect) -> Outcome {
+        Outcome {
             key: key.into(),
             label: "Label".into(),
             effect,
             counts_as_conversation: false,
-        };
+            requires: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn invalid_sets_are_refused_with_a_reason() {
+        let o = outcome;
         let dnc = || o("dnc", OutcomeEffect::DoNotCall);
         assert_eq!(OutcomeSet::new(vec![]), Err(OutcomeSetError::Empty));
         assert_eq!(
@@ -281,26 +413,113 @@ mod tests {
         );
         assert_eq!(
             OutcomeSet::new(vec![dnc(), dnc()]).unwrap_err().to_string(),
-            "outcome key \"dnc\" is used twice"
+            "Outcome 'Label': the key \"dnc\" is used by an earlier outcome"
         );
+        let mistake = |position, problem| {
+            Err(OutcomeSetError::Outcome(OutcomeMistake {
+                position,
+                label: "Label".into(),
+                problem,
+            }))
+        };
         assert_eq!(
             OutcomeSet::new(vec![dnc(), o("no answer", OutcomeEffect::Refused)]),
-            Err(OutcomeSetError::InvalidKey("no answer".into()))
+            mistake(2, OutcomeProblem::InvalidKey("no answer".into()))
         );
+        let mut again = o(
+            "again",
+            OutcomeEffect::RetryAfter {
+                cooldown_minutes: 0,
+            },
+        );
+        again.label = "Call back".into();
         assert_eq!(
-            OutcomeSet::new(vec![
-                dnc(),
-                o(
-                    "again",
-                    OutcomeEffect::RetryAfter {
-                        cooldown_minutes: 0
-                    }
-                )
-            ]),
-            Err(OutcomeSetError::ZeroCooldown("again".into()))
+            OutcomeSet::new(vec![dnc(), again]).unwrap_err().to_string(),
+            "Outcome 'Call back': the cooldown must be at least one minute"
         );
         let json = json!([{"key": "x", "label": "", "effect": {"type": "do_not_call"}}]);
         let err = serde_json::from_value::<OutcomeSet>(json).unwrap_err();
-        assert!(err.to_string().contains("empty label"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("Outcome 1: the button has no text"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn opt_outs_and_non_conversations_cannot_require_answers() {
+        let mut refuses = outcome("dnc", OutcomeEffect::DoNotCall);
+        refuses.counts_as_conversation = true;
+        refuses.requires = vec!["support".into()];
+        let mistakes = OutcomeSet::mistakes(&[refuses]);
+        assert_eq!(mistakes.len(), 1, "{mistakes:?}");
+        assert!(
+            mistakes[0]
+                .to_string()
+                .contains("do-not-call never require answers"),
+            "{}",
+            mistakes[0]
+        );
+        let mut voicemail = outcome(
+            "voicemail",
+            OutcomeEffect::RetryAfter {
+                cooldown_minutes: 60,
+            },
+        );
+        voicemail.requires = vec!["support".into()];
+        let mistakes = OutcomeSet::mistakes(&[voicemail, outcome("dnc", OutcomeEffect::DoNotCall)]);
+        assert!(
+            matches!(
+                &mistakes[..],
+                [OutcomeSetError::Outcome(OutcomeMistake {
+                    problem: OutcomeProblem::RequiresWithoutConversation,
+                    position: 1,
+                    ..
+                })]
+            ),
+            "{mistakes:?}"
+        );
+    }
+
+    #[test]
+    fn the_required_answer_rule_combines_the_survey_and_the_outcome() {
+        let survey: Survey = serde_json::from_value(json!({"questions": [
+            {"key": "support", "label": "Support?", "required": true,
+             "kind": {"type": "free_text", "max_len": 10}},
+            {"key": "email", "label": "Email?", "kind": {"type": "free_text", "max_len": 10}}
+        ]}))
+        .unwrap();
+        let mut spoke = outcome("spoke", OutcomeEffect::Completed);
+        spoke.counts_as_conversation = true;
+        let needs = |o: &Outcome| -> Vec<&str> {
+            survey
+                .questions
+                .iter()
+                .filter(|q| o.requires_answer(q))
+                .map(|q| q.key.as_str())
+                .collect()
+        };
+        assert_eq!(needs(&spoke), ["support"]);
+        spoke.requires = vec!["email".into()];
+        assert_eq!(needs(&spoke), ["support", "email"]);
+        let mut dnc = outcome("dnc", OutcomeEffect::DoNotCall);
+        dnc.counts_as_conversation = true;
+        assert!(needs(&dnc).is_empty(), "opt-outs never need answers");
+        let set = OutcomeSet::new(vec![spoke, dnc]).unwrap();
+        assert!(set.mistakes_against(&survey).is_empty());
+        let mistakes = set.mistakes_against(&Survey::default());
+        assert_eq!(
+            mistakes[0].to_string(),
+            "Outcome 'Label': it requires the question \"email\", which the survey does not have"
+        );
+    }
+
+    #[test]
+    fn outcomes_stored_before_required_answers_still_read() {
+        let json = json!([{"key": "spoke", "label": "Spoke", "effect": {"type": "completed"},
+                           "counts_as_conversation": true},
+                          {"key": "dnc", "label": "Do not call", "effect": {"type": "do_not_call"}}]);
+        let set: OutcomeSet = serde_json::from_value(json).unwrap();
+        assert!(set.get("spoke").unwrap().requires.is_empty());
     }
 }

@@ -169,11 +169,16 @@ impl fmt::Display for AnswerProblem {
     }
 }
 
-/// A mistake in a survey definition, naming the question.
+/// A mistake in a survey definition, naming the question by its number.
+///
+/// Shown as "Question 2: the option list is empty": the same words for the editor and for
+/// the API, so an organiser reading either knows which question to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("question {question_key:?}: {problem}")]
+#[error("Question {position}: {problem}")]
 pub struct DefinitionError {
-    /// The question the mistake is in (may be empty if the key itself is missing).
+    /// The question's number in the survey, from 1.
+    pub position: usize,
+    /// The question's key (may be empty or invalid: the mistake may be in the key).
     pub question_key: String,
     /// What is wrong, in words for the organiser.
     pub problem: String,
@@ -189,7 +194,8 @@ pub(crate) fn is_valid_key(key: &str) -> bool {
 }
 
 impl Question {
-    fn options(&self) -> Option<&[ChoiceOption]> {
+    /// The options of a choice question; `None` for free text.
+    pub fn options(&self) -> Option<&[ChoiceOption]> {
         match &self.kind {
             QuestionKind::SingleChoice { options } | QuestionKind::MultipleChoice { options } => {
                 Some(options)
@@ -211,86 +217,47 @@ impl Survey {
     pub fn validate_definition(&self) -> Result<(), Vec<DefinitionError>> {
         let mut errors = Vec::new();
         let mut seen: Vec<&Question> = Vec::new();
-        for question in &self.questions {
+        for (index, question) in self.questions.iter().enumerate() {
             let mut fail = |problem: String| {
                 errors.push(DefinitionError {
+                    position: index + 1,
                     question_key: question.key.clone(),
                     problem,
                 })
             };
             if !is_valid_key(&question.key) {
                 fail(format!(
-                    "key must be 1 to {} letters, digits, '_' or '-'",
+                    "the key {:?} must be 1 to {} letters, digits, '_' or '-'",
+                    question.key,
                     limits::KEY
                 ));
             }
             if seen.iter().any(|q| q.key == question.key) {
-                fail("key is used by another question".into());
+                fail(format!(
+                    "the key {:?} is used by an earlier question",
+                    question.key
+                ));
             }
             if question.label.trim().is_empty() {
-                fail("label is empty".into());
+                fail("the question has no text".into());
             }
-            if let Err(e) = limits::check_length("label", &question.label, limits::SURVEY_QUESTION)
+            if let Err(e) =
+                limits::check_length("the question", &question.label, limits::SURVEY_QUESTION)
             {
                 fail(e.to_string());
             }
             match &question.kind {
                 QuestionKind::FreeText { max_len } if *max_len == 0 => {
-                    fail("max_len must be at least 1".into());
+                    fail("the longest answer must be at least 1 character".into());
                 }
                 QuestionKind::FreeText { .. } => {}
                 QuestionKind::SingleChoice { options }
                 | QuestionKind::MultipleChoice { options } => {
-                    if options.is_empty() {
-                        fail("has no options".into());
-                    }
-                    let mut keys = BTreeSet::new();
-                    for option in options {
-                        if !is_valid_key(&option.key) {
-                            fail(format!(
-                                "option key {:?} must be 1 to {} letters, digits, '_' or '-'",
-                                option.key,
-                                limits::KEY
-                            ));
-                        }
-                        if !keys.insert(option.key.as_str()) {
-                            fail(format!("option {:?} appears twice", option.key));
-                        }
-                        if option.label.trim().is_empty() {
-                            fail(format!("option {:?} has an empty label", option.key));
-                        }
-                        if let Err(e) =
-                            limits::check_length("label", &option.label, limits::SURVEY_OPTION)
-                        {
-                            fail(format!("option {:?}: {e}", option.key));
-                        }
-                    }
+                    check_options(options, &mut fail);
                 }
             }
             if let Some(condition) = &question.show_if {
-                match seen.iter().find(|q| q.key == condition.question_key) {
-                    None => fail(format!(
-                        "show_if refers to {:?}, which is not an earlier question",
-                        condition.question_key
-                    )),
-                    Some(earlier) if earlier.options().is_none() => fail(format!(
-                        "show_if refers to {:?}, which is free text, not a choice",
-                        condition.question_key
-                    )),
-                    Some(earlier) => {
-                        if condition.equals_any.is_empty() {
-                            fail("show_if lists no options".into());
-                        }
-                        for value in &condition.equals_any {
-                            if !earlier.has_option(value) {
-                                fail(format!(
-                                    "show_if value {value:?} is not an option of {:?}",
-                                    earlier.key
-                                ));
-                            }
-                        }
-                    }
-                }
+                check_condition(condition, &seen, &mut fail);
             }
             seen.push(question);
         }
@@ -333,22 +300,24 @@ impl Survey {
     /// or every problem found. Blank answers to hidden questions are ignored, so a form
     /// may send every field; non-blank ones are an error.
     pub fn validate_answers(&self, answers: &Answers) -> Result<CleanAnswers, Vec<AnswerError>> {
-        self.check_answers(answers, true)
+        self.check_answers(answers, &|question| question.required)
     }
 
-    /// Like [`Survey::validate_answers`], but a required question left blank is no error
-    /// (for outcomes such as "do not call", where nobody answered).
-    pub fn validate_answers_given(
+    /// Like [`Survey::validate_answers`], with the questions that must be answered (when
+    /// shown) chosen by `required`, e.g. by the outcome being recorded
+    /// ([`crate::outcome::Outcome::requires_answer`]).
+    pub fn validate_answers_requiring(
         &self,
         answers: &Answers,
+        required: &dyn Fn(&Question) -> bool,
     ) -> Result<CleanAnswers, Vec<AnswerError>> {
-        self.check_answers(answers, false)
+        self.check_answers(answers, required)
     }
 
     fn check_answers(
         &self,
         answers: &Answers,
-        enforce_required: bool,
+        required: &dyn Fn(&Question) -> bool,
     ) -> Result<CleanAnswers, Vec<AnswerError>> {
         let visible = self.visible_questions(answers);
         let mut errors = Vec::new();
@@ -375,7 +344,7 @@ impl Survey {
                 Ok(Some(answer)) => {
                     clean.insert(question.key.clone(), answer);
                 }
-                Ok(None) if question.required && enforce_required => {
+                Ok(None) if required(question) => {
                     errors.push(error(&question.key, AnswerProblem::MissingRequired));
                 }
                 Ok(None) => {}
@@ -386,6 +355,67 @@ impl Survey {
             Ok(CleanAnswers(clean))
         } else {
             Err(errors)
+        }
+    }
+}
+
+/// The mistakes in one choice question's options, in the organiser's words.
+fn check_options(options: &[ChoiceOption], fail: &mut impl FnMut(String)) {
+    if options.is_empty() {
+        fail("the option list is empty".into());
+    }
+    let mut keys = BTreeSet::new();
+    for (index, option) in options.iter().enumerate() {
+        let number = index + 1;
+        if !is_valid_key(&option.key) {
+            fail(format!(
+                "option {number}: the key {:?} must be 1 to {} letters, digits, '_' or '-'",
+                option.key,
+                limits::KEY
+            ));
+        }
+        if !keys.insert(option.key.as_str()) {
+            fail(format!(
+                "option {number}: the key {:?} is used by an earlier option",
+                option.key
+            ));
+        }
+        if option.label.trim().is_empty() {
+            fail(format!("option {number} has no text"));
+        }
+        if let Err(e) = limits::check_length("the text", &option.label, limits::SURVEY_OPTION) {
+            fail(format!("option {number}: {e}"));
+        }
+    }
+}
+
+/// The mistakes in a "show only when" condition, given the questions before it.
+fn check_condition(condition: &Condition, earlier: &[&Question], fail: &mut impl FnMut(String)) {
+    let Some(position) = earlier.iter().position(|q| q.key == condition.question_key) else {
+        fail(format!(
+            "\"show only when\" refers to {:?}, which is not an earlier question",
+            condition.question_key
+        ));
+        return;
+    };
+    let asked = earlier[position];
+    let number = position + 1;
+    if asked.options().is_none() {
+        fail(format!(
+            "\"show only when\" refers to question {number}, which takes free text, not a choice"
+        ));
+        return;
+    }
+    if condition.equals_any.is_empty() {
+        fail(format!(
+            "\"show only when\" picks no answer of question {number}"
+        ));
+    }
+    for value in &condition.equals_any {
+        if !asked.has_option(value) {
+            fail(format!(
+                "\"show only when\" names {value:?}, which is not an answer of question {number}"
+            ));
         }
     }
 }

@@ -164,13 +164,13 @@ fn required_applies_only_to_visible_questions() {
 #[test]
 fn answers_given_skips_required_but_still_checks_what_was_given() {
     let clean = survey()
-        .validate_answers_given(&answers(json!({})))
+        .validate_answers_requiring(&answers(json!({})), &|_| false)
         .unwrap();
     assert!(clean.0.is_empty(), "nothing answered, nothing kept");
-    let found = problems(
-        survey()
-            .validate_answers_given(&answers(json!({"support": "yes", "issues": ["potholes"]}))),
-    );
+    let found = problems(survey().validate_answers_requiring(
+        &answers(json!({"support": "yes", "issues": ["potholes"]})),
+        &|_| false,
+    ));
     assert_eq!(
         found,
         vec![(
@@ -228,14 +228,14 @@ fn definition_mistakes_are_all_reported() {
     assert_eq!(
         errors,
         vec![
-            "question \"q1\": option \"yes\" appears twice",
-            "question \"q1\": show_if refers to \"q2\", which is not an earlier question",
-            "question \"q2\": has no options",
-            "question \"q2\": key is used by another question",
-            "question \"q2\": label is empty",
-            "question \"q2\": max_len must be at least 1",
-            "question \"q4\": show_if value \"maybe\" is not an option of \"q1\"",
-            "question \"q5\": show_if refers to \"q4\", which is free text, not a choice",
+            "Question 1: option 2: the key \"yes\" is used by an earlier option",
+            "Question 1: \"show only when\" refers to \"q2\", which is not an earlier question",
+            "Question 2: the option list is empty",
+            "Question 3: the key \"q2\" is used by an earlier question",
+            "Question 3: the question has no text",
+            "Question 3: the longest answer must be at least 1 character",
+            "Question 4: \"show only when\" names \"maybe\", which is not an answer of question 1",
+            "Question 5: \"show only when\" refers to question 4, which takes free text, not a choice",
         ]
     );
 }

@@ -67,6 +67,10 @@ pub struct QueueCounts {
     pub called: i64,
     /// The earliest time a waiting (cooling down or callback) contact becomes claimable.
     pub next_available_at: Option<Millis>,
+    /// The earliest booked callback among `callbacks_scheduled`.
+    pub next_callback_at: Option<Millis>,
+    /// The earliest end of a cooldown among `cooling_down`.
+    pub next_cooldown_end: Option<Millis>,
 }
 
 /// A caller's recent leases on a campaign, summarised.
@@ -100,7 +104,9 @@ impl Store {
                  COALESCE(SUM(CASE WHEN state = 1 THEN 1 ELSE 0 END), 0) AS finished,
                  COALESCE(SUM(CASE WHEN state = 2 THEN 1 ELSE 0 END), 0) AS suppressed,
                  COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) AS called,
-                 MIN(CASE WHEN state = 0 AND available_at > $2 AND lease_id IS NULL THEN available_at END) AS next_at
+                 MIN(CASE WHEN state = 0 AND available_at > $2 AND lease_id IS NULL THEN available_at END) AS next_at,
+                 MIN(CASE WHEN state = 0 AND available_at > $2 AND lease_id IS NULL AND priority = 0 THEN available_at END) AS next_callback,
+                 MIN(CASE WHEN state = 0 AND available_at > $2 AND lease_id IS NULL AND priority <> 0 THEN available_at END) AS next_cooldown
              FROM contacts WHERE campaign_id = $1",
         )
         .bind(campaign_id)
@@ -117,6 +123,8 @@ impl Store {
             suppressed: row.try_get("suppressed")?,
             called: row.try_get("called")?,
             next_available_at: row.try_get("next_at")?,
+            next_callback_at: row.try_get("next_callback")?,
+            next_cooldown_end: row.try_get("next_cooldown")?,
         })
     }
 

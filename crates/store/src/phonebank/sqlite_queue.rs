@@ -1062,6 +1062,7 @@ mod tests {
             label: "Spoke".into(),
             effect: OutcomeEffect::Completed,
             counts_as_conversation: true,
+            requires: Vec::new(),
         };
         let outcomes = leases
             .iter()

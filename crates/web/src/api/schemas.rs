@@ -102,6 +102,11 @@ pub(crate) struct OutcomeSchema {
     /// Whether the caller spoke with the contact (default false).
     #[schema(required = false)]
     counts_as_conversation: bool,
+    /// Keys of survey questions that must be answered (when shown) to record this
+    /// outcome, on top of the questions marked `required`. Only for outcomes that count
+    /// as a conversation, never for `callback`, `refused` or `do_not_call`.
+    #[schema(required = false)]
+    requires: Vec<String>,
 }
 
 /// What recording an outcome does to the contact, by `type`.

@@ -73,3 +73,13 @@ pub fn format_time(millis: i64) -> String {
         t.format("%-d %b %Y, %H:%M UTC").to_string()
     })
 }
+
+/// Formats a stored time in the zone of what it belongs to (a campaign's calling hours),
+/// naming the zone: "3 Dec 2026, 18:05 GMT".
+pub fn format_time_in(millis: i64, tz: chrono_tz::Tz) -> String {
+    chrono::DateTime::from_timestamp_millis(millis).map_or_else(String::new, |t| {
+        t.with_timezone(&tz)
+            .format("%-d %b %Y, %H:%M %Z")
+            .to_string()
+    })
+}

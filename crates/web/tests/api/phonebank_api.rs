@@ -162,6 +162,7 @@ pub(crate) async fn outcome(
 }
 
 mod calling;
+mod campaign_edits;
 mod invite_abuse;
 mod invites_results;
 mod safeguard_pages;
@@ -189,7 +190,7 @@ async fn campaigns_are_checked_and_move_through_their_states(app: TestApp) {
         bad_survey.json()["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("q2")
+            .starts_with("Question 1: \"show only when\" refers to \"nope\"")
     );
     let bad_outcomes = post(json!({"group_id": t.group_id, "name": "X", "outcomes": []})).await;
     assert_eq!(bad_outcomes.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -206,6 +206,25 @@ async fn organiser_creates_a_campaign_and_goes_live(app: TestApp) {
     let id = campaign_id_of(&created);
     let page = browser.get(&format!("/campaigns/{id}")).await;
     assert!(page.body.contains("data-campaign-status>draft<"));
+    assert!(
+        !page.body.contains("Go live") && page.body.contains("Upload a list before going live"),
+        "a draft with nobody to call is not offered \"Go live\", and says why: {}",
+        page.body
+    );
+    let refused = browser
+        .submit(
+            &page,
+            &format!("/campaigns/{id}/status"),
+            &[("status", "live")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    let page = browser.get(&format!("/campaigns/{id}")).await;
+    assert!(
+        page.body.contains("data-campaign-status>draft<"),
+        "going live by hand is refused too"
+    );
+    import(&app, id, "First name,Phone\nAda,020 7946 0001\n").await;
     go_live(&mut browser, id).await;
     let index = browser.get("/phonebank").await;
     assert!(
@@ -243,6 +262,7 @@ async fn an_invite_link_makes_a_caller(app: TestApp) {
     let mut organiser = Browser::new(&app);
     organiser.sign_in("olu@example.org").await;
     let id = campaign_id_of(&create_campaign(&mut organiser, &branch.slug, SURVEY).await);
+    import(&app, id, "First name,Phone\nAda,020 7946 0001\n").await;
     go_live(&mut organiser, id).await;
     let link = invite_link(&mut organiser, id, "1").await;
 

@@ -1,8 +1,9 @@
 //! Campaigns over the API: create one for a group you organise, read it, change its
 //! settings or move it through draft → live ⇄ paused → finished, and list a group's
-//! campaigns. Survey, outcomes and calling hours are checked by their domain types, and a
-//! mistake answers 422 naming the field.
+//! campaigns. Calling hours are checked by their domain type, the rest by the check the
+//! campaign editor shares (`campaign_content`); a mistake answers 422 naming the field.
 
+use super::campaign_content::{self, CampaignContent};
 use super::{find_campaign, organised_campaign, require_organiser};
 use crate::api::schemas::{CallingHoursSchema, OutcomeSchema, SurveySchema};
 use crate::api::{ApiJson, ErrorBody};
@@ -11,11 +12,9 @@ use crate::{ApiError, AppState};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use barnstorm_dispatch::CampaignEvent;
 use barnstorm_domain::calling_window::CallingWindows;
-use barnstorm_domain::limits;
-use barnstorm_domain::outcome::OutcomeSet;
-use barnstorm_domain::script::Script;
-use barnstorm_domain::survey::Survey;
+use barnstorm_domain::outcome::{Outcome, OutcomeSet};
 use barnstorm_store::phonebank::{Campaign, CampaignSettings, CampaignStatus};
 use barnstorm_store::{Role, User};
 use serde::{Deserialize, Serialize};
@@ -184,45 +183,56 @@ pub(crate) async fn save_settings(
         .store
         .update_campaign_settings(campaign.id, settings, Some(actor))
         .await?;
+    // This node's callers see the change at the next page; other nodes' caches last
+    // at most two seconds, and their dashboards re-read on the event.
     state.dispatcher.forget_campaign(campaign.id);
+    state
+        .dispatcher
+        .events()
+        .publish(CampaignEvent::CampaignChanged {
+            campaign_id: campaign.id,
+        });
     Ok(saved)
 }
 
-/// Applies the fields that were sent to `settings`, checking each.
+/// Applies the fields that were sent to `settings`, checking each; the content (name,
+/// briefing, script, survey, outcomes) is checked as a whole by the check the campaign
+/// editor uses too.
 fn apply(settings: &mut CampaignSettings, fields: SettingsFields) -> Result<(), ApiError> {
+    let mut outcomes: Vec<Outcome> = settings.outcomes.iter().cloned().collect();
     if let Some(name) = fields.name {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > limits::CAMPAIGN_NAME {
-            return Err(ApiError::invalid(
-                "name",
-                format!(
-                    "give the campaign a name of 1 to {} characters",
-                    limits::CAMPAIGN_NAME
-                ),
-            ));
-        }
-        name.clone_into(&mut settings.name);
+        settings.name = name.trim().to_owned();
     }
     if let Some(briefing) = fields.briefing {
-        limits::check_length("briefing", briefing.trim(), limits::BRIEFING)?;
         settings.briefing = briefing;
     }
     if let Some(script) = fields.script {
-        limits::check_length("script", &script, limits::SCRIPT)?;
-        Script::parse(&script).map_err(|e| ApiError::invalid("script", e.to_string()))?;
         settings.script = script;
     }
     if let Some(survey) = fields.survey {
-        let survey: Survey = parse("survey", survey)?;
-        if let Err(problems) = survey.validate_definition() {
-            let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            return Err(ApiError::invalid("survey", text.join("; ")));
-        }
-        settings.survey = survey;
+        settings.survey = parse("survey", survey)?;
     }
-    if let Some(outcomes) = fields.outcomes {
-        settings.outcomes = parse::<OutcomeSet>("outcomes", outcomes)?;
+    if let Some(sent) = fields.outcomes {
+        outcomes = parse("outcomes", sent)?;
     }
+    let found = campaign_content::mistakes(&CampaignContent {
+        name: &settings.name,
+        briefing: &settings.briefing,
+        script: &settings.script,
+        survey: &settings.survey,
+        outcomes: &outcomes,
+    });
+    if let Some(first) = found.first() {
+        let field = first.field.api_name();
+        let messages: Vec<&str> = found
+            .iter()
+            .filter(|m| m.field.api_name() == field)
+            .map(|m| m.message.as_str())
+            .collect();
+        return Err(ApiError::invalid(field, messages.join(" ")));
+    }
+    settings.outcomes =
+        OutcomeSet::new(outcomes).map_err(|e| ApiError::invalid("outcomes", e.to_string()))?;
     if let Some(hours) = fields.calling_hours {
         settings.calling_hours = parse::<CallingWindows>("calling_hours", hours)?;
     }

@@ -6,6 +6,7 @@
 
 pub(crate) mod callers;
 mod calling;
+pub(crate) mod campaign_content;
 pub(crate) mod campaigns;
 pub(crate) mod contacts;
 mod imports;

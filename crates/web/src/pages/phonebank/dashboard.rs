@@ -5,7 +5,7 @@
 
 use super::access::organiser_campaign;
 use crate::auth::SignedIn;
-use crate::pages::layout::{Layout, format_time, render};
+use crate::pages::layout::{Layout, format_time_in, render};
 use crate::{AppState, PageError};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -87,6 +87,8 @@ async fn load_stats(state: &AppState, campaign: &Campaign) -> Result<DashboardSt
     let report = state.dispatcher.report(campaign, now).await?;
     let flagged = state.store.flagged_callers(campaign.id).await?;
     let settings = &campaign.settings;
+    // Organisers read times in the campaign's own zone, the one its calling hours use.
+    let tz = settings.calling_hours.time_zone();
 
     let busiest = stats
         .calls_per_hour
@@ -109,13 +111,15 @@ async fn load_stats(state: &AppState, campaign: &Campaign) -> Result<DashboardSt
                 hour.calls * (CHART_HEIGHT - 4) / busiest
             };
             let label = chrono::DateTime::from_timestamp_millis(hour.hour)
-                .map_or_else(String::new, |t| t.format("%H:00").to_string());
+                .map_or_else(String::new, |t| {
+                    t.with_timezone(&tz).format("%H:%M %Z").to_string()
+                });
             Bar {
                 x: index * slot + 1,
                 y: CHART_HEIGHT - height,
                 width: (slot - 2).max(1),
                 height,
-                title: format!("{label} UTC: {} calls", hour.calls),
+                title: format!("{label}: {} calls", hour.calls),
             }
         })
         .collect();
@@ -185,7 +189,10 @@ async fn load_stats(state: &AppState, campaign: &Campaign) -> Result<DashboardSt
                 name: c.name.clone(),
                 calls: c.calls,
                 conversations: c.conversations,
-                last_call: c.last_call_at.map(format_time).unwrap_or_default(),
+                last_call: c
+                    .last_call_at
+                    .map(|at| format_time_in(at, tz))
+                    .unwrap_or_default(),
             })
             .collect(),
         flagged: flagged
@@ -193,7 +200,7 @@ async fn load_stats(state: &AppState, campaign: &Campaign) -> Result<DashboardSt
             .map(|f| FlagRow {
                 name: f.name,
                 reason: f.reason,
-                when: format_time(f.flagged_at),
+                when: format_time_in(f.flagged_at, tz),
                 suspended: f.suspended,
             })
             .collect(),

@@ -32,13 +32,17 @@ struct StatusAction {
     danger: bool,
 }
 
-fn status_actions(from: CampaignStatus) -> Vec<StatusAction> {
+/// Why a draft cannot go live yet, when it cannot.
+const NO_CONTACTS: &str = "Upload a list before going live: there is nobody to call yet, so callers would find an empty queue.";
+
+fn status_actions(from: CampaignStatus, contacts: i64) -> Vec<StatusAction> {
     let action = |to: CampaignStatus, label, danger| StatusAction {
         to: to.as_str(),
         label,
         danger,
     };
     match from {
+        CampaignStatus::Draft if contacts == 0 => Vec::new(),
         CampaignStatus::Draft => vec![action(CampaignStatus::Live, "Go live", false)],
         CampaignStatus::Live => vec![
             action(CampaignStatus::Paused, "Pause", false),
@@ -52,8 +56,10 @@ fn status_actions(from: CampaignStatus) -> Vec<StatusAction> {
     }
 }
 
-fn allowed(from: CampaignStatus, to: CampaignStatus) -> bool {
-    status_actions(from).iter().any(|a| a.to == to.as_str())
+fn allowed(from: CampaignStatus, to: CampaignStatus, contacts: i64) -> bool {
+    status_actions(from, contacts)
+        .iter()
+        .any(|a| a.to == to.as_str())
 }
 
 struct InviteRow {
@@ -90,6 +96,8 @@ struct ManagePage {
     campaign: Campaign,
     group: Group,
     status_actions: Vec<StatusAction>,
+    /// Why "Go live" is not offered, for a draft with no contacts.
+    go_live_blocked: Option<&'static str>,
     summary: String,
     total: i64,
     called: i64,
@@ -130,7 +138,9 @@ async fn page(
     Ok(render(&ManagePage {
         safeguards,
         layout: Layout::new(&signed_in.context),
-        status_actions: status_actions(campaign.status),
+        status_actions: status_actions(campaign.status, report.counts.total),
+        go_live_blocked: (campaign.status == CampaignStatus::Draft && report.counts.total == 0)
+            .then_some(NO_CONTACTS),
         summary: report.summary,
         total: report.counts.total,
         called: report.counts.called,
@@ -164,7 +174,11 @@ async fn change_status(
     let Ok(to) = form.status.parse::<CampaignStatus>() else {
         return Ok(Flash::error("Choose go live, pause, resume or finish.").redirect(&back));
     };
-    if !allowed(campaign.status, to) {
+    let contacts = state.store.contact_count(campaign.id).await?;
+    if campaign.status == CampaignStatus::Draft && to == CampaignStatus::Live && contacts == 0 {
+        return Ok(Flash::error(NO_CONTACTS).redirect(&back));
+    }
+    if !allowed(campaign.status, to, contacts) {
         return Ok(Flash::error(format!(
             "A {} phone bank cannot be made {}.",
             campaign.status.as_str(),
