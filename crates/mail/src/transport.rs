@@ -2,7 +2,7 @@
 //! development. Builds RFC 5322 messages from outbox rows; knows nothing of retries.
 
 use barnstorm_store::NewMail;
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 
@@ -90,8 +90,12 @@ impl MailConfig {
             .to
             .parse()
             .map_err(|e| format!("bad recipient '{}': {e}", mail.to))?;
+        let from = match &mail.sender_name {
+            Some(name) => Mailbox::new(Some(name.clone()), self.from.email.clone()),
+            None => self.from.clone(),
+        };
         let mut builder = Message::builder()
-            .from(self.from.clone())
+            .from(from)
             .to(to)
             .subject(mail.subject.clone())
             .message_id(Some(format!(
@@ -105,10 +109,23 @@ impl MailConfig {
                 value.clone(),
             ));
         }
-        let message = builder
+        let text = SinglePart::builder()
             .header(ContentType::TEXT_PLAIN)
-            .body(mail.body_text.clone())
-            .map_err(|e| format!("cannot build the message: {e}"))?;
+            .body(mail.body_text.clone());
+        let message = if mail.attachments.is_empty() {
+            builder.singlepart(text)
+        } else {
+            let mut parts = MultiPart::mixed().singlepart(text);
+            for file in &mail.attachments {
+                let content_type = ContentType::parse(&file.content_type)
+                    .map_err(|e| format!("bad attachment type '{}': {e}", file.content_type))?;
+                parts = parts.singlepart(
+                    Attachment::new(file.filename.clone()).body(file.content.clone(), content_type),
+                );
+            }
+            builder.multipart(parts)
+        }
+        .map_err(|e| format!("cannot build the message: {e}"))?;
         match &self.transport {
             MailTransport::Smtp(smtp) => smtp
                 .send(message)

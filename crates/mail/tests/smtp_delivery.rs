@@ -6,7 +6,7 @@
 mod two_nodes;
 
 use barnstorm_mail::{DeliveryReport, MailConfig, MailWorker};
-use barnstorm_store::{NewMail, Store, both_backends};
+use barnstorm_store::{MailAttachment, NewMail, Store, both_backends};
 use mailin_embedded::{Handler, Response, Server, SslConfig, response};
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -102,6 +102,7 @@ fn mail(to: &str) -> NewMail {
         subject: "You're invited to join Leeds on Barnstorm".to_owned(),
         body_text: "Accept here: https://example.org/invites/xyz\n".to_owned(),
         headers,
+        ..Default::default()
     }
 }
 
@@ -163,6 +164,46 @@ async fn queued_mail_arrives_at_the_smtp_server(store: Store) {
     assert_eq!(again.sent, 0, "a sent mail is not sent twice");
 }
 
+/// A mail from a group with a calendar entry: the recipient sees the group's name as the
+/// sender (at the instance's address) and gets the text and the file as two parts.
+async fn a_group_mail_with_a_calendar_entry_arrives_in_two_parts(store: Store) {
+    let (port, received) = start_smtp(None);
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n";
+    store
+        .enqueue_mail(&NewMail {
+            sender_name: Some("Leeds Momentum".to_owned()),
+            attachments: vec![MailAttachment {
+                filename: "event-7.ics".to_owned(),
+                content_type: "text/calendar; charset=utf-8; method=PUBLISH".to_owned(),
+                content: ics.to_owned(),
+            }],
+            ..mail("nia@example.org")
+        })
+        .await
+        .unwrap();
+    let report = worker(&store, &format!("smtp://127.0.0.1:{port}"))
+        .deliver_due()
+        .await
+        .unwrap();
+    assert_eq!(report.sent, 1);
+    let data = received.lock().unwrap()[0].data.clone();
+    assert!(
+        data.contains("From: \"Leeds Momentum\" <barnstorm@example.org>"),
+        "{data}"
+    );
+    assert!(data.contains("Content-Type: multipart/mixed"), "{data}");
+    assert!(data.contains("https://example.org/invites/xyz"), "{data}");
+    assert!(
+        data.contains("Content-Disposition: attachment; filename=\"event-7.ics\""),
+        "{data}"
+    );
+    assert!(
+        data.contains("Content-Type: text/calendar; charset=utf-8; method=PUBLISH"),
+        "{data}"
+    );
+    assert!(data.contains("BEGIN:VCALENDAR"), "{data}");
+}
+
 async fn refused_and_unreachable_mail_is_kept_for_retry(store: Store) {
     let (port, received) = start_smtp(Some("refused"));
     store
@@ -220,4 +261,5 @@ async fn refused_and_unreachable_mail_is_kept_for_retry(store: Store) {
 both_backends! {
     smtp_delivery => queued_mail_arrives_at_the_smtp_server,
     smtp_failures => refused_and_unreachable_mail_is_kept_for_retry,
+    smtp_group_mail_with_calendar => a_group_mail_with_a_calendar_entry_arrives_in_two_parts,
 }

@@ -39,7 +39,7 @@ pub use geocode::{GeocodeError, Place, outcode_centroid};
 pub use groups::{Group, GroupKind, Member, Role, slugify};
 pub use invites::{Invite, InviteState, NewInvite};
 pub use notify::{CAMPAIGN_EVENTS_CHANNEL, MAX_PAYLOAD_BYTES, Notification, NotificationListener};
-pub use outbox::{NewMail, OutboxMail};
+pub use outbox::{MailAttachment, NewMail, OutboxMail};
 pub use privacy::PrivacyNotice;
 pub use rate_limits::RateCount;
 pub use secrets::{hash_secret, new_secret};

@@ -8,7 +8,7 @@ use sqlx::{Any, Row, Transaction};
 use std::collections::BTreeMap;
 
 /// A mail to queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewMail {
     /// One recipient address.
     pub to: String,
@@ -18,6 +18,22 @@ pub struct NewMail {
     pub body_text: String,
     /// Extra headers, such as `List-Unsubscribe`.
     pub headers: BTreeMap<String, String>,
+    /// The name shown as the sender, such as the group the mail is from; the address is
+    /// always the instance's own. `None` keeps the instance's sender name.
+    pub sender_name: Option<String>,
+    /// Files sent with the text, such as an event's calendar entry.
+    pub attachments: Vec<MailAttachment>,
+}
+
+/// A file sent with a mail.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MailAttachment {
+    /// The file name the recipient sees, e.g. `event-42.ics`.
+    pub filename: String,
+    /// Its media type, e.g. `text/calendar; charset=utf-8; method=PUBLISH`.
+    pub content_type: String,
+    /// Its content (text attachments only).
+    pub content: String,
 }
 
 /// A queued mail claimed for delivery.
@@ -34,6 +50,7 @@ pub struct OutboxMail {
 impl OutboxMail {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
         let headers: String = row.try_get("headers")?;
+        let attachments: String = row.try_get("attachments")?;
         Ok(Self {
             id: row.try_get("id")?,
             attempts: row.try_get("attempts")?,
@@ -42,6 +59,9 @@ impl OutboxMail {
                 subject: row.try_get("subject")?,
                 body_text: row.try_get("body_text")?,
                 headers: serde_json::from_str(&headers)
+                    .map_err(|e| sqlx::Error::Decode(e.into()))?,
+                sender_name: row.try_get("sender_name")?,
+                attachments: serde_json::from_str(&attachments)
                     .map_err(|e| sqlx::Error::Decode(e.into()))?,
             },
         })
@@ -52,17 +72,20 @@ pub(crate) async fn insert_mail(
     tx: &mut Transaction<'static, Any>,
     mail: &NewMail,
 ) -> Result<i64, StoreError> {
-    let headers = serde_json::to_string(&mail.headers)
-        .map_err(|e| StoreError::Database(sqlx::Error::Encode(e.into())))?;
+    let encode = |e: serde_json::Error| StoreError::Database(sqlx::Error::Encode(e.into()));
+    let headers = serde_json::to_string(&mail.headers).map_err(encode)?;
+    let attachments = serde_json::to_string(&mail.attachments).map_err(encode)?;
     let now = now_millis();
     let row = sqlx::query(
-        "INSERT INTO outbox (to_addr, subject, body_text, headers, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        "INSERT INTO outbox (to_addr, subject, body_text, headers, sender_name, attachments, next_attempt_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
     )
     .bind(&mail.to)
     .bind(&mail.subject)
     .bind(&mail.body_text)
     .bind(headers)
+    .bind(mail.sender_name.as_deref())
+    .bind(attachments)
     .bind(now)
     .fetch_one(&mut **tx)
     .await?;
@@ -97,7 +120,7 @@ impl Store {
                  WHERE status = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2)
                  ORDER BY id LIMIT $3 {skip_locked}
              )
-             RETURNING id, to_addr, subject, body_text, headers, attempts"
+             RETURNING id, to_addr, subject, body_text, headers, sender_name, attachments, attempts"
         ))
         .bind(now + lock_ms)
         .bind(now)

@@ -4,11 +4,12 @@
 //! event's own zone. Composing only: queuing is the store's job, sending the mail crate's.
 
 use crate::WebConfig;
+use crate::feeds::attendee_calendar;
 use crate::privacy_notice::mail_footer;
-use barnstorm_domain::event::RsvpStatus;
+use barnstorm_domain::event::{EventStatus, RsvpStatus};
 use barnstorm_domain::event_notices::NoticeKind;
-use barnstorm_store::events::{DueNotice, Event, EventAudience, RsvpMail};
-use barnstorm_store::{NewMail, User};
+use barnstorm_store::events::{DueNotice, Event, EventAudience, RsvpMail, RsvpMailKind};
+use barnstorm_store::{MailAttachment, NewMail, User, now_millis};
 use chrono::TimeZone;
 use chrono_tz::Tz;
 
@@ -70,12 +71,34 @@ fn mail(config: &WebConfig, to: &str, subject: String, body_text: String) -> New
         to: to.to_owned(),
         subject,
         body_text: body_text + &mail_footer(config),
-        headers: Default::default(),
+        ..Default::default()
     }
 }
 
-/// The mail after an RSVP (with the manage link) or, when a place freed up, "you have a
-/// place" (no link: only its hash is stored, so it points to the first mail).
+/// A mail about a group's event: sent in the group's name, with the event's calendar entry
+/// (as an attendee sees it: the full address, and cancelled once it is).
+fn event_mail(
+    config: &WebConfig,
+    event: &Event,
+    group_name: &str,
+    to: &str,
+    subject: String,
+    body_text: String,
+) -> NewMail {
+    NewMail {
+        sender_name: Some(group_name.to_owned()),
+        attachments: vec![MailAttachment {
+            filename: format!("event-{}.ics", event.id),
+            content_type: "text/calendar; charset=utf-8; method=PUBLISH".to_owned(),
+            content: attendee_calendar(config, event),
+        }],
+        ..mail(config, to, subject, body_text)
+    }
+}
+
+/// The mails about one person's RSVP: the confirmation (a place or the waiting list),
+/// "you have a place" when a cancellation freed one, and the confirmation of their own
+/// cancellation. Each carries a manage link and the event's calendar entry.
 pub(crate) fn rsvp_mail(
     config: &WebConfig,
     event: &Event,
@@ -84,50 +107,52 @@ pub(crate) fn rsvp_mail(
 ) -> NewMail {
     let when = when_text(event.starts_at, event.ends_at, &event.time_zone);
     let page = config.absolute(&format!("/events/{}", event.id));
+    let manage = config.absolute(&format!("/rsvp/{}", rsvp.manage_token));
     let why = format!(
         "You are getting this because this address was used to sign up for this event on Barnstorm, for {group_name}."
     );
-    match &rsvp.manage_token {
-        Some(token) => {
-            let manage = config.absolute(&format!("/rsvp/{token}"));
+    let keep = "Keep this link to yourself: it lets whoever has it change your sign-up.";
+    let name = &rsvp.name;
+    let title = &event.title;
+    let (subject, body) = match rsvp.kind {
+        RsvpMailKind::Confirmation => {
             let (subject, status_line) = match rsvp.status {
                 RsvpStatus::Waitlist => (
-                    format!("You're on the waiting list: {}", event.title),
+                    format!("You're on the waiting list: {title}"),
                     "The event is full, so you are on the waiting list. We'll email you if a place frees up.",
                 ),
                 _ => (
-                    format!("You're going: {}", event.title),
+                    format!("You're going: {title}"),
                     "You have a place. See you there!",
                 ),
             };
-            mail(
-                config,
-                &rsvp.email,
+            (
                 subject,
                 format!(
                     "Hello {name},\n\n{status_line}\n\n{title}\nWhen: {when}\n\n\
                      See the address and details, add it to your calendar, or cancel if you can't come:\n\n{manage}\n\n\
-                     Keep this link to yourself: it lets whoever has it change your sign-up.\n\n\
-                     Event page: {page}\n\n{why}\n",
-                    name = rsvp.name,
-                    title = event.title,
+                     {keep}\n\nEvent page: {page}\n\n{why}\n"
                 ),
             )
         }
-        None => mail(
-            config,
-            &rsvp.email,
-            format!("A place has freed up for you: {}", event.title),
+        RsvpMailKind::Promoted => (
+            format!("A place has freed up for you: {title}"),
             format!(
                 "Hello {name},\n\nSomeone cancelled, so you now have a place at {title}.\nWhen: {when}\n\n\
-                 The details are on the page the link in your first confirmation mail opens; \
-                 use it too if you can no longer come, so the place goes to the next person.\n\n\
-                 Event page: {page}\n\n{why}\n",
-                name = rsvp.name,
-                title = event.title,
+                 See the details, or cancel if you can no longer come so the place goes to the next person:\n\n{manage}\n\n\
+                 {keep}\n\nEvent page: {page}\n\n{why}\n"
             ),
         ),
-    }
+        RsvpMailKind::Cancelled => (
+            format!("You cancelled your place: {title}"),
+            format!(
+                "Hello {name},\n\nYou cancelled your place at {title} ({when}). Thanks for letting the host know.\n\n\
+                 Changed your mind? Sign up again on the event page while there is room:\n\n{page}\n\n\
+                 Your sign-up: {manage}\n\n{why}\n"
+            ),
+        ),
+    };
+    event_mail(config, event, group_name, &rsvp.email, subject, body)
 }
 
 /// Tells an attendee that the time or place of an event changed.
@@ -139,8 +164,10 @@ pub(crate) fn change_notice(
 ) -> NewMail {
     let when = when_text(event.starts_at, event.ends_at, &event.time_zone);
     let page = config.absolute(&format!("/events/{}", event.id));
-    mail(
+    event_mail(
         config,
+        event,
+        group_name,
         &attendee.email,
         format!("Changed: {}", event.title),
         format!(
@@ -156,7 +183,8 @@ pub(crate) fn change_notice(
     )
 }
 
-/// Tells an attendee that an event was cancelled, with the host's reason.
+/// Tells an attendee that an event was cancelled, with the host's reason and a calendar
+/// entry that takes it out of their calendar. `event` may be as it was before cancelling.
 pub(crate) fn cancellation_notice(
     config: &WebConfig,
     event: &Event,
@@ -164,14 +192,22 @@ pub(crate) fn cancellation_notice(
     reason: &str,
     attendee: &EventAudience,
 ) -> NewMail {
+    let cancelled = Event {
+        status: EventStatus::Cancelled,
+        updated_at: now_millis().max(event.updated_at),
+        ..event.clone()
+    };
+    let event = &cancelled;
     let when = when_text(event.starts_at, event.ends_at, &event.time_zone);
     let reason = if reason.trim().is_empty() {
         String::new()
     } else {
         format!("The host said: {}\n\n", reason.trim())
     };
-    mail(
+    event_mail(
         config,
+        event,
+        group_name,
         &attendee.email,
         format!("Cancelled: {}", event.title),
         format!(
@@ -185,11 +221,16 @@ pub(crate) fn cancellation_notice(
 }
 
 /// A scheduled notice: the reminder the day before, the one on the day, or the feedback
-/// request. The manage link cannot be rebuilt (only its hash is stored), so the feedback
-/// request points to the link in the confirmation mail.
-pub(crate) fn scheduled_notice(config: &WebConfig, notice: &DueNotice) -> NewMail {
+/// request, each with a manage link of its own (`manage_token`, which the store keeps
+/// beside the confirmation's).
+pub(crate) fn scheduled_notice(
+    config: &WebConfig,
+    notice: &DueNotice,
+    manage_token: &str,
+) -> NewMail {
     let when = when_text(notice.starts_at, notice.ends_at, &notice.time_zone);
     let page = config.absolute(&format!("/events/{}", notice.event_id));
+    let manage = config.absolute(&format!("/rsvp/{manage_token}"));
     let mut place = String::new();
     let spot = [
         notice.address.as_str(),
@@ -224,7 +265,7 @@ pub(crate) fn scheduled_notice(config: &WebConfig, notice: &DueNotice) -> NewMai
                 subject,
                 format!(
                     "Hello {name},\n\n{opening}\n\n{title}\nWhen: {when}\n{place}\n\
-                     Can't make it any more? Use the link in your confirmation mail to cancel, so someone else can have your place.\n\n\
+                     Can't make it any more? Cancel here, so someone else can have your place:\n\n{manage}\n\n\
                      Event page: {page}\n\n{footer}\n",
                     name = notice.name,
                     title = notice.title,
@@ -235,9 +276,8 @@ pub(crate) fn scheduled_notice(config: &WebConfig, notice: &DueNotice) -> NewMai
             format!("How was it? {}", notice.title),
             format!(
                 "Hello {name},\n\nThank you for signing up for {title} ({when}).\n\n\
-                 We'd love to hear how it went. Open the link in your confirmation mail \
-                 (the one that says \"You're going\") to tell the host whether you made it, \
-                 give a rating and leave a comment. It takes a minute.\n\n\
+                 We'd love to hear how it went. Tell the host whether you made it, give a \
+                 rating and leave a comment here; it takes a minute:\n\n{manage}\n\n\
                  Event page: {page}\n\n{footer}\n",
                 name = notice.name,
                 title = notice.title,

@@ -65,6 +65,27 @@ fn public_geo(event: &Event) -> Option<(f64, f64)> {
     })
 }
 
+/// One event's calendar as its attendees may see it: the full address and exact place,
+/// for the mails sent to them.
+pub(crate) fn attendee_calendar(config: &WebConfig, event: &Event) -> String {
+    let place = [
+        event.address.as_str(),
+        event.postcode.as_deref().unwrap_or(""),
+        event.online_url.as_deref().unwrap_or(""),
+    ]
+    .into_iter()
+    .map(str::trim)
+    .filter(|p| !p.is_empty())
+    .collect::<Vec<_>>()
+    .join(", ");
+    let entry = CalendarEvent {
+        location: (!place.is_empty()).then_some(place),
+        geo: event.location,
+        ..calendar_event(config, event)
+    };
+    calendar(&event.title, &[entry])
+}
+
 fn calendar_event(config: &WebConfig, event: &Event) -> CalendarEvent {
     let host = url::Url::parse(&config.base_url)
         .ok()

@@ -5,7 +5,7 @@
 
 use crate::event_mails::scheduled_notice;
 use crate::{AppState, WebConfig};
-use barnstorm_store::{Millis, Store, StoreError, now_millis};
+use barnstorm_store::{Millis, Store, StoreError, new_secret, now_millis};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -25,9 +25,10 @@ pub async fn queue_due_reminders(
         let due = store.due_notices(now, BATCH).await?;
         let mut queued_now = 0;
         for notice in &due {
-            let mail = scheduled_notice(config, notice);
+            let manage_token = new_secret();
+            let mail = scheduled_notice(config, notice, &manage_token);
             if store
-                .queue_notice(notice.rsvp_id, notice.kind, &mail)
+                .queue_notice(notice.rsvp_id, notice.kind, &manage_token, &mail)
                 .await?
             {
                 queued_now += 1;

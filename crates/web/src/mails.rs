@@ -33,6 +33,7 @@ pub(crate) fn sign_in_link(
             name = user.name
         ) + &mail_footer(config),
         headers: Default::default(),
+        ..Default::default()
     }
 }
 
@@ -56,6 +57,7 @@ pub(crate) fn confirm_address(
             name = user.name
         ) + &mail_footer(config),
         headers: Default::default(),
+        ..Default::default()
     }
 }
 
@@ -76,6 +78,7 @@ pub(crate) fn no_account_yet(config: &WebConfig, email: &str, next: &str) -> New
              If you did not ask, ignore this mail; no account is made without you.\n"
         ) + &mail_footer(config),
         headers: Default::default(),
+        ..Default::default()
     }
 }
 
@@ -105,5 +108,6 @@ pub(crate) fn group_invite(
             inviter = inviter.name
         ) + &mail_footer(config),
         headers: Default::default(),
+        ..Default::default()
     }
 }

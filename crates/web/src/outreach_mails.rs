@@ -144,6 +144,8 @@ pub(crate) fn outreach_mail_saying(
         subject: format!("{}: {}", message.group_name, message.subject.trim()),
         body_text: body_text + &mail_footer(config),
         headers,
+        sender_name: Some(message.group_name.to_owned()),
+        attachments: Vec::new(),
     }
 }
 
@@ -187,6 +189,7 @@ mod tests {
         };
         let mail = outreach_mail(&config, &message(), &recipient(origin));
         assert_eq!(mail.to, "sam@example.org");
+        assert_eq!(mail.sender_name.as_deref(), Some("Barnstorm UK"));
         assert_eq!(mail.subject, "Barnstorm UK: Phonebank on Tuesday");
         let body = &mail.body_text;
         assert!(body.starts_with("Hello Sam,\n\nCome and call with us!"));

@@ -2,7 +2,7 @@
 //! (attendee list, counts, attendance). Writing places is `rsvps.rs`'s. It must not
 //! decide who may see attendees: that is the web layer's.
 
-use super::rsvps::{Rsvp, parse_status, rsvp_from_row};
+use super::rsvps::{Rsvp, named_by_link, parse_status, rsvp_from_row};
 use crate::hash_secret;
 use crate::{Millis, Store, StoreError, now_millis};
 use barnstorm_domain::event::RsvpStatus;
@@ -93,13 +93,14 @@ pub const MAX_FEEDBACK_CHARS: usize = 5_000;
 impl Store {
     /// The RSVP a manage link names.
     pub async fn rsvp_by_token(&self, token: &str) -> Result<Option<RsvpView>, StoreError> {
-        let row = sqlx::query(
+        let row = sqlx::query(&format!(
             "SELECT r.id, r.event_id, r.shift_id, r.supporter_id, r.status, r.created_at,
                     r.feedback_rating, r.feedback_text, s.name, s.email,
                     e.title, e.starts_at, e.ends_at, e.time_zone
              FROM rsvps r JOIN supporters s ON s.id = r.supporter_id JOIN events e ON e.id = r.event_id
-             WHERE r.manage_token_hash = $1",
-        )
+             WHERE {}",
+            named_by_link("r.id", "$1")
+        ))
         .bind(hash_secret(token))
         .fetch_optional(self.reader())
         .await?;
@@ -223,10 +224,11 @@ impl Store {
         if text.chars().count() > MAX_FEEDBACK_CHARS {
             return Err(FeedbackError::TooLong);
         }
-        let done = sqlx::query(
+        let done = sqlx::query(&format!(
             "UPDATE rsvps SET feedback_rating = $1, feedback_text = $2, updated_at = $3
-             WHERE manage_token_hash = $4",
-        )
+             WHERE {}",
+            named_by_link("id", "$4")
+        ))
         .bind(rating)
         .bind(text)
         .bind(now_millis())

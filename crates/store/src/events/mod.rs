@@ -39,7 +39,7 @@ pub use outreach_recipients::{ConsentOrigin, Recipient};
 pub use reminders::DueNotice;
 pub use rsvps::{
     CancelledRsvp, ClosedReason, NewRsvp, REPEAT_CONFIRMATION_AFTER_MS, Rsvp, RsvpError, RsvpMail,
-    RsvpMailer,
+    RsvpMailKind, RsvpMailer,
 };
 pub use supporters::{Consent, ConsentProof, NewSupporter, Supporter};
 

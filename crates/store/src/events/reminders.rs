@@ -3,6 +3,7 @@
 //! the marker and the mail are written in one transaction, so several nodes running the
 //! reminder job never send a notice twice. When a notice is due is `barnstorm_domain`'s.
 
+use super::rsvps::add_manage_link;
 use crate::outbox::{NewMail, insert_mail};
 use crate::{Millis, Store, StoreError, now_millis};
 use barnstorm_domain::event_notices::{NoticeKind, is_due};
@@ -123,12 +124,15 @@ impl Store {
     }
 
     /// Queues `mail` as the `kind` notice of an RSVP unless that notice was queued before
-    /// or the RSVP is no longer going. Returns whether it was queued. The marker and the
-    /// mail commit together, so concurrent jobs queue each notice once.
+    /// or the RSVP is no longer going. Returns whether it was queued. `manage_token` is the
+    /// manage link the mail carries; it starts working with the mail, alongside the earlier
+    /// links. The marker, the link and the mail commit together, so concurrent jobs queue
+    /// each notice once.
     pub async fn queue_notice(
         &self,
         rsvp_id: i64,
         kind: NoticeKind,
+        manage_token: &str,
         mail: &NewMail,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
@@ -145,6 +149,7 @@ impl Store {
         .rows_affected()
             > 0;
         if marked {
+            add_manage_link(&mut tx, rsvp_id, manage_token).await?;
             insert_mail(&mut tx, mail).await?;
         }
         tx.commit().await?;

@@ -6,9 +6,9 @@
 
 use super::supporters::{ConsentProof, NewSupporter, grant_consent_tx, upsert_supporter_tx};
 use crate::audit::{AuditAction, audit_event_in};
-use crate::hash_secret;
 use crate::outbox::{NewMail, insert_mail};
 use crate::{Backend, Millis, Store, StoreError, now_millis};
+use crate::{hash_secret, new_secret};
 use barnstorm_domain::event::{Channel, RsvpStatus};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -55,9 +55,21 @@ pub struct RsvpMail {
     pub starts_at: Millis,
     /// Its time zone (IANA name), to show the time as the host meant it.
     pub time_zone: String,
-    /// The plain manage token, known only right after the RSVP was made; `None` in a
-    /// "you have a place" notice (only its hash is stored).
-    pub manage_token: Option<String>,
+    /// The plain token of the manage link this mail carries (only its hash is stored).
+    pub manage_token: String,
+    /// Which mail this is.
+    pub kind: RsvpMailKind,
+}
+
+/// The mails about one person's RSVP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RsvpMailKind {
+    /// The confirmation of the RSVP just made: a place or the waiting list.
+    Confirmation,
+    /// "You have a place": a cancellation freed one for someone on the waiting list.
+    Promoted,
+    /// The confirmation that they cancelled their place.
+    Cancelled,
 }
 
 /// A stored RSVP.
@@ -244,6 +256,8 @@ pub(crate) async fn fill_places(
             .bind(id)
             .execute(&mut **tx)
             .await?;
+        let manage_token = new_secret();
+        add_manage_link(tx, id, &manage_token).await?;
         let mail = RsvpMail {
             rsvp_id: id,
             name: next.try_get("name")?,
@@ -253,7 +267,8 @@ pub(crate) async fn fill_places(
             event_title: event.title.clone(),
             starts_at: event.starts_at,
             time_zone: event.time_zone.clone(),
-            manage_token: None,
+            manage_token,
+            kind: RsvpMailKind::Promoted,
         };
         insert_mail(tx, &notice(&mail)).await?;
         audit_event_in(
@@ -267,6 +282,44 @@ pub(crate) async fn fill_places(
         promoted.push(id);
     }
     Ok(promoted)
+}
+
+/// A further manage link to an RSVP, besides its confirmation's, for a mail that carries
+/// one: only the token's hash is stored, and the earlier links keep working.
+pub(super) async fn add_manage_link(
+    tx: &mut Transaction<'static, Any>,
+    rsvp_id: i64,
+    token: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO rsvp_links (token_hash, rsvp_id, created_at) VALUES ($1, $2, $3)")
+        .bind(hash_secret(token))
+        .bind(rsvp_id)
+        .bind(now_millis())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Voids every manage link of an RSVP but its confirmation's.
+async fn forget_manage_links(
+    tx: &mut Transaction<'static, Any>,
+    rsvp_id: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM rsvp_links WHERE rsvp_id = $1")
+        .bind(rsvp_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// SQL that is true when `id_column` is the RSVP a manage link names, by the hash bound
+/// as `param`: the confirmation's link or any later mail's.
+pub(super) fn named_by_link(id_column: &str, param: &str) -> String {
+    format!(
+        "{id_column} = COALESCE(
+             (SELECT r0.id FROM rsvps r0 WHERE r0.manage_token_hash = {param}),
+             (SELECT l.rsvp_id FROM rsvp_links l WHERE l.token_hash = {param}))"
+    )
 }
 
 pub(super) fn rsvp_from_row(row: &AnyRow) -> Result<Rsvp, sqlx::Error> {
@@ -382,7 +435,7 @@ impl Store {
                     return Ok(old);
                 }
                 // Long enough ago that the first mail may be lost: a new mail, whose
-                // link replaces the old one.
+                // link replaces every earlier one.
                 sqlx::query(
                     "UPDATE rsvps SET manage_token_hash = $1, updated_at = $2 WHERE id = $3",
                 )
@@ -391,6 +444,7 @@ impl Store {
                 .bind(old.id)
                 .execute(&mut *tx)
                 .await?;
+                forget_manage_links(&mut tx, old.id).await?;
                 old
             }
             Some(old) => {
@@ -412,6 +466,7 @@ impl Store {
                 .bind(old.id)
                 .execute(&mut *tx)
                 .await?;
+                forget_manage_links(&mut tx, old.id).await?;
                 if old.status == RsvpStatus::Going {
                     fill_places(&mut tx, &event, old.shift_id, compose).await?;
                 }
@@ -455,7 +510,8 @@ impl Store {
             event_title: event.title.clone(),
             starts_at: event.starts_at,
             time_zone: event.time_zone.clone(),
-            manage_token: Some(new.manage_token.clone()),
+            manage_token: new.manage_token.clone(),
+            kind: RsvpMailKind::Confirmation,
         };
         insert_mail(&mut tx, &compose(&mail)).await?;
         sqlx::query("UPDATE rsvps SET confirmation_mailed_at = $1 WHERE id = $2")
@@ -469,22 +525,26 @@ impl Store {
         Ok(rsvp)
     }
 
-    /// Cancels the RSVP a manage link names (again is harmless). A freed place goes to
-    /// the earliest on the waiting list of the same event or shift, with the mail
-    /// `promoted_notice` writes, in the same transaction. `None` for an unknown link.
+    /// Cancels the RSVP a manage link names (again is harmless), queueing the mail
+    /// `mail_for` writes to confirm it. A freed place goes to the earliest on the waiting
+    /// list of the same event or shift, with the "you have a place" mail `mail_for`
+    /// writes, in the same transaction. `None` for an unknown link.
     pub async fn cancel_rsvp(
         &self,
         token: &str,
-        promoted_notice: &RsvpMailer,
+        mail_for: &RsvpMailer,
     ) -> Result<Option<CancelledRsvp>, StoreError> {
         let hash = hash_secret(token);
         let mut tx = self.begin_write().await?;
-        let event_id = sqlx::query("SELECT event_id FROM rsvps WHERE manage_token_hash = $1")
-            .bind(&hash)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|row: AnyRow| row.try_get::<i64, _>("event_id"))
-            .transpose()?;
+        let event_id = sqlx::query(&format!(
+            "SELECT event_id FROM rsvps WHERE {}",
+            named_by_link("id", "$1")
+        ))
+        .bind(&hash)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row: AnyRow| row.try_get::<i64, _>("event_id"))
+        .transpose()?;
         let Some(event_id) = event_id else {
             tx.commit().await?;
             return Ok(None);
@@ -492,7 +552,8 @@ impl Store {
         let event = lock_event(&mut tx, self.backend(), event_id).await?;
         // Read again under the lock: a concurrent change may have moved it.
         let rsvp = sqlx::query(&format!(
-            "SELECT {RSVP_COLUMNS} FROM rsvps WHERE manage_token_hash = $1"
+            "SELECT {RSVP_COLUMNS} FROM rsvps WHERE {}",
+            named_by_link("id", "$1")
         ))
         .bind(&hash)
         .fetch_one(&mut *tx)
@@ -518,9 +579,27 @@ impl Store {
                 &format!("rsvp {}", rsvp.id),
             )
             .await?;
+            if let Some(event) = &event {
+                let person = sqlx::query("SELECT name, email FROM supporters WHERE id = $1")
+                    .bind(rsvp.supporter_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let mail = RsvpMail {
+                    rsvp_id: rsvp.id,
+                    name: person.try_get("name")?,
+                    email: person.try_get("email")?,
+                    status: RsvpStatus::Cancelled,
+                    event_id,
+                    event_title: event.title.clone(),
+                    starts_at: event.starts_at,
+                    time_zone: event.time_zone.clone(),
+                    manage_token: token.to_owned(),
+                    kind: RsvpMailKind::Cancelled,
+                };
+                insert_mail(&mut tx, &mail_for(&mail)).await?;
+            }
             if let Some(event) = event.filter(|_| rsvp.status == RsvpStatus::Going) {
-                outcome.promoted =
-                    fill_places(&mut tx, &event, rsvp.shift_id, promoted_notice).await?;
+                outcome.promoted = fill_places(&mut tx, &event, rsvp.shift_id, mail_for).await?;
             }
         }
         tx.commit().await?;

@@ -254,14 +254,16 @@ async fn apply(
         done.campaigns.push(campaign);
     }
     for mut event in due.events {
-        sqlx::query(
-            "DELETE FROM rsvp_notices WHERE rsvp_id IN
-                 (SELECT id FROM rsvps WHERE event_id = $1 AND supporter_id IS NOT NULL)",
-        )
-        .bind(event.event_id)
-        .execute(&mut **tx)
-        .await?;
-        // The manage link's hash is replaced too, so the link stops working.
+        for table in ["rsvp_notices", "rsvp_links"] {
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE rsvp_id IN
+                     (SELECT id FROM rsvps WHERE event_id = $1 AND supporter_id IS NOT NULL)"
+            ))
+            .bind(event.event_id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        // The manage links go and the confirmation's hash is replaced, so no link works.
         event.rsvps = sqlx::query(
             "UPDATE rsvps SET supporter_id = NULL, feedback_text = NULL,
                  manage_token_hash = 'retained:' || CAST(id AS TEXT)

@@ -225,6 +225,7 @@ async fn erase_records(
     let supporters = &records.supporter_ids;
     for sql in [
         "DELETE FROM rsvp_notices WHERE rsvp_id IN (SELECT id FROM rsvps WHERE supporter_id IN ({ids}))",
+        "DELETE FROM rsvp_links WHERE rsvp_id IN (SELECT id FROM rsvps WHERE supporter_id IN ({ids}))",
         "DELETE FROM rsvps WHERE supporter_id IN ({ids})",
         "DELETE FROM consents WHERE supporter_id IN ({ids})",
         "DELETE FROM email_audience WHERE supporter_id IN ({ids})",

@@ -416,6 +416,8 @@ pub(crate) async fn find_in(
         rows_where_in(tx, store, "consent_wordings", "id", Key::Ids(&wording_ids)).await?;
     let notices = rows_where_in(tx, store, "rsvp_notices", "rsvp_id", Key::Ids(&rsvp_ids)).await?;
     tables.push(("rsvp_notices", notices));
+    let links = rows_where_in(tx, store, "rsvp_links", "rsvp_id", Key::Ids(&rsvp_ids)).await?;
+    tables.push(("rsvp_links", links));
     tables.push(("consent_wordings", wordings));
     let contacts = Key::Ids(&contact_ids);
     tables.push((

@@ -125,6 +125,7 @@ pub fn notice(subject: &'static str) -> impl Fn(&EventAudience) -> Option<NewMai
             subject: subject.to_owned(),
             body_text: format!("Hello {} ({})", who.name, who.status),
             headers: BTreeMap::new(),
+            ..Default::default()
         })
     }
 }

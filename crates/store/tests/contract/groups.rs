@@ -105,6 +105,7 @@ fn invite_mail(to: &str) -> NewMail {
         subject: "Join us".into(),
         body_text: "link".into(),
         headers: Default::default(),
+        ..Default::default()
     }
 }
 

@@ -12,6 +12,7 @@ fn mail(n: u32) -> NewMail {
         subject: format!("Mail {n}"),
         body_text: "Hello".into(),
         headers,
+        ..Default::default()
     }
 }
 

@@ -192,6 +192,7 @@ async fn plant(store: &Store) -> Planted {
             subject: "Canvass near you".into(),
             body_text: "Hello Sam Example".into(),
             headers: BTreeMap::new(),
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -67,7 +67,7 @@ pub(crate) fn describe(table: &str) -> (&'static str, &'static str, &'static str
             "to prove what you agreed to",
             "as long as a consent uses them",
         ),
-        "rsvps" | "rsvp_notices" => (
+        "rsvps" | "rsvp_notices" | "rsvp_links" => (
             "events you said you would attend, attendance and feedback",
             "your RSVP",
             "to organise the event and send you reminders",
@@ -292,6 +292,7 @@ mod tests {
                 subject: "Canvass near you".into(),
                 body_text: "Hello".into(),
                 headers: BTreeMap::new(),
+                ..Default::default()
             })
             .await
             .unwrap();

@@ -201,6 +201,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/my/events", "SAAAAAAA"),
     ("GET", "/phonebank", "SAAAAAAA"),
     ("GET", "/rsvp/{token}", "NNNNNNNN"),
+    ("GET", "/rsvp/{token}/cancel", "NNNNNNNN"),
     ("POST", "/rsvp/{token}/cancel", "NNNNNNNN"),
     ("POST", "/rsvp/{token}/feedback", "NNNNNNNN"),
     ("GET", "/unsubscribe/{token}", "NNNNNNNN"),

@@ -244,19 +244,56 @@ async fn rsvps_fill_places_then_the_waiting_list(app: TestApp) {
         "{}",
         ada_mail.body_text
     );
+    assert_eq!(ada_mail.sender_name.as_deref(), Some("Leeds"));
+    let calendar = &ada_mail.attachments[0];
+    assert_eq!(calendar.filename, format!("event-{id}.ics"));
+    assert!(calendar.content_type.starts_with("text/calendar"));
+    assert!(
+        calendar.content.contains("LOCATION:Civic Hall\\, LS1 4AP"),
+        "an attendee's calendar entry has the exact address: {}",
+        calendar.content
+    );
     let link = manage_link(ada_mail);
     let mut ada = Browser::new(&app);
     let manage = ada.get(&link).await;
     assert_eq!(manage.status, StatusCode::OK, "{}", manage.body);
     assert!(manage.body.contains("Civic Hall"), "the exact address");
-    let cancelled = ada.submit(&manage, &format!("{link}/cancel"), &[]).await;
+
+    // Cancelling asks first, and a post without the answer keeps the place.
+    assert!(manage.body.contains(&format!("href=\"{link}/cancel\"")));
+    let question = ada.get(&format!("{link}/cancel")).await;
+    assert!(
+        question.body.contains("Cancel your place?"),
+        "{}",
+        question.body
+    );
+    assert!(
+        question.body.contains("No, keep my place"),
+        "{}",
+        question.body
+    );
+    let unconfirmed = ada.submit(&question, &format!("{link}/cancel"), &[]).await;
+    assert_eq!(unconfirmed.location(), format!("{link}/cancel"));
+    assert_eq!(app.store.rsvp_counts(id).await.unwrap().going, 1);
+    let cancelled = ada
+        .submit(&question, &format!("{link}/cancel"), &[("confirm", "yes")])
+        .await;
     assert_eq!(cancelled.status, StatusCode::SEE_OTHER);
     let mails = outbox(&app).await;
+    let ada_done = mails.iter().find(|m| m.to == "ada@example.org").unwrap();
     assert!(
-        mails
-            .iter()
-            .any(|m| m.to == "bo@example.org" && m.subject.starts_with("A place has freed up")),
-        "{mails:?}"
+        ada_done.subject.starts_with("You cancelled your place"),
+        "{ada_done:?}"
+    );
+    let bo_mail = mails
+        .iter()
+        .find(|m| m.to == "bo@example.org" && m.subject.starts_with("A place has freed up"))
+        .unwrap();
+    let bo_page = Browser::new(&app).get(&manage_link(bo_mail)).await;
+    assert!(
+        bo_page.body.contains("You&#39;re going."),
+        "the mail's own manage link opens Bo's place: {}",
+        bo_page.body
     );
     let list = host.get(&format!("/events/{id}/attendees")).await;
     assert!(list.body.contains("bo@example.org"), "{}", list.body);
@@ -309,6 +346,12 @@ async fn attendees_hear_about_changes_and_cancellation(app: TestApp) {
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert!(mails[0].subject.starts_with("Cancelled:"));
     assert!(mails[0].body_text.contains("The hall flooded"));
+    assert_eq!(mails[0].sender_name.as_deref(), Some("Leeds"));
+    assert!(
+        mails[0].attachments[0].content.contains("STATUS:CANCELLED"),
+        "the calendar entry removes the event: {:?}",
+        mails[0].attachments
+    );
     let page = Browser::new(&app).get(&format!("/events/{id}")).await;
     assert!(
         page.body.contains("This event has been cancelled"),
@@ -488,7 +531,7 @@ async fn the_reminder_job_queues_each_notice_once(app: TestApp) {
     let mut host = person(&app, "host@example.org", "Hana Host").await;
     let id = create_event(&mut host, &leeds, &[]).await;
     rsvp(&app, id, "Ada", "ada@example.org").await;
-    outbox(&app).await;
+    let confirmation = manage_link(&outbox(&app).await[0]);
     let event = app.store.event(id).await.unwrap().unwrap();
     let now = due_at(
         NoticeKind::DayBefore,
@@ -508,6 +551,19 @@ async fn the_reminder_job_queues_each_notice_once(app: TestApp) {
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert_eq!(mails[0].subject, "Tomorrow: Summer social");
     assert!(mails[0].body_text.contains("Civic Hall"));
+    let reminder = manage_link(&mails[0]);
+    assert_ne!(
+        reminder, confirmation,
+        "the reminder carries a link of its own"
+    );
+    for link in [reminder, confirmation] {
+        let page = Browser::new(&app).get(&link).await;
+        assert!(
+            page.body.contains("cancel my place"),
+            "{link} opens Ada's place: {}",
+            page.body
+        );
+    }
 }
 
 async fn attendees_give_feedback_from_their_link(app: TestApp) {

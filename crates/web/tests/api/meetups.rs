@@ -243,6 +243,7 @@ async fn a_breakout_plans_three_phonebanks_in_a_few_clicks(app: TestApp) {
                 subject: "You're going".into(),
                 body_text: "See you there".into(),
                 headers: Default::default(),
+                ..Default::default()
             },
         )
         .await

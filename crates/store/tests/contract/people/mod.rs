@@ -8,7 +8,9 @@ mod reminders;
 mod rsvps;
 
 use barnstorm_domain::event::{Channel, EventKind, EventStatus, LocationPrecision};
-use barnstorm_store::events::{Event, NewEvent, NewRsvp, NewShift, NewSupporter, RsvpMail};
+use barnstorm_store::events::{
+    Event, NewEvent, NewRsvp, NewShift, NewSupporter, RsvpMail, RsvpMailKind,
+};
 use barnstorm_store::{GroupKind, NewMail, Store, now_millis};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -117,17 +119,20 @@ pub fn rsvp(event_id: i64, email: &str, consents: &[Channel]) -> NewRsvp {
     }
 }
 
-/// Writes RSVP mail so tests can tell confirmations from "you have a place" notices.
+/// Writes RSVP mail so tests can tell confirmations, "you have a place" notices and
+/// confirmations of a cancellation apart; the body is the manage link's token.
 pub fn rsvp_mail(m: &RsvpMail) -> NewMail {
-    let subject = match &m.manage_token {
-        Some(_) => format!("{}: {}", m.status, m.event_title),
-        None => format!("place: {}", m.event_title),
+    let subject = match m.kind {
+        RsvpMailKind::Confirmation => format!("{}: {}", m.status, m.event_title),
+        RsvpMailKind::Promoted => format!("place: {}", m.event_title),
+        RsvpMailKind::Cancelled => format!("you cancelled: {}", m.event_title),
     };
     NewMail {
         to: m.email.clone(),
         subject,
-        body_text: format!("Manage: {}", m.manage_token.as_deref().unwrap_or("-")),
+        body_text: format!("Manage: {}", m.manage_token),
         headers: BTreeMap::new(),
+        ..Default::default()
     }
 }
 

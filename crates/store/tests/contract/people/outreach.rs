@@ -22,6 +22,7 @@ fn compose(r: &Recipient) -> NewMail {
         subject: "Canvass this Saturday".into(),
         body_text: format!("Hi {},\n\nJoin us.\n\nUnsubscribe: {link}", r.name),
         headers,
+        ..Default::default()
     }
 }
 

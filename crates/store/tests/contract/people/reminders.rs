@@ -1,7 +1,7 @@
 use super::{DAY, HOUR, event_at, group, queued_mail, rsvp, rsvp_mail};
 use barnstorm_domain::event_notices::{NoticeKind, due_at};
 use barnstorm_store::events::DueNotice;
-use barnstorm_store::{NewMail, Store, both_backends, now_millis};
+use barnstorm_store::{NewMail, Store, both_backends, new_secret, now_millis};
 use chrono::TimeZone;
 use std::collections::BTreeMap;
 
@@ -22,6 +22,7 @@ fn notice_mail(n: &DueNotice) -> NewMail {
         subject: format!("{}: {}", n.kind.as_str(), n.title),
         body_text: n.address.clone(),
         headers: BTreeMap::new(),
+        ..Default::default()
     }
 }
 
@@ -75,13 +76,13 @@ async fn each_notice_falls_due_once(store: Store) {
 
     assert!(
         store
-            .queue_notice(n.rsvp_id, n.kind, &notice_mail(n))
+            .queue_notice(n.rsvp_id, n.kind, &new_secret(), &notice_mail(n))
             .await
             .unwrap()
     );
     assert!(
         !store
-            .queue_notice(n.rsvp_id, n.kind, &notice_mail(n))
+            .queue_notice(n.rsvp_id, n.kind, &new_secret(), &notice_mail(n))
             .await
             .unwrap()
     );
@@ -131,7 +132,12 @@ async fn each_notice_falls_due_once(store: Store) {
     let stale = &due[0];
     assert!(
         !store
-            .queue_notice(stale.rsvp_id, stale.kind, &notice_mail(stale))
+            .queue_notice(
+                stale.rsvp_id,
+                stale.kind,
+                &new_secret(),
+                &notice_mail(stale)
+            )
             .await
             .unwrap()
     );
@@ -186,7 +192,7 @@ async fn two_jobs_queue_each_notice_once(store: Store) {
                 for notice in store.due_notices(now, 100).await.unwrap() {
                     let mail = notice_mail(&notice);
                     if store
-                        .queue_notice(notice.rsvp_id, notice.kind, &mail)
+                        .queue_notice(notice.rsvp_id, notice.kind, &new_secret(), &mail)
                         .await
                         .unwrap()
                     {

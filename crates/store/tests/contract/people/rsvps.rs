@@ -46,7 +46,8 @@ async fn a_full_event_has_a_waiting_list_that_moves_up(store: Store) {
     assert_eq!(view.event_title, "Canvass in Hulme");
     assert!(store.rsvp_by_token("not-a-token").await.unwrap().is_none());
 
-    // Ann cancels: Cy gets her place and a mail saying so, in the same transaction.
+    // Ann cancels: she is mailed that it is done, and Cy gets her place and a mail saying
+    // so with a manage link of its own, all in the same transaction.
     let cancelled = store
         .cancel_rsvp(&made[0].1, &rsvp_mail)
         .await
@@ -54,12 +55,27 @@ async fn a_full_event_has_a_waiting_list_that_moves_up(store: Store) {
         .unwrap();
     assert!(cancelled.changed);
     assert_eq!(cancelled.promoted, [made[2].0.id]);
+    let mails = store.claim_due_mail(100, 60_000).await.unwrap();
+    let sent: Vec<(&str, &str)> = mails
+        .iter()
+        .map(|m| (m.mail.to.as_str(), m.mail.subject.as_str()))
+        .collect();
     assert_eq!(
-        queued_mail(&store).await,
-        [(
-            "cy@example.org".to_owned(),
-            "place: Canvass in Hulme".to_owned()
-        )]
+        sent,
+        [
+            ("ann@example.org", "you cancelled: Canvass in Hulme"),
+            ("cy@example.org", "place: Canvass in Hulme"),
+        ]
+    );
+    let cy_link = mails[1].mail.body_text.trim_start_matches("Manage: ");
+    let cy = store.rsvp_by_token(cy_link).await.unwrap().unwrap();
+    assert_eq!(
+        (cy.name.as_str(), cy.rsvp.status),
+        ("cy", RsvpStatus::Going)
+    );
+    assert!(
+        store.rsvp_by_token(&made[2].1).await.unwrap().is_some(),
+        "the link in Cy's confirmation still works"
     );
     let again = store
         .cancel_rsvp(&made[0].1, &rsvp_mail)

@@ -337,9 +337,17 @@ const DATA_MAP: &[Table] = &[
     Table {
         name: "outbox",
         erasure: "Deleted (matched by address)",
-        personal: &["to_addr", "subject", "body_text", "headers", "last_error"],
+        personal: &[
+            "to_addr",
+            "subject",
+            "body_text",
+            "headers",
+            "attachments",
+            "last_error",
+        ],
         other: &[
             "id",
+            "sender_name",
             "status",
             "attempts",
             "next_attempt_at",
@@ -411,6 +419,12 @@ const DATA_MAP: &[Table] = &[
             "supporters",
             "audit_entries",
         ],
+    },
+    Table {
+        name: "rsvp_links",
+        erasure: "Deleted with the RSVP",
+        personal: &["rsvp_id", "token_hash"],
+        other: &["created_at"],
     },
     Table {
         name: "rsvp_notices",

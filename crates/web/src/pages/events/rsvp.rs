@@ -297,17 +297,58 @@ async fn manage(
     }))
 }
 
+#[derive(Template)]
+#[template(path = "events/cancel_confirm.html")]
+struct CancelConfirmPage {
+    layout: Layout,
+    token: String,
+    event: Event,
+    when: String,
+}
+
+/// "Cancel your place?": the step before cancelling, so a stray tap keeps the place.
+async fn confirm_cancel(
+    State(state): State<AppState>,
+    context: RequestContext,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let (view, event, _) = find_rsvp(&state, &token).await?;
+    if view.rsvp.status == RsvpStatus::Cancelled {
+        return Ok(
+            Flash::ok("Your place is already cancelled.").redirect(&format!("/rsvp/{token}"))
+        );
+    }
+    Ok(render(&CancelConfirmPage {
+        layout: Layout::new(&context),
+        when: when_text(event.starts_at, event.ends_at, &event.time_zone),
+        token,
+        event,
+    }))
+}
+
+#[derive(Deserialize)]
+struct CancelForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Cancels once confirmed (anything else goes to the question first) and mails the
+/// attendee that it is done.
 async fn cancel(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    Form(form): Form<CancelForm>,
 ) -> Result<Response, PageError> {
     let (_, event, group) = find_rsvp(&state, &token).await?;
+    if form.confirm != "yes" {
+        return Ok(axum::response::Redirect::to(&format!("/rsvp/{token}/cancel")).into_response());
+    }
     let config = state.config.clone();
     let compose = move |m: &_| rsvp_mail(&config, &event, &group.name, m);
     state.store.cancel_rsvp(&token, &compose).await?;
     state.mail_queued();
     Ok(Flash::ok(
-        "Your place is cancelled. Thanks for letting us know: it goes to the next person waiting.",
+        "Your place is cancelled, and a mail confirming it is on its way. Thanks for letting us know: the place goes to the next person waiting.",
     )
     .redirect(&format!("/rsvp/{token}")))
 }
@@ -359,6 +400,6 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/events/{id}/rsvp", post(rsvp))
         .route("/rsvp/{token}", get(manage))
-        .route("/rsvp/{token}/cancel", post(cancel))
+        .route("/rsvp/{token}/cancel", get(confirm_cancel).post(cancel))
         .route("/rsvp/{token}/feedback", post(feedback))
 }

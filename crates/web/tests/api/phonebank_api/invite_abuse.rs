@@ -297,6 +297,7 @@ async fn the_owner_proving_the_address_evicts_a_squatter(app: TestApp) {
                 subject: "Invite".into(),
                 body_text: "join".into(),
                 headers: Default::default(),
+                ..Default::default()
             },
         )
         .await
