@@ -234,7 +234,8 @@ class Barnstorm {
 
   /**
    * Resolves with the first mail (received so far or later) for which `predicate` is true.
-   * A mail is `{ from, to: [addresses], subject, text, html, raw }`.
+   * A mail is `{ from, fromName, to: [addresses], subject, text, html, headers,
+   * attachments: [{ filename, contentType, content }] }`.
    */
   waitForMail(predicate, timeoutMs = 15_000) {
     const found = this.mails.find(predicate);
@@ -271,10 +272,16 @@ class Barnstorm {
             const mail = {
               from: session.envelope.mailFrom?.address,
               to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+              fromName: parsed.from?.value?.[0]?.name ?? "",
               subject: parsed.subject ?? "",
               text: parsed.text ?? "",
               html: parsed.html || "",
               headers: parsed.headers,
+              attachments: (parsed.attachments ?? []).map((file) => ({
+                filename: file.filename,
+                contentType: file.contentType,
+                content: file.content.toString("utf8"),
+              })),
             };
             this.mails.push(mail);
             for (const listener of [...this.mailListeners]) listener(mail);
