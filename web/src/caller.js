@@ -1,6 +1,8 @@
 // The caller's page (/call/{campaign}): survey branching, the callback time, keyboard
-// shortcuts and lease heartbeats. The page works without it (the server checks every
-// answer again); this only makes calling quicker and keeps the contact reserved.
+// shortcuts, lease heartbeats, the "do not call again" confirmation as a dialog and the
+// "edit my last call" offer going away when its minute is up. The page works without it
+// (the server checks every answer again and asks to confirm on a page of its own); this
+// only makes calling quicker and keeps the contact reserved.
 
 const HEARTBEAT_MS = 30_000;
 
@@ -51,6 +53,7 @@ function setUpCallback(form) {
 function setUpShortcuts(root, form) {
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented || isTyping(event.target)) return;
+    if (form.querySelector("dialog[open]")) return;
     if (/^[1-9]$/.test(event.key)) {
       const button = form.querySelector(`button[data-shortcut="${event.key}"]`);
       if (button) {
@@ -91,10 +94,46 @@ function setUpHeartbeat(root, form) {
   window.addEventListener("pagehide", () => window.clearInterval(timer));
 }
 
+// "Do not call again" opens a dialog; only its "Yes" button saves the outcome.
+function setUpConfirmation(form) {
+  const dialog = form.querySelector("[data-confirm-dialog]");
+  if (!dialog || typeof dialog.showModal !== "function") return;
+  const yes = dialog.querySelector("[data-confirm-yes]");
+  form.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest("button[data-confirm]");
+    if (!button) return;
+    event.preventDefault();
+    yes.value = button.value;
+    if (dialog.open) dialog.close();
+    dialog.showModal();
+    yes.focus();
+  });
+  dialog.querySelector("[data-confirm-cancel]")?.addEventListener("click", (event) => {
+    event.preventDefault();
+    dialog.close();
+  });
+  if (dialog.open) {
+    // The server asked to confirm (a press without this script): show it as a dialog.
+    dialog.close();
+    dialog.showModal();
+    yes.focus();
+  }
+}
+
+// The offer to change the last call goes once the server would refuse the change.
+function setUpLastCall(root) {
+  const offer = root.querySelector("[data-last-call]");
+  const seconds = Number(offer?.dataset.secondsLeft);
+  if (!offer || !Number.isFinite(seconds)) return;
+  window.setTimeout(() => offer.remove(), seconds * 1000);
+}
+
 export function setUpCaller() {
   const root = document.querySelector("[data-caller]");
+  if (root) setUpLastCall(root);
   const form = root && root.querySelector("[data-outcome-form]");
   if (!form) return;
+  setUpConfirmation(form);
   setUpBranching(form);
   setUpCallback(form);
   setUpShortcuts(root, form);

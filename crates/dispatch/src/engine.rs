@@ -1,12 +1,13 @@
 //! The calling session: who may call a campaign, handing out the next contact (one at a
 //! time per caller, no faster than the campaign's pace limit, showing only the fields
-//! callers are shown), heartbeats, releases, outcomes with checked survey answers, skip
-//! throttling, suspending callers who keep hitting the pace limit, and the explanation
-//! shown when nobody is callable. Every state change is
-//! announced on the [`CampaignEvents`] bus so dashboards update live.
+//! callers are shown), heartbeats, releases, outcomes with checked survey answers and
+//! their correction within a minute, skip throttling, suspending callers who keep hitting
+//! the pace limit, and the explanation shown when nobody is callable. Every state change
+//! is announced on the [`CampaignEvents`] bus so dashboards update live.
 
 use crate::events::{CampaignEvent, CampaignEvents};
 use barnstorm_domain::limits;
+use barnstorm_domain::outcome::{Outcome, OutcomeEffect};
 use barnstorm_domain::queue_policy::QueueHealth;
 use barnstorm_domain::script::Script;
 use barnstorm_domain::survey::{AnswerError, Answers};
@@ -525,77 +526,68 @@ impl Dispatcher {
         callback_at: Option<Millis>,
         now: Millis,
     ) -> Result<RecordedOutcome, CallingError> {
-        let notes = notes.trim();
-        limits::check_length("notes", notes, limits::CALL_NOTES)?;
-        let outcome = campaign
-            .settings
-            .outcomes
-            .get(outcome_key)
-            .ok_or_else(|| CallingError::UnknownOutcome(outcome_key.to_owned()))?;
-        let callback_at = match (outcome.effect, callback_at) {
-            (barnstorm_domain::outcome::OutcomeEffect::Callback, None) => {
-                return Err(CallingError::BadCallbackTime(
-                    "callback_at: say when to ring back".into(),
-                ));
-            }
-            (barnstorm_domain::outcome::OutcomeEffect::Callback, Some(at)) if at <= now => {
-                return Err(CallingError::BadCallbackTime(
-                    "callback_at: the time is in the past".into(),
-                ));
-            }
-            (barnstorm_domain::outcome::OutcomeEffect::Callback, Some(at))
-                if at > now + MAX_CALLBACK_AHEAD_MS =>
-            {
-                return Err(CallingError::BadCallbackTime(
-                    "callback_at: at most 90 days ahead".into(),
-                ));
-            }
-            (barnstorm_domain::outcome::OutcomeEffect::Callback, at) => at,
-            _ => None,
-        };
-        // Survey answers belong to conversations: after "no answer" or "wrong number" there
-        // is nobody's answer to record. Which shown questions must be answered is the
-        // outcome's rule (`Outcome::requires_answer`): none for an opt-out.
-        let answers_json = if outcome.counts_as_conversation {
-            let clean = campaign
-                .settings
-                .survey
-                .validate_answers_requiring(answers, &|question| outcome.requires_answer(question))
-                .map_err(CallingError::InvalidAnswers)?;
-            serde_json::to_string(&clean).map_err(|e| CallingError::Internal(e.to_string()))?
-        } else {
-            "{}".to_owned()
-        };
+        let call = CheckedCall::new(campaign, outcome_key, answers, notes, callback_at, now)?;
         let recorded = self
             .store
-            .record_outcome(&OutcomeRecord {
-                lease_id,
-                caller_id: user.id,
-                idempotency_key,
-                outcome,
-                answers_json: &answers_json,
-                notes,
-                callback_at,
-                retry: &campaign.settings.retry,
-                campaign_id: campaign.id,
-                group_id: campaign.group_id,
-                do_not_call_per_hour: campaign.settings.do_not_call_per_hour,
-                now,
-            })
+            .record_outcome(&call.record(user, campaign, lease_id, idempotency_key, now))
             .await;
-        let recorded = match recorded {
-            Err(LeaseProblem::DoNotCallLimited { retry_at }) => {
-                self.do_not_call_limited(campaign, user, now).await?;
-                return Err(LeaseProblem::DoNotCallLimited { retry_at }.into());
-            }
-            other => other?,
-        };
+        let recorded = self
+            .after_do_not_call_limit(campaign, user, now, recorded)
+            .await?;
         if !recorded.replayed {
             self.events.publish(CampaignEvent::OutcomeRecorded {
                 campaign_id: campaign.id,
             });
         }
         Ok(recorded)
+    }
+
+    /// Changes the outcome, answers and notes of the caller's latest call, saved on
+    /// `lease_id` less than a minute ago, with the same checks as recording it.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call per correction; the fields are the request"
+    )]
+    pub async fn correct_outcome(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        lease_id: i64,
+        outcome_key: &str,
+        answers: &Answers,
+        notes: &str,
+        callback_at: Option<Millis>,
+        now: Millis,
+    ) -> Result<RecordedOutcome, CallingError> {
+        let call = CheckedCall::new(campaign, outcome_key, answers, notes, callback_at, now)?;
+        let corrected = self
+            .store
+            .correct_outcome(&call.record(user, campaign, lease_id, "", now))
+            .await;
+        let corrected = self
+            .after_do_not_call_limit(campaign, user, now, corrected)
+            .await?;
+        self.events.publish(CampaignEvent::OutcomeRecorded {
+            campaign_id: campaign.id,
+        });
+        Ok(corrected)
+    }
+
+    /// Flags the caller when the store refused a "do not call" outcome for the limit.
+    async fn after_do_not_call_limit(
+        &self,
+        campaign: &Campaign,
+        user: &User,
+        now: Millis,
+        result: Result<RecordedOutcome, LeaseProblem>,
+    ) -> Result<RecordedOutcome, CallingError> {
+        match result {
+            Err(LeaseProblem::DoNotCallLimited { retry_at }) => {
+                self.do_not_call_limited(campaign, user, now).await?;
+                Err(LeaseProblem::DoNotCallLimited { retry_at }.into())
+            }
+            other => Ok(other?),
+        }
     }
 
     /// Flags a caller who reached the campaign's limit of "do not call" outcomes.
@@ -699,5 +691,96 @@ impl Dispatcher {
             opens_at: opens_at.map(|t| t.timestamp_millis()),
             summary,
         })
+    }
+}
+
+/// An outcome checked against its campaign: a known outcome, notes within their limit, a
+/// callback time where one is needed and survey answers that pass the survey's checks.
+struct CheckedCall<'c> {
+    outcome: &'c Outcome,
+    answers_json: String,
+    notes: &'c str,
+    callback_at: Option<Millis>,
+}
+
+impl<'c> CheckedCall<'c> {
+    fn new(
+        campaign: &'c Campaign,
+        outcome_key: &str,
+        answers: &Answers,
+        notes: &'c str,
+        callback_at: Option<Millis>,
+        now: Millis,
+    ) -> Result<Self, CallingError> {
+        let notes = notes.trim();
+        limits::check_length("notes", notes, limits::CALL_NOTES)?;
+        let outcome = campaign
+            .settings
+            .outcomes
+            .get(outcome_key)
+            .ok_or_else(|| CallingError::UnknownOutcome(outcome_key.to_owned()))?;
+        let callback_at = match (outcome.effect, callback_at) {
+            (OutcomeEffect::Callback, None) => {
+                return Err(CallingError::BadCallbackTime(
+                    "callback_at: say when to ring back".into(),
+                ));
+            }
+            (OutcomeEffect::Callback, Some(at)) if at <= now => {
+                return Err(CallingError::BadCallbackTime(
+                    "callback_at: the time is in the past".into(),
+                ));
+            }
+            (OutcomeEffect::Callback, Some(at)) if at > now + MAX_CALLBACK_AHEAD_MS => {
+                return Err(CallingError::BadCallbackTime(
+                    "callback_at: at most 90 days ahead".into(),
+                ));
+            }
+            (OutcomeEffect::Callback, at) => at,
+            _ => None,
+        };
+        // Survey answers belong to conversations: after "no answer" or "wrong number" there
+        // is nobody's answer to record. Which shown questions must be answered is the
+        // outcome's rule (`Outcome::requires_answer`): none for an opt-out.
+        let answers_json = if outcome.counts_as_conversation {
+            let clean = campaign
+                .settings
+                .survey
+                .validate_answers_requiring(answers, &|question| outcome.requires_answer(question))
+                .map_err(CallingError::InvalidAnswers)?;
+            serde_json::to_string(&clean).map_err(|e| CallingError::Internal(e.to_string()))?
+        } else {
+            "{}".to_owned()
+        };
+        Ok(Self {
+            outcome,
+            answers_json,
+            notes,
+            callback_at,
+        })
+    }
+
+    /// The store's record of this call on `lease_id` by `user`.
+    fn record<'r>(
+        &'r self,
+        user: &User,
+        campaign: &'r Campaign,
+        lease_id: i64,
+        idempotency_key: &'r str,
+        now: Millis,
+    ) -> OutcomeRecord<'r> {
+        OutcomeRecord {
+            lease_id,
+            caller_id: user.id,
+            idempotency_key,
+            outcome: self.outcome,
+            answers_json: &self.answers_json,
+            notes: self.notes,
+            callback_at: self.callback_at,
+            retry: &campaign.settings.retry,
+            campaign_id: campaign.id,
+            group_id: campaign.group_id,
+            do_not_call_per_hour: campaign.settings.do_not_call_per_hour,
+            now,
+        }
     }
 }

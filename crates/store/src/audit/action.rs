@@ -34,6 +34,8 @@ audit_actions! {
     AttemptsExport => "attempts.export",
     /// A synthetic write made by `barnstorm bench`.
     BenchWrite => "bench.write",
+    /// A caller changed the outcome of a call they had just saved.
+    CallCorrect => "call.correct",
     /// A caller was removed from a campaign.
     CallerRemove => "caller.remove",
     /// A caller was suspended (by an organiser or automatically).

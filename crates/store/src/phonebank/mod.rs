@@ -1,10 +1,12 @@
 //! The phonebank's persistence: call campaigns, contact lists and their import, the queue
-//! (claims under leases, heartbeats, releases, outcomes), caller invites, do-not-call and
-//! TPS screening, and the figures dashboards show. Decisions about what an outcome does
+//! (claims under leases, heartbeats, releases, outcomes and their correction), callers'
+//! invites and breaks, do-not-call and TPS screening, and the figures dashboards show. Decisions about what an outcome does
 //! come from `barnstorm_domain`; this module applies them atomically.
 
+mod breaks;
 mod callers;
 mod campaigns;
+mod correction;
 mod import;
 mod integrity;
 mod pace;
@@ -18,6 +20,7 @@ mod suspensions;
 
 pub use callers::{CampaignInvite, FlaggedCaller, InviteAcceptance};
 pub use campaigns::{CallerPace, Campaign, CampaignSettings, CampaignStatus, MAPPED_FIELDS};
+pub use correction::{CORRECTION_WINDOW_MS, LastCall};
 pub use import::{
     DoNotCallEntry, ImportBatchResult, ImportJob, ImportJobStatus, TpsEntry, TpsListSummary,
 };

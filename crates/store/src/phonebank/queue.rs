@@ -237,6 +237,18 @@ pub enum LeaseProblem {
         /// When the caller may record the next one.
         retry_at: Millis,
     },
+    /// A correction named a call with no outcome recorded yet.
+    #[error("no outcome has been recorded for this call yet")]
+    NotRecordedYet,
+    /// A correction came more than a minute after the call was saved, or after the
+    /// caller had saved another call.
+    #[error("a call can be changed only for a minute after saving it, and only your latest")]
+    TooLateToChange,
+    /// A correction came after someone else had the contact again.
+    #[error(
+        "this contact has been handed out or called again since, so the call can no longer be changed"
+    )]
+    CalledSince,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -687,20 +699,7 @@ impl Store {
         let lease = lease_row(&mut tx, record.lease_id, record.caller_id).await?;
         lease.check_outcome_for(record)?;
         if record.outcome.effect == OutcomeEffect::DoNotCall {
-            let recent = sqlx::query(RECENT_DO_NOT_CALLS)
-                .bind(record.caller_id)
-                .bind(record.campaign_id)
-                .bind(record.now - HOUR_MS)
-                .bind(record.do_not_call_per_hour)
-                .fetch_one(&mut *tx)
-                .await?;
-            let recent = RecentClaims {
-                count: recent.try_get("n")?,
-                oldest: recent.try_get("oldest")?,
-            };
-            if let Some(retry_at) = recent.limited_until(record.do_not_call_per_hour, HOUR_MS) {
-                return Err(LeaseProblem::DoNotCallLimited { retry_at });
-            }
+            check_do_not_call_limit(&mut tx, record).await?;
         }
         let contact = sqlx::query(OUTCOME_CONTACT)
             .bind(lease.contact_id)
@@ -736,17 +735,7 @@ impl Store {
             .bind(record.lease_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(SETTLE_CONTACT)
-            .bind(settled.state)
-            .bind(settled.priority)
-            .bind(settled.available_at)
-            .bind(settled.attempts)
-            .bind(settled.callback_at)
-            .bind(&record.outcome.key)
-            .bind(record.now)
-            .bind(lease.contact_id)
-            .execute(&mut *tx)
-            .await?;
+        settle_contact(&mut tx, &settled, record, lease.contact_id).await?;
         if record.outcome.effect == OutcomeEffect::DoNotCall {
             let phone: String = contact.try_get("phone")?;
             suppress_in_group(
@@ -773,7 +762,7 @@ impl Store {
 }
 
 impl LeaseRow {
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+    pub(super) fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
         Ok(Self {
             contact_id: row.try_get("contact_id")?,
             campaign_id: row.try_get("campaign_id")?,
@@ -798,6 +787,50 @@ async fn lease_row(
         .await?
         .ok_or(LeaseProblem::NotFound)?;
     LeaseRow::from_row(&row)?.owned_by(caller_id)
+}
+
+/// Refuses a "do not call" outcome beyond the caller's hourly limit of them.
+pub(super) async fn check_do_not_call_limit(
+    tx: &mut Transaction<'static, Any>,
+    record: &OutcomeRecord<'_>,
+) -> Result<(), LeaseProblem> {
+    let recent = sqlx::query(RECENT_DO_NOT_CALLS)
+        .bind(record.caller_id)
+        .bind(record.campaign_id)
+        .bind(record.now - HOUR_MS)
+        .bind(record.do_not_call_per_hour)
+        .fetch_one(&mut **tx)
+        .await?;
+    let recent = RecentClaims {
+        count: recent.try_get("n")?,
+        oldest: recent.try_get("oldest")?,
+    };
+    match recent.limited_until(record.do_not_call_per_hour, HOUR_MS) {
+        Some(retry_at) => Err(LeaseProblem::DoNotCallLimited { retry_at }),
+        None => Ok(()),
+    }
+}
+
+/// Writes `settled` to the contact, with `record`'s outcome as its last, called at
+/// `record.now`.
+pub(super) async fn settle_contact(
+    tx: &mut Transaction<'static, Any>,
+    settled: &Settlement,
+    record: &OutcomeRecord<'_>,
+    contact_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(SETTLE_CONTACT)
+        .bind(settled.state)
+        .bind(settled.priority)
+        .bind(settled.available_at)
+        .bind(settled.attempts)
+        .bind(settled.callback_at)
+        .bind(&record.outcome.key)
+        .bind(record.now)
+        .bind(contact_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Why a number went on a do-not-call list, and who put it there.

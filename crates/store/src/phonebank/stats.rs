@@ -3,6 +3,7 @@
 //! and attempts the results exports are built from. Survey answers are read page by page
 //! (keyset on id), so memory stays flat however long the campaign ran.
 
+use super::breaks::NOT_ON_BREAK;
 use crate::phonebank::Contact;
 use crate::{Millis, Store, StoreError};
 use barnstorm_domain::survey::QuestionKind;
@@ -11,7 +12,7 @@ use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
 
 const HOUR_MS: Millis = 3_600_000;
-/// A caller counts as online with a claim or a call this recent.
+/// A caller counts as online with a claim or a call this recent, unless on a break.
 pub const ONLINE_WINDOW_MS: Millis = 10 * 60 * 1000;
 const PAGE: i64 = 500;
 
@@ -66,7 +67,8 @@ pub struct CallerTally {
 /// Everything an organiser's dashboard shows about a campaign.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CampaignStats {
-    /// Distinct callers with a claim or a call in the last ten minutes.
+    /// Distinct callers with a claim or a call in the last ten minutes who are not on a
+    /// break.
     pub callers_online: i64,
     /// Calls recorded in the last sixty minutes.
     pub calls_last_hour: i64,
@@ -146,13 +148,13 @@ impl Store {
             .campaign(campaign_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let online = sqlx::query(
+        let online = sqlx::query(&format!(
             "SELECT COUNT(DISTINCT caller_id) AS n FROM (
                  SELECT caller_id FROM leases WHERE campaign_id = $1
                    AND (claimed_at >= $2 OR (expires_at > $3 AND released_at IS NULL AND outcome_at IS NULL))
                  UNION SELECT caller_id FROM call_attempts WHERE campaign_id = $1 AND created_at >= $2
-             ) recent",
-        )
+             ) recent WHERE {NOT_ON_BREAK}"
+        ))
         .bind(campaign_id)
         .bind(now - ONLINE_WINDOW_MS)
         .bind(now)

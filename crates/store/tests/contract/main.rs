@@ -12,6 +12,7 @@ mod geocode;
 mod groups;
 mod outbox;
 mod people;
+mod phonebank_corrections;
 mod phonebank_import;
 mod phonebank_pace;
 mod phonebank_queue;

@@ -6,8 +6,8 @@ use barnstorm_store::phonebank::{
 use barnstorm_store::{GroupKind, Millis, Store, both_backends};
 use std::collections::BTreeMap;
 
-const T0: Millis = 1_750_000_000_000;
-const MINUTE: Millis = 60_000;
+pub(crate) const T0: Millis = 1_750_000_000_000;
+pub(crate) const MINUTE: Millis = 60_000;
 const LEASE: Millis = 10 * MINUTE;
 
 fn contact(line: u64, nnn: u32) -> ImportedContact {
@@ -23,16 +23,16 @@ fn contact(line: u64, nnn: u32) -> ImportedContact {
     }
 }
 
-struct World {
-    store: Store,
-    campaign: Campaign,
-    a: i64,
-    b: i64,
+pub(crate) struct World {
+    pub(crate) store: Store,
+    pub(crate) campaign: Campaign,
+    pub(crate) a: i64,
+    pub(crate) b: i64,
 }
 
 /// A campaign with `contacts` numbers (020 7946 0001, 0002, …), at most 2 attempts each,
 /// and two callers.
-async fn world(store: Store, contacts: u32) -> World {
+pub(crate) async fn world(store: Store, contacts: u32) -> World {
     let group = store
         .create_group(None, "Leeds", GroupKind::Branch, "", None)
         .await
@@ -56,7 +56,7 @@ async fn world(store: Store, contacts: u32) -> World {
     }
 }
 
-async fn campaign_in(store: &Store, group_id: i64, contacts: u32) -> Campaign {
+pub(crate) async fn campaign_in(store: &Store, group_id: i64, contacts: u32) -> Campaign {
     let mut settings = CampaignSettings::new("Spring");
     settings.retry.max_attempts = 2;
     settings.retry.min_minutes_between_attempts = 30;
@@ -75,11 +75,11 @@ async fn campaign_in(store: &Store, group_id: i64, contacts: u32) -> Campaign {
 }
 
 impl World {
-    async fn claim(&self, caller: i64, now: Millis) -> Option<ClaimedContact> {
+    pub(crate) async fn claim(&self, caller: i64, now: Millis) -> Option<ClaimedContact> {
         self.claim_in(&self.campaign, caller, now).await
     }
 
-    async fn claim_in(
+    pub(crate) async fn claim_in(
         &self,
         campaign: &Campaign,
         caller: i64,
@@ -91,7 +91,7 @@ impl World {
             .unwrap()
     }
 
-    async fn record(
+    pub(crate) async fn record(
         &self,
         lease_id: i64,
         caller: i64,
@@ -100,23 +100,37 @@ impl World {
         now: Millis,
     ) -> Result<RecordedOutcome, LeaseProblem> {
         let key = format!("{lease_id}-{outcome}-{now}");
+        let record = OutcomeRecord {
+            idempotency_key: &key,
+            callback_at,
+            ..self.outcome_record(lease_id, caller, outcome, now)
+        };
+        self.store.record_outcome(&record).await
+    }
+
+    /// `outcome` on `lease_id` by `caller` at `now`, without answers, notes or key.
+    pub(crate) fn outcome_record(
+        &self,
+        lease_id: i64,
+        caller: i64,
+        outcome: &str,
+        now: Millis,
+    ) -> OutcomeRecord<'_> {
         let settings = &self.campaign.settings;
-        self.store
-            .record_outcome(&OutcomeRecord {
-                lease_id,
-                caller_id: caller,
-                idempotency_key: &key,
-                outcome: settings.outcomes.get(outcome).unwrap(),
-                answers_json: "{}",
-                notes: "",
-                callback_at,
-                retry: &settings.retry,
-                group_id: self.campaign.group_id,
-                campaign_id: self.campaign.id,
-                do_not_call_per_hour: 10,
-                now,
-            })
-            .await
+        OutcomeRecord {
+            lease_id,
+            caller_id: caller,
+            idempotency_key: "",
+            outcome: settings.outcomes.get(outcome).unwrap(),
+            answers_json: "{}",
+            notes: "",
+            callback_at: None,
+            retry: &settings.retry,
+            group_id: self.campaign.group_id,
+            campaign_id: self.campaign.id,
+            do_not_call_per_hour: 10,
+            now,
+        }
     }
 }
 

@@ -102,6 +102,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/leases/{id}/heartbeat", "SDADDDDD"),
     ("POST", "/api/v1/leases/{id}/outcome", "SDADDDDD"),
     ("POST", "/api/v1/leases/{id}/release", "SDADDDDD"),
+    // Changing the last call: only its caller, and only on their own lease.
+    ("PUT", "/api/v1/leases/{id}/outcome", "SDADDDDD"),
     ("GET", "/api/v1/me", "SAAAAAAA"),
     ("GET", "/api/v1/openapi.json", "AAAAAAAA"),
     // Retention across the whole instance: admins only.
@@ -116,6 +118,11 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/call/{id}", "SAADADAA"),
     // A break releases only the breaker's own lease; the suspended may take one.
     ("POST", "/call/{id}/break", "SAAAADAA"),
+    // Ending one's own break, like taking it.
+    ("POST", "/call/{id}/resume", "SAAAADAA"),
+    // One's own latest call, to change within a minute; others' leases are "not yours".
+    ("GET", "/call/{id}/last", "SAAAADAA"),
+    ("POST", "/call/{id}/last", "SDADDDDD"),
     // With the caller's lease: others are told "not yours to record" and nothing is saved.
     ("POST", "/call/{id}/outcome", "SDADDDDD"),
     ("GET", "/campaigns/{id}", "SDDDDDAA"),

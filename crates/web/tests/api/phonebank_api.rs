@@ -163,6 +163,7 @@ pub(crate) async fn outcome(
 
 mod calling;
 mod campaign_edits;
+mod corrections;
 mod invite_abuse;
 mod invites_results;
 mod safeguard_pages;

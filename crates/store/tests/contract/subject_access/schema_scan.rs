@@ -93,6 +93,7 @@ const DATA_MAP: &[Table] = &[
             "pace_refusals",
             "pace_refused_since",
             "suspended_by",
+            "on_break_since",
         ],
     },
     Table {

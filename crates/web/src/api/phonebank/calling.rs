@@ -1,7 +1,7 @@
 //! The calling session over the API: claim the next contact (or hear why there is
 //! nobody to call), keep the lease alive, give the contact back, record the outcome with
-//! survey answers under an `Idempotency-Key`. A caller only ever sees the contact they
-//! hold; nothing here lists contacts.
+//! survey answers under an `Idempotency-Key`, and change it within a minute. A caller
+//! only ever sees the contact they hold; nothing here lists contacts.
 
 use super::{CallingRefusal, calling_error};
 use crate::api::schemas::{AnswerSchema, QueueCountsSchema};
@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use barnstorm_dispatch::{Claim, QueueReport};
 use barnstorm_domain::survey::Answers;
-use barnstorm_store::phonebank::{Campaign, ClaimedContact, QueueCounts};
+use barnstorm_store::phonebank::{Campaign, ClaimedContact, QueueCounts, RecordedOutcome};
 use barnstorm_store::{Millis, now_millis};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -146,6 +146,16 @@ pub(crate) struct OutcomeView {
     attempt_id: i64,
     contact_id: i64,
     outcome: String,
+}
+
+impl From<RecordedOutcome> for OutcomeView {
+    fn from(recorded: RecordedOutcome) -> Self {
+        Self {
+            attempt_id: recorded.attempt_id,
+            contact_id: recorded.contact_id,
+            outcome: recorded.outcome,
+        }
+    }
 }
 
 fn header_safe(text: &str) -> HeaderValue {
@@ -324,14 +334,45 @@ async fn record_outcome(
     } else {
         StatusCode::CREATED
     };
-    Ok((
-        status,
-        Json(OutcomeView {
-            attempt_id: recorded.attempt_id,
-            contact_id: recorded.contact_id,
-            outcome: recorded.outcome,
-        }),
-    ))
+    Ok((status, Json(recorded.into())))
+}
+
+/// Change the outcome of your latest call in its campaign, for a minute after recording
+/// it: the outcome, answers and notes are replaced and the contact's place in the queue is
+/// worked out again as if the new outcome had been chosen then (a number the call put on
+/// the do-not-call list comes off it). 409 `too_late_to_change` after the minute or once
+/// you have recorded another call, `called_since` when the contact was handed out again,
+/// `not_recorded` when nothing was recorded on the lease.
+#[utoipa::path(put, path = "/api/v1/leases/{id}/outcome", tag = "phonebank", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    request_body = OutcomeRequest,
+    responses((status = 200, body = OutcomeView),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "`do_not_call_limited`",
+            headers(("Retry-After" = i64, description = "seconds until the caller may record another do-not-call outcome")))))]
+async fn correct_outcome(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(lease_id): Path<i64>,
+    ApiJson(body): ApiJson<OutcomeRequest>,
+) -> Result<Json<OutcomeView>, CallingRefusal> {
+    let campaign = lease_campaign(&state, lease_id).await?;
+    let callback_at = callback_time(body.callback_at)?;
+    let corrected = state
+        .dispatcher
+        .correct_outcome(
+            &user,
+            &campaign,
+            lease_id,
+            &body.outcome,
+            &body.answers,
+            &body.notes,
+            callback_at,
+            now_millis(),
+        )
+        .await?;
+    Ok(Json(corrected.into()))
 }
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -339,5 +380,5 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(claim))
         .routes(routes!(heartbeat))
         .routes(routes!(release))
-        .routes(routes!(record_outcome))
+        .routes(routes!(record_outcome, correct_outcome))
 }

@@ -167,6 +167,13 @@ fn lease_error(problem: LeaseProblem) -> ApiError {
             message,
         )
         .with_details(json!({ "field": "outcome", "retry_at": retry_at })),
+        LeaseProblem::NotRecordedYet => {
+            ApiError::new(StatusCode::CONFLICT, "not_recorded", message)
+        }
+        LeaseProblem::TooLateToChange => {
+            ApiError::new(StatusCode::CONFLICT, "too_late_to_change", message)
+        }
+        LeaseProblem::CalledSince => ApiError::new(StatusCode::CONFLICT, "called_since", message),
         LeaseProblem::Store(store) => store.into(),
     }
 }

@@ -1,10 +1,11 @@
 //! The caller's page: one contact at a time under a lease (never a list, never an earlier
-//! contact), the outcome form with survey and idempotency key, breaks, heartbeats, the
+//! contact), the outcome form with survey and idempotency key (a "do not call" outcome
+//! asks to confirm first), the offer to change the call just saved, heartbeats, the
 //! caller's own figures and, if the campaign wants one, a leaderboard. When nobody can be
 //! called it says why. Calling rules and answer checks belong to the dispatcher.
 
 use super::access::caller_campaign;
-use super::call_view::{self, OutcomeView, PostedCall, QuestionView};
+use super::call_view::{self, OutcomeGroup, PostedCall, QuestionView};
 use super::standing::{Standing, standing};
 use crate::auth::{Flash, SignedIn, new_secret};
 use crate::pages::layout::{Layout, render};
@@ -15,6 +16,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get, routing::post};
 use barnstorm_dispatch::{CallingError, Claim, seconds_until};
+use barnstorm_domain::outcome::OutcomeEffect;
 use barnstorm_domain::survey::{AnswerError, Answers};
 use barnstorm_store::phonebank::{CallerBar, Campaign, ClaimedContact, LeaseProblem};
 use barnstorm_store::{Millis, now_millis};
@@ -24,40 +26,55 @@ use serde_json::json;
 
 /// What the caller typed, shown again with the errors after a refused outcome.
 #[derive(Default)]
-struct Entered {
-    answers: Answers,
-    answer_errors: Vec<AnswerError>,
-    notes: String,
-    callback_at: String,
-    callback_error: Option<String>,
-    general_error: Option<String>,
-    idempotency_key: Option<String>,
+pub(super) struct Entered {
+    pub answers: Answers,
+    pub answer_errors: Vec<AnswerError>,
+    pub notes: String,
+    pub callback_at: String,
+    pub callback_error: Option<String>,
+    pub general_error: Option<String>,
+    pub idempotency_key: Option<String>,
+    /// The "do not call" outcome the caller pressed, to confirm before it is saved.
+    pub confirming: Option<String>,
 }
 
 #[derive(Template)]
 #[template(path = "phonebank/call.html")]
-struct CallPage {
-    layout: Layout,
-    campaign_id: i64,
-    campaign_name: String,
-    briefing: String,
-    lease_id: i64,
-    first_name: String,
-    full_name: String,
-    phone: String,
-    other_phone: Option<String>,
+pub(super) struct CallPage {
+    pub layout: Layout,
+    pub campaign_id: i64,
+    pub campaign_name: String,
+    pub briefing: String,
+    pub lease_id: i64,
+    /// Where the outcome form posts: the call, or the change of the last call.
+    pub form_action: String,
+    /// Changing the last call rather than making one.
+    pub editing: bool,
+    pub first_name: String,
+    pub full_name: String,
+    /// E.164, for the `tel:` link.
+    pub phone: String,
+    /// As people write it: "020 7946 0001".
+    pub phone_display: String,
+    /// The other number, E.164 and as written.
+    pub other_phone: Option<(String, String)>,
     /// The other fields the organiser shows to callers (label, value).
-    details: Vec<(String, String)>,
-    history: Option<String>,
-    script: String,
-    questions: Vec<QuestionView>,
-    outcomes: Vec<OutcomeView>,
-    idempotency_key: String,
-    notes: String,
-    callback_at: String,
-    callback_error: Option<String>,
-    general_error: Option<String>,
-    standing: Standing,
+    pub details: Vec<(String, String)>,
+    pub history: Option<String>,
+    pub script: String,
+    pub questions: Vec<QuestionView>,
+    pub outcome_groups: Vec<OutcomeGroup>,
+    /// The "do not call" outcome to confirm: the one pressed, else the first.
+    pub confirm_key: String,
+    /// Whether the confirmation is shown open (the page after pressing it without script).
+    pub confirming: bool,
+    pub idempotency_key: String,
+    pub notes: String,
+    pub callback_at: String,
+    pub callback_error: Option<String>,
+    pub general_error: Option<String>,
+    pub last_call: Option<LastCallBar>,
+    pub standing: Standing,
 }
 
 #[derive(Template)]
@@ -69,7 +86,50 @@ struct CallStatePage {
     heading: String,
     message: String,
     button: &'static str,
+    /// The button ends a break (a form) rather than just looking again (a link).
+    resume: bool,
+    last_call: Option<LastCallBar>,
     standing: Standing,
+}
+
+/// The line offering to change the call just saved, shown for a minute after saving.
+pub(super) struct LastCallBar {
+    pub name: String,
+    pub label: String,
+    /// Seconds left to change it, for the page script to take the offer away.
+    pub seconds_left: i64,
+}
+
+/// The caller's last call in this campaign, if they may still change it at `now`.
+pub(super) async fn last_call_bar(
+    state: &AppState,
+    campaign: &Campaign,
+    user: &barnstorm_store::User,
+    now: Millis,
+) -> Result<Option<LastCallBar>, PageError> {
+    let Some(last) = state.store.last_call(campaign.id, user.id).await? else {
+        return Ok(None);
+    };
+    let until = last.changeable_until();
+    Ok((now < until).then(|| LastCallBar {
+        name: full_name(&last.first_name, &last.last_name),
+        label: outcome_label(campaign, &last.outcome),
+        seconds_left: seconds_until(until, now),
+    }))
+}
+
+/// "First Last", or whichever of them is there.
+pub(super) fn full_name(first: &str, last: &str) -> String {
+    format!("{first} {last}").trim().to_owned()
+}
+
+/// An outcome's button text, or its key if the campaign no longer has it.
+pub(super) fn outcome_label(campaign: &Campaign, key: &str) -> String {
+    campaign
+        .settings
+        .outcomes
+        .get(key)
+        .map_or(key.to_owned(), |o| o.label.clone())
 }
 
 /// Pages with a contact on them are never cached, so "back" cannot show an earlier one.
@@ -80,14 +140,28 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
+/// What the button of a page without a contact does.
+#[derive(Clone, Copy)]
+enum NextStep {
+    /// Look for a contact again.
+    CheckAgain,
+    /// End the break and look for a contact.
+    Resume,
+}
+
 async fn state_page(
     state: &AppState,
     signed_in: &SignedIn,
     campaign: &Campaign,
     heading: &str,
     message: String,
-    button: &'static str,
+    next: NextStep,
 ) -> Result<Response, PageError> {
+    let (button, resume) = match next {
+        NextStep::CheckAgain => ("Check again", false),
+        NextStep::Resume => ("Resume calling", true),
+    };
+    let user = &signed_in.user;
     Ok(no_store(render(&CallStatePage {
         layout: Layout::new(&signed_in.context),
         campaign_id: campaign.id,
@@ -95,7 +169,89 @@ async fn state_page(
         heading: heading.to_owned(),
         message,
         button,
-        standing: standing(state, campaign, &signed_in.user).await?,
+        resume,
+        last_call: last_call_bar(state, campaign, user, now_millis()).await?,
+        standing: standing(state, campaign, user).await?,
+    })))
+}
+
+/// The person a call page is about: the contact held, or the one called last.
+pub(super) struct ShownContact {
+    pub lease_id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    /// E.164.
+    pub phone: String,
+    pub other_phone: Option<String>,
+    pub details: Vec<(String, String)>,
+    pub history: Option<String>,
+    /// The script filled in for them (empty when changing a call).
+    pub script: String,
+}
+
+/// A call page: the contact, the survey and the outcome buttons, to make the call or,
+/// with `editing`, to change the last one.
+pub(super) async fn outcome_page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    campaign: &Campaign,
+    shown: ShownContact,
+    entered: Entered,
+    editing: bool,
+) -> Result<Response, PageError> {
+    let settings = &campaign.settings;
+    let general_error = entered
+        .general_error
+        .or_else(|| call_view::unplaced_errors(&settings.survey, &entered.answer_errors));
+    let outcome_groups = call_view::outcome_groups(&settings.outcomes);
+    let first_do_not_call = outcome_groups
+        .iter()
+        .flat_map(|g| &g.outcomes)
+        .find(|o| o.is_do_not_call)
+        .map(|o| o.key.clone());
+    let user = &signed_in.user;
+    let last_call = if editing {
+        None
+    } else {
+        last_call_bar(state, campaign, user, now_millis()).await?
+    };
+    Ok(no_store(render(&CallPage {
+        layout: Layout::new(&signed_in.context),
+        campaign_id: campaign.id,
+        campaign_name: settings.name.clone(),
+        briefing: settings.briefing.clone(),
+        lease_id: shown.lease_id,
+        form_action: if editing {
+            format!("/call/{}/last", campaign.id)
+        } else {
+            format!("/call/{}/outcome", campaign.id)
+        },
+        editing,
+        full_name: full_name(&shown.first_name, &shown.last_name),
+        first_name: if shown.first_name.is_empty() {
+            "them".to_owned()
+        } else {
+            shown.first_name
+        },
+        phone_display: call_view::national_number(&shown.phone),
+        phone: shown.phone,
+        other_phone: shown
+            .other_phone
+            .map(|other| (call_view::national_number(&other), other)),
+        details: shown.details,
+        history: shown.history,
+        script: shown.script,
+        questions: call_view::questions(&settings.survey, &entered.answers, &entered.answer_errors),
+        outcome_groups,
+        confirming: entered.confirming.is_some(),
+        confirm_key: entered.confirming.or(first_do_not_call).unwrap_or_default(),
+        idempotency_key: entered.idempotency_key.unwrap_or_else(new_secret),
+        notes: entered.notes,
+        callback_at: entered.callback_at,
+        callback_error: entered.callback_error,
+        general_error,
+        last_call,
+        standing: standing(state, campaign, user).await?,
     })))
 }
 
@@ -108,23 +264,11 @@ async fn contact_page(
     entered: Entered,
 ) -> Result<Response, PageError> {
     let contact = claimed.contact;
-    let settings = &campaign.settings;
-    let first_name = if contact.first_name.is_empty() {
-        "them".to_owned()
-    } else {
-        contact.first_name.clone()
-    };
     let history = (contact.attempts > 0).then(|| {
         let last = contact
             .last_outcome
             .as_deref()
-            .map(|key| {
-                settings
-                    .outcomes
-                    .get(key)
-                    .map_or(key.to_owned(), |o| o.label.clone())
-            })
-            .map(|label| format!("; last time: {label}"))
+            .map(|key| format!("; last time: {}", outcome_label(campaign, key)))
             .unwrap_or_default();
         let times = if contact.attempts == 1 {
             "once"
@@ -133,33 +277,17 @@ async fn contact_page(
         };
         format!("Called {times} before{last}.")
     });
-    let general_error = entered
-        .general_error
-        .or_else(|| call_view::unplaced_errors(&settings.survey, &entered.answer_errors));
-    Ok(no_store(render(&CallPage {
-        layout: Layout::new(&signed_in.context),
-        campaign_id: campaign.id,
-        campaign_name: settings.name.clone(),
-        briefing: settings.briefing.clone(),
+    let shown = ShownContact {
         lease_id: claimed.lease_id,
-        full_name: format!("{} {}", contact.first_name, contact.last_name)
-            .trim()
-            .to_owned(),
-        first_name,
         details: shown_details(&contact),
+        first_name: contact.first_name,
+        last_name: contact.last_name,
         phone: contact.phone,
         other_phone: contact.other_phone,
         history,
         script,
-        questions: call_view::questions(&settings.survey, &entered.answers, &entered.answer_errors),
-        outcomes: call_view::outcomes(&settings.outcomes),
-        idempotency_key: entered.idempotency_key.unwrap_or_else(new_secret),
-        notes: entered.notes,
-        callback_at: entered.callback_at,
-        callback_error: entered.callback_error,
-        general_error,
-        standing: standing(state, campaign, &signed_in.user).await?,
-    })))
+    };
+    outcome_page(state, signed_in, campaign, shown, entered, false).await
 }
 
 /// The contact's fields besides name and numbers, as the dispatcher left them: only those
@@ -181,7 +309,7 @@ fn shown_details(contact: &barnstorm_store::phonebank::Contact) -> Vec<(String, 
 }
 
 /// A calling refusal as a page that says what to do next.
-async fn refusal_page(
+pub(super) async fn refusal_page(
     state: &AppState,
     signed_in: &SignedIn,
     campaign: &Campaign,
@@ -227,7 +355,15 @@ async fn refusal_page(
             ));
         }
     };
-    state_page(state, signed_in, campaign, heading, message, "Check again").await
+    state_page(
+        state,
+        signed_in,
+        campaign,
+        heading,
+        message,
+        NextStep::CheckAgain,
+    )
+    .await
 }
 
 /// What a suspended caller is told.
@@ -278,7 +414,7 @@ async fn call_page(
             &campaign,
             "You are on a break",
             message,
-            "Resume calling",
+            NextStep::Resume,
         )
         .await;
     }
@@ -307,7 +443,7 @@ async fn call_page(
                 &campaign,
                 "Nobody to call right now",
                 message,
-                "Check again",
+                NextStep::CheckAgain,
             )
             .await
         }
@@ -333,95 +469,160 @@ fn parse_callback(campaign: &Campaign, text: &str) -> Result<Option<Millis>, Str
         })
 }
 
+/// An outcome form as posted, read against its campaign.
+pub(super) struct PostedOutcome {
+    pub lease_id: i64,
+    pub outcome: String,
+    pub answers: Answers,
+    pub callback_at: Option<Millis>,
+    /// What was typed, to show again, with what is wrong with it.
+    pub entered: Entered,
+}
+
+impl PostedOutcome {
+    pub fn read(campaign: &Campaign, pairs: Vec<(String, String)>) -> Self {
+        let posted = PostedCall::new(&campaign.settings.survey, pairs);
+        let key = posted.field("idempotency_key");
+        let mut entered = Entered {
+            answers: posted.answers.clone(),
+            notes: posted.field("notes").to_owned(),
+            callback_at: posted.field("callback_at").to_owned(),
+            idempotency_key: (!key.is_empty()).then(|| key.to_owned()),
+            ..Entered::default()
+        };
+        let callback_at = parse_callback(campaign, &entered.callback_at)
+            .map_err(|problem| entered.callback_error = Some(problem))
+            .unwrap_or_default();
+        let outcome = posted.field("outcome").to_owned();
+        if outcome.is_empty() {
+            entered.general_error = Some(CHOOSE_AN_OUTCOME.into());
+        }
+        Self {
+            lease_id: posted.field("lease_id").parse().unwrap_or(0),
+            outcome,
+            answers: posted.answers,
+            callback_at,
+            entered,
+        }
+    }
+
+    /// Whether the form has a problem to show before anything is sent on.
+    pub fn has_problem(&self) -> bool {
+        self.entered.callback_error.is_some() || self.entered.general_error.is_some()
+    }
+
+    /// Whether a "do not call" outcome was pressed without confirming it; if so, the
+    /// page is to be shown again asking to confirm.
+    pub fn asks_to_confirm(&mut self, campaign: &Campaign, confirmed: bool) -> bool {
+        let do_not_call = campaign
+            .settings
+            .outcomes
+            .get(&self.outcome)
+            .is_some_and(|o| o.effect == OutcomeEffect::DoNotCall);
+        if do_not_call && !confirmed {
+            self.entered.confirming = Some(self.outcome.clone());
+        }
+        do_not_call && !confirmed
+    }
+}
+
+const CHOOSE_AN_OUTCOME: &str = "Choose one of the outcome buttons to save the call.";
+
+/// `?confirmed=1` on the confirmation's button of a "do not call" outcome.
+#[derive(Deserialize)]
+pub(super) struct Confirmation {
+    #[serde(default)]
+    confirmed: Option<String>,
+}
+
+impl Confirmation {
+    pub fn given(&self) -> bool {
+        self.confirmed.is_some()
+    }
+}
+
+/// Puts a refused outcome's problem next to what it is about in `entered`; the refusals
+/// that are not about the form come back.
+pub(super) fn place_problem(
+    campaign: &Campaign,
+    error: CallingError,
+    entered: &mut Entered,
+) -> Result<(), CallingError> {
+    match error {
+        CallingError::InvalidAnswers(errors) => {
+            entered.answer_errors = errors;
+            entered.general_error =
+                Some("The call was not saved: check the answers marked below.".into());
+        }
+        CallingError::BadCallbackTime(problem) => {
+            let problem = problem.strip_prefix("callback_at: ").unwrap_or(&problem);
+            entered.callback_error = Some(format!("When to ring back: {problem}."));
+        }
+        CallingError::TooLong(too_long) => {
+            entered.general_error = Some(format!(
+                "The call was not saved: Notes: keep them to {} characters.",
+                too_long.max
+            ));
+        }
+        CallingError::UnknownOutcome(_) => {
+            entered.general_error = Some(CHOOSE_AN_OUTCOME.into());
+        }
+        CallingError::Lease(LeaseProblem::DoNotCallLimited { .. }) => {
+            entered.general_error = Some(format!(
+                "The call was not saved: you have recorded {} \"do not call\" outcomes this hour, as many as this phone bank allows. Choose another outcome; an organiser has been told.",
+                campaign.settings.do_not_call_per_hour
+            ));
+        }
+        other => return Err(other),
+    }
+    Ok(())
+}
+
 async fn record(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<i64>,
+    Query(confirmation): Query<Confirmation>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let campaign = caller_campaign(&state, &signed_in.user, id).await?;
-    let posted = PostedCall::new(&campaign.settings.survey, pairs);
-    let lease_id: i64 = posted.field("lease_id").parse().unwrap_or(0);
-    let key = posted.field("idempotency_key").to_owned();
-    let outcome = posted.field("outcome").to_owned();
-    let mut entered = Entered {
-        notes: posted.field("notes").to_owned(),
-        callback_at: posted.field("callback_at").to_owned(),
-        idempotency_key: (!key.is_empty()).then(|| key.clone()),
-        ..Entered::default()
-    };
-    let now = now_millis();
-    let callback_at = match parse_callback(&campaign, &entered.callback_at) {
-        Ok(at) => at,
-        Err(problem) => {
-            entered.callback_error = Some(problem);
-            entered.answers = posted.answers;
-            return redisplay(&state, &signed_in, &campaign, lease_id, entered).await;
-        }
-    };
-    if key.is_empty() || outcome.is_empty() {
-        entered.general_error = Some("Choose one of the outcome buttons to save the call.".into());
-        entered.answers = posted.answers;
-        return redisplay(&state, &signed_in, &campaign, lease_id, entered).await;
+    let mut posted = PostedOutcome::read(&campaign, pairs);
+    let key = posted.entered.idempotency_key.clone().unwrap_or_default();
+    if key.is_empty() {
+        posted.entered.general_error = Some(CHOOSE_AN_OUTCOME.into());
+    }
+    if posted.has_problem() || posted.asks_to_confirm(&campaign, confirmation.given()) {
+        let lease_id = posted.lease_id;
+        return redisplay(&state, &signed_in, &campaign, lease_id, posted.entered).await;
     }
     let result = state
         .dispatcher
         .record_outcome(
             &signed_in.user,
             &campaign,
-            lease_id,
+            posted.lease_id,
             &key,
-            &outcome,
+            &posted.outcome,
             &posted.answers,
-            &entered.notes,
-            callback_at,
-            now,
+            &posted.entered.notes,
+            posted.callback_at,
+            now_millis(),
         )
         .await;
-    entered.answers = posted.answers;
     let next = format!("/call/{}", campaign.id);
-    match result {
+    let error = match result {
         Ok(recorded) => {
-            let label = campaign
-                .settings
-                .outcomes
-                .get(&recorded.outcome)
-                .map_or(recorded.outcome.clone(), |o| o.label.clone());
-            Ok(Flash::ok(format!("Saved: {label}.")).redirect(&next))
-        }
-        Err(CallingError::InvalidAnswers(errors)) => {
-            entered.answer_errors = errors;
-            entered.general_error =
-                Some("The call was not saved: check the answers marked below.".into());
-            redisplay(&state, &signed_in, &campaign, lease_id, entered).await
-        }
-        Err(CallingError::BadCallbackTime(problem)) => {
-            let problem = problem.strip_prefix("callback_at: ").unwrap_or(&problem);
-            entered.callback_error = Some(format!("When to ring back: {problem}."));
-            redisplay(&state, &signed_in, &campaign, lease_id, entered).await
-        }
-        Err(CallingError::TooLong(too_long)) => {
-            entered.general_error = Some(format!(
-                "The call was not saved: Notes: keep them to {} characters.",
-                too_long.max
-            ));
-            redisplay(&state, &signed_in, &campaign, lease_id, entered).await
-        }
-        Err(CallingError::UnknownOutcome(_)) => {
-            entered.general_error =
-                Some("Choose one of the outcome buttons to save the call.".into());
-            redisplay(&state, &signed_in, &campaign, lease_id, entered).await
+            let label = outcome_label(&campaign, &recorded.outcome);
+            return Ok(Flash::ok(format!("Saved: {label}.")).redirect(&next));
         }
         Err(CallingError::Lease(LeaseProblem::AlreadyRecorded)) => {
-            Ok(Flash::ok("That call was saved already.").redirect(&next))
+            return Ok(Flash::ok("That call was saved already.").redirect(&next));
         }
-        Err(CallingError::Lease(LeaseProblem::DoNotCallLimited { .. })) => {
-            entered.general_error = Some(format!(
-                "The call was not saved: you have recorded {} \"do not call\" outcomes this hour, as many as this phone bank allows. Choose another outcome; an organiser has been told.",
-                campaign.settings.do_not_call_per_hour
-            ));
-            redisplay(&state, &signed_in, &campaign, lease_id, entered).await
-        }
+        Err(error) => error,
+    };
+    let mut entered = posted.entered;
+    match place_problem(&campaign, error, &mut entered) {
+        Ok(()) => redisplay(&state, &signed_in, &campaign, posted.lease_id, entered).await,
         Err(error) => refusal_page(&state, &signed_in, &campaign, error).await,
     }
 }
@@ -441,9 +642,15 @@ async fn redisplay(
         .await;
     match held {
         Ok(Claim::Contact { claimed, script }) if claimed.lease_id == lease_id => {
+            // Asking to confirm is not a refusal; anything else shown again is.
+            let status = if entered.confirming.is_some() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
             let mut response =
                 contact_page(state, signed_in, campaign, claimed, script, entered).await?;
-            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            *response.status_mut() = status;
             Ok(response)
         }
         Ok(Claim::Contact { claimed, script }) => {
@@ -466,38 +673,12 @@ async fn redisplay(
                 campaign,
                 "That contact has gone back to the queue",
                 message,
-                "Check again",
+                NextStep::CheckAgain,
             )
             .await
         }
         Err(error) => refusal_page(state, signed_in, campaign, error).await,
     }
-}
-
-#[derive(Deserialize)]
-struct LeaseForm {
-    #[serde(default)]
-    lease_id: i64,
-}
-
-async fn take_break(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(id): Path<i64>,
-    Form(form): Form<LeaseForm>,
-) -> Result<Response, PageError> {
-    let campaign = caller_campaign(&state, &signed_in.user, id).await?;
-    match state
-        .dispatcher
-        .release(&signed_in.user, form.lease_id, campaign.id, now_millis())
-        .await
-    {
-        // Nothing held any more (already saved, expired, or never): a break all the same.
-        Ok(()) | Err(CallingError::Lease(_)) => {}
-        Err(CallingError::Store(e)) => return Err(e.into()),
-        Err(other) => tracing::warn!(error = %other, "release for a break failed"),
-    }
-    Ok(axum::response::Redirect::to(&format!("/call/{}?break=1", campaign.id)).into_response())
 }
 
 async fn heartbeat(
@@ -527,6 +708,5 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/call/{id}", get(call_page))
         .route("/call/{id}/outcome", post(record))
-        .route("/call/{id}/break", post(take_break))
         .route("/call/leases/{lease_id}/heartbeat", post(heartbeat))
 }

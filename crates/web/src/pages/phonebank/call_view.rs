@@ -1,9 +1,11 @@
 //! What the caller's page shows for one contact: the survey as form fields (with the
-//! branching the page script applies), the outcome buttons with their shortcuts, and
+//! branching the page script applies), the outcome buttons grouped with their shortcuts,
+//! numbers in national format, and
 //! reading the posted form back into `Answers`. It must not check answers: the
 //! dispatcher does, and its errors are placed next to the questions here.
 
-use barnstorm_domain::outcome::{OutcomeEffect, OutcomeSet};
+use barnstorm_domain::outcome::{Outcome, OutcomeEffect, OutcomeSet};
+use barnstorm_domain::phone::{PhoneNumber, Region};
 use barnstorm_domain::survey::{AnswerError, AnswerValue, Answers, QuestionKind, Survey};
 use std::collections::BTreeMap;
 
@@ -38,8 +40,19 @@ pub(super) struct OutcomeView {
     pub key: String,
     pub label: String,
     pub is_callback: bool,
+    /// Puts the number on the do-not-call list, so it asks to confirm first.
+    pub is_do_not_call: bool,
     /// The digit that picks it on a keyboard, for the first nine.
     pub shortcut: String,
+}
+
+/// The outcome buttons under one heading.
+pub(super) struct OutcomeGroup {
+    /// "Reached", "Not reached" or "Opt-out".
+    pub heading: &'static str,
+    /// For the heading's id.
+    pub slug: &'static str,
+    pub outcomes: Vec<OutcomeView>,
 }
 
 /// The survey as fields, filled with `answers` and marked with `errors`.
@@ -109,17 +122,54 @@ pub(super) fn questions(
         .collect()
 }
 
-/// The outcome buttons, in the campaign's order.
-pub(super) fn outcomes(set: &OutcomeSet) -> Vec<OutcomeView> {
-    set.iter()
-        .zip(1..)
-        .map(|(o, n): (_, u32)| OutcomeView {
-            key: o.key.clone(),
-            label: o.label.clone(),
-            is_callback: o.effect == OutcomeEffect::Callback,
-            shortcut: if n <= 9 { n.to_string() } else { String::new() },
-        })
-        .collect()
+/// The outcome buttons grouped by what happened: a conversation with the contact
+/// ("Reached"), none ("Not reached"), or a request never to be rung again ("Opt-out"); the
+/// campaign's order within each group, empty groups left out, shortcuts numbered down the
+/// page.
+pub(super) fn outcome_groups(set: &OutcomeSet) -> Vec<OutcomeGroup> {
+    let group_of = |o: &Outcome| match (o.effect, o.counts_as_conversation) {
+        (OutcomeEffect::DoNotCall, _) => 2,
+        (_, true) => 0,
+        (_, false) => 1,
+    };
+    let mut groups = [
+        ("Reached", "reached"),
+        ("Not reached", "not-reached"),
+        ("Opt-out", "opt-out"),
+    ]
+    .map(|(heading, slug)| OutcomeGroup {
+        heading,
+        slug,
+        outcomes: Vec::new(),
+    });
+    for outcome in set.iter() {
+        groups[group_of(outcome)].outcomes.push(OutcomeView {
+            key: outcome.key.clone(),
+            label: outcome.label.clone(),
+            is_callback: outcome.effect == OutcomeEffect::Callback,
+            is_do_not_call: outcome.effect == OutcomeEffect::DoNotCall,
+            shortcut: String::new(),
+        });
+    }
+    let mut groups: Vec<OutcomeGroup> = groups
+        .into_iter()
+        .filter(|g| !g.outcomes.is_empty())
+        .collect();
+    for (view, n) in groups
+        .iter_mut()
+        .flat_map(|g| g.outcomes.iter_mut())
+        .zip(1..=9u32)
+    {
+        view.shortcut = n.to_string();
+    }
+    groups
+}
+
+/// A stored E.164 number as people in the UK write it ("020 7946 0001"), or as stored
+/// if it does not parse.
+pub(super) fn national_number(phone: &str) -> String {
+    PhoneNumber::try_from(phone.to_owned())
+        .map_or_else(|_| phone.to_owned(), |n| n.display_for(Region::GB))
 }
 
 /// Errors about questions the page does not show (unknown keys), as one sentence.
@@ -201,6 +251,43 @@ mod tests {
             ]}"#,
         )
         .unwrap_or_default()
+    }
+
+    #[test]
+    fn outcomes_are_grouped_by_what_happened_and_numbered_down_the_page() {
+        let groups = outcome_groups(&OutcomeSet::default_uk());
+        let shown: Vec<(&str, Vec<(&str, &str)>)> = groups
+            .iter()
+            .map(|g| {
+                let buttons = g
+                    .outcomes
+                    .iter()
+                    .map(|o| (o.key.as_str(), o.shortcut.as_str()))
+                    .collect();
+                (g.heading, buttons)
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    "Reached",
+                    vec![("spoke", "1"), ("callback", "2"), ("refused", "3")]
+                ),
+                (
+                    "Not reached",
+                    vec![
+                        ("no_answer", "4"),
+                        ("busy", "5"),
+                        ("voicemail", "6"),
+                        ("wrong_number", "7")
+                    ]
+                ),
+                ("Opt-out", vec![("do_not_call", "8")]),
+            ]
+        );
+        assert!(groups[2].outcomes[0].is_do_not_call);
+        assert_eq!(national_number("+442079460001"), "020 7946 0001");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! signed in at once to call, and a mail whose link confirms the address. An address that
 //! already has an account is told only "sign in to join with this address" (its owner is
 //! mailed a sign-in link back to the invite), and anonymous joins are counted per client
-//! address against enumeration. A link that cannot be used says why.
+//! address against enumeration. A link that cannot be used says why, and outside calling
+//! hours the page says when calling opens.
 
 use crate::auth::{
     Flash, LoginThrottle, RequestContext, reserve_invite_join, reserve_sign_in_link,
@@ -17,9 +18,10 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing::get};
+use barnstorm_domain::calling_window::CallingWindows;
 use barnstorm_domain::limits;
 use barnstorm_store::phonebank::{Campaign, CampaignInvite, CampaignStatus, InviteAcceptance};
-use barnstorm_store::{StoreError, User, now_millis};
+use barnstorm_store::{Millis, StoreError, User, now_millis};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -34,6 +36,30 @@ struct JoinPage {
     email: String,
     name_error: Option<String>,
     email_error: Option<String>,
+    /// When calling opens, if it is closed now: "Calling opens at 09:00 tomorrow".
+    calling_opens: Option<String>,
+}
+
+/// When a campaign's calling hours next open, in words read in its time zone: "Calling
+/// opens at 09:00 today" (or tomorrow, on Monday, on 12 December); `None` while open.
+fn calling_opens(hours: &CallingWindows, now: Millis) -> Option<String> {
+    let now = chrono::DateTime::from_timestamp_millis(now)?;
+    if hours.is_open_at(now) {
+        return None;
+    }
+    let tz = hours.time_zone();
+    let opens = hours.next_opening_after(now)?.with_timezone(&tz);
+    let days = (opens.date_naive() - now.with_timezone(&tz).date_naive()).num_days();
+    let day = match days {
+        0 => "today".to_owned(),
+        1 => "tomorrow".to_owned(),
+        2..=6 => opens.format("on %A").to_string(),
+        _ => opens.format("on %-d %B").to_string(),
+    };
+    Some(format!(
+        "Calling is closed now. It opens at {} {day}.",
+        opens.format("%H:%M")
+    ))
 }
 
 fn link_gone(why: &str) -> PageError {
@@ -79,6 +105,7 @@ async fn join_page(
         email: String::new(),
         name_error: None,
         email_error: None,
+        calling_opens: calling_opens(&campaign.settings.calling_hours, now_millis()),
     }))
 }
 
@@ -146,6 +173,7 @@ async fn join(
             email: form.email,
             name_error,
             email_error,
+            calling_opens: calling_opens(&campaign.settings.calling_hours, now_millis()),
         });
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(response);
@@ -236,4 +264,41 @@ fn hourly_cap_reached() -> PageError {
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/call/join/{code}", get(join_page).post(join))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(text: &str) -> Millis {
+        chrono_tz::Europe::London
+            .from_local_datetime(
+                &chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap_or_default(),
+            )
+            .earliest()
+            .map_or(0, |t| t.timestamp_millis())
+    }
+
+    #[test]
+    fn says_when_calling_opens_in_the_campaigns_words() {
+        // The default hours: weekdays 10:00 to 20:00, Saturday 10:00 to 18:00, no Sunday.
+        let hours = CallingWindows::default();
+        let opens = |text| calling_opens(&hours, at(text));
+        // Thursday 4 December 2025.
+        assert_eq!(opens("2025-12-04 12:00"), None);
+        assert_eq!(
+            opens("2025-12-04 07:30").as_deref(),
+            Some("Calling is closed now. It opens at 10:00 today.")
+        );
+        assert_eq!(
+            opens("2025-12-04 22:00").as_deref(),
+            Some("Calling is closed now. It opens at 10:00 tomorrow.")
+        );
+        // Saturday evening: Sunday is closed, so Monday.
+        assert_eq!(
+            opens("2025-12-06 19:00").as_deref(),
+            Some("Calling is closed now. It opens at 10:00 on Monday.")
+        );
+    }
 }

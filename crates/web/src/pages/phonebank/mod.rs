@@ -4,6 +4,7 @@
 //! rules of calling live in `barnstorm_dispatch`, never here.
 
 mod access;
+mod breaks;
 mod call;
 mod call_view;
 mod campaigns;
@@ -11,6 +12,7 @@ mod contact_erasure;
 mod dashboard;
 mod imports;
 mod join;
+mod last_call;
 mod manage;
 mod results;
 mod safeguards;
@@ -172,6 +174,8 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(dashboard::routes())
         .merge(join::routes())
         .merge(call::routes())
+        .merge(breaks::routes())
+        .merge(last_call::routes())
         .merge(results::routes())
         .merge(suppressions::routes())
 }
