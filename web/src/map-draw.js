@@ -1,5 +1,6 @@
-// Drawing for the events map: cluster and event markers, the list beside the map, and the
-// link between them (hovering or focusing a list item highlights its marker). Every string
+// Drawing for the events map: cluster and event markers (focusable, one per place, a
+// stacked one listing every event there), the list beside the map, and the link between
+// them (hovering or focusing a list item highlights its marker). Every string
 // from the server goes into the page as text, never as HTML.
 import L from "leaflet";
 
@@ -29,8 +30,9 @@ export function plural(count, one, many) {
   return `${count.toLocaleString("en-GB")} ${count === 1 ? one : many}`;
 }
 
-function distanceLabel(km) {
-  return `${Number(km).toFixed(1)} km`;
+// The server's words ("about 3.2 km" from a district centre), else the kilometres.
+function distanceLabel(event) {
+  return typeof event.distance_label === "string" ? event.distance_label : `${Number(event.distance_km).toFixed(1)} km`;
 }
 
 function compactCount(count) {
@@ -54,17 +56,6 @@ export function kindColours(container) {
   return colours;
 }
 
-function eventStyle(state, kind, highlighted) {
-  return {
-    radius: highlighted ? 12 : 8,
-    weight: highlighted ? 4 : 2,
-    color: highlighted ? "#1a1d23" : "#ffffff",
-    fillColor: state.colours[kind] || FALLBACK_COLOUR,
-    fillOpacity: 0.95,
-    className: `event-marker kind-${kind}`,
-  };
-}
-
 function eventLink(state, event, className) {
   const link = el("a", { href: safeHref(event.url), class: className }, event.title);
   if (state.embed) {
@@ -74,14 +65,78 @@ function eventLink(state, event, className) {
   return link;
 }
 
-function popupContent(state, event) {
+function eventPopupLines(state, event) {
+  return [
+    el("p", { class: "event-popup-title" }, eventLink(state, event)),
+    el("p", { class: "event-popup-meta" }, `${event.kind_label} · ${event.when}`),
+  ];
+}
+
+// One event, or every event at one place (a stacked marker) in start order.
+function popupContent(state, events) {
+  if (events.length === 1) {
+    const event = events[0];
+    return el(
+      "div",
+      { class: "event-popup" },
+      ...eventPopupLines(state, event),
+      event.place ? el("p", { class: "event-popup-place" }, event.place) : null,
+    );
+  }
+  const place = events[0].place;
   return el(
     "div",
     { class: "event-popup" },
-    el("p", { class: "event-popup-title" }, eventLink(state, event)),
-    el("p", { class: "event-popup-meta" }, `${event.kind_label} · ${event.when}`),
-    event.place ? el("p", { class: "event-popup-place" }, event.place) : null,
+    el("p", { class: "event-popup-place" }, `${plural(events.length, "event", "events")}${place ? ` ${place.replace(/^Near/, "near")}` : " here"}`),
+    el("ul", { class: "event-popup-list" }, ...events.map((event) => el("li", {}, ...eventPopupLines(state, event)))),
   );
+}
+
+// What a marker is called to someone who cannot see it: the event, or how many are there.
+function markerLabel(events) {
+  if (events.length === 1) {
+    const event = events[0];
+    return `${event.title}, ${event.kind_label}, ${event.when}`;
+  }
+  const place = events[0].place ? ` ${events[0].place.replace(/^Near/, "near")}` : " at one place";
+  return `${plural(events.length, "event", "events")}${place}: list them`;
+}
+
+function eventIcon(events) {
+  const kind = KINDS.includes(events[0].kind) ? events[0].kind : "other";
+  const stacked = events.length > 1;
+  return L.divIcon({
+    className: `event-pin kind-${kind}${stacked ? " is-stacked" : ""}`,
+    html: stacked ? el("span", { "aria-hidden": "true" }, compactCount(events.length)) : "",
+    iconSize: stacked ? [30, 30] : [20, 20],
+  });
+}
+
+// Markers are focusable buttons: Enter (Leaflet's own) and Space open their popup.
+function eventMarker(state, key, events) {
+  const marker = L.marker([events[0].lat, events[0].lon], { icon: eventIcon(events), keyboard: true, riseOnHover: true });
+  marker.events = events;
+  marker.bindPopup(() => popupContent(state, marker.events));
+  marker.on("click", () => markListItems(state, marker.events));
+  marker.on("add", () => {
+    const element = marker.getElement();
+    if (!element) return;
+    element.setAttribute("role", "button");
+    element.setAttribute("aria-label", markerLabel(marker.events));
+    element.addEventListener("keydown", (event) => {
+      if (event.key === " ") {
+        event.preventDefault();
+        marker.fire("click");
+      }
+    });
+  });
+  marker.iconKey = iconKey(events);
+  marker.placeKey = key;
+  return marker;
+}
+
+function iconKey(events) {
+  return `${events.length}:${events[0].kind}`;
 }
 
 function clusterMarker(state, cluster) {
@@ -110,31 +165,39 @@ function clusterMarker(state, cluster) {
   return marker;
 }
 
-// Events keep their marker across redraws (by id) so an open popup survives the refetch
+// Events at the same place share one marker (a stacked marker lists them all). Markers
+// keep their place across redraws (by position) so an open popup survives the refetch
 // that its own auto-pan causes.
 export function drawEvents(state, events) {
-  const seen = new Set();
+  const places = new Map();
   for (const event of events) {
     if (!finite(event.lat, event.lon)) continue;
-    const id = String(event.id);
-    seen.add(id);
-    let marker = state.markers.get(id);
-    if (!marker) {
-      marker = L.circleMarker([event.lat, event.lon], eventStyle(state, event.kind, false));
-      marker.bindPopup(() => popupContent(state, marker.eventData));
-      marker.on("click", () => markListItem(state, id));
-      marker.addTo(state.eventLayer);
-      state.markers.set(id, marker);
-    } else {
-      marker.setLatLng([event.lat, event.lon]);
-      if (marker.eventData.kind !== event.kind) marker.setStyle(eventStyle(state, event.kind, false));
-    }
-    marker.eventData = event;
+    const key = `${event.lat.toFixed(5)},${event.lon.toFixed(5)}`;
+    if (!places.has(key)) places.set(key, []);
+    places.get(key).push(event);
   }
-  for (const id of [...state.markers.keys()]) {
-    if (!seen.has(id)) {
-      state.eventLayer.removeLayer(state.markers.get(id));
-      state.markers.delete(id);
+  state.placeOf = new Map();
+  for (const key of places.keys()) {
+    const here = places.get(key);
+    for (const event of here) state.placeOf.set(String(event.id), key);
+    let marker = state.markers.get(key);
+    if (!marker) {
+      marker = eventMarker(state, key, here);
+      marker.addTo(state.eventLayer);
+      state.markers.set(key, marker);
+    } else {
+      marker.events = here;
+      if (marker.iconKey !== iconKey(here)) {
+        marker.iconKey = iconKey(here);
+        marker.setIcon(eventIcon(here));
+      }
+      marker.getElement()?.setAttribute("aria-label", markerLabel(here));
+    }
+  }
+  for (const key of [...state.markers.keys()]) {
+    if (!places.has(key)) {
+      state.eventLayer.removeLayer(state.markers.get(key));
+      state.markers.delete(key);
     }
   }
   if (state.highlighted) highlight(state, state.highlighted);
@@ -147,25 +210,35 @@ export function drawClusters(state, clusters) {
   }
 }
 
+function markerOf(state, id) {
+  const key = state.placeOf?.get(String(id));
+  return key ? state.markers.get(key) : null;
+}
+
 function highlight(state, id) {
   unhighlight(state);
-  const marker = state.markers.get(String(id));
+  const marker = markerOf(state, id);
   state.highlighted = String(id);
   if (!marker) return;
-  marker.setStyle(eventStyle(state, marker.eventData.kind, true));
-  marker.bringToFront();
+  marker.getElement()?.classList.add("is-highlighted");
+  marker.setZIndexOffset(1000);
 }
 
 function unhighlight(state) {
-  const marker = state.highlighted && state.markers.get(state.highlighted);
-  if (marker) marker.setStyle(eventStyle(state, marker.eventData.kind, false));
+  const marker = state.highlighted && markerOf(state, state.highlighted);
+  if (marker) {
+    marker.getElement()?.classList.remove("is-highlighted");
+    marker.setZIndexOffset(0);
+  }
   state.highlighted = null;
 }
 
-function markListItem(state, id) {
+function markListItems(state, events) {
   for (const item of state.list.querySelectorAll("li.is-selected")) item.classList.remove("is-selected");
-  const item = state.list.querySelector(`li[data-event-id="${CSS.escape(id)}"]`);
-  if (item) item.classList.add("is-selected");
+  for (const event of events) {
+    const item = state.list.querySelector(`li[data-event-id="${CSS.escape(String(event.id))}"]`);
+    if (item) item.classList.add("is-selected");
+  }
 }
 
 // ---- The list ----
@@ -182,7 +255,7 @@ function listItem(state, event) {
   );
   const distance =
     typeof event.distance_km === "number" && Number.isFinite(event.distance_km)
-      ? el("span", { class: "event-distance" }, distanceLabel(event.distance_km))
+      ? el("span", { class: "event-distance" }, distanceLabel(event))
       : null;
   return el(
     "li",

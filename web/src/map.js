@@ -1,5 +1,6 @@
 // The events map page and its embeddable widget: a Leaflet map whose markers and list
-// follow the viewport, filters by type and date, and search by postcode or town.
+// follow the viewport, filters by type and date, and search by postcode or town; on a
+// narrow screen the list comes first with the map a tap away.
 // The server clusters (GET {data-view-url}); this file only draws what it is sent, so it
 // stays fast whatever the number of events. No request leaves the site except map tiles,
 // and only when data-tile-url is set; with no tiles the markers and list still work.
@@ -128,6 +129,22 @@ function initialView(container, params) {
   return view;
 }
 
+// On a narrow screen the list comes first and the map waits behind "Show map"; it is laid
+// out all along (off screen), so the list follows its bounds from the start.
+function setUpMapToggle(state) {
+  const toggle = document.querySelector("[data-map-toggle]");
+  if (!toggle) return;
+  toggle.hidden = false;
+  toggle.addEventListener("click", () => {
+    const open = !state.container.classList.contains("is-open");
+    state.container.classList.toggle("is-open", open);
+    toggle.setAttribute("aria-expanded", String(open));
+    toggle.textContent = open ? "Hide map" : "Show map";
+    state.map.invalidateSize();
+    if (open) state.container.scrollIntoView({ block: "nearest" });
+  });
+}
+
 function setUpEventMap() {
   const container = document.getElementById("event-map");
   if (!container || container.dataset.mapReady) return;
@@ -137,8 +154,15 @@ function setUpEventMap() {
   applyFiltersFromUrl(filterForm, params);
 
   const view = initialView(container, params);
-  const map = L.map(container, { center: view.centre, zoom: view.zoom, minZoom: 2, maxZoom: 18 });
   const tileUrl = (container.dataset.tileUrl || "").trim();
+  // With no tiles there is nothing to credit but the postcode data, named under the map.
+  const map = L.map(container, {
+    center: view.centre,
+    zoom: view.zoom,
+    minZoom: 2,
+    maxZoom: 18,
+    attributionControl: Boolean(tileUrl),
+  });
   if (tileUrl) {
     const tiles = L.tileLayer(tileUrl, { attribution: container.dataset.tileAttribution || "", maxZoom: 18 });
     let noted = false;
@@ -196,6 +220,7 @@ function setUpEventMap() {
   if (state.embed) container.classList.add("is-embed");
 
   setUpListHighlighting(state);
+  setUpMapToggle(state);
   setUpSearch(state);
   map.on("moveend", () => scheduleRefresh(state));
   if (filterForm) {

@@ -33,6 +33,10 @@ pub(crate) struct EventCard {
     /// Great-circle distance from the searched place, km to one decimal (search only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_km: Option<f64>,
+    /// The distance in words: "about 3.2 km" when either end is only a district or town
+    /// centre, else "3.2 km" (search only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_label: Option<String>,
 }
 
 impl EventCard {
@@ -50,12 +54,20 @@ impl EventCard {
             lon: event.location.map(|(_, lon)| lon),
             url: format!("/events/{}", event.id),
             distance_km: None,
+            distance_label: None,
         }
     }
 
-    /// The card with its distance from the searched place.
-    pub(crate) fn at_distance(mut self, km: f64) -> Self {
-        self.distance_km = Some(round_km(km));
+    /// The card with its distance from the searched place, `approximate` when a district
+    /// or town centre stands for either end.
+    pub(crate) fn at_distance(mut self, km: f64, approximate: bool) -> Self {
+        let km = round_km(km);
+        self.distance_km = Some(km);
+        self.distance_label = Some(if approximate {
+            format!("about {km:.1} km")
+        } else {
+            format!("{km:.1} km")
+        });
         self
     }
 }

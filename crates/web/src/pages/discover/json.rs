@@ -13,6 +13,7 @@ use crate::{ApiError, AppState};
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use barnstorm_domain::event::LocationPrecision;
 use barnstorm_store::events::Cluster;
 use barnstorm_store::now_millis;
 use serde::{Deserialize, Serialize};
@@ -218,13 +219,18 @@ pub(crate) async fn run_search(
     let filters = filters.in_scope(scope.as_ref());
     let place = search::locate(state, params.q.as_deref().unwrap_or("")).await?;
     let found = search::near(&state.store, &place, radius_km, &filters, limit).await?;
+    let results = found
+        .iter()
+        .map(|(event, km)| {
+            let approximate =
+                [place.precision, event.precision].contains(&LocationPrecision::Outcode);
+            EventCard::new(event).at_distance(*km, approximate)
+        })
+        .collect();
     Ok(SearchOutcome {
         place,
         radius_km,
-        results: found
-            .iter()
-            .map(|(event, km)| EventCard::new(event).at_distance(*km))
-            .collect(),
+        results,
     })
 }
 
