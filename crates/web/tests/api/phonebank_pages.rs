@@ -590,7 +590,7 @@ async fn an_empty_queue_says_why(app: TestApp) {
     assert!(empty.body.contains("Check again"));
 }
 
-fn field_value(html: &str, name: &str) -> String {
+pub(crate) fn field_value(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html
         .find(&marker)

@@ -1,11 +1,13 @@
-//! "Edit my last call" over the API: `PUT /api/v1/leases/{id}/outcome` replaces the
-//! outcome the caller just recorded (the dashboard counts the new one), refuses another
-//! caller and a lease with nothing recorded, and undoes a do-not-call it had added.
+//! "Edit my last call" over the API (`PUT /api/v1/leases/{id}/outcome`) and on the caller
+//! page without script: it replaces the outcome the caller just recorded (the dashboard
+//! counts the new one), refuses another caller and a lease with nothing recorded, and
+//! undoes a do-not-call it had added; on the page a "do not call" asks to confirm first.
 
 use super::safeguards::campaign_with;
 use super::{claim, outcome, team};
-use crate::app::{TestApp, TestResponse};
+use crate::app::{Browser, TestApp, TestResponse};
 use crate::on_both;
+use crate::phonebank_pages::field_value;
 use axum::http::{Method, StatusCode};
 use barnstorm_store::now_millis;
 use serde_json::{Value, json};
@@ -102,6 +104,89 @@ async fn the_caller_changes_their_last_call(app: TestApp) {
     );
 }
 
+/// The plain-form path: confirm a do-not-call on a second step, then change it on the
+/// last-call page; someone else's lease is refused.
+async fn the_caller_page_confirms_and_changes_the_last_call(app: TestApp) {
+    let t = team(&app).await;
+    let id = campaign_with(&app, &t, 3, json!({})).await;
+    let mut caller = Browser::new(&app);
+    caller.sign_in("cal@example.org").await;
+    let page = caller.get(&format!("/call/{id}")).await;
+    assert!(
+        page.body.contains("tel:+4420794600"),
+        "the call link keeps E.164"
+    );
+    assert!(
+        page.body.contains(">020 7946 000"),
+        "the number reads nationally"
+    );
+    let lease = field_value(&page.body, "lease_id");
+    let suppressed = || async {
+        app.store
+            .queue_counts(id, now_millis())
+            .await
+            .unwrap()
+            .suppressed
+    };
+    let fields = [
+        ("lease_id", lease.as_str()),
+        ("idempotency_key", "page-1"),
+        ("outcome", "do_not_call"),
+    ];
+
+    let asked = caller
+        .submit(&page, &format!("/call/{id}/outcome"), &fields)
+        .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked.body.contains("data-confirm-dialog open"),
+        "the confirmation is shown open"
+    );
+    assert!(asked.body.contains("Yes, do not call again"));
+    assert_eq!(suppressed().await, 0, "nothing recorded before confirming");
+
+    let saved = caller
+        .submit(&asked, &format!("/call/{id}/outcome?confirmed=1"), &fields)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(suppressed().await, 1);
+    let next = caller.get(&format!("/call/{id}")).await;
+    assert!(next.body.contains("Edit my last call"), "{}", next.body);
+
+    let edit = caller.get(&format!("/call/{id}/last")).await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.body);
+    assert!(edit.body.contains("You saved “Do not call again”"));
+    assert_eq!(field_value(&edit.body, "lease_id"), lease);
+
+    let mut other = Browser::new(&app);
+    other.sign_in("cal2@example.org").await;
+    let theirs = other.get(&format!("/call/{id}")).await;
+    let refused = other
+        .submit(
+            &theirs,
+            &format!("/call/{id}/last"),
+            &[("lease_id", &lease), ("outcome", "spoke")],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "another caller's call"
+    );
+
+    let changed = caller
+        .submit(
+            &edit,
+            &format!("/call/{id}/last"),
+            &[("lease_id", &lease), ("outcome", "spoke")],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    assert_eq!(suppressed().await, 0, "the do-not-call is undone");
+    assert_eq!(counted(&app, id).await, json!({"spoke": 1}));
+}
+
 on_both! {
     correct_last_call => the_caller_changes_their_last_call,
+    correct_on_the_page => the_caller_page_confirms_and_changes_the_last_call,
 }
