@@ -109,3 +109,25 @@ browserTest(app, "on a phone the list comes first, the map is a tap away, stacke
   assert.ok(distances.length > 0 && distances.every((text) => text.startsWith("about ")), `district distances say about: ${distances}`);
   assert.equal(await page.getByText(/OpenStreetMap/).count(), 0, "still no tile attribution");
 });
+
+browserTest(app, "a cluster of events at one place opens as their list in one tap", async ({ newPage }) => {
+  const suffix = uniqueSuffix();
+  const token = (await app.api("POST", "/api/v1/tokens", { body: { email: ADMIN.email, password: ADMIN.password } })).json.token;
+  const group = (await app.api("GET", "/api/v1/groups")).json.find((g) => g.slug === "leeds");
+  // Shetland's ZE2 district, where the demo has no events: two events at its centre.
+  const first = `Shetland stall A ${suffix}`;
+  const second = `Shetland stall B ${suffix}`;
+  await postEvent(token, group.id, first, "ZE2", 3);
+  await postEvent(token, group.id, second, "ZE2", 4);
+  const ze2 = (await fetch(app.url("/events/search.json?q=ZE2&radius_km=5")).then((r) => r.json())).place;
+
+  const page = await newPage(PHONE);
+  await page.goto(app.url(`/events?lat=${ze2.lat}&lon=${ze2.lon}&zoom=9`));
+  await page.getByRole("button", { name: "Show map" }).click();
+  const cluster = page.getByRole("button", { name: "2 events here. Zoom in" });
+  await cluster.click();
+  const popup = page.locator(".leaflet-popup-content");
+  await expectText(popup, first);
+  await expectText(popup, second);
+  assert.equal(await page.evaluate(() => window.barnstormMap.map.getZoom()), 15, "straight to where they stand");
+});

@@ -6,6 +6,12 @@ import L from "leaflet";
 
 const KINDS = ["meetup", "phonebank", "canvass", "street_stall", "training", "social", "other"];
 const FALLBACK_COLOUR = "#4a5160";
+// From this zoom the server sends every event on its own (store::events::map).
+const UNCLUSTERED_ZOOM = 15;
+
+function placeKey(lat, lon) {
+  return `${lat.toFixed(5)},${lon.toFixed(5)}`;
+}
 
 export function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -157,7 +163,10 @@ function clusterMarker(state, cluster) {
     const bounds = L.latLngBounds([cluster.south, cluster.west], [cluster.north, cluster.east]);
     const map = state.map;
     if (!bounds.isValid() || bounds.getNorthEast().equals(bounds.getSouthWest())) {
-      map.setView([cluster.lat, cluster.lon], Math.min(map.getZoom() + 2, map.getMaxZoom()));
+      // Every event of the cluster is at one place: go to where they stand as one stacked
+      // marker, and open its list once it is drawn.
+      state.openPlace = bounds.isValid() ? placeKey(cluster.south, cluster.west) : placeKey(cluster.lat, cluster.lon);
+      map.setView([cluster.lat, cluster.lon], Math.max(map.getZoom(), UNCLUSTERED_ZOOM));
     } else {
       map.fitBounds(bounds, { padding: [24, 24], maxZoom: map.getMaxZoom() });
     }
@@ -172,7 +181,7 @@ export function drawEvents(state, events) {
   const places = new Map();
   for (const event of events) {
     if (!finite(event.lat, event.lon)) continue;
-    const key = `${event.lat.toFixed(5)},${event.lon.toFixed(5)}`;
+    const key = placeKey(event.lat, event.lon);
     if (!places.has(key)) places.set(key, []);
     places.get(key).push(event);
   }
@@ -201,6 +210,12 @@ export function drawEvents(state, events) {
     }
   }
   if (state.highlighted) highlight(state, state.highlighted);
+  const waiting = state.openPlace && state.markers.get(state.openPlace);
+  if (waiting) {
+    state.openPlace = null;
+    waiting.openPopup();
+    markListItems(state, waiting.events);
+  }
 }
 
 export function drawClusters(state, clusters) {

@@ -207,6 +207,8 @@ function setUpEventMap() {
     radiusLayer: L.layerGroup().addTo(map),
     markers: new Map(),
     highlighted: null,
+    // The place whose stacked marker opens once drawn (after a tap on its cluster).
+    openPlace: null,
     search: null,
     searchError: null,
     clearSearch: null,
