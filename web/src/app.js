@@ -2,6 +2,7 @@
 // Every page works without this file; it only makes interactions smoother.
 import htmx from "htmx.org";
 import { setUpCaller } from "./caller.js";
+import { setUpCampaignEditor } from "./campaign-editor.js";
 import { setUpOrganiserPages } from "./dashboard.js";
 import { setUpPasskeys } from "./passkeys.js";
 
@@ -56,6 +57,7 @@ function setUpFlashDismiss() {
 function enhance() {
   setUpFlashDismiss();
   setUpCaller();
+  setUpCampaignEditor();
   setUpOrganiserPages();
   setUpPasskeys();
 }

@@ -200,7 +200,9 @@ const END_OF_DAY: NaiveTime = match NaiveTime::from_hms_nano_opt(23, 59, 59, 999
     None => NaiveTime::MIN,
 };
 
-fn parse_time(text: &str) -> Result<NaiveTime, CallingWindowError> {
+/// Reads a time of day as calling hours write it: `HH:MM`, or `24:00` for the end of the
+/// day.
+pub fn parse_time(text: &str) -> Result<NaiveTime, CallingWindowError> {
     if text.trim() == "24:00" {
         return Ok(END_OF_DAY);
     }
@@ -208,7 +210,8 @@ fn parse_time(text: &str) -> Result<NaiveTime, CallingWindowError> {
         .map_err(|_| CallingWindowError::BadTime(text.to_owned()))
 }
 
-fn format_time(time: NaiveTime) -> String {
+/// Writes a time of day as [`parse_time`] reads it.
+pub fn format_time(time: NaiveTime) -> String {
     if time == END_OF_DAY {
         "24:00".to_owned()
     } else {

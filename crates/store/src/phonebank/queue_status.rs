@@ -128,6 +128,19 @@ impl Store {
         })
     }
 
+    /// The first contact of a campaign's list, if it has one: the sample the campaign
+    /// editor previews the script with.
+    pub async fn first_contact(&self, campaign_id: i64) -> Result<Option<Contact>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM contacts WHERE campaign_id = $1 ORDER BY id LIMIT 1",
+            contact_columns_of("contacts")
+        ))
+        .bind(campaign_id)
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.as_ref().map(Contact::from_row).transpose()?)
+    }
+
     /// Calls recorded on a contact so far.
     pub async fn contact_attempts(&self, contact_id: i64) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT attempts FROM contacts WHERE id = $1")

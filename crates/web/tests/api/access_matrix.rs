@@ -126,6 +126,9 @@ const TABLE: &[(&str, &str, &str)] = &[
     // With the caller's lease: others are told "not yours to record" and nothing is saved.
     ("POST", "/call/{id}/outcome", "SDADDDDD"),
     ("GET", "/campaigns/{id}", "SDDDDDAA"),
+    // The campaign editor; an empty form is shown again with its mistakes, nothing saved.
+    ("GET", "/campaigns/{id}/edit", "SDDDDDAA"),
+    ("POST", "/campaigns/{id}/edit", "SDDDDDAA"),
     ("GET", "/campaigns/{id}/attempts.csv", "SDDDDDAA"),
     ("POST", "/campaigns/{id}/contacts/find", "SDDDDDAA"),
     ("POST", "/campaigns/{id}/contacts/{contact_id}/erase", "SDDDDDAA"),

@@ -6,20 +6,55 @@ use crate::on_both;
 use axum::http::{StatusCode, header};
 use barnstorm_dispatch::import::import_contacts;
 use barnstorm_domain::contact_import::{ColumnMapping, read_headers};
-use barnstorm_domain::outcome::OutcomeSet;
+use barnstorm_domain::outcome::{OutcomeEffect, OutcomeSet};
 use barnstorm_store::{Group, GroupKind, Role, now_millis};
 use std::io::Cursor;
 
-const SURVEY: &str = r#"{"questions": [
-  {"key": "support", "label": "Can we count on your support?", "kind": {"type": "single_choice",
-   "options": [{"key": "yes", "label": "Yes"}, {"key": "no", "label": "No"}]}},
-  {"key": "why_not", "label": "What would change your mind?", "kind": {"type": "free_text", "max_len": 20},
-   "show_if": {"question_key": "support", "equals_any": ["no"]}}
-]}"#;
+/// The editor's fields for "Can we count on your support?" (yes/no) and, shown after "no",
+/// "What would change your mind?" (free text up to 20 characters).
+const SURVEY: &[(&str, &str)] = &[
+    ("q-id", "support"),
+    ("q-key", "support"),
+    ("q-label", "Can we count on your support?"),
+    ("q-kind", "single_choice"),
+    ("opt-key", "yes"),
+    ("opt-label", "Yes"),
+    ("opt-key", "no"),
+    ("opt-label", "No"),
+    ("q-show_if", ""),
+    ("q-id", "why_not"),
+    ("q-key", "why_not"),
+    ("q-label", "What would change your mind?"),
+    ("q-kind", "free_text"),
+    ("q-max_len", "20"),
+    ("q-show_if", "support"),
+    ("q-show_if_answer", "No"),
+];
 
-fn all_week() -> String {
-    let day = r#"{"start": "00:00", "end": "24:00"}"#;
-    let days: Vec<String> = [
+/// The editor's fields for the UK outcomes and calling hours open all week.
+fn outcomes_and_hours() -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    for o in OutcomeSet::default_uk().iter() {
+        let (effect, cooldown) = match o.effect {
+            OutcomeEffect::RetryAfter { cooldown_minutes } => {
+                ("retry_after", cooldown_minutes.to_string())
+            }
+            OutcomeEffect::Completed => ("completed", String::new()),
+            OutcomeEffect::Callback => ("callback", String::new()),
+            OutcomeEffect::WrongNumber => ("wrong_number", String::new()),
+            OutcomeEffect::Refused => ("refused", String::new()),
+            OutcomeEffect::DoNotCall => ("do_not_call", String::new()),
+        };
+        fields.push(("o-key".to_owned(), o.key.clone()));
+        fields.push(("o-label".to_owned(), o.label.clone()));
+        fields.push(("o-effect".to_owned(), effect.to_owned()));
+        fields.push(("o-cooldown".to_owned(), cooldown));
+        if o.counts_as_conversation {
+            fields.push(("o-conversation".to_owned(), "on".to_owned()));
+        }
+    }
+    fields.push(("time_zone".to_owned(), "Europe/London".to_owned()));
+    for day in [
         "monday",
         "tuesday",
         "wednesday",
@@ -27,14 +62,12 @@ fn all_week() -> String {
         "friday",
         "saturday",
         "sunday",
-    ]
-    .iter()
-    .map(|d| format!("\"{d}\": {day}"))
-    .collect();
-    format!(
-        r#"{{"time_zone": "Europe/London", "days": {{{}}}}}"#,
-        days.join(", ")
-    )
+    ] {
+        fields.push((format!("day-{day}-open"), "on".to_owned()));
+        fields.push((format!("day-{day}-start"), "00:00".to_owned()));
+        fields.push((format!("day-{day}-end"), "24:00".to_owned()));
+    }
+    fields
 }
 
 async fn branch_with_organiser(app: &TestApp) -> Group {
@@ -51,28 +84,28 @@ async fn branch_with_organiser(app: &TestApp) -> Group {
     branch
 }
 
-/// The organiser creates a campaign through the form; returns its id.
-async fn create_campaign(browser: &mut Browser<'_>, slug: &str, survey: &str) -> TestResponse {
+/// The organiser creates a campaign in the editor with `survey`'s fields.
+async fn create_campaign(
+    browser: &mut Browser<'_>,
+    slug: &str,
+    survey: &[(&str, &str)],
+) -> TestResponse {
     let form = browser.get(&format!("/groups/{slug}/campaigns/new")).await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
-    let outcomes = serde_json::to_string(&OutcomeSet::default_uk()).unwrap();
-    let hours = all_week();
+    let rest = outcomes_and_hours();
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("name", "Spring phone bank"),
+        ("briefing", "Be kind."),
+        (
+            "script",
+            "Hello {first_name|there}, I'm calling from Leeds.",
+        ),
+    ];
+    fields.extend_from_slice(survey);
+    fields.extend(rest.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    fields.push(("action", "save"));
     browser
-        .submit(
-            &form,
-            &format!("/groups/{slug}/campaigns/new"),
-            &[
-                ("name", "Spring phone bank"),
-                ("briefing", "Be kind."),
-                (
-                    "script",
-                    "Hello {first_name|there}, I'm calling from Leeds.",
-                ),
-                ("survey", survey),
-                ("outcomes", &outcomes),
-                ("calling_hours", &hours),
-            ],
-        )
+        .submit(&form, &format!("/groups/{slug}/campaigns/new"), &fields)
         .await
 }
 
@@ -187,14 +220,24 @@ async fn organiser_creates_a_campaign_and_goes_live(app: TestApp) {
     let broken = create_campaign(
         &mut browser,
         &branch.slug,
-        r#"{"questions": [{"key": "a b"}]}"#,
+        &[
+            ("q-id", "new-1"),
+            ("q-label", "Which ward?"),
+            ("q-kind", "single_choice"),
+        ],
     )
     .await;
     assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        broken.body.contains("id=\"survey-error\""),
-        "the survey's mistake is shown next to it: {}",
+        broken
+            .body
+            .contains("Question 1: the option list is empty."),
+        "the question's mistake is shown, in plain words: {}",
         broken.body
+    );
+    assert!(
+        !broken.body.contains("JSON"),
+        "the editor never asks for JSON"
     );
     assert!(
         broken.body.contains("Spring phone bank"),
@@ -599,7 +642,89 @@ pub(crate) fn field_value(html: &str, name: &str) -> String {
     html[start..].split('"').next().unwrap().to_owned()
 }
 
+/// The editor without a script: buttons re-render it with a row more or moved, and
+/// saving a live campaign changes it, audited.
+async fn the_editor_changes_a_live_campaign_without_javascript(app: TestApp) {
+    let (id, _volunteer) = live_campaign_with_caller(&app).await;
+    let mut organiser = Browser::new(&app);
+    organiser.sign_in("olu@example.org").await;
+    let page = organiser.get(&format!("/campaigns/{id}")).await;
+    assert!(
+        page.body.contains(&format!("/campaigns/{id}/edit")),
+        "the campaign page links to the editor"
+    );
+    let edit_path = format!("/campaigns/{id}/edit");
+    let form = organiser.get(&edit_path).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("Can we count on your support?") && !form.body.contains("JSON"));
+    assert!(
+        form.body
+            .contains("Preview with the first contact on the list"),
+        "{}",
+        form.body
+    );
+    assert!(
+        form.body
+            .contains("Hello Ada, I&#x27;m calling from Leeds.")
+            || form.body.contains("Hello Ada, I&#39;m calling from Leeds."),
+        "the preview uses the list's first contact: {}",
+        form.body
+    );
+
+    let rest = outcomes_and_hours();
+    let with = |extra: &[(&'static str, &'static str)], script: &'static str| {
+        let mut fields: Vec<(&str, &str)> = vec![("name", "Spring phone bank"), ("script", script)];
+        fields.extend_from_slice(SURVEY);
+        fields.extend_from_slice(extra);
+        fields.extend(rest.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        fields
+    };
+    let added = organiser
+        .submit(
+            &form,
+            &edit_path,
+            &with(&[("action", "add-question")], "Hello"),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    assert!(
+        added.body.contains("name=\"q-id\" value=\"new-1\""),
+        "a third, blank question: {}",
+        added.body
+    );
+    let moved = organiser
+        .submit(
+            &form,
+            &edit_path,
+            &with(&[("action", "down:support")], "Hello"),
+        )
+        .await;
+    let first = moved.body.find("value=\"why_not\"").unwrap();
+    let second = moved.body.find("name=\"q-id\" value=\"support\"").unwrap();
+    assert!(first < second, "moved down");
+
+    let saved = organiser
+        .submit(
+            &form,
+            &edit_path,
+            &with(&[("action", "save")], "Good evening {first_name|there}"),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let campaign = app.store.campaign(id).await.unwrap().unwrap();
+    assert_eq!(campaign.settings.script, "Good evening {first_name|there}");
+    assert_eq!(campaign.status.as_str(), "live");
+    let filter = barnstorm_store::AuditFilter {
+        campaign_id: Some(id),
+        actions: vec![barnstorm_store::AuditAction::CampaignUpdate],
+        ..Default::default()
+    };
+    let audited = app.store.list_audit(&filter, 0, 10).await.unwrap();
+    assert_eq!(audited.entries.len(), 1, "the edit is audited");
+}
+
 on_both! {
+    the_editor_changes_a_live_campaign_without_javascript_ => the_editor_changes_a_live_campaign_without_javascript,
     organiser_creates_a_campaign_and_goes_live_ => organiser_creates_a_campaign_and_goes_live,
     an_invite_link_makes_a_caller_ => an_invite_link_makes_a_caller,
     a_caller_sees_one_contact_and_records_outcomes_ => a_caller_sees_one_contact_and_records_outcomes,

@@ -85,11 +85,6 @@ async fn the_campaign_form_names_a_briefing_past_its_limit(app: TestApp) {
         "the form tells the browser the limit"
     );
     let briefing = "b".repeat(limits::BRIEFING + 1);
-    let outcomes =
-        serde_json::to_string(&barnstorm_domain::outcome::OutcomeSet::default_uk()).unwrap();
-    let hours =
-        serde_json::to_string(&barnstorm_domain::calling_window::CallingWindows::uk_default())
-            .unwrap();
     let refused = browser
         .submit(
             &form,
@@ -98,9 +93,14 @@ async fn the_campaign_form_names_a_briefing_past_its_limit(app: TestApp) {
                 ("name", "Spring phone bank"),
                 ("briefing", &briefing),
                 ("script", "Hello {first_name|there}"),
-                ("survey", r#"{"questions": []}"#),
-                ("outcomes", &outcomes),
-                ("calling_hours", &hours),
+                ("o-key", ""),
+                ("o-label", "Do not call"),
+                ("o-effect", "do_not_call"),
+                ("time_zone", "Europe/London"),
+                ("day-monday-open", "on"),
+                ("day-monday-start", "10:00"),
+                ("day-monday-end", "20:00"),
+                ("action", "save"),
             ],
         )
         .await;

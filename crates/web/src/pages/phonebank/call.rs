@@ -241,7 +241,7 @@ pub(super) async fn outcome_page(
         details: shown.details,
         history: shown.history,
         script: shown.script,
-        questions: call_view::questions(&settings.survey, &entered.answers, &entered.answer_errors),
+        questions: call_view::questions(settings, &entered.answers, &entered.answer_errors),
         outcome_groups,
         confirming: entered.confirming.is_some(),
         confirm_key: entered.confirming.or(first_do_not_call).unwrap_or_default(),

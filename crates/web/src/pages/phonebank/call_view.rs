@@ -7,6 +7,7 @@
 use barnstorm_domain::outcome::{Outcome, OutcomeEffect, OutcomeSet};
 use barnstorm_domain::phone::{PhoneNumber, Region};
 use barnstorm_domain::survey::{AnswerError, AnswerValue, Answers, QuestionKind, Survey};
+use barnstorm_store::phonebank::CampaignSettings;
 use std::collections::BTreeMap;
 
 /// One option of a choice question.
@@ -33,6 +34,8 @@ pub(super) struct QuestionView {
     /// Hidden for the answers given so far.
     pub hidden: bool,
     pub error: Option<String>,
+    /// The outcomes that need it answered besides its being required, e.g. "Spoke to them".
+    pub needed_for: String,
 }
 
 /// One outcome button.
@@ -55,12 +58,14 @@ pub(super) struct OutcomeGroup {
     pub outcomes: Vec<OutcomeView>,
 }
 
-/// The survey as fields, filled with `answers` and marked with `errors`.
+/// The survey of `settings` as fields, filled with `answers`, marked with `errors` and
+/// with the outcomes that need each answered.
 pub(super) fn questions(
-    survey: &Survey,
+    settings: &CampaignSettings,
     answers: &Answers,
     errors: &[AnswerError],
 ) -> Vec<QuestionView> {
+    let survey = &settings.survey;
     let visible: Vec<&str> = survey
         .visible_questions(answers)
         .iter()
@@ -117,6 +122,17 @@ pub(super) fn questions(
                     .iter()
                     .find(|e| e.question_key == q.key)
                     .map(|e| sentence(&e.problem.to_string())),
+                needed_for: if q.required {
+                    String::new()
+                } else {
+                    settings
+                        .outcomes
+                        .iter()
+                        .filter(|o| o.requires_answer(q))
+                        .map(|o| o.label.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
             }
         })
         .collect()
@@ -319,7 +335,9 @@ mod tests {
             .validate_answers(&posted.answers)
             .err()
             .unwrap_or_default();
-        let shown = questions(&survey(), &posted.answers, &errors);
+        let mut settings = CampaignSettings::new("x");
+        settings.survey = survey();
+        let shown = questions(&settings, &posted.answers, &errors);
         assert!(!shown[2].hidden, "the branch opened by 'no' is shown");
         assert!(
             shown[2]

@@ -1,177 +1,275 @@
-//! Creating a call campaign: the form (name, briefing, script, and the survey, outcomes
-//! and calling hours as JSON prefilled with working defaults) and its checking with the
-//! domain types, each mistake shown next to its field. New campaigns start as drafts.
+//! The campaign editor, one page for creating a campaign and for editing it: script with
+//! a placeholder picker and a preview with a sample contact, the survey builder, outcomes
+//! and a calling-hours grid, each mistake shown next to its field. New campaigns start as
+//! drafts; edits of a live one are audited and reach callers at their next contact.
 
-use super::access::{find_group, require_group_organiser};
+use super::access::{find_group, organiser_campaign, require_group_organiser};
+use super::campaign_form::{Action, EFFECTS, EditorForm, KINDS, QuestionRow};
+use crate::api::phonebank::campaigns::save_settings;
 use crate::auth::{Flash, SignedIn};
 use crate::pages::layout::{Layout, render};
 use crate::{AppState, PageError};
 use askama::Template;
 use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing::get};
-use barnstorm_domain::calling_window::CallingWindows;
-use barnstorm_domain::limits;
-use barnstorm_domain::outcome::OutcomeSet;
-use barnstorm_domain::script::Script;
-use barnstorm_domain::survey::Survey;
+use barnstorm_domain::script::{Script, field_key};
 use barnstorm_store::Group;
-use barnstorm_store::phonebank::CampaignSettings;
-use serde::Deserialize;
+use barnstorm_store::phonebank::{Campaign, CampaignSettings, CampaignStatus, Contact};
+use std::collections::BTreeMap;
 
 /// A starter survey that shows how branching works; organisers edit or empty it.
-const STARTER_SURVEY: &str = r#"{
-  "questions": [
-    {
-      "key": "support",
-      "label": "Can we count on your support?",
-      "kind": {
-        "type": "single_choice",
-        "options": [
-          { "key": "yes", "label": "Yes" },
-          { "key": "maybe", "label": "Maybe" },
-          { "key": "no", "label": "No" }
-        ]
-      }
-    },
-    {
-      "key": "why_not",
-      "label": "What would change your mind?",
-      "kind": { "type": "free_text", "max_len": 500 },
-      "show_if": { "question_key": "support", "equals_any": ["maybe", "no"] }
-    }
-  ]
-}"#;
+const STARTER_SURVEY: &str = r#"{"questions": [
+  {"key": "support", "label": "Can we count on your support?",
+   "kind": {"type": "single_choice", "options": [
+     {"key": "yes", "label": "Yes"}, {"key": "maybe", "label": "Maybe"}, {"key": "no", "label": "No"}]}},
+  {"key": "why_not", "label": "What would change your mind?",
+   "kind": {"type": "free_text", "max_len": 500},
+   "show_if": {"question_key": "support", "equals_any": ["maybe", "no"]}}]}"#;
 
-/// What the organiser typed, kept to show again after a mistake.
-#[derive(Debug, Clone, Deserialize)]
-pub(super) struct CampaignForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    briefing: String,
-    #[serde(default)]
-    script: String,
-    #[serde(default)]
-    survey: String,
-    #[serde(default)]
-    outcomes: String,
-    #[serde(default)]
-    calling_hours: String,
-    #[serde(default)]
-    leaderboard: Option<String>,
+/// One entry of a menu or a set of checkboxes.
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
 }
 
-impl CampaignForm {
-    fn defaults() -> Self {
-        let settings = CampaignSettings::new("");
-        Self {
-            name: String::new(),
-            briefing: String::new(),
-            script: settings.script.clone(),
-            survey: STARTER_SURVEY.to_owned(),
-            outcomes: pretty(&settings.outcomes),
-            calling_hours: pretty(&settings.calling_hours),
-            leaderboard: None,
-        }
-    }
-}
-
-/// Pretty JSON for prefilling a textarea.
-fn pretty<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_default()
-}
-
-/// A mistake per field, shown next to it.
-#[derive(Debug, Default)]
-pub(super) struct FieldErrors {
-    name: Option<String>,
-    briefing: Option<String>,
-    script: Option<String>,
-    survey: Option<String>,
-    outcomes: Option<String>,
-    calling_hours: Option<String>,
-}
-
-impl FieldErrors {
-    fn any(&self) -> bool {
-        self.name.is_some()
-            || self.briefing.is_some()
-            || self.script.is_some()
-            || self.survey.is_some()
-            || self.outcomes.is_some()
-            || self.calling_hours.is_some()
-    }
-}
-
-/// Checks the form with the domain types: settings, or what is wrong where.
-#[expect(
-    clippy::result_large_err,
-    reason = "one message per form field, built once per submission and rendered at once"
-)]
-pub(super) fn check_form(form: &CampaignForm) -> Result<CampaignSettings, FieldErrors> {
-    let mut errors = FieldErrors::default();
-    let name = form.name.trim();
-    if name.is_empty() || name.chars().count() > limits::CAMPAIGN_NAME {
-        errors.name = Some(format!(
-            "Give the phone bank a name of up to {} characters.",
-            limits::CAMPAIGN_NAME
-        ));
-    }
-    if let Err(e) = limits::check_length("briefing", form.briefing.trim(), limits::BRIEFING) {
-        errors.briefing = Some(format!("The briefing is too long: {e}."));
-    }
-    if form.script.trim().is_empty() {
-        errors.script = Some("Write what callers should say.".into());
-    } else if let Err(e) = limits::check_length("script", &form.script, limits::SCRIPT) {
-        errors.script = Some(format!("The script is too long: {e}."));
-    } else if let Err(e) = Script::parse(&form.script) {
-        errors.script = Some(format!("The script has a mistake: {e}."));
-    }
-    let survey = match serde_json::from_str::<Survey>(&form.survey) {
-        Ok(survey) => match survey.validate_definition() {
-            Ok(()) => Some(survey),
-            Err(problems) => {
-                let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-                errors.survey = Some(list.join("; "));
-                None
-            }
-        },
-        Err(e) => {
-            errors.survey = Some(format!("This is not a survey in JSON: {e}."));
-            None
-        }
-    };
-    let outcomes = serde_json::from_str::<OutcomeSet>(&form.outcomes)
-        .map_err(|e| errors.outcomes = Some(format!("These outcomes cannot be used: {e}.")))
-        .ok();
-    let hours = serde_json::from_str::<CallingWindows>(&form.calling_hours)
-        .map_err(|e| {
-            errors.calling_hours = Some(format!("These calling hours cannot be used: {e}."))
+fn choices(list: &[(&str, &str)], selected: &str) -> Vec<Choice> {
+    list.iter()
+        .map(|&(value, label)| Choice {
+            value: value.to_owned(),
+            label: label.to_owned(),
+            selected: value == selected,
         })
-        .ok();
-    match (survey, outcomes, hours) {
-        (Some(survey), Some(outcomes), Some(calling_hours)) if !errors.any() => {
-            let mut settings = CampaignSettings::new(name);
-            settings.briefing = form.briefing.trim().to_owned();
-            settings.script = form.script.clone();
-            settings.survey = survey;
-            settings.outcomes = outcomes;
-            settings.calling_hours = calling_hours;
-            settings.leaderboard = form.leaderboard.is_some();
-            Ok(settings)
-        }
-        _ => Err(errors),
-    }
+        .collect()
+}
+
+/// A question as the editor shows it.
+struct QuestionView {
+    row: QuestionRow,
+    number: usize,
+    first: bool,
+    last: bool,
+    kinds: Vec<Choice>,
+    /// Earlier choice questions it may depend on.
+    earlier: Vec<Choice>,
+    /// The answers of the question it depends on, by label.
+    answers: Vec<Choice>,
+}
+
+/// An outcome as the editor shows it.
+struct OutcomeView {
+    index: usize,
+    row: super::campaign_form::OutcomeRow,
+    effects: Vec<Choice>,
+    /// Questions it may require, by row id.
+    requires: Vec<Choice>,
 }
 
 #[derive(Template)]
-#[template(path = "phonebank/new.html")]
-struct NewCampaignPage {
+#[template(path = "phonebank/editor.html")]
+struct EditorPage {
     layout: Layout,
     group: Group,
-    form: CampaignForm,
-    errors: FieldErrors,
+    /// The campaign being edited; `None` when creating one.
+    campaign: Option<Campaign>,
+    action: String,
+    form: EditorForm,
+    questions: Vec<QuestionView>,
+    outcomes: Vec<OutcomeView>,
+    time_zones: Vec<Choice>,
+    /// The placeholder picker: field key and what organisers call it.
+    fields: Vec<(String, String)>,
+    /// The sample contact's fields, as JSON for the page script's live preview.
+    sample: String,
+    /// Who the sample is ("the first contact of the list" or made up).
+    sample_source: &'static str,
+    preview: String,
+    /// The menus of the blank rows the page script adds.
+    kinds: &'static [(&'static str, &'static str)],
+    effects: &'static [(&'static str, &'static str)],
+}
+
+/// The contact fields a script can use: the mapped ones, then the list's own columns.
+fn picker_fields(columns: &[String]) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = [
+        ("first_name", "First name"),
+        ("last_name", "Last name"),
+        ("postcode", "Postcode"),
+        ("email", "Email"),
+    ]
+    .iter()
+    .map(|(key, label)| ((*key).to_owned(), (*label).to_owned()))
+    .collect();
+    for column in columns {
+        let key = field_key(column);
+        if !key.is_empty() && !fields.iter().any(|(k, _)| *k == key) {
+            fields.push((key, column.clone()));
+        }
+    }
+    fields
+}
+
+/// The sample contact's fields keyed as the script matches them: the list's first
+/// contact, or a made-up one on drama data.
+fn sample_fields(contact: Option<&Contact>) -> BTreeMap<String, String> {
+    let mut fields = BTreeMap::new();
+    match contact {
+        Some(c) => {
+            fields.insert("first_name".into(), c.first_name.clone());
+            fields.insert("last_name".into(), c.last_name.clone());
+            fields.insert("postcode".into(), c.postcode.clone().unwrap_or_default());
+            fields.insert("email".into(), c.email.clone().unwrap_or_default());
+            for (column, value) in &c.extra {
+                fields.insert(field_key(column), value.clone());
+            }
+        }
+        None => {
+            for (key, value) in [
+                ("first_name", "Asha"),
+                ("last_name", "Patel"),
+                ("postcode", "LS6 1AN"),
+                ("email", "asha.patel@example.org"),
+            ] {
+                fields.insert(key.into(), value.into());
+            }
+        }
+    }
+    fields
+}
+
+fn time_zones(selected: &str) -> Vec<Choice> {
+    let london = chrono_tz::Europe::London.name();
+    std::iter::once(london)
+        .chain(
+            chrono_tz::TZ_VARIANTS
+                .iter()
+                .map(|tz| tz.name())
+                .filter(|name| *name != london),
+        )
+        .map(|name| Choice {
+            value: name.to_owned(),
+            label: name.replace('_', " "),
+            selected: name == selected,
+        })
+        .collect()
+}
+
+/// The page for `form`, with the list's fields and sample for `campaign` when editing.
+async fn editor_page(
+    state: &AppState,
+    layout: Layout,
+    group: Group,
+    campaign: Option<Campaign>,
+    mut form: EditorForm,
+) -> Result<EditorPage, PageError> {
+    form.with_blank_options();
+    let (columns, first) = match &campaign {
+        Some(c) => (
+            state.store.contact_columns(c.id).await?,
+            state.store.first_contact(c.id).await?,
+        ),
+        None => (Vec::new(), None),
+    };
+    let sample = sample_fields(first.as_ref());
+    let preview = Script::parse(&form.script)
+        .map(|s| s.render_with_map(&sample))
+        .unwrap_or_default();
+    let count = form.questions.len();
+    let questions = form
+        .questions
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let earlier: Vec<Choice> = form.questions[..i]
+                .iter()
+                .enumerate()
+                .filter(|(_, q)| q.kind != "free_text")
+                .map(|(n, q)| Choice {
+                    value: q.id.clone(),
+                    label: format!("Question {}: {}", n + 1, q.label),
+                    selected: q.id == row.show_if,
+                })
+                .collect();
+            let answers = form.questions[..i]
+                .iter()
+                .find(|q| q.id == row.show_if)
+                .map(|asked| {
+                    asked
+                        .options
+                        .iter()
+                        .filter(|o| !o.label.trim().is_empty())
+                        .map(|o| Choice {
+                            value: o.label.clone(),
+                            label: o.label.clone(),
+                            selected: row.show_if_answers.contains(&o.label),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            QuestionView {
+                row: row.clone(),
+                number: i + 1,
+                first: i == 0,
+                last: i + 1 == count,
+                kinds: choices(&KINDS, &row.kind),
+                earlier,
+                answers,
+            }
+        })
+        .collect();
+    let outcomes = form
+        .outcomes
+        .iter()
+        .enumerate()
+        .map(|(index, row)| OutcomeView {
+            index,
+            row: row.clone(),
+            effects: choices(&EFFECTS, &row.effect),
+            requires: form
+                .questions
+                .iter()
+                .filter(|q| !q.label.trim().is_empty())
+                .map(|q| Choice {
+                    value: q.id.clone(),
+                    label: q.label.clone(),
+                    selected: row.requires.contains(&q.id),
+                })
+                .collect(),
+        })
+        .collect();
+    let action = campaign.as_ref().map_or_else(
+        || format!("/groups/{}/campaigns/new", group.slug),
+        |c| format!("/campaigns/{}/edit", c.id),
+    );
+    Ok(EditorPage {
+        layout,
+        group,
+        action,
+        time_zones: time_zones(&form.time_zone),
+        fields: picker_fields(&columns),
+        sample: serde_json::to_string(&sample).unwrap_or_default(),
+        sample_source: if first.is_some() {
+            "the first contact on the list"
+        } else {
+            "a made-up contact, until a list is uploaded"
+        },
+        preview,
+        kinds: &KINDS,
+        effects: &EFFECTS,
+        campaign,
+        questions,
+        outcomes,
+        form,
+    })
+}
+
+/// The settings a new campaign starts from: the UK outcomes and hours, a starter survey.
+fn new_campaign_settings() -> CampaignSettings {
+    let mut settings = CampaignSettings::new("");
+    settings.survey = serde_json::from_str(STARTER_SURVEY).unwrap_or_default();
+    settings
 }
 
 async fn new_campaign_page(
@@ -181,38 +279,49 @@ async fn new_campaign_page(
 ) -> Result<Response, PageError> {
     let group = find_group(&state.store, &slug).await?;
     require_group_organiser(&state, &signed_in.user, &group).await?;
-    Ok(render(&NewCampaignPage {
-        layout: Layout::new(&signed_in.context),
-        group,
-        form: CampaignForm::defaults(),
-        errors: FieldErrors::default(),
-    }))
+    let form = EditorForm::from_settings(&new_campaign_settings());
+    let page = editor_page(&state, Layout::new(&signed_in.context), group, None, form).await?;
+    Ok(render(&page))
+}
+
+/// Shows the form again after a button other than "save", or with its mistakes.
+async fn show_again(
+    state: &AppState,
+    signed_in: &SignedIn,
+    group: Group,
+    campaign: Option<Campaign>,
+    form: EditorForm,
+) -> Result<Response, PageError> {
+    let mistakes = form.has_errors();
+    let mut context = signed_in.context.clone();
+    if mistakes {
+        context.flash = Some(Flash::error(
+            "Nothing was saved: correct the fields marked below.",
+        ));
+    }
+    let page = editor_page(state, Layout::new(&context), group, campaign, form).await?;
+    let mut response = render(&page);
+    if mistakes {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
 }
 
 async fn create_campaign(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(slug): Path<String>,
-    Form(form): Form<CampaignForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let group = find_group(&state.store, &slug).await?;
     require_group_organiser(&state, &signed_in.user, &group).await?;
-    let settings = match check_form(&form) {
-        Ok(settings) => settings,
-        Err(errors) => {
-            let mut context = signed_in.context.clone();
-            context.flash = Some(Flash::error(
-                "The phone bank was not created: correct the fields marked below.",
-            ));
-            let mut response = render(&NewCampaignPage {
-                layout: Layout::new(&context),
-                group,
-                form,
-                errors,
-            });
-            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            return Ok(response);
-        }
+    let (mut form, action) = EditorForm::from_pairs(&pairs);
+    if action != Action::Save {
+        form.apply(&action);
+        return show_again(&state, &signed_in, group, None, form).await;
+    }
+    let Some(settings) = form.settings(&CampaignSettings::new("")) else {
+        return show_again(&state, &signed_in, group, None, form).await;
     };
     let campaign = state
         .store
@@ -225,11 +334,78 @@ async fn create_campaign(
     .redirect(&format!("/campaigns/{}", campaign.id)))
 }
 
+/// The campaign an organiser may edit: any but a finished one.
+async fn editable_campaign(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: i64,
+) -> Result<Result<(Campaign, Group), Response>, PageError> {
+    let (campaign, group) = organiser_campaign(state, &signed_in.user, id).await?;
+    if campaign.status == CampaignStatus::Finished {
+        return Ok(Err(Flash::error(
+            "This phone bank is finished, so it can no longer be changed.",
+        )
+        .redirect(&format!("/campaigns/{id}"))));
+    }
+    Ok(Ok((campaign, group)))
+}
+
+async fn edit_campaign_page(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let (campaign, group) = match editable_campaign(&state, &signed_in, id).await? {
+        Ok(found) => found,
+        Err(refused) => return Ok(refused),
+    };
+    let form = EditorForm::from_settings(&campaign.settings);
+    let layout = Layout::new(&signed_in.context);
+    let page = editor_page(&state, layout, group, Some(campaign), form).await?;
+    Ok(render(&page))
+}
+
+async fn save_campaign(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let (campaign, group) = match editable_campaign(&state, &signed_in, id).await? {
+        Ok(found) => found,
+        Err(refused) => return Ok(refused),
+    };
+    let (mut form, action) = EditorForm::from_pairs(&pairs);
+    if action != Action::Save {
+        form.apply(&action);
+        return show_again(&state, &signed_in, group, Some(campaign), form).await;
+    }
+    let Some(settings) = form.settings(&campaign.settings) else {
+        return show_again(&state, &signed_in, group, Some(campaign), form).await;
+    };
+    let back = format!("/campaigns/{id}");
+    if settings == campaign.settings {
+        return Ok(Flash::ok("Nothing had changed.").redirect(&back));
+    }
+    save_settings(&state, signed_in.user.id, &campaign, &settings).await?;
+    let message = if campaign.status == CampaignStatus::Draft {
+        "Saved."
+    } else {
+        "Saved. Callers see the new version from their next contact."
+    };
+    Ok(Flash::ok(message).redirect(&back))
+}
+
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/groups/{slug}/campaigns/new",
-        get(new_campaign_page).post(create_campaign),
-    )
+    Router::new()
+        .route(
+            "/groups/{slug}/campaigns/new",
+            get(new_campaign_page).post(create_campaign),
+        )
+        .route(
+            "/campaigns/{id}/edit",
+            get(edit_campaign_page).post(save_campaign),
+        )
 }
 
 #[cfg(test)]
@@ -237,29 +413,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_prefilled_form_is_a_valid_campaign() {
-        let mut form = CampaignForm::defaults();
+    fn the_starter_campaign_is_valid_once_named() {
+        let mut form = EditorForm::from_settings(&new_campaign_settings());
+        assert_eq!(form.questions.len(), 2, "the starter survey is there");
         form.name = "Spring drive".into();
-        let settings = check_form(&form).map_err(|e| format!("{e:?}"));
-        assert!(settings.is_ok(), "{settings:?}");
+        assert!(
+            form.settings(&CampaignSettings::new("")).is_some(),
+            "{form:?}"
+        );
     }
 
     #[test]
-    fn each_mistake_is_reported_on_its_field() {
-        let mut form = CampaignForm::defaults();
-        form.survey = "{ not json".into();
-        form.outcomes = "[]".into();
-        let Err(errors) = check_form(&form) else {
-            panic!("a broken form was accepted");
-        };
-        assert!(errors.name.is_some());
-        assert!(errors.survey.as_deref().is_some_and(|e| e.contains("JSON")));
+    fn the_time_zone_menu_starts_with_london() {
+        let zones = time_zones("Europe/Paris");
+        assert_eq!(zones[0].value, "Europe/London");
         assert!(
-            errors
-                .outcomes
-                .as_deref()
-                .is_some_and(|e| e.contains("at least one"))
+            zones
+                .iter()
+                .any(|z| z.selected && z.value == "Europe/Paris")
         );
-        assert!(errors.calling_hours.is_none());
     }
 }

@@ -7,6 +7,8 @@ mod access;
 mod breaks;
 mod call;
 mod call_view;
+mod campaign_build;
+mod campaign_form;
 mod campaigns;
 mod contact_erasure;
 mod dashboard;
