@@ -150,17 +150,28 @@ named_choices!(
     }
 );
 
+/// How a consent wording says it also covers the groups below the named one.
+pub const LOCAL_GROUPS_CLAUSE: &str = "and its local groups";
+
 impl Channel {
     /// The words a form shows beside this channel's tick box for `group_name`, and the
-    /// wording kept as proof of the consent given with it.
+    /// wording kept as proof of the consent given with it. They name the group's local
+    /// groups too, so the consent also counts for outreach by the groups below it.
     pub fn consent_wording(self, group_name: &str) -> String {
         let verb = match self {
             Self::Email => "Email",
             Self::Sms => "Text",
             Self::Phone => "Phone",
         };
-        format!("{verb} me about other events from {group_name}")
+        format!("{verb} me about other events from {group_name} {LOCAL_GROUPS_CLAUSE}")
     }
+}
+
+/// Whether a consent given with `wording` also counts for the groups below the group it
+/// was given to: only when the words said so. Consents given under the earlier words
+/// ("… from Barnstorm UK") named the group alone and reach that group only.
+pub fn wording_reaches_local_groups(wording: &str) -> bool {
+    wording.trim_end().ends_with(LOCAL_GROUPS_CLAUSE)
 }
 
 named_choices!(
@@ -198,5 +209,18 @@ mod tests {
             err.to_string(),
             "unknown event type 'rally': use one of meetup, phonebank, canvass, street_stall, training, social, other"
         );
+    }
+
+    #[test]
+    fn only_wordings_that_name_local_groups_reach_them() {
+        let today = Channel::Email.consent_wording("Barnstorm UK");
+        assert_eq!(
+            today,
+            "Email me about other events from Barnstorm UK and its local groups"
+        );
+        assert!(wording_reaches_local_groups(&today));
+        assert!(!wording_reaches_local_groups(
+            "Email me about other events from Barnstorm UK"
+        ));
     }
 }

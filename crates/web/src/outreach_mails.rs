@@ -83,11 +83,17 @@ pub(crate) fn outreach_mail(
     message: &OutreachMessage<'_>,
     recipient: &Recipient,
 ) -> NewMail {
-    let why = consent_sentence(
-        message.group_name,
+    let mut why = consent_sentence(
+        &recipient.consent_group_name,
         &recipient.consent_origin,
         &date_text(recipient.consent_given_at),
     );
+    if recipient.consent_group_id != message.group_id {
+        why.push_str(&format!(
+            " {} is one of the local groups of {}, which that consent covers.",
+            message.group_name, recipient.consent_group_name
+        ));
+    }
     outreach_mail_saying(config, message, recipient, &why)
 }
 
@@ -101,6 +107,7 @@ pub(crate) fn outreach_mail_saying(
 ) -> NewMail {
     let token: String =
         url::form_urlencoded::byte_serialize(recipient.unsubscribe_token.as_bytes()).collect();
+    // Leaving the sending group also withdraws a parent group's consent that covered it.
     let unsubscribe = config.absolute(&format!("/unsubscribe/{token}?group={}", message.group_id));
     let event_link = config.absolute(message.event_path);
     let name = recipient.name.trim();
@@ -162,6 +169,8 @@ mod tests {
             consent_origin: origin,
             // 3 March 2026, 12:00 UTC.
             consent_given_at: 1_772_539_200_000,
+            consent_group_id: 7,
+            consent_group_name: "Barnstorm UK".into(),
         }
     }
 
@@ -230,5 +239,28 @@ mod tests {
         };
         let mail = outreach_mail(&config, &hostless, &recipient(ConsentOrigin::BulkImport));
         assert!(mail.body_text.contains("Hosted by Barnstorm UK\n"));
+    }
+
+    #[test]
+    fn consent_to_a_parent_group_is_named() {
+        let config = WebConfig::new("https://organise.example.org");
+        let leeds = OutreachMessage {
+            group_id: 9,
+            group_name: "Leeds",
+            ..message()
+        };
+        let mail = outreach_mail(&config, &leeds, &recipient(ConsentOrigin::BulkImport));
+        let body = &mail.body_text;
+        assert!(
+            body.contains("Barnstorm UK added your address in a bulk import on 3 March 2026")
+                && body.contains(
+                    "Leeds is one of the local groups of Barnstorm UK, which that consent covers."
+                ),
+            "{body}"
+        );
+        assert!(
+            body.contains("/unsubscribe/tok%2Ben%2Fx?group=9"),
+            "the link leaves the group that sent it (the store withdraws what covered it): {body}"
+        );
     }
 }

@@ -1,13 +1,14 @@
 //! Who outreach may reach, by place: the `email_audience` table, the suppression list and
 //! one-click unsubscribe. A row exists exactly while a supporter has live email consent
-//! for the group, a known location and no suppression; every path that changes one of
-//! those calls [`refresh_audience`] in its own transaction. Radius selection lives here
+//! for the group, a known location and no suppression, and says whether the consent's
+//! words reached the group's local groups too; every path that changes one of those
+//! calls [`refresh_audience`] in its own transaction. Radius selection lives here
 //! too, so the count a sender is shown is computed exactly as the list that is sent.
 
 use super::supporters::withdraw_consent_tx;
 use crate::audit::{AuditAction, audit_in};
 use crate::{Millis, Store, StoreError, now_millis};
-use barnstorm_domain::event::Channel;
+use barnstorm_domain::event::{Channel, wording_reaches_local_groups};
 use barnstorm_domain::geo::{
     LatLon, MAX_RADIUS_KM, cell_corners, cells_within, distance_km, grid_cell,
 };
@@ -25,6 +26,9 @@ pub struct UnsubscribeResult {
     pub masked_email: String,
     /// The group they left; `None` when they left everything.
     pub group_name: Option<String>,
+    /// The groups above it whose consent (naming their local groups) also brought them
+    /// that group's mail, and which they left with it.
+    pub covering_groups: Vec<String>,
 }
 
 /// Rewrites a supporter's audience rows from their consents, location and suppression.
@@ -46,18 +50,109 @@ pub(crate) async fn refresh_audience(
     .await?;
     let Some(row) = row else { return Ok(()) };
     let (lat, lon): (f64, f64) = (row.try_get("latitude")?, row.try_get("longitude")?);
-    sqlx::query(
-        "INSERT INTO email_audience (group_id, cell, latitude, longitude, supporter_id)
-         SELECT group_id, $1, $2, $3, supporter_id FROM consents
-         WHERE supporter_id = $4 AND channel = 'email' AND withdrawn_at IS NULL",
+    let consents = sqlx::query(
+        "SELECT c.group_id, w.wording FROM consents c
+         LEFT JOIN consent_wordings w ON w.id = c.wording_id
+         WHERE c.supporter_id = $1 AND c.channel = 'email' AND c.withdrawn_at IS NULL",
     )
-    .bind(grid_cell(lat, lon))
-    .bind(lat)
-    .bind(lon)
     .bind(supporter_id)
-    .execute(&mut **tx)
+    .fetch_all(&mut **tx)
     .await?;
+    for consent in &consents {
+        let wording: Option<String> = consent.try_get("wording")?;
+        let reaches = wording.as_deref().is_some_and(wording_reaches_local_groups);
+        sqlx::query(
+            "INSERT INTO email_audience
+                 (group_id, cell, latitude, longitude, supporter_id, reaches_subgroups)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(consent.try_get::<i64, _>("group_id")?)
+        .bind(grid_cell(lat, lon))
+        .bind(lat)
+        .bind(lon)
+        .bind(supporter_id)
+        .bind(i64::from(reaches))
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
+}
+
+/// The groups whose audience rows count for `group_id`'s outreach: the group itself,
+/// then the groups above it, nearest first (their rows count only where the consent's
+/// words reached local groups).
+pub(crate) async fn audience_groups<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    group_id: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let rows = sqlx::query(
+        "WITH RECURSIVE up(id, depth) AS (
+             SELECT parent_id, 1 FROM groups WHERE id = $1 AND parent_id IS NOT NULL
+             UNION ALL
+             SELECT g.parent_id, up.depth + 1 FROM groups g JOIN up ON g.id = up.id
+             WHERE g.parent_id IS NOT NULL AND up.depth < 32
+         )
+         SELECT id FROM up ORDER BY depth",
+    )
+    .bind(group_id)
+    .fetch_all(executor)
+    .await?;
+    let mut groups = vec![group_id];
+    for row in &rows {
+        groups.push(row.try_get("id")?);
+    }
+    Ok(groups)
+}
+
+/// An SQL condition on `email_audience` (aliased `a`) for the rows that count for the
+/// outreach of `groups[0]`, given [`audience_groups`]: its own rows, and the rows of the
+/// groups above it whose consent reached local groups. The ids are integers we read, so
+/// they are written inline.
+pub(crate) fn audience_condition(groups: &[i64]) -> String {
+    let own = groups.first().copied().unwrap_or_default();
+    if groups.len() <= 1 {
+        return format!("a.group_id = {own}");
+    }
+    let list: Vec<String> = groups.iter().map(i64::to_string).collect();
+    format!(
+        "a.group_id IN ({}) AND (a.group_id = {own} OR a.reaches_subgroups = 1)",
+        list.join(", ")
+    )
+}
+
+/// The groups above `group_id` to which `supporter_id` gave live email consent in words
+/// that named their local groups (id, name), nearest first: consents that bring them
+/// `group_id`'s outreach too.
+async fn covering_consents(
+    tx: &mut Transaction<'static, Any>,
+    supporter_id: i64,
+    group_id: i64,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    let mut found = Vec::new();
+    for above in audience_groups(&mut **tx, group_id)
+        .await?
+        .into_iter()
+        .skip(1)
+    {
+        let row = sqlx::query(
+            "SELECT g.name, w.wording FROM consents c
+             JOIN groups g ON g.id = c.group_id
+             LEFT JOIN consent_wordings w ON w.id = c.wording_id
+             WHERE c.supporter_id = $1 AND c.group_id = $2 AND c.channel = 'email'
+               AND c.withdrawn_at IS NULL",
+        )
+        .bind(supporter_id)
+        .bind(above)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(row) = row {
+            let wording: Option<String> = row.try_get("wording")?;
+            if wording.as_deref().is_some_and(wording_reaches_local_groups) {
+                found.push((above, row.try_get("name")?));
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// The radius a query really uses: `cells_within` clamps to [`MAX_RADIUS_KM`], so the
@@ -112,16 +207,16 @@ pub(crate) fn cell_condition(center: (f64, f64), radius_km: f64) -> String {
     cells_condition(&cells).unwrap_or_else(|| "1 = 1".to_owned())
 }
 
-/// An SQL condition on `email_audience` (aliased `a`) leaving out supporters the group
-/// has sent outreach to after `mailed_since` (the per-recipient limit); `None` leaves
-/// nobody out. Shared by the count and the send, so both leave out the same people. The
-/// time is an integer we computed, so it is written inline.
-pub(crate) fn not_mailed_since(mailed_since: Option<Millis>) -> String {
+/// An SQL condition on `email_audience` (aliased `a`) leaving out supporters the
+/// sending group `group_id` has sent outreach to after `mailed_since` (the per-recipient
+/// limit); `None` leaves nobody out. Shared by the count and the send, so both leave out
+/// the same people. The id and time are integers, so they are written inline.
+pub(crate) fn not_mailed_since(group_id: i64, mailed_since: Option<Millis>) -> String {
     match mailed_since {
         None => "1 = 1".to_owned(),
         Some(since) => format!(
             "NOT EXISTS (SELECT 1 FROM outreach_recipients r
-                         WHERE r.group_id = a.group_id AND r.supporter_id = a.supporter_id
+                         WHERE r.group_id = {group_id} AND r.supporter_id = a.supporter_id
                            AND r.last_sent_at > {since})"
         ),
     }
@@ -173,8 +268,9 @@ async fn add_suppression_tx(
 }
 
 impl Store {
-    /// How many supporters of `group_id` outreach within `radius_km` of `center`
-    /// (latitude, longitude) would reach: exact, and equal to what
+    /// How many supporters outreach by `group_id` within `radius_km` of `center`
+    /// (latitude, longitude) would reach: those who consented to the group, and to a group
+    /// above it in words that named its local groups; exact, and equal to what
     /// [`Store::send_outreach`] sends. With `mailed_since`, supporters the group has sent
     /// outreach to after that time are left out, as the send leaves them out; `None`
     /// counts everyone who consented. Grid cells wholly inside the radius are counted in
@@ -187,7 +283,8 @@ impl Store {
         radius_km: f64,
         mailed_since: Option<Millis>,
     ) -> Result<i64, StoreError> {
-        let rested = not_mailed_since(mailed_since);
+        let rested = not_mailed_since(group_id, mailed_since);
+        let groups = audience_condition(&audience_groups(self.reader(), group_id).await?);
         let (inside, edge) = cells_by_coverage(center, radius_km);
         // Too many ranges to list: measure every point of the group instead.
         let (inside, edge) = match (cells_condition(&inside), cells_condition(&edge)) {
@@ -197,20 +294,21 @@ impl Store {
         let mut total = 0;
         if let Some(condition) = inside {
             let row = sqlx::query(&format!(
-                "SELECT COUNT(*) AS n FROM email_audience a
-                 WHERE a.group_id = $1 AND {condition} AND {rested}"
+                "SELECT COUNT(DISTINCT a.supporter_id) AS n FROM email_audience a
+                 WHERE {groups} AND {condition} AND {rested}"
             ))
-            .bind(group_id)
             .fetch_one(self.reader())
             .await?;
             total += row.try_get::<i64, _>("n")?;
         }
+        // A supporter's rows all sit at their one location, so counting them distinctly
+        // per point counts each person once.
         let rows = sqlx::query(&format!(
-            "SELECT a.latitude, a.longitude, COUNT(*) AS n FROM email_audience a
-             WHERE a.group_id = $1 AND {edge} AND {rested}
+            "SELECT a.latitude, a.longitude, COUNT(DISTINCT a.supporter_id) AS n
+             FROM email_audience a
+             WHERE {groups} AND {edge} AND {rested}
              GROUP BY a.latitude, a.longitude"
         ))
-        .bind(group_id)
         .fetch_all(self.reader())
         .await?;
         for row in &rows {
@@ -240,8 +338,9 @@ impl Store {
         Ok(!rows.is_empty())
     }
 
-    /// Follows an unsubscribe link. With a group, withdraws email consent for that group;
-    /// without, withdraws email consent for every group and suppresses the address
+    /// Follows an unsubscribe link. With a group, withdraws email consent for that group,
+    /// and for the groups above it whose consent named their local groups (it brought this
+    /// group's mail too, so the mail would not stop otherwise); without, withdraws email consent for every group and suppresses the address
     /// ("unsubscribed from everything"). `None` when the token names nobody. Following
     /// the same link again changes nothing and gives the same answer.
     pub async fn unsubscribe(
@@ -259,8 +358,11 @@ impl Store {
             return Ok(None);
         };
         let (id, email): (i64, String) = (row.try_get("id")?, row.try_get("email")?);
+        let mut covering_groups = Vec::new();
         let group_name = match group_id {
             Some(group_id) => {
+                // Every consent that brings this group's mail goes, so the mail stops.
+                let covering = covering_consents(&mut tx, id, group_id).await?;
                 withdraw_consent_tx(
                     &mut tx,
                     id,
@@ -269,6 +371,17 @@ impl Store {
                     "the unsubscribe link in a mail from the group",
                 )
                 .await?;
+                for (above, name) in covering {
+                    withdraw_consent_tx(
+                        &mut tx,
+                        id,
+                        Some(above),
+                        Channel::Email,
+                        "the unsubscribe link in a mail from one of its local groups",
+                    )
+                    .await?;
+                    covering_groups.push(name);
+                }
                 let name: Option<String> = sqlx::query("SELECT name FROM groups WHERE id = $1")
                     .bind(group_id)
                     .fetch_optional(&mut *tx)
@@ -294,6 +407,7 @@ impl Store {
         Ok(Some(UnsubscribeResult {
             masked_email: mask_email(&email),
             group_name,
+            covering_groups,
         }))
     }
 }

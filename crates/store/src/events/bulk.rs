@@ -8,6 +8,7 @@ use super::supporters::{current_notice_id, wording_id};
 use crate::binds::value_rows;
 use crate::new_secret;
 use crate::{Backend, Store, StoreError, now_millis};
+use barnstorm_domain::event::wording_reaches_local_groups;
 use barnstorm_domain::geo::grid_cell;
 use sqlx::Row;
 
@@ -59,6 +60,7 @@ impl Store {
         let backend = self.backend();
         let now = now_millis();
         let mut inserted = 0;
+        let reaches_subgroups = i64::from(wording_reaches_local_groups(source.wording));
         for chunk in supporters.chunks(ROWS_PER_STATEMENT * STATEMENTS_PER_TX) {
             let mut tx = self.begin_write().await?;
             let wording = wording_id(&mut tx, source.wording, now).await?;
@@ -109,8 +111,8 @@ impl Store {
                 query.execute(&mut *tx).await?;
 
                 let sql = format!(
-                    "INSERT INTO email_audience (group_id, cell, latitude, longitude, supporter_id) VALUES {}",
-                    value_rows(backend, rows.len(), 5)
+                    "INSERT INTO email_audience (group_id, cell, latitude, longitude, supporter_id, reaches_subgroups) VALUES {}",
+                    value_rows(backend, rows.len(), 6)
                 );
                 let mut query = sqlx::query(&sql);
                 for (offset, s) in rows.iter().enumerate() {
@@ -120,7 +122,8 @@ impl Store {
                         .bind(grid_cell(lat, lon))
                         .bind(lat)
                         .bind(lon)
-                        .bind(base + offset as i64);
+                        .bind(base + offset as i64)
+                        .bind(reaches_subgroups);
                 }
                 query.execute(&mut *tx).await?;
                 inserted += rows.len();

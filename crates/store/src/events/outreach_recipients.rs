@@ -1,10 +1,14 @@
-//! Who one outreach message goes to: the group's audience within the radius, less the
-//! supporters the group mailed within the per-recipient window, selected exactly as
-//! [`Store::audience_count`](crate::Store::audience_count) counts them; where each one's
-//! consent came from (for the truthful line in their copy); and the per-group mark of
-//! when each was last mailed. Runs inside the sending transaction only.
+//! Who one outreach message goes to: the group's audience within the radius (with the
+//! consents to groups above it that named its local groups), less the supporters the
+//! group mailed within the per-recipient window, selected exactly as
+//! [`Store::audience_count`](crate::Store::audience_count) counts them; where and to
+//! which group each one's consent was given (for the truthful line in their copy); and
+//! the per-group mark of when each was last mailed. Runs inside the sending transaction
+//! only.
 
-use super::audience::{cell_condition, not_mailed_since, within_radius};
+use super::audience::{
+    audience_condition, audience_groups, cell_condition, not_mailed_since, within_radius,
+};
 use crate::binds::value_rows;
 use crate::{Backend, Millis, StoreError};
 use sqlx::{Any, Row, Transaction};
@@ -59,14 +63,21 @@ pub struct Recipient {
     pub email: String,
     /// For their one-click unsubscribe link.
     pub unsubscribe_token: String,
-    /// Where their consent to email from the group came from.
+    /// Where their consent to email came from.
     pub consent_origin: ConsentOrigin,
     /// When they gave it.
     pub consent_given_at: Millis,
+    /// The group they consented to: the sending group, or a group above it whose
+    /// consent named its local groups (their unsubscribe link withdraws that consent).
+    pub consent_group_id: i64,
+    /// That group's name, for the line saying why they get the mail.
+    pub consent_group_name: String,
 }
 
-/// The group's audience within the radius that the group has not mailed after
-/// `mailed_since`, selected exactly as `audience_count` counts it, with each one's consent.
+/// The audience within the radius for outreach by `group_id` (see
+/// [`audience_condition`]) that the group has not mailed after `mailed_since`, selected
+/// exactly as `audience_count` counts it, once each, with the consent nearest the
+/// sending group.
 pub(super) async fn select_recipients(
     tx: &mut Transaction<'static, Any>,
     group_id: i64,
@@ -74,34 +85,49 @@ pub(super) async fn select_recipients(
     radius_km: f64,
     mailed_since: Millis,
 ) -> Result<Vec<Recipient>, StoreError> {
+    let groups = audience_groups(&mut **tx, group_id).await?;
     let rows = sqlx::query(&format!(
-        "SELECT a.latitude, a.longitude, s.id, s.name, s.email, s.unsubscribe_token,
-                c.source, c.granted_at
+        "SELECT a.latitude, a.longitude, a.group_id, g.name AS group_name, s.id, s.name,
+                s.email, s.unsubscribe_token, c.source, c.granted_at
          FROM email_audience a
          JOIN supporters s ON s.id = a.supporter_id
+         JOIN groups g ON g.id = a.group_id
          JOIN consents c ON c.supporter_id = a.supporter_id AND c.group_id = a.group_id
               AND c.channel = 'email' AND c.withdrawn_at IS NULL
-         WHERE a.group_id = $1 AND {} AND {}
+         WHERE {} AND {} AND {}
          ORDER BY s.id",
+        audience_condition(&groups),
         cell_condition(center, radius_km),
-        not_mailed_since(Some(mailed_since)),
+        not_mailed_since(group_id, Some(mailed_since)),
     ))
-    .bind(group_id)
     .fetch_all(&mut **tx)
     .await?;
-    let mut out = Vec::new();
+    let nearness = |group: i64| groups.iter().position(|g| *g == group);
+    let mut out: Vec<Recipient> = Vec::new();
     for row in &rows {
         let (lat, lon): (f64, f64) = (row.try_get("latitude")?, row.try_get("longitude")?);
-        if within_radius(center, radius_km, lat, lon) {
-            let source: String = row.try_get("source")?;
-            out.push(Recipient {
-                supporter_id: row.try_get("id")?,
-                name: row.try_get("name")?,
-                email: row.try_get("email")?,
-                unsubscribe_token: row.try_get("unsubscribe_token")?,
-                consent_origin: ConsentOrigin::from_source(&source),
-                consent_given_at: row.try_get("granted_at")?,
-            });
+        if !within_radius(center, radius_km, lat, lon) {
+            continue;
+        }
+        let source: String = row.try_get("source")?;
+        let recipient = Recipient {
+            supporter_id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            email: row.try_get("email")?,
+            unsubscribe_token: row.try_get("unsubscribe_token")?,
+            consent_origin: ConsentOrigin::from_source(&source),
+            consent_given_at: row.try_get("granted_at")?,
+            consent_group_id: row.try_get("group_id")?,
+            consent_group_name: row.try_get("group_name")?,
+        };
+        // Rows come ordered by supporter; keep the consent nearest the sending group.
+        match out.last_mut() {
+            Some(last) if last.supporter_id == recipient.supporter_id => {
+                if nearness(recipient.consent_group_id) < nearness(last.consent_group_id) {
+                    *last = recipient;
+                }
+            }
+            _ => out.push(recipient),
         }
     }
     name_rsvp_events(tx, &mut out).await?;

@@ -89,9 +89,14 @@ async fn perform(
         return Err(unknown_link());
     };
     let message = match result.group_name {
-        Some(group) => format!(
+        Some(group) if result.covering_groups.is_empty() => format!(
             "{} will get no more email from {group} about events nearby.",
             result.masked_email
+        ),
+        Some(group) => format!(
+            "{} will get no more email from {group} about events nearby, nor from {}: that consent covered {group} too.",
+            result.masked_email,
+            result.covering_groups.join(" or ")
         ),
         None => format!(
             "{} will get no more email about events from any group on this Barnstorm.",

@@ -28,7 +28,7 @@ async fn a_consent_keeps_its_wording_form_notice_and_withdrawal(store: Store) {
         .unwrap();
     assert_eq!(
         email.wording.as_deref(),
-        Some("Email me about other events from Hulme"),
+        Some("Email me about other events from Hulme and its local groups"),
         "the words beside the box"
     );
     assert_eq!(email.source, format!("rsvp:{}", event.id));
@@ -44,7 +44,7 @@ async fn a_consent_keeps_its_wording_form_notice_and_withdrawal(store: Store) {
         .unwrap();
     assert_eq!(
         phone.wording.as_deref(),
-        Some("Phone me about other events from Hulme")
+        Some("Phone me about other events from Hulme and its local groups")
     );
 
     let version = store

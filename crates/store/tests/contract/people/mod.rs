@@ -6,6 +6,7 @@ mod consent_proof;
 mod outreach;
 mod reminders;
 mod rsvps;
+mod tree_consent;
 
 use barnstorm_domain::event::{Channel, EventKind, EventStatus, LocationPrecision};
 use barnstorm_store::events::{

@@ -187,7 +187,7 @@ const DATA_MAP: &[Table] = &[
         name: "email_audience",
         erasure: "Deleted",
         personal: &["supporter_id", "latitude", "longitude"],
-        other: &["group_id", "cell"],
+        other: &["group_id", "cell", "reaches_subgroups"],
     },
     Table {
         name: "email_suppressions",

@@ -165,6 +165,8 @@ impl Letter {
             unsubscribe_token: "[their-link]".to_owned(),
             consent_origin: ConsentOrigin::BulkImport,
             consent_given_at: 0,
+            consent_group_id: self.group_id,
+            consent_group_name: self.group_name.clone(),
         };
         outreach_mail_saying(
             config,
