@@ -136,7 +136,7 @@ impl IntoResponse for ApiError {
 }
 
 /// A failed page request, shown as a page.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PageError {
     status: StatusCode,
     title: &'static str,
@@ -206,16 +206,39 @@ struct ErrorPage<'a> {
     action: Option<(&'a str, &'a str)>,
 }
 
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
+impl PageError {
+    fn page(&self, layout: Layout) -> Response {
         let page = ErrorPage {
-            layout: Layout::bare(),
+            layout,
             title: self.title,
             message: &self.message,
             action: self.action,
         };
         (self.status, render(&page)).into_response()
     }
+}
+
+impl IntoResponse for PageError {
+    /// The page with the header of someone signed out; [`with_request_layout`] gives it
+    /// the header of whoever asked once the request context is known.
+    fn into_response(self) -> Response {
+        let mut response = self.page(Layout::bare());
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// An error page rendered again with `layout` (who is signed in, the CSRF token), so a
+/// signed-in person's 403 or 404 shows their own header rather than "Sign in". The
+/// status and headers the handler set, cookies included, are kept; other responses pass
+/// unchanged.
+pub(crate) fn with_request_layout(response: Response, layout: Layout) -> Response {
+    let Some(error) = response.extensions().get::<PageError>().cloned() else {
+        return response;
+    };
+    let (parts, _) = response.into_parts();
+    let (_, body) = error.page(layout).into_parts();
+    Response::from_parts(parts, body)
 }
 
 /// Middleware: a request that axum's extractors or router refused (a malformed path

@@ -4,6 +4,7 @@
 //! lives here, and no business rule that the domain or store crates should own.
 
 mod api;
+mod approval_mails;
 mod assets;
 pub mod auth;
 mod config;

@@ -69,6 +69,8 @@ audit_actions! {
     DoNotCallAdd => "do_not_call.add",
     /// An event's attendee list was downloaded (personal data).
     EventAttendeesExport => "event.attendees_export",
+    /// An event was linked to a call campaign, or unlinked.
+    EventCampaignLink => "event.campaign_link",
     /// An event was approved by an organiser.
     EventApprove => "event.approve",
     /// An event was cancelled.

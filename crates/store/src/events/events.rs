@@ -9,7 +9,7 @@ use super::model::{
 };
 use crate::audit::{AuditAction, audit_event_in};
 use crate::outbox::insert_mail;
-use crate::{Store, StoreError, now_millis};
+use crate::{NewMail, Store, StoreError, now_millis};
 use barnstorm_domain::event::EventStatus;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
@@ -229,6 +229,18 @@ impl Store {
         event: &NewEvent,
         status: EventStatus,
     ) -> Result<Event, StoreError> {
+        self.create_event_notifying(event, status, &[]).await
+    }
+
+    /// [`Store::create_event`] that also queues `mails` (e.g. "an event awaits your
+    /// approval" to the organisers) in the same transaction: they go exactly once, with
+    /// the event, whichever node made it.
+    pub async fn create_event_notifying(
+        &self,
+        event: &NewEvent,
+        status: EventStatus,
+        mails: &[NewMail],
+    ) -> Result<Event, StoreError> {
         validate(event)?;
         let now = now_millis();
         let sql = format!(
@@ -255,6 +267,9 @@ impl Store {
             &detail,
         )
         .await?;
+        for mail in mails {
+            insert_mail(&mut tx, mail).await?;
+        }
         let created = load_event(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
         tx.commit().await?;
         self.events_changed();
@@ -345,6 +360,43 @@ impl Store {
                 .await?;
             }
         }
+        let updated = load_event(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        self.events_changed();
+        Ok(updated)
+    }
+
+    /// Links the event to the call campaign `campaign_id` (its attendees get "Start
+    /// calling" during it), or unlinks it with `None`, audited as `event.campaign_link` by
+    /// `actor` in the same transaction. Whether the campaign may be linked is the
+    /// caller's to check.
+    pub async fn set_event_campaign(
+        &self,
+        id: i64,
+        campaign_id: Option<i64>,
+        actor: i64,
+    ) -> Result<Event, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE events SET campaign_id = $1, updated_at = $2 WHERE id = $3 AND deleted_at IS NULL",
+        )
+        .bind(campaign_id)
+        .bind(now_millis())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let detail = campaign_id.map_or("unlinked".to_owned(), |c| format!("campaign {c}"));
+        audit_event_in(
+            &mut tx,
+            Some(actor),
+            AuditAction::EventCampaignLink,
+            id,
+            &detail,
+        )
+        .await?;
         let updated = load_event(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
         tx.commit().await?;
         self.events_changed();

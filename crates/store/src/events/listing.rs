@@ -1,5 +1,5 @@
 //! Event listings read straight from the events table: a group's calendar and hub page,
-//! the approval queue, a host's own events, the public API's paged list and its sync
+//! the approval queue, a host's own events and those a person signed up for, the public API's paged list and its sync
 //! tombstones, and the bulk insert used by the demo and benchmarks. Map and nearby
 //! searches are served by the in-memory index instead.
 
@@ -119,6 +119,22 @@ impl Store {
              ORDER BY starts_at, id"
         ))
         .bind(user_id)
+        .fetch_all(self.reader())
+        .await?;
+        summaries(&rows)
+    }
+
+    /// Published events (live or cancelled, not deleted) that the supporter with this
+    /// normalised address is going to or waiting for, by start.
+    pub async fn events_signed_up_for(&self, email: &str) -> Result<Vec<EventSummary>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM events
+             WHERE deleted_at IS NULL AND status IN ('live', 'cancelled')
+               AND id IN (SELECT r.event_id FROM rsvps r JOIN supporters s ON s.id = r.supporter_id
+                          WHERE s.email = $1 AND r.status IN ('going', 'waitlist'))
+             ORDER BY starts_at, id"
+        ))
+        .bind(email)
         .fetch_all(self.reader())
         .await?;
         summaries(&rows)

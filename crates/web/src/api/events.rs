@@ -1,8 +1,8 @@
 //! Events over the API: create one (checked by the same `EventDraft` rules as the host
 //! form, live or pending by the group's approval policy), list public events (nearest first
-//! around a postcode, or by id for syncing, with the ids withdrawn since `updated_since`)
-//! and read one. Addresses hidden until RSVP are never returned; only the postcode
-//! district is. RSVPs are in `event_rsvps`.
+//! around a postcode, or by id for syncing, with the ids withdrawn since `updated_since`),
+//! read one, and link a phonebank event to a call campaign. Addresses hidden until RSVP
+//! are never returned; only the postcode district is. RSVPs are in `event_rsvps`.
 
 use super::{ApiJson, ErrorBody};
 use crate::auth::ApiUser;
@@ -11,11 +11,12 @@ use crate::pages::discover::{
     ParamError, SearchError, given, parse_instant, parse_kinds, parse_radius, postcode_district,
     rfc3339, round_km,
 };
+use crate::pages::events::campaign_link::{link_refusal, linkable_campaigns, runs_event};
 use crate::{ApiError, AppState};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use barnstorm_domain::event::{EventStatus, Visibility};
+use barnstorm_domain::event::{EventKind, EventStatus, Visibility};
 use barnstorm_store::events::{Event, PublicEventFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -88,6 +89,9 @@ pub(crate) struct EventView {
     visibility: String,
     /// `live`, `pending` (waiting for approval; only to its creator) or `cancelled`.
     status: String,
+    /// The call campaign a phonebank event is linked to ("Start calling" during it); null
+    /// for none.
+    campaign_id: Option<i64>,
     /// The event page.
     url: String,
     shifts: Vec<ShiftView>,
@@ -132,6 +136,7 @@ impl EventView {
             accessibility: e.accessibility.clone(),
             visibility: e.visibility.as_str().to_owned(),
             status: e.status.as_str().to_owned(),
+            campaign_id: e.campaign_id,
             url: state.config.absolute(&format!("/events/{}", e.id)),
             shifts: e
                 .shifts
@@ -225,7 +230,8 @@ pub(crate) struct NewEventFields {
     /// Accessibility notes.
     #[schema(required = false)]
     accessibility: String,
-    /// Linked call campaign (phonebank events).
+    /// Linked call campaign (phonebank events only): one of the event's group or a group
+    /// above it, which the person creating the event organises.
     #[schema(required = false)]
     campaign_id: Option<i64>,
     /// Shifts, each `HH:MM-HH:MM` (on the start day) or `YYYY-MM-DD HH:MM-HH:MM`,
@@ -291,12 +297,73 @@ async fn create_event(
         .validate(geocoder, group.id, Some(user.id))
         .await
         .map_err(|e| field_errors(&e))?;
+    if let Some(refusal) = link_refusal(&state, &user, event.campaign_id, None).await? {
+        return Err(ApiError::invalid("campaign_id", refusal));
+    }
     check_links(&state.store, &event)
         .await
         .map_err(|e| field_errors(&e))?;
     let status = crate::pages::events::new_event_status(&state, &user, group.id).await?;
-    let created = state.store.create_event(&event, status).await?;
+    let created = crate::pages::events::create_event(&state, &user, &group, &event, status).await?;
     Ok((StatusCode::CREATED, Json(EventView::new(&state, &created))))
+}
+
+/// The call campaign to link an event to.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct CampaignLinkBody {
+    /// The campaign's id; null to unlink.
+    campaign_id: Option<i64>,
+}
+
+/// Link a phonebank event (however it was made) to a call campaign, or unlink it with
+/// `campaign_id: null`; during the event its attendees get "Start calling". For the
+/// event's host and the organisers of its group. The campaign must belong to the event's
+/// group or a group above it and be one the person organises: anything else is 422 with
+/// `details.field` = `campaign_id`, including a campaign they may not see.
+#[utoipa::path(put, path = "/api/v1/events/{id}/campaign", tag = "events", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = CampaignLinkBody,
+    responses((status = 200, body = EventView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn link_campaign(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<CampaignLinkBody>,
+) -> Result<Json<EventView>, ApiError> {
+    let missing = || ApiError::not_found(&format!("event {id}"));
+    let event = state.store.event(id).await?.ok_or_else(missing)?;
+    if !runs_event(&state, &user, &event).await? {
+        return Err(if publicly_visible(&event) {
+            ApiError::forbidden(
+                "only the event's host and the organisers of its group can link it to a phone bank",
+            )
+        } else {
+            missing()
+        });
+    }
+    if body.campaign_id.is_some() && event.kind != EventKind::Phonebank {
+        return Err(ApiError::invalid(
+            "campaign_id",
+            "only phonebank events can be linked to a phone bank",
+        ));
+    }
+    if let Some(refusal) = link_refusal(&state, &user, body.campaign_id, event.campaign_id).await? {
+        return Err(ApiError::invalid("campaign_id", refusal));
+    }
+    if let Some(wanted) = body.campaign_id.filter(|c| Some(*c) != event.campaign_id) {
+        let linkable = linkable_campaigns(&state, &user, event.group_id).await?;
+        if !linkable.iter().any(|(c, _)| c.id == wanted) {
+            return Err(ApiError::invalid(
+                "campaign_id",
+                "choose a phone bank of the event's group or of a group above it",
+            ));
+        }
+    }
+    let updated = state
+        .store
+        .set_event_campaign(id, body.campaign_id, user.id)
+        .await?;
+    Ok(Json(EventView::new(&state, &updated)))
 }
 
 /// Filters of the public event list.
@@ -504,4 +571,5 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_events, create_event))
         .routes(routes!(get_event))
+        .routes(routes!(link_campaign))
 }

@@ -262,13 +262,17 @@ pub async fn web_context(State(state): State<AppState>, request: Request, next: 
     }
 
     let had_flash = flash.is_some();
-    request.extensions_mut().insert(RequestContext {
+    let context = RequestContext {
         session,
         csrf,
         flash,
         client_ip,
-    });
-    let mut response = next.run(request).await;
+    };
+    request.extensions_mut().insert(context.clone());
+    let mut response = crate::error::with_request_layout(
+        next.run(request).await,
+        crate::pages::layout::Layout::new(&context),
+    );
     if let Some(token) = new_csrf_cookie {
         let secure = if state.config.secure_cookies() {
             "; Secure"

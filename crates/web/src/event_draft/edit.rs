@@ -127,7 +127,8 @@ pub fn time_or_place_changed(before: &Event, after: &NewEvent) -> bool {
 }
 
 /// Checks what a draft links to: the call campaign belongs to the event's group or a
-/// group above it, and a parent event is a campaign meetup.
+/// group above it (and only phonebank events have one), and a parent event is a campaign
+/// meetup. Whether the person may link that campaign is `pages::events::campaign_link`'s.
 pub async fn check_links(store: &Store, event: &NewEvent) -> Result<(), FieldErrors> {
     let mut errors = FieldErrors::new();
     let outage = |_| {
@@ -137,6 +138,12 @@ pub async fn check_links(store: &Store, event: &NewEvent) -> Result<(), FieldErr
         )
     };
     if let Some(campaign_id) = event.campaign_id {
+        if event.kind != EventKind::Phonebank {
+            errors.add(
+                "campaign_id",
+                "Only phonebank events can be linked to a phone bank: choose the type Phonebank, or no phone bank.",
+            );
+        }
         let campaign = store.campaign(campaign_id).await.map_err(outage)?;
         let mut allowed: Vec<i64> = store
             .ancestor_groups(event.group_id)

@@ -33,10 +33,6 @@ const PAGE_LIST: usize = 50;
 const NEAR_LIST: usize = 100;
 
 /// The markup that embeds a group's events widget in another site, for organisers to copy.
-#[allow(
-    dead_code,
-    reason = "for the group page's organiser section, which shows it"
-)]
 pub fn embed_snippet(config: &WebConfig, slug: &str) -> String {
     let src = config.absolute(&format!("/embed/groups/{slug}"));
     format!(

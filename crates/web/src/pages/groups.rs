@@ -13,7 +13,9 @@ use axum::extract::{Form, Path, State};
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::limits;
-use barnstorm_store::{Group, GroupKind, Invite, Member, NewInvite, Role, Store, User, now_millis};
+use barnstorm_store::{
+    Group, GroupKind, Invite, Member, NewInvite, Role, Store, StoreError, User, now_millis,
+};
 use serde::Deserialize;
 
 /// How long an invite link works.
@@ -85,6 +87,11 @@ struct GroupPage {
     requires_two_factor: bool,
     /// How long the group's call lists and RSVP details are kept.
     retention: super::retention::GroupPeriods,
+    /// When the group has no organisers of its own: the nearest group above it that has,
+    /// whose organisers run it.
+    run_by: Option<(Group, Vec<Member>)>,
+    /// The `<iframe>` that shows the group's events on another site, for organisers.
+    embed_snippet: String,
 }
 
 struct InviteRow {
@@ -173,6 +180,12 @@ async fn group_page(
     } else {
         Vec::new()
     };
+    let ancestors = state.store.ancestor_groups(group.id).await?;
+    let run_by = if members.iter().any(|m| m.role == Role::Organiser) {
+        None
+    } else {
+        nearest_organisers(&state, &ancestors).await?
+    };
     let hub = hub_events(&state, &group, is_member, can_manage).await?;
     let requires_two_factor = state.store.group_requires_two_factor(group.id).await?;
     let retention = super::retention::GroupPeriods::load(&state, group.id).await?;
@@ -180,7 +193,9 @@ async fn group_page(
         layout: Layout::new(&context),
         signed_in: context.user().is_some(),
         hub,
-        ancestors: state.store.ancestor_groups(group.id).await?,
+        ancestors,
+        run_by,
+        embed_snippet: super::discover::embed_snippet(&state.config, &group.slug),
         children: state.store.child_groups(group.id).await?,
         child_kind: group.kind.child_kind().as_str(),
         group,
@@ -193,6 +208,27 @@ async fn group_page(
         requires_two_factor,
         retention,
     }))
+}
+
+/// The organisers of the last of `chain` (groups listed from the top down) that has any,
+/// with that group: they run the groups below it that have none of their own.
+pub(crate) async fn nearest_organisers(
+    state: &AppState,
+    chain: &[Group],
+) -> Result<Option<(Group, Vec<Member>)>, StoreError> {
+    for group in chain.iter().rev() {
+        let organisers: Vec<Member> = state
+            .store
+            .members(group.id)
+            .await?
+            .into_iter()
+            .filter(|m| m.role == Role::Organiser)
+            .collect();
+        if !organisers.is_empty() {
+            return Ok(Some((group.clone(), organisers)));
+        }
+    }
+    Ok(None)
 }
 
 /// The group `slug` names, when the signed-in person may manage it.

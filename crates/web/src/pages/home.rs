@@ -1,4 +1,5 @@
-//! The start page: what Barnstorm is, and for a signed-in person the groups they belong to.
+//! The start page: "find events near you" with a postcode box (leading to the search
+//! by place), what Barnstorm is, and for a signed-in person the groups they belong to.
 
 use super::layout::{Layout, render};
 use crate::auth::RequestContext;

@@ -159,6 +159,10 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/events/{id}/attendees/{rsvp_id}/attended", "SDDDNDNN"),
     ("GET", "/events/{id}/calendar.ics", "AAAAAAAA"),
     ("GET", "/events/{id}/edit", "SDDDADAA"),
+    // Linking a call campaign: who runs the event (the world's is a meetup, so those who
+    // may are told only phonebank events link one).
+    ("POST", "/events/{id}/campaign", "SDDDADAA"),
+    ("PUT", "/api/v1/events/{id}/campaign", "SDDDADAA"),
     // The world's event is a meetup: its plan is public like the event.
     ("GET", "/events/{id}/meetup", "AAAAAAAA"),
     ("POST", "/events/{id}/meetup/breakouts", "SDDDADAA"),

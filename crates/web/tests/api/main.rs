@@ -26,4 +26,5 @@ mod rsvp_repeats;
 mod signup;
 mod text_limits;
 mod tokens;
+mod tools;
 mod two_factor;

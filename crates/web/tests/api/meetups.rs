@@ -79,7 +79,8 @@ async fn meetup(app: &TestApp) -> Meetup {
     }
 }
 
-async fn live_campaign(app: &TestApp, group_id: i64, name: &str) -> i64 {
+/// A live call campaign of `group_id`.
+pub async fn live_campaign(app: &TestApp, group_id: i64, name: &str) -> i64 {
     let campaign = app
         .store
         .create_campaign(group_id, &CampaignSettings::new(name), None)
@@ -92,12 +93,10 @@ async fn live_campaign(app: &TestApp, group_id: i64, name: &str) -> i64 {
     campaign.id
 }
 
-fn next_tuesday_in_london() -> NaiveDate {
-    let today = London
-        .timestamp_millis_opt(now_millis())
-        .unwrap()
-        .date_naive();
-    let mut day = today.succ_opt().unwrap();
+/// The first Tuesday after `millis`'s day in London.
+fn next_tuesday_after(millis: i64) -> NaiveDate {
+    let from = London.timestamp_millis_opt(millis).unwrap().date_naive();
+    let mut day = from.succ_opt().unwrap();
     while day.weekday() != Weekday::Tue {
         day = day.succ_opt().unwrap();
     }
@@ -161,7 +160,7 @@ async fn a_breakout_plans_three_phonebanks_in_a_few_clicks(app: TestApp) {
 
     let plan = format!("{path}/breakouts/{}/sessions", breakout.id);
     let live_id = live.to_string();
-    let tuesday = next_tuesday_in_london();
+    let tuesday = next_tuesday_after(m.event.starts_at);
     let in_two_weeks = (tuesday + chrono::Duration::days(14))
         .format("%Y-%m-%d")
         .to_string();
@@ -217,7 +216,7 @@ async fn a_breakout_plans_three_phonebanks_in_a_few_clicks(app: TestApp) {
             (tuesday, 19, 0, 21),
             (tuesday + chrono::Duration::days(14), 18, 30, 20),
         ],
-        "next Tuesday 18:30–20:30 in London unless a date or time is given"
+        "the Tuesday after the meetup, 18:30–20:30 in London, unless a date or time is given"
     );
 
     // Someone signs up for one session: the plan counts them.
@@ -527,7 +526,91 @@ async fn a_member_hosting_a_meetup_plans_sessions_for_approval(app: TestApp) {
     );
 }
 
+/// A meetup a fortnight away, at a venue with step-free access, with one breakout group.
+async fn distant_meetup(app: &TestApp) -> (Meetup, i64) {
+    let m = meetup(app).await;
+    let starts_at = now_millis() + 15 * DAY_MS;
+    let mut later = new_event(m.region.id, Some(m.organiser.id), EventKind::Meetup, 15);
+    later.title = "North West winter meetup".into();
+    later.accessibility = "Step-free entrance on Mount Street".into();
+    later.starts_at = starts_at;
+    later.ends_at = starts_at + 2 * 3_600_000;
+    let event = live(app, &later).await;
+    let breakout = app
+        .store
+        .add_breakout(event.id, "Callers", "", None)
+        .await
+        .unwrap();
+    (Meetup { event, ..m }, breakout.id)
+}
+
+async fn sessions_follow_the_meetup_and_link_back(app: TestApp) {
+    let (m, breakout) = distant_meetup(&app).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("org@example.org").await;
+    let path = format!("/events/{}/meetup", m.event.id);
+    let page = browser.get(&path).await;
+    let plan = format!("{path}/breakouts/{breakout}/sessions");
+    for postcode in ["", "L1"] {
+        let response = browser
+            .submit(
+                &page,
+                &plan,
+                &[
+                    ("template", "phonebank"),
+                    ("campaign_id", ""),
+                    ("date", ""),
+                    ("start_time", ""),
+                    ("postcode", postcode),
+                ],
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    }
+    let planned = app.store.meetup_plan(m.event.id).await.unwrap();
+    assert_eq!(planned.sessions.len(), 2);
+    for s in &planned.sessions {
+        let event = app.store.event(s.event.id).await.unwrap().unwrap();
+        assert!(
+            event.starts_at > m.event.starts_at,
+            "a session planned at the meetup defaults to a day after it"
+        );
+        assert_eq!(
+            London
+                .timestamp_millis_opt(event.starts_at)
+                .unwrap()
+                .date_naive(),
+            next_tuesday_after(m.event.starts_at)
+        );
+        if event.postcode.as_deref() == Some("L1") {
+            assert_eq!(
+                event.accessibility, "",
+                "another place: the venue's accessibility notes do not apply"
+            );
+        } else {
+            assert_eq!(event.accessibility, "Step-free entrance on Mount Street");
+        }
+        let shown = Browser::new(&app)
+            .get(&format!("/events/{}", event.id))
+            .await;
+        assert!(
+            shown.body.contains(&format!(
+                "<a href=\"/events/{}\">North West winter meetup</a>",
+                m.event.id
+            )),
+            "the session's page links back to its meetup: {}",
+            shown.body
+        );
+        assert!(
+            !shown.body.contains("<a rel="),
+            "no link without a target: {}",
+            shown.body
+        );
+    }
+}
+
 on_both! {
+    meetup_sessions_follow_the_meetup => sessions_follow_the_meetup_and_link_back,
     meetup_breakout_plans_three_phonebanks => a_breakout_plans_three_phonebanks_in_a_few_clicks,
     meetup_planning_mistakes => planning_mistakes_come_back_as_messages,
     meetup_planning_access => only_those_who_run_the_meetup_plan_from_it,

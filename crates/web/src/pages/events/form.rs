@@ -52,7 +52,7 @@ pub(super) struct FormPage {
 impl FormPage {
     /// The form for `user`, listing every group (any signed-in supporter may post to any
     /// group; the group's policy decides whether it goes live at once) and the call
-    /// campaigns of the groups they belong to.
+    /// campaigns they organise (the only ones they may link).
     pub async fn new(
         state: &AppState,
         layout: Layout,
@@ -67,12 +67,20 @@ impl FormPage {
                 label: format!("{}{}", "— ".repeat(row.depth), row.group.name),
             })
             .collect();
+        let names: std::collections::HashMap<i64, String> = state
+            .store
+            .groups()
+            .await?
+            .into_iter()
+            .map(|g| (g.id, g.name))
+            .collect();
         let mut campaigns = Vec::new();
-        for (group, _) in state.store.memberships_of(user.id).await? {
-            for campaign in state.store.group_campaigns(group.id).await? {
+        for campaign in state.store.all_campaigns().await? {
+            if super::campaign_link::may_link(state, user, &campaign).await? {
+                let group = names.get(&campaign.group_id).cloned().unwrap_or_default();
                 campaigns.push(CampaignOption {
                     id: campaign.id.to_string(),
-                    label: format!("{} ({})", campaign.settings.name, group.name),
+                    label: format!("{} ({group})", campaign.settings.name),
                 });
             }
         }

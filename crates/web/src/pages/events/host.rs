@@ -1,7 +1,8 @@
-//! Hosting: the new-event form (prefilled from the link that opened it), creating an
-//! event live or pending by the group's policy, editing it (telling attendees when the
-//! time or place moved), cancelling it with a reason, and the host's list of their events.
+//! Hosting: the new-event form (prefilled from the link that opened it, or copied from
+//! an event for "Duplicate"), creating an event live or pending by the group's policy, editing it (telling attendees when the
+//! time or place moved), cancelling it with a reason, and "My events": what a person hosts and signed up for.
 
+use super::campaign_link::link_refusal;
 use super::form::FormPage;
 use super::run_event;
 use crate::auth::{Flash, RequestContext, SignedIn};
@@ -16,9 +17,10 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing::get, routing::post};
+use barnstorm_domain::email::normalise_email;
 use barnstorm_domain::event::EventStatus;
-use barnstorm_store::StoreError;
-use barnstorm_store::events::{Event, NewEvent};
+use barnstorm_store::events::{Event, EventSummary, NewEvent};
+use barnstorm_store::{StoreError, User};
 use serde::Deserialize;
 
 /// What a link to the new-event form may prefill.
@@ -36,6 +38,8 @@ struct Prefill {
     starts_at: String,
     ends_at: String,
     time_zone: String,
+    /// "Duplicate": the id of an event to copy everything from but the date.
+    from: String,
 }
 
 fn form_error_page(page: FormPage) -> Response {
@@ -57,6 +61,13 @@ async fn new_form(
     let signed_in = SignedIn { context, user };
     if let Some(refusal) = super::confirm_email_first(&signed_in, "create events") {
         return Ok(refusal);
+    }
+    if let Some(copied) = duplicate_draft(&state, &signed_in.user, &prefill.from).await? {
+        let layout = Layout::new(&signed_in.context);
+        let mut page =
+            FormPage::new(&state, layout, &signed_in.user, copied, FieldErrors::new()).await?;
+        page.heading = "Duplicate an event: choose its date".into();
+        return Ok(render(&page));
     }
     let mut draft = EventDraft {
         group: prefill.group,
@@ -81,16 +92,43 @@ async fn new_form(
     Ok(render(&page))
 }
 
-/// Checks a submitted draft for `group`: the fields, then what it links to.
+/// The host form filled in from the event `from` names, for "Duplicate": everything but
+/// the date, which the host chooses (a copy of a past event must not land in the past).
+/// `None` when `from` is empty; a 404 for an event the person may not see.
+async fn duplicate_draft(
+    state: &AppState,
+    user: &User,
+    from: &str,
+) -> Result<Option<EventDraft>, PageError> {
+    if from.trim().is_empty() {
+        return Ok(None);
+    }
+    let id: i64 = from.trim().parse().map_err(|_| super::no_event())?;
+    let (event, group, _) = run_event(state, user, id).await?;
+    let mut draft = EventDraft::from_event(&event);
+    draft.group = group.slug;
+    draft.date.clear();
+    draft.end_date.clear();
+    Ok(Some(draft))
+}
+
+/// Checks a submitted draft for `group` from `user`: the fields, then what it links to
+/// (a campaign only if they may link it, or it is the one linked already, `current`).
 async fn check_draft(
     state: &AppState,
+    user: &User,
     draft: EventDraft,
     group_id: i64,
-    host: Option<i64>,
-) -> Result<NewEvent, FieldErrors> {
-    let event = draft.validate(&state.geocoder, group_id, host).await?;
-    check_links(&state.store, &event).await?;
-    Ok(event)
+    (host, current): (Option<i64>, Option<i64>),
+) -> Result<Result<NewEvent, FieldErrors>, PageError> {
+    let event = match draft.validate(&state.geocoder, group_id, host).await {
+        Ok(event) => event,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    if let Some(refusal) = link_refusal(state, user, event.campaign_id, current).await? {
+        return Ok(Err(FieldErrors::one("campaign_id", refusal)));
+    }
+    Ok(check_links(&state.store, &event).await.map(|()| event))
 }
 
 async fn create(
@@ -110,7 +148,8 @@ async fn create(
             FormPage::new(&state, layout, user, draft, errors).await?,
         ));
     };
-    let event = match check_draft(&state, draft.clone(), group.id, Some(user.id)).await {
+    let checked = check_draft(&state, user, draft.clone(), group.id, (Some(user.id), None));
+    let event = match checked.await? {
         Ok(event) => event,
         Err(errors) => {
             return Ok(form_error_page(
@@ -119,7 +158,7 @@ async fn create(
         }
     };
     let status = super::new_event_status(&state, user, group.id).await?;
-    let created = state.store.create_event(&event, status).await?;
+    let created = super::create_event(&state, user, &group, &event, status).await?;
     let message = if status == EventStatus::Live {
         "Your event is live. Share its link so people can sign up.".to_owned()
     } else {
@@ -184,8 +223,15 @@ async fn save_edit(
     let tell = form.tell_attendees.is_some();
     let draft = form.draft;
     // The group and host of an event do not change on edit.
-    let mut new = match check_draft(&state, draft.clone(), event.group_id, event.host_user_id).await
-    {
+    let linked = (event.host_user_id, event.campaign_id);
+    let checked = check_draft(
+        &state,
+        &signed_in.user,
+        draft.clone(),
+        event.group_id,
+        linked,
+    );
+    let mut new = match checked.await? {
         Ok(new) => new,
         Err(errors) => {
             let page = edit_page(&state, &signed_in, &event, draft, errors, tell).await?;
@@ -298,14 +344,28 @@ struct MyEventRow {
     status: EventStatus,
 }
 
+impl MyEventRow {
+    fn new(event: EventSummary) -> Self {
+        Self {
+            id: event.id,
+            when: when_text(event.starts_at, event.ends_at, &event.time_zone),
+            title: event.title,
+            status: event.status,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "events/mine.html")]
 struct MinePage {
     layout: Layout,
     upcoming: Vec<MyEventRow>,
     past: Vec<MyEventRow>,
+    going: Vec<MyEventRow>,
 }
 
+/// `GET /my/events`: the events I host (coming up and past) and those I signed up for
+/// with my account's address (once it is confirmed, so nobody reads another's sign-ups).
 async fn my_events(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -313,23 +373,30 @@ async fn my_events(
     let now = barnstorm_store::now_millis();
     let (mut upcoming, mut past) = (Vec::new(), Vec::new());
     for event in state.store.events_hosted_by(signed_in.user.id).await? {
-        let row = MyEventRow {
-            id: event.id,
-            when: when_text(event.starts_at, event.ends_at, &event.time_zone),
-            title: event.title,
-            status: event.status,
-        };
         if event.ends_at >= now {
-            upcoming.push(row);
+            upcoming.push(MyEventRow::new(event));
         } else {
-            past.push(row);
+            past.push(MyEventRow::new(event));
         }
     }
     past.reverse();
+    let email = normalise_email(&signed_in.user.email).filter(|_| signed_in.user.is_verified());
+    let going = match email {
+        Some(email) => state
+            .store
+            .events_signed_up_for(&email)
+            .await?
+            .into_iter()
+            .filter(|e| e.ends_at >= now)
+            .map(MyEventRow::new)
+            .collect(),
+        None => Vec::new(),
+    };
     Ok(render(&MinePage {
         layout: Layout::new(&signed_in.context),
         upcoming,
         past,
+        going,
     }))
 }
 

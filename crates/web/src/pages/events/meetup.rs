@@ -6,9 +6,10 @@
 
 mod templates;
 
+use super::campaign_link::{link_refusal, may_link};
 use super::{EventAccess, access, event_group, find_event, may_see, no_event};
 use crate::auth::{Flash, RequestContext, SignedIn};
-use crate::event_draft::{check_links, millis_to_local, parse_time_zone};
+use crate::event_draft::{FieldErrors, check_links, millis_to_local, parse_time_zone};
 use crate::event_mails::when_text;
 use crate::pages::layout::{Layout, render};
 use crate::{AppState, PageError};
@@ -116,10 +117,12 @@ async fn plannable_meetup(state: &AppState, user: &User, id: i64) -> Result<Even
     Ok(event)
 }
 
-/// Campaigns of the meetup's group and the groups above it that are not finished; the
-/// first live one of the meetup's own group (else any live one) is preselected.
+/// Campaigns of the meetup's group and the groups above it that are not finished and that
+/// `user` may link (they organise them); the first live one of the meetup's own group
+/// (else any live one) is preselected.
 async fn campaign_choices(
     state: &AppState,
+    user: &User,
     group_id: i64,
 ) -> Result<Vec<CampaignChoice>, PageError> {
     let mut groups = vec![group_id];
@@ -143,6 +146,13 @@ async fn campaign_choices(
                 .filter(|c| c.status != CampaignStatus::Finished),
         );
     }
+    let mut linkable = Vec::new();
+    for campaign in campaigns {
+        if may_link(state, user, &campaign).await? {
+            linkable.push(campaign);
+        }
+    }
+    let campaigns = linkable;
     let chosen = campaigns
         .iter()
         .find(|c| c.status == CampaignStatus::Live)
@@ -203,10 +213,9 @@ async fn meetup_page(
         .map(SessionRow::new)
         .collect();
     let all: Vec<&PlannedSession> = plan.sessions.iter().collect();
-    let campaigns = if can_plan {
-        campaign_choices(&state, event.group_id).await?
-    } else {
-        Vec::new()
+    let campaigns = match context.user() {
+        Some(user) if can_plan => campaign_choices(&state, user, event.group_id).await?,
+        _ => Vec::new(),
     };
     Ok(render(&MeetupPage {
         layout: Layout::new(&context),
@@ -310,7 +319,10 @@ async fn plan_session(
         .validate(&state.geocoder, meetup.group_id, Some(user.id))
         .await
     {
-        Ok(event) => check_links(&state.store, &event).await.map(|()| event),
+        Ok(event) => match link_refusal(&state, user, event.campaign_id, None).await? {
+            Some(refusal) => Err(FieldErrors::one("campaign_id", refusal)),
+            None => check_links(&state.store, &event).await.map(|()| event),
+        },
         Err(errors) => Err(errors),
     };
     let session = match checked {
@@ -318,7 +330,8 @@ async fn plan_session(
         Err(errors) => return Ok(Flash::error(field_messages(&errors)).redirect(&back)),
     };
     let status = super::new_event_status(&state, user, meetup.group_id).await?;
-    let created = state.store.create_event(&session, status).await?;
+    let group = event_group(&state, &meetup).await?;
+    let created = super::create_event(&state, user, &group, &session, status).await?;
     let when = when_text(created.starts_at, created.ends_at, &created.time_zone);
     let message = if status == EventStatus::Live {
         format!("{} planned: {when}. It is live.", template.kind.label())

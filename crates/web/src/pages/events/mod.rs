@@ -1,10 +1,12 @@
-//! Event pages: hosting (create, edit, cancel, "my events"), the public event page with
-//! RSVP, the attendee's manage link, the host's attendee list, the organisers' approval
-//! queue and the group calendar. Handlers check access here and call the store; checking
+//! Event pages: hosting (create, edit, duplicate, cancel, "my events"), the public event
+//! page with RSVP (the host's dashboard for those who run it), linking a call campaign,
+//! the attendee's manage link, the host's attendee list, the organisers' approval queue
+//! and the group calendar. Handlers check access here and call the store; checking
 //! a host's input is `crate::event_draft`'s, mail text `crate::event_mails`'s.
 
 mod attendees;
 mod calendar;
+pub(crate) mod campaign_link;
 mod form;
 mod host;
 pub(crate) mod hub;
@@ -18,6 +20,7 @@ mod show;
 pub(crate) use rsvp::check_rsvp;
 pub(crate) use show::RsvpForm;
 
+use crate::approval_mails::awaiting_approval;
 use crate::auth::SignedIn;
 use crate::auth::two_factor::OrganiserAccessError;
 use crate::event_draft::initial_status;
@@ -27,8 +30,8 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use barnstorm_domain::event::{EventStatus, Visibility};
-use barnstorm_store::events::Event;
-use barnstorm_store::{Group, StoreError, User};
+use barnstorm_store::events::{Event, NewEvent};
+use barnstorm_store::{Group, NewMail, StoreError, User};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -41,6 +44,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(hub::routes())
         .merge(meetup::routes())
         .merge(outreach::routes())
+        .merge(campaign_link::routes())
 }
 
 /// The refusal an account gets for what needs a proven address (creating events,
@@ -173,6 +177,54 @@ pub(crate) async fn new_event_status(
     let role = state.store.effective_role(user.id, group_id).await?;
     let trusted = state.store.is_trusted_host(user.id, group_id).await?;
     Ok(initial_status(policy, role, trusted, user.is_admin))
+}
+
+/// The mails telling organisers that `event` of `group`, from `host`, awaits their
+/// approval: to the group's organisers, or where it has none of its own, those of the
+/// nearest group above it that has (who run it), each with the link to their queue.
+pub(crate) async fn approval_mails(
+    state: &AppState,
+    group: &Group,
+    event: &NewEvent,
+    host: &User,
+) -> Result<Vec<NewMail>, StoreError> {
+    let mut chain = state.store.ancestor_groups(group.id).await?;
+    chain.push(group.clone());
+    let Some((queue, organisers)) = crate::pages::groups::nearest_organisers(state, &chain).await?
+    else {
+        return Ok(Vec::new());
+    };
+    Ok(organisers
+        .iter()
+        .filter(|organiser| organiser.user_id != host.id)
+        .map(|organiser| {
+            awaiting_approval(&state.config, organiser, &queue, group, event, &host.name)
+        })
+        .collect())
+}
+
+/// Creates `event` of `group` from `user` in `status`; an event that waits for approval
+/// is queued with the mails that tell the organisers, in the same transaction.
+pub(crate) async fn create_event(
+    state: &AppState,
+    user: &User,
+    group: &Group,
+    event: &NewEvent,
+    status: EventStatus,
+) -> Result<Event, StoreError> {
+    let mails = if status == EventStatus::Pending {
+        approval_mails(state, group, event, user).await?
+    } else {
+        Vec::new()
+    };
+    let created = state
+        .store
+        .create_event_notifying(event, status, &mails)
+        .await?;
+    if !mails.is_empty() {
+        state.mail_queued();
+    }
+    Ok(created)
 }
 
 /// Whether `user` organises `group` (or one above it), or administers the instance.

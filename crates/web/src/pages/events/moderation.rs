@@ -1,9 +1,10 @@
 //! The organisers' side of events: the approval queue of a group (and the groups below
-//! it), approving (optionally trusting the host, whose events then skip the queue here
+//! it; each event with when, where and whose it is), approving (optionally trusting the host, whose events then skip the queue here
 //! and below), turning an event down with a note, and the group's approval policy. Hosts
 //! are told by mail.
 
 use super::{event_group, find_event, organises, with_descendants};
+use crate::approval_mails::place_text;
 use crate::auth::{Flash, SignedIn};
 use crate::event_mails::{moderation_decision, when_text};
 use crate::pages::layout::{Layout, render};
@@ -22,6 +23,8 @@ struct PendingRow {
     id: i64,
     title: String,
     when: String,
+    /// Address and postcode (or online), as organisers judging it need them.
+    place: String,
     group_name: String,
     host_name: String,
     summary: String,
@@ -75,6 +78,11 @@ async fn pending(
         rows.push(PendingRow {
             id: event.id,
             when: when_text(event.starts_at, event.ends_at, &event.time_zone),
+            place: place_text(
+                &event.address,
+                event.postcode.as_deref(),
+                event.online_url.is_some(),
+            ),
             group_name: groups
                 .iter()
                 .find(|g| g.id == event.group_id)

@@ -1,7 +1,10 @@
 //! The event page: what, when (in the event's zone), where (the exact address only as the
 //! host allows), the sanitised description, places left, share links, "add to calendar",
-//! the RSVP form, and for phonebank events a "Start calling" button while it is on.
+//! the RSVP form, and for phonebank events a "Start calling" button while it is on. For
+//! its host and the group's organisers it is also their dashboard: attendees, messaging
+//! supporters nearby, edit, duplicate, the linked call campaign, a meetup's planning.
 
+use super::campaign_link::{linkable_campaigns, may_link};
 use super::{EventAccess, access, event_group, find_event, may_see, no_event};
 use crate::auth::{Flash, RequestContext, SignedIn};
 use crate::event_draft::FieldErrors;
@@ -14,8 +17,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::event::{Channel, EventKind, EventStatus, RsvpStatus};
 use barnstorm_domain::markdown::render_markdown;
-use barnstorm_store::events::Event;
-use barnstorm_store::{Group, now_millis};
+use barnstorm_store::events::{Event, RsvpCounts};
+use barnstorm_store::phonebank::{Campaign, CampaignStatus};
+use barnstorm_store::{Group, User, now_millis};
 use serde::Deserialize;
 
 /// How long before a phonebank event its "Start calling" button appears.
@@ -72,6 +76,82 @@ pub(super) struct EventPage {
     pub errors: FieldErrors,
     /// The words beside the email, text and phone tick boxes, kept with each consent.
     pub consent_wordings: [String; 3],
+    /// What the host's panel shows; `None` for people who do not run the event.
+    pub host_panel: Option<HostPanel>,
+    /// The meetup this session was planned at (id, title), if any.
+    pub planned_at: Option<(i64, String)>,
+}
+
+/// The event page as its host's dashboard: who is coming, and the tools for the event.
+pub(super) struct HostPanel {
+    /// People with a place.
+    pub going: i64,
+    /// People on the waiting list.
+    pub waiting: i64,
+    /// A phonebank event (may link a call campaign).
+    pub phonebank: bool,
+    /// A campaign meetup (has breakout groups and a planning page).
+    pub meetup: bool,
+    /// The linked call campaign, if any.
+    pub campaign: Option<LinkedCampaign>,
+    /// The campaigns this person may link it to.
+    pub linkable: Vec<(String, String)>,
+}
+
+/// The call campaign a phonebank event is linked to, as its host sees it.
+pub(super) struct LinkedCampaign {
+    /// Its id.
+    pub id: i64,
+    /// Its name; empty for someone who may not see the campaign.
+    pub name: String,
+    /// `draft`, `live`, `paused` or `finished`.
+    pub status: &'static str,
+    /// Whether this person organises it (its page is theirs to open).
+    pub manages: bool,
+}
+
+/// What the host panel shows `user`, who runs `event`.
+async fn host_panel(
+    state: &AppState,
+    user: &User,
+    event: &Event,
+    counts: &RsvpCounts,
+    campaign: Option<&Campaign>,
+) -> Result<HostPanel, PageError> {
+    let phonebank = event.kind == EventKind::Phonebank;
+    let linked = match campaign {
+        Some(campaign) => {
+            let manages = may_link(state, user, campaign).await?;
+            Some(LinkedCampaign {
+                id: campaign.id,
+                name: if manages {
+                    campaign.settings.name.clone()
+                } else {
+                    String::new()
+                },
+                status: campaign.status.as_str(),
+                manages,
+            })
+        }
+        None => None,
+    };
+    let linkable = if phonebank {
+        linkable_campaigns(state, user, event.group_id)
+            .await?
+            .into_iter()
+            .map(|(c, group)| (c.id.to_string(), format!("{} ({group})", c.settings.name)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(HostPanel {
+        going: counts.going,
+        waiting: counts.waitlist,
+        phonebank,
+        meetup: event.kind == EventKind::Meetup,
+        campaign: linked,
+        linkable,
+    })
 }
 
 fn encode(text: &str) -> String {
@@ -162,6 +242,24 @@ pub(super) async fn event_page(
     };
     let now = now_millis();
     let share_url = state.config.absolute(&format!("/events/{}", event.id));
+    let campaign = match event.campaign_id {
+        Some(id) => state.store.campaign(id).await?,
+        None => None,
+    };
+    let planned_at = match event.parent_event_id {
+        Some(id) => state
+            .store
+            .event(id)
+            .await?
+            .map(|meetup| (meetup.id, meetup.title)),
+        None => None,
+    };
+    let host_panel = match context.user() {
+        Some(user) if access.runs() => {
+            Some(host_panel(state, user, &event, &counts, campaign.as_ref()).await?)
+        }
+        _ => None,
+    };
     Ok(EventPage {
         layout: Layout::new(context),
         kind_label: event.kind.label(),
@@ -176,7 +274,7 @@ pub(super) async fn event_page(
         share_url,
         open_for_rsvp: event.status == EventStatus::Live && now < event.ends_at,
         calling_open: event.kind == EventKind::Phonebank
-            && event.campaign_id.is_some()
+            && campaign.is_some_and(|c| c.status == CampaignStatus::Live)
             && event.status == EventStatus::Live
             && now >= event.starts_at - CALLING_OPENS_EARLY_MS
             && now < event.ends_at,
@@ -185,6 +283,8 @@ pub(super) async fn event_page(
         access,
         consent_wordings: [Channel::Email, Channel::Sms, Channel::Phone]
             .map(|channel| channel.consent_wording(&group.name)),
+        host_panel,
+        planned_at,
         group,
         event,
         form,

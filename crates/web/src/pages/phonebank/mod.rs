@@ -60,6 +60,8 @@ struct IndexPage {
     layout: Layout,
     callable: Vec<CampaignRow>,
     organised: Vec<CampaignRow>,
+    /// The groups this person may start a phone bank for (name, slug), in tree order.
+    new_for: Vec<(String, String)>,
 }
 
 /// Each group's role for `user`, counting roles held in groups above it.
@@ -128,10 +130,16 @@ async fn index(State(state): State<AppState>, signed_in: SignedIn) -> Result<Res
     callable.sort_by_key(|row| (row.status != "live", row.name.to_lowercase()));
     organised.sort_by_key(|(position, _)| *position);
     let organised = organised.into_iter().map(|(_, row)| row).collect();
+    let new_for = groups
+        .iter()
+        .filter(|g| user.is_admin || roles.get(&g.id) == Some(&Role::Organiser))
+        .map(|g| (g.name.clone(), g.slug.clone()))
+        .collect();
     Ok(render(&IndexPage {
         layout: Layout::new(&signed_in.context),
         callable,
         organised,
+        new_for,
     }))
 }
 

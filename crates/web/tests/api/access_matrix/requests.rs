@@ -222,6 +222,7 @@ fn api_body(world: &World, path: &str, n: usize) -> Option<Value> {
             "group_id": world.branch_id, "kind": "canvass", "title": "Saturday canvass",
             "date": "2035-06-09", "start_time": "10:00", "end_time": "13:00",
             "postcode": "LS6", "address": "Headingley Library"}),
+        "/api/v1/events/{id}/campaign" => json!({"campaign_id": null}),
         "/api/v1/events/{id}/rsvps" => {
             json!({"name": "Rae Rsvp", "email": format!("rsvp{n}@example.org")})
         }

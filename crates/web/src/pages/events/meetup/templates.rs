@@ -2,7 +2,7 @@
 //! the draft each makes from the meetup (its place, the template's usual day and hours),
 //! and the words the plan is counted in. Pure: no store, no requests.
 
-use crate::event_draft::{EventDraft, FieldErrors};
+use crate::event_draft::{EventDraft, FieldErrors, millis_to_local, parse_time_zone};
 use barnstorm_domain::event::EventKind;
 use barnstorm_store::events::{Breakout, Event};
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Weekday};
@@ -114,8 +114,9 @@ pub(crate) struct SessionForm {
 }
 
 /// The draft of a session planned from `meetup` by `breakout` with `template`: the
-/// meetup's place (unless another postcode is given), visibility and time zone, the
-/// template's usual day and hours unless a date or start is given.
+/// meetup's place and its accessibility notes (unless another postcode is given),
+/// visibility and time zone, the template's usual day after the meetup and its hours
+/// unless a date or start is given.
 pub(crate) fn session_draft(
     meetup: &Event,
     breakout: &Breakout,
@@ -124,8 +125,13 @@ pub(crate) fn session_draft(
     today: NaiveDate,
 ) -> Result<EventDraft, String> {
     let mut draft = EventDraft::from_event(meetup);
+    // Sessions follow the meetup they are planned at: by default the template's next usual
+    // day after the meetup (or after today, once the meetup is over).
+    let meetup_day = parse_time_zone(&meetup.time_zone)
+        .and_then(|tz| millis_to_local(meetup.starts_at, tz))
+        .map_or(today, |t| t.date());
     let date = match form.date.trim() {
-        "" => next_weekday(today, template.weekday),
+        "" => next_weekday(today.max(meetup_day), template.weekday),
         raw => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
             .map_err(|_| format!("Date: '{raw}' is not a date; write it like 2025-07-10."))?,
     };
@@ -153,12 +159,8 @@ pub(crate) fn session_draft(
     };
     draft.kind = template.kind.as_str().to_owned();
     draft.title = format!("{}: {}", template.kind.label(), breakout.name);
-    draft.description = format!(
-        "Planned at [{}](/events/{}) by {by}.\n\n{}",
-        meetup.title.replace(['[', ']'], ""),
-        meetup.id,
-        template.blurb
-    );
+    // The event page links back to the meetup itself (descriptions keep no relative links).
+    draft.description = format!("Planned at {} by {by}.\n\n{}", meetup.title, template.blurb);
     draft.date = date.format("%Y-%m-%d").to_string();
     draft.start_time = start.format("%H:%M").to_string();
     draft.end_time = end.format("%H:%M").to_string();
@@ -178,9 +180,11 @@ pub(crate) fn session_draft(
     };
     let postcode = form.postcode.trim();
     if !postcode.is_empty() {
+        // Another place: nothing said about the meetup's venue holds there.
         draft.postcode = postcode.to_owned();
         draft.address.clear();
         draft.address_after_rsvp = false;
+        draft.accessibility.clear();
     }
     Ok(draft)
 }
