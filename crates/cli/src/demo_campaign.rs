@@ -154,3 +154,35 @@ pub(crate) async fn load(
         format!("{}/call/join/{code}", base_url.trim_end_matches('/')),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use barnstorm_dispatch::{CampaignEvents, Dispatcher};
+    use barnstorm_store::{DatabaseUrl, Store, StoreOptions};
+
+    #[tokio::test]
+    async fn the_demo_caller_account_can_call_the_demo_campaign() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("demo.db"));
+        let store = Store::connect(&url, &StoreOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        crate::demo::load(&store, "http://localhost:8080")
+            .await
+            .unwrap();
+        let caller = store
+            .user_by_email(super::DEMO_CALLER)
+            .await
+            .unwrap()
+            .unwrap();
+        let campaign = store.all_campaigns().await.unwrap().remove(0);
+        let dispatcher = Dispatcher::new(store.clone(), CampaignEvents::default());
+        assert!(
+            dispatcher.may_call(&caller, &campaign).await.unwrap(),
+            "the demo's caller is a caller of the demo campaign"
+        );
+        store.close().await;
+    }
+}

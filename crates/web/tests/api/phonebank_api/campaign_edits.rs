@@ -245,3 +245,42 @@ async fn the_empty_queue_explanation_gives_each_wait_its_own_time(app: TestApp) 
     );
 }
 on_both!(the_empty_queue_explanation_gives_each_wait_its_own_time => the_empty_queue_explanation_gives_each_wait_its_own_time);
+
+async fn dashboard_times_are_in_the_campaigns_time_zone(app: TestApp) {
+    let t = team(&app).await;
+    let mut hours = super::always_open();
+    hours["time_zone"] = json!("America/New_York");
+    let id = live_campaign(&app, &t, json!({"calling_hours": hours})).await;
+    assert_eq!(
+        upload(&app, &t.org, id, "", LIST).await.status,
+        StatusCode::OK
+    );
+    let lease = claim(&app, &t.caller, id).await.json()["lease_id"]
+        .as_i64()
+        .unwrap();
+    outcome(
+        &app,
+        &t.caller,
+        lease,
+        Some("t1"),
+        json!({"outcome": "no_answer"}),
+    )
+    .await;
+
+    let mut organiser = crate::app::Browser::new(&app);
+    organiser.sign_in("org@example.org").await;
+    let page = organiser.get(&format!("/campaigns/{id}/dashboard")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let zone = chrono::Utc::now()
+        .with_timezone(&chrono_tz::America::New_York)
+        .format("%Z")
+        .to_string();
+    let table = &page.body[page.body.find("Cal Caller").expect("the caller's row")..];
+    let row = &table[..table.find("</tr>").unwrap()];
+    assert!(
+        row.contains(&format!(" {zone}")) && !row.contains("UTC"),
+        "the last call is shown in New York time: {row}"
+    );
+    assert!(!page.body.contains(" UTC"), "no time in UTC: {}", page.body);
+}
+on_both!(dashboard_times_are_in_the_campaigns_time_zone => dashboard_times_are_in_the_campaigns_time_zone);
