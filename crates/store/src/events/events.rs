@@ -220,6 +220,18 @@ fn status_action(from: EventStatus, to: EventStatus) -> AuditAction {
     }
 }
 
+/// An edit that sends a live event back for approval: who made it, the note the host is
+/// shown, and the mails telling the organisers.
+#[derive(Debug, Clone, Copy)]
+pub struct Review<'a> {
+    /// The editor.
+    pub actor: i64,
+    /// Shown to the host (and on the pending list).
+    pub note: &'a str,
+    /// Queued only when the event really goes back to pending.
+    pub mails: &'a [NewMail],
+}
+
 impl Store {
     /// Creates an event and its shifts in `status`, in one transaction with an
     /// `event.create` audit entry. Fails with [`StoreError::Invalid`] when it (or a
@@ -295,19 +307,18 @@ impl Store {
     }
 
     /// Like [`Store::update_event`], for an editor whose new events would wait for
-    /// approval: a live event goes back to pending with `note` (shown to the host) in the
-    /// same transaction, audited as `event.status` by `actor`, so what organisers approved
-    /// cannot be turned into something else behind their backs.
+    /// approval: a live event goes back to pending with `review.note` (shown to the host)
+    /// in the same transaction, audited as `event.status` by `review.actor`, so what
+    /// organisers approved cannot be turned into something else behind their backs; when
+    /// it does, `review.mails` (telling the organisers) are queued with it, once.
     pub async fn update_event_for_review(
         &self,
         id: i64,
         event: &NewEvent,
         notice: &AttendeeNotice,
-        actor: i64,
-        note: &str,
+        review: &Review<'_>,
     ) -> Result<Event, StoreError> {
-        self.edit_event(id, event, notice, Some((actor, note)))
-            .await
+        self.edit_event(id, event, notice, Some(review)).await
     }
 
     async fn edit_event(
@@ -315,7 +326,7 @@ impl Store {
         id: i64,
         event: &NewEvent,
         notice: &AttendeeNotice,
-        review: Option<(i64, &str)>,
+        review: Option<&Review<'_>>,
     ) -> Result<Event, StoreError> {
         validate(event)?;
         let assignments = FIELD_COLUMNS
@@ -338,7 +349,7 @@ impl Store {
         }
         replace_shifts(&mut tx, id, &event.shifts).await?;
         notify_attendees(&mut tx, id, notice).await?;
-        if let Some((actor, note)) = review {
+        if let Some(&Review { actor, note, mails }) = review {
             let reopened = sqlx::query(
                 "UPDATE events SET status = $1, status_note = $2 WHERE id = $3 AND status = $4",
             )
@@ -358,6 +369,9 @@ impl Store {
                     &format!("{from} -> {to} (edited)"),
                 )
                 .await?;
+                for mail in mails {
+                    insert_mail(&mut tx, mail).await?;
+                }
             }
         }
         let updated = load_event(&mut tx, id).await?.ok_or(StoreError::NotFound)?;

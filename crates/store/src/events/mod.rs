@@ -27,6 +27,7 @@ pub use attendees::{
 };
 pub use audience::UnsubscribeResult;
 pub use bulk::{BulkSource, BulkSupporter};
+pub use events::Review;
 pub use index::NearbyQuery;
 pub use listing::PublicEventFilter;
 pub use map::{Cluster, MAP_LIST_LIMIT, MapQuery, MapView};

@@ -147,7 +147,8 @@ fn event_form(group: &Group, title: &str) -> Vec<(String, String)> {
 }
 
 /// Approves pending event `id` of `group` from the organisers' queue.
-async fn approve(org: &mut Browser<'_>, group: &Group, id: i64) {
+/// Approves event `id` from `group`'s queue as the organiser `org`.
+pub async fn approve(org: &mut Browser<'_>, group: &Group, id: i64) {
     let queue = org
         .get(&format!("/groups/{}/events/pending", group.slug))
         .await;

@@ -7,6 +7,7 @@
 use crate::app::{Browser, TestApp, TestResponse};
 use crate::meetups::{live, live_campaign, new_event};
 use crate::on_both;
+use crate::outreach_safeguards::approve;
 use axum::http::{Method, StatusCode};
 use barnstorm_domain::event::{Channel, EventApproval, EventKind};
 use barnstorm_store::events::{ConsentProof, NewSupporter};
@@ -311,6 +312,49 @@ async fn organisers_are_mailed_once_when_an_event_awaits_them(app: TestApp) {
         queue.body
     );
     assert!(queue.body.contains("<dt>Group</dt><dd>Leeds</dd>"));
+
+    // Approved, then changed by its host: it waits again, and the organiser hears once more.
+    let id = created.json()["id"].as_i64().unwrap();
+    approve(&mut org, &t.uk, id).await;
+    let decision_mails = app.store.claim_due_mail(100, 60_000).await.unwrap();
+    assert!(
+        decision_mails
+            .iter()
+            .all(|m| !m.mail.subject.starts_with("Waiting for your approval")),
+        "approving asks nobody for approval"
+    );
+    let mut host = signed_in(&app, "hana@example.org").await;
+    let edit = format!("/events/{id}/edit");
+    let form = host.get(&edit).await;
+    let saved = host
+        .submit(
+            &form,
+            &edit,
+            &[
+                ("kind", "canvass"),
+                ("title", "Headingley canvass"),
+                ("date", "2035-06-09"),
+                ("start_time", "10:00"),
+                ("end_time", "14:00"),
+                ("time_zone", "Europe/London"),
+                ("postcode", "LS6"),
+                ("address", "Headingley Library"),
+                ("visibility", "public"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let mails = app.store.claim_due_mail(100, 60_000).await.unwrap();
+    let asked: Vec<&str> = mails
+        .iter()
+        .filter(|m| m.mail.subject == "Waiting for your approval: Headingley canvass")
+        .map(|m| m.mail.to.as_str())
+        .collect();
+    assert_eq!(
+        asked,
+        ["org@example.org"],
+        "the changed event waits again, said once"
+    );
 }
 
 /// A supporter in Leeds who agreed to hear from `group` in `wording`.

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing::get, routing::post};
 use barnstorm_domain::email::normalise_email;
 use barnstorm_domain::event::EventStatus;
-use barnstorm_store::events::{Event, EventSummary, NewEvent};
+use barnstorm_store::events::{Event, EventSummary, NewEvent, Review};
 use barnstorm_store::{StoreError, User};
 use serde::Deserialize;
 
@@ -261,9 +261,15 @@ async fn save_edit(
         && super::new_event_status(&state, &signed_in.user, event.group_id).await?
             == EventStatus::Pending;
     let saved = if needs_review {
+        let mails = super::approval_mails(&state, &group, &new, &signed_in.user).await?;
+        let review = Review {
+            actor: signed_in.user.id,
+            note: RESUBMITTED_NOTE,
+            mails: &mails,
+        };
         state
             .store
-            .update_event_for_review(id, &new, &notice, signed_in.user.id, RESUBMITTED_NOTE)
+            .update_event_for_review(id, &new, &notice, &review)
             .await
     } else {
         state.store.update_event(id, &new, &notice).await
