@@ -83,6 +83,18 @@ pub(super) struct OutcomeRow {
     pub errors: Vec<String>,
 }
 
+impl OutcomeRow {
+    /// A new outcome as the editor offers it: a conversation that completes the call.
+    pub(super) fn new_blank() -> Self {
+        OutcomeRow {
+            effect: "completed".into(),
+            cooldown: "60".into(),
+            conversation: true,
+            ..OutcomeRow::default()
+        }
+    }
+}
+
 /// One weekday of the calling hours.
 #[derive(Debug, Clone)]
 pub(super) struct DayRow {
@@ -394,11 +406,7 @@ impl EditorForm {
                     self.questions[at].options.push(OptionRow::default());
                 }
             }
-            Action::AddOutcome => self.outcomes.push(OutcomeRow {
-                effect: "completed".into(),
-                conversation: true,
-                ..OutcomeRow::default()
-            }),
+            Action::AddOutcome => self.outcomes.push(OutcomeRow::new_blank()),
             Action::RemoveOutcome(at) => {
                 if *at < self.outcomes.len() {
                     self.outcomes.remove(*at);

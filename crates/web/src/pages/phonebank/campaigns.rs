@@ -4,7 +4,9 @@
 //! drafts; edits of a live one are audited and reach callers at their next contact.
 
 use super::access::{find_group, organiser_campaign, require_group_organiser};
-use super::campaign_form::{Action, EFFECTS, EditorForm, KINDS, QuestionRow};
+use super::campaign_form::{
+    Action, DEFAULT_MAX_LEN, EFFECTS, EditorForm, KINDS, OutcomeRow, QuestionRow,
+};
 use crate::api::phonebank::campaigns::save_settings;
 use crate::auth::{Flash, SignedIn};
 use crate::pages::layout::{Layout, render};
@@ -27,6 +29,9 @@ const STARTER_SURVEY: &str = r#"{"questions": [
   {"key": "why_not", "label": "What would change your mind?",
    "kind": {"type": "free_text", "max_len": 500},
    "show_if": {"question_key": "support", "equals_any": ["maybe", "no"]}}]}"#;
+
+/// What the page script replaces with a fresh id in the rows it adds.
+const BLANK_ID: &str = "__ID__";
 
 /// One entry of a menu or a set of checkboxes.
 struct Choice {
@@ -60,8 +65,9 @@ struct QuestionView {
 
 /// An outcome as the editor shows it.
 struct OutcomeView {
-    index: usize,
-    row: super::campaign_form::OutcomeRow,
+    /// Its place in the list: names its fields' ids and its "remove" button's target.
+    id: String,
+    row: OutcomeRow,
     effects: Vec<Choice>,
     /// Questions it may require, by row id.
     requires: Vec<Choice>,
@@ -86,9 +92,9 @@ struct EditorPage {
     /// Who the sample is ("the first contact of the list" or made up).
     sample_source: &'static str,
     preview: String,
-    /// The menus of the blank rows the page script adds.
-    kinds: &'static [(&'static str, &'static str)],
-    effects: &'static [(&'static str, &'static str)],
+    /// The blank rows the page script adds, with `__ID__` for their ids.
+    blank_question: QuestionView,
+    blank_outcome: OutcomeView,
 }
 
 /// The contact fields a script can use: the mapped ones, then the list's own columns.
@@ -224,7 +230,7 @@ async fn editor_page(
         .iter()
         .enumerate()
         .map(|(index, row)| OutcomeView {
-            index,
+            id: index.to_string(),
             row: row.clone(),
             effects: choices(&EFFECTS, &row.effect),
             requires: form
@@ -256,8 +262,26 @@ async fn editor_page(
             "a made-up contact, until a list is uploaded"
         },
         preview,
-        kinds: &KINDS,
-        effects: &EFFECTS,
+        blank_question: QuestionView {
+            row: QuestionRow {
+                id: BLANK_ID.into(),
+                kind: "single_choice".into(),
+                max_len: DEFAULT_MAX_LEN.to_string(),
+                ..QuestionRow::default()
+            },
+            number: 0,
+            first: false,
+            last: false,
+            kinds: choices(&KINDS, "single_choice"),
+            earlier: Vec::new(),
+            answers: Vec::new(),
+        },
+        blank_outcome: OutcomeView {
+            id: BLANK_ID.into(),
+            row: OutcomeRow::new_blank(),
+            effects: choices(&EFFECTS, "completed"),
+            requires: Vec::new(),
+        },
         campaign,
         questions,
         outcomes,

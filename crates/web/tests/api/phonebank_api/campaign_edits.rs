@@ -284,3 +284,70 @@ async fn dashboard_times_are_in_the_campaigns_time_zone(app: TestApp) {
     assert!(!page.body.contains(" UTC"), "no time in UTC: {}", page.body);
 }
 on_both!(dashboard_times_are_in_the_campaigns_time_zone => dashboard_times_are_in_the_campaigns_time_zone);
+
+async fn new_calling_hours_change_the_explanation_at_once(app: TestApp) {
+    let t = team(&app).await;
+    let id = live_campaign(&app, &t, json!({})).await;
+    upload(
+        &app,
+        &t.org,
+        id,
+        "",
+        "First Name,Mobile\nAda,020 7946 0013\n",
+    )
+    .await;
+    let lease = claim(&app, &t.caller, id).await.json()["lease_id"]
+        .as_i64()
+        .unwrap();
+    outcome(
+        &app,
+        &t.caller,
+        lease,
+        Some("h1"),
+        json!({"outcome": "no_answer"}),
+    )
+    .await;
+    let explain_path = format!("/api/v1/campaigns/{id}/claims?explain=1");
+    let explain = || app.api(Method::POST, &explain_path, Some(&t.caller), None);
+    assert_eq!(explain().await.json()["calling_hours_open"], true);
+
+    // Open tomorrow only: closed now.
+    use chrono::Datelike;
+    let tomorrow = (chrono::Utc::now() + chrono::TimeDelta::days(1))
+        .weekday()
+        .to_string()
+        .to_lowercase();
+    let day = |short: &str| match short {
+        "mon" => "monday",
+        "tue" => "tuesday",
+        "wed" => "wednesday",
+        "thu" => "thursday",
+        "fri" => "friday",
+        "sat" => "saturday",
+        _ => "sunday",
+    };
+    let hours =
+        json!({"time_zone": "UTC", "days": {day(&tomorrow): {"start": "00:00", "end": "24:00"}}});
+    let patched = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/campaigns/{id}"),
+            Some(&t.org),
+            Some(json!({"calling_hours": hours})),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    let after = explain().await.json();
+    assert_eq!(
+        after["calling_hours_open"], false,
+        "the explanation follows the new hours at once, not after its cache: {after}"
+    );
+    assert!(
+        after["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("calling hours are closed until"),
+        "{after}"
+    );
+}
+on_both!(new_calling_hours_change_the_explanation_at_once => new_calling_hours_change_the_explanation_at_once);
