@@ -1,22 +1,26 @@
 //! `barnstorm import …`: loading contact lists into call campaigns, numbers onto the
-//! TPS list and postcode locations (ONSPD / Code-Point Open) from files on disk, with a one-line summary and rejected rows written next to
-//! the input. The pipeline itself is `barnstorm_dispatch::import`; this module must not
-//! check rows or write SQL.
+//! TPS list and postcode locations (ONSPD / Code-Point Open) from files on disk, with a
+//! one-line summary and rejected rows (fixable and importable again) and warnings written
+//! next to the input. Contact lists go through `barnstorm_dispatch::import::ListUpload`,
+//! the same entrance as the page and the API; this module must not check rows or write SQL.
 
 use crate::DatabaseArgs;
 use anyhow::{Context, bail};
-use barnstorm_dispatch::import::{ImportFailure, ImportSummary, import_contacts};
+use barnstorm_dispatch::CampaignEvents;
+use barnstorm_dispatch::import::{ImportFailure, ImportSummary, ListUpload};
+use barnstorm_dispatch::national_lists::{NationalList, NationalListReport, import_national_list};
 use barnstorm_domain::contact_import::{
-    ColumnMapping, ColumnRole, ImportReader, RowRejection, read_headers, write_rejections,
+    ColumnMapping, ColumnRole, ImportReader, RowRejection, RowWarning, parse_override,
+    read_headers, write_rejected_rows, write_warnings,
 };
 use barnstorm_domain::geo::LatLon;
-use barnstorm_domain::phone::{Region, normalise_phone};
 use barnstorm_store::geocode::{
     PostcodeFileError, PostcodeFileFormat, PostcodeFileReader, RowOutcome,
 };
+use barnstorm_store::phonebank::{Campaign, NoteKind};
 use barnstorm_store::{Store, StoreOptions};
 use std::fs::File;
-use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::io::{BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// Import commands.
@@ -94,8 +98,8 @@ pub(crate) struct PostcodesArgs {
 pub(crate) async fn run(command: ImportCommand) -> anyhow::Result<()> {
     match command {
         ImportCommand::Contacts(args) => contacts(args).await,
-        ImportCommand::Tps(args) => tps(args, "TPS").await,
-        ImportCommand::Ctps(args) => tps(args, "CTPS").await,
+        ImportCommand::Tps(args) => tps(args, NationalList::Tps).await,
+        ImportCommand::Ctps(args) => tps(args, NationalList::Ctps).await,
         ImportCommand::Postcodes(args) => postcodes(args).await,
     }
 }
@@ -104,48 +108,15 @@ fn open(path: &Path) -> anyhow::Result<File> {
     File::open(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-fn parse_role(raw: &str) -> Option<ColumnRole> {
-    Some(
-        match raw
-            .trim()
-            .to_ascii_lowercase()
-            .replace(['-', ' '], "_")
-            .as_str()
-        {
-            "first_name" => ColumnRole::FirstName,
-            "last_name" => ColumnRole::LastName,
-            "phone" => ColumnRole::Phone,
-            "other_phone" => ColumnRole::OtherPhone,
-            "email" => ColumnRole::Email,
-            "postcode" => ColumnRole::Postcode,
-            "extra" => ColumnRole::Extra,
-            "ignore" => ColumnRole::Ignore,
-            _ => return None,
-        },
-    )
-}
-
-/// The guessed mapping with each `--map HEADER=ROLE` laid over it. A role given
-/// explicitly is taken away from the column it was guessed for.
-fn mapping(headers: &[String], overrides: &[String]) -> anyhow::Result<ColumnMapping> {
-    let mut mapping = ColumnMapping::guess(headers);
-    for raw in overrides {
-        let Some((header, role)) = raw.rsplit_once('=') else {
-            bail!("--map {raw:?}: write HEADER=ROLE, for example --map 'Mobile=phone'");
-        };
-        let Some(role) = parse_role(role) else {
-            bail!(
-                "--map {raw:?}: unknown role {role:?}; use first_name, last_name, phone, other_phone, email, postcode, extra or ignore"
-            );
-        };
-        if !matches!(role, ColumnRole::Extra | ColumnRole::Ignore)
-            && let Some(guessed) = mapping.header_for(role).map(str::to_owned)
-        {
-            mapping = mapping.with(&guessed, ColumnRole::Extra);
-        }
-        mapping = mapping.with(header, role);
-    }
-    Ok(mapping)
+/// Each `--map HEADER=ROLE`, read the way the page and the API read theirs.
+fn overrides(raw: &[String]) -> anyhow::Result<Vec<(String, ColumnRole)>> {
+    raw.iter()
+        .map(|one| {
+            parse_override(one).map_err(|e| {
+                anyhow::anyhow!("--map {one:?}: {e}; for example --map 'Mobile=phone'")
+            })
+        })
+        .collect()
 }
 
 /// `1234567` as `1,234,567`.
@@ -168,42 +139,64 @@ fn file_name(path: &Path) -> String {
     )
 }
 
-fn rejections_path(args: &ContactsArgs) -> PathBuf {
-    args.rejections.clone().unwrap_or_else(|| {
-        let mut path = args.file.clone().into_os_string();
-        path.push(".rejected.csv");
-        PathBuf::from(path)
-    })
+/// `FILE` with `suffix` added: where the rejected rows and warnings are written.
+fn beside(file: &Path, suffix: &str) -> PathBuf {
+    let mut path = file.to_path_buf().into_os_string();
+    path.push(suffix);
+    PathBuf::from(path)
 }
 
-fn save_rejections(path: &Path, rejections: &[RowRejection]) -> anyhow::Result<()> {
+fn rejections_path(args: &ContactsArgs) -> PathBuf {
+    args.rejections
+        .clone()
+        .unwrap_or_else(|| beside(&args.file, ".rejected.csv"))
+}
+
+/// Writes a report file with `write`, naming it in any error.
+fn save(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     let file = File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    write_rejections(&mut out, rejections)
+    write(&mut out)
         .and_then(|()| out.flush())
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// Checks the file's header row against the mapping before anything is written.
-fn check_file(args: &ContactsArgs) -> anyhow::Result<ColumnMapping> {
-    let headers =
-        read_headers(open(&args.file)?).with_context(|| args.file.display().to_string())?;
-    let mapping = mapping(&headers, &args.map)?;
-    if let Err(error) = ImportReader::new(open(&args.file)?, mapping.clone()) {
-        bail!(
-            "{}: {error}\nThe columns are: {}.\nMap one with --map 'HEADER=ROLE', for example --map '{}=phone'.",
-            args.file.display(),
-            headers.join(", "),
-            headers.first().map_or("Phone", String::as_str)
-        );
-    }
-    Ok(mapping)
+fn save_rejections(
+    path: &Path,
+    headers: &[String],
+    rejections: &[RowRejection],
+) -> anyhow::Result<()> {
+    save(path, |out| write_rejected_rows(out, headers, rejections))
+}
+
+/// The file as a list to import, checked against the mapping before anything is written.
+fn check_file(args: &ContactsArgs, campaign: Campaign) -> anyhow::Result<ListUpload<File>> {
+    let roles = overrides(&args.map)?;
+    ListUpload::new(campaign, None, &file_name(&args.file), open(&args.file)?, &roles).map_err(
+        |error| {
+            let headers = open(&args.file)
+                .ok()
+                .and_then(|file| read_headers(file).ok())
+                .unwrap_or_default();
+            anyhow::anyhow!(
+                "{}: {error}\nThe columns are: {}.\nMap one with --map 'HEADER=ROLE', for example --map '{}=phone'.",
+                args.file.display(),
+                headers.join(", "),
+                headers.first().map_or("Phone", String::as_str)
+            )
+        },
+    )
 }
 
 async fn contacts(args: ContactsArgs) -> anyhow::Result<()> {
-    let mapping = check_file(&args)?;
     if args.dry_run {
-        return dry_run(args, mapping).await;
+        let headers =
+            read_headers(open(&args.file)?).with_context(|| args.file.display().to_string())?;
+        let mapping = ColumnMapping::guess_with(&headers, &overrides(&args.map)?);
+        return dry_run(args, headers, mapping).await;
     }
     let store = args.database.open(&StoreOptions::default()).await?;
     let Some(campaign) = store.campaign(args.campaign).await? else {
@@ -213,21 +206,22 @@ async fn contacts(args: ContactsArgs) -> anyhow::Result<()> {
         );
     };
     let name = file_name(&args.file);
-    let job = store.create_import_job(campaign.id, None, &name).await?;
-    let source = open(&args.file)?;
+    let started = check_file(&args, campaign)?.start(&store).await?;
+    let job_id = started.job().id;
     let show_progress = std::io::stderr().is_terminal();
-    let result = import_contacts(&store, &campaign, job.id, source, mapping, move |p| {
-        if show_progress {
-            eprint!("\rRead {} rows…", thousands(p.rows));
-        }
-    })
-    .await;
+    let result = started
+        .run(&store, &CampaignEvents::default(), move |p| {
+            if show_progress {
+                eprint!("\rRead {} rows…", thousands(p.rows));
+            }
+        })
+        .await;
     if show_progress {
         eprint!("\r\x1b[K");
     }
     match result {
         Ok(summary) => {
-            let note = write_job_rejections(&store, job.id, &args, summary.rejected_total).await?;
+            let note = write_job_notes(&store, job_id, &args, &summary).await?;
             println!(
                 "Imported {} contacts from {name}: {}{note}",
                 thousands(summary.imported),
@@ -237,7 +231,7 @@ async fn contacts(args: ContactsArgs) -> anyhow::Result<()> {
         }
         Err(ImportFailure::File(error)) => bail!("{}: {error}", args.file.display()),
         Err(ImportFailure::Interrupted { reason, summary }) => {
-            let note = write_job_rejections(&store, job.id, &args, summary.rejected_total).await?;
+            let note = write_job_notes(&store, job_id, &args, &summary).await?;
             bail!(
                 "the import of {name} stopped: {reason}\nKept {} contacts from earlier rows: {}{note}\nImporting the file again skips them as duplicates.",
                 thousands(summary.imported),
@@ -250,32 +244,57 @@ async fn contacts(args: ContactsArgs) -> anyhow::Result<()> {
 
 fn skipped(summary: &ImportSummary) -> String {
     format!(
-        "{} duplicates, {} on do-not-call/TPS lists, {} rejected",
+        "{} merged duplicates, {} on do-not-call/TPS lists, {} warnings, {} rejected",
         thousands(summary.duplicates),
         thousands(summary.suppressed),
+        thousands(summary.warnings_total),
         thousands(summary.rejected_total)
     )
 }
 
-/// Writes the job's rejected rows to the rejections file, if any; returns the note to
-/// add to the summary.
-async fn write_job_rejections(
+/// Writes the job's rejected rows and its warnings and merges beside the file, when
+/// there are any; returns the note to add to the summary.
+async fn write_job_notes(
     store: &Store,
     job_id: i64,
     args: &ContactsArgs,
-    total: u64,
+    summary: &ImportSummary,
 ) -> anyhow::Result<String> {
-    if total == 0 {
+    let mut written = Vec::new();
+    if summary.rejected_total > 0 {
+        let path = rejections_path(args);
+        let headers = store
+            .import_job(job_id)
+            .await?
+            .map(|job| job.headers)
+            .unwrap_or_default();
+        save_rejections(&path, &headers, &store.import_rejections(job_id).await?)?;
+        written.push(path);
+    }
+    if summary.warnings_total + summary.duplicates > 0 {
+        let path = beside(&args.file, ".warnings.csv");
+        let mut notes: Vec<RowWarning> = Vec::new();
+        for kind in [NoteKind::Warning, NoteKind::Merged] {
+            notes.extend(store.import_notes(job_id, kind, i64::MAX).await?);
+        }
+        notes.sort_by_key(|n| n.line);
+        save(&path, |out| write_warnings(out, &notes))?;
+        written.push(path);
+    }
+    if written.is_empty() {
         return Ok(String::new());
     }
-    let path = rejections_path(args);
-    save_rejections(&path, &store.import_rejections(job_id).await?)?;
-    Ok(format!(" — see {}", path.display()))
+    let paths: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    Ok(format!(" — see {}", paths.join(" and ")))
 }
 
 /// Reads and checks every row, writing nothing to the database: the parse-and-normalise
 /// floor of an import.
-async fn dry_run(args: ContactsArgs, mapping: ColumnMapping) -> anyhow::Result<()> {
+async fn dry_run(
+    args: ContactsArgs,
+    headers: Vec<String>,
+    mapping: ColumnMapping,
+) -> anyhow::Result<()> {
     let source = open(&args.file)?;
     let (valid, rejections) = tokio::task::spawn_blocking(move || {
         let mut valid = 0u64;
@@ -293,7 +312,7 @@ async fn dry_run(args: ContactsArgs, mapping: ColumnMapping) -> anyhow::Result<(
     let mut note = String::new();
     if !rejections.is_empty() {
         let path = rejections_path(&args);
-        save_rejections(&path, &rejections)?;
+        save_rejections(&path, &headers, &rejections)?;
         note = format!(" — see {}", path.display());
     }
     println!(
@@ -305,86 +324,45 @@ async fn dry_run(args: ContactsArgs, mapping: ColumnMapping) -> anyhow::Result<(
     Ok(())
 }
 
-/// Numbers sent to the store at a time.
-const TPS_BATCH: usize = 5_000;
-/// Skipped line numbers listed in the report.
-const TPS_SKIPS_SHOWN: usize = 10;
-
 /// Imports a TPS or CTPS file into the national list `list`.
-async fn tps(args: TpsArgs, list: &str) -> anyhow::Result<()> {
-    let mut reader = BufReader::new(open(&args.file)?);
+async fn tps(args: TpsArgs, list: NationalList) -> anyhow::Result<()> {
+    let reader = BufReader::new(open(&args.file)?);
     let source = file_name(&args.file);
     let store = args.database.open(&StoreOptions::default()).await?;
-    let (mut read, mut added) = (0u64, 0u64);
-    let mut skipped = Vec::new();
-    let mut skipped_total = 0u64;
-    let mut batch = Vec::with_capacity(TPS_BATCH);
-    let mut line = Vec::new();
-    let mut number = 0usize;
-    loop {
-        line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .with_context(|| format!("reading {}", args.file.display()))?;
-        if n == 0 {
-            break;
-        }
-        number += 1;
-        let text = String::from_utf8_lossy(&line);
-        let first = text
-            .split(',')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .trim_matches('"');
-        let first = first.trim_start_matches('\u{feff}');
-        if first.is_empty() {
-            continue;
-        }
-        match normalise_phone(first, Region::GB) {
-            Ok(phone) => {
-                read += 1;
-                batch.push(phone.as_str().to_owned());
-            }
-            Err(_) => {
-                skipped_total += 1;
-                if skipped.len() < TPS_SKIPS_SHOWN {
-                    skipped.push(number.to_string());
-                }
-            }
-        }
-        if batch.len() >= TPS_BATCH {
-            added += store.import_tps_numbers(&batch, list, &source).await?;
-            batch.clear();
-        }
-    }
-    added += store.import_tps_numbers(&batch, list, &source).await?;
-    let on_list = store
-        .tps_lists()
-        .await?
-        .into_iter()
-        .find(|summary| summary.list == list)
-        .map_or(0, |summary| summary.numbers);
-    print!(
-        "Added {} numbers from {source} to the {list} list ({} already listed or repeated in the file; {} numbers on it in all)",
-        thousands(added),
-        thousands(read - added),
-        thousands(u64::try_from(on_list).unwrap_or(0))
+    let report = import_national_list(&store, reader, list, &source, None)
+        .await
+        .with_context(|| format!("reading {}", args.file.display()))?;
+    println!("{}", national_list_summary(&report, list, &source));
+    Ok(())
+}
+
+fn national_list_summary(report: &NationalListReport, list: NationalList, source: &str) -> String {
+    let mut out = format!(
+        "Added {} numbers from {source} to the {} list ({} already listed or repeated in the file; {} numbers on it in all)",
+        thousands(report.added),
+        list.as_str(),
+        thousands(report.read - report.added),
+        thousands(report.on_list)
     );
-    if skipped_total > 0 {
-        let more = if skipped_total > skipped.len() as u64 {
+    if report.skipped > 0 {
+        let lines: Vec<String> = report
+            .skipped_lines
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let more = if report.skipped > lines.len() as u64 {
             ", …"
         } else {
             ""
         };
-        print!(
+        out.push_str(&format!(
             "; skipped {} lines that are not phone numbers (lines {}{more})",
-            thousands(skipped_total),
-            skipped.join(", ")
-        );
+            thousands(report.skipped),
+            lines.join(", ")
+        ));
     }
-    println!(".");
-    Ok(())
+    out.push('.');
+    out
 }
 
 /// Postcodes sent to the store at a time (one transaction each).
@@ -495,22 +473,6 @@ fn postcode_summary(imported: u64, file: &str, format: &str, tally: &PostcodeTal
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn explicit_roles_override_the_guess() {
-        let headers: Vec<String> = ["Name", "Telephone", "Mobile", "DOB"]
-            .into_iter()
-            .map(String::from)
-            .collect();
-        let guessed = mapping(&headers, &[]).unwrap();
-        assert_eq!(guessed.role_of("Mobile"), ColumnRole::Phone);
-        let mapped = mapping(&headers, &["Telephone=phone".into(), "DOB=ignore".into()]).unwrap();
-        assert_eq!(mapped.role_of("Telephone"), ColumnRole::Phone);
-        assert_eq!(mapped.role_of("Mobile"), ColumnRole::Extra);
-        assert_eq!(mapped.role_of("DOB"), ColumnRole::Ignore);
-        assert!(mapping(&headers, &["DOB=birthday".into()]).is_err());
-        assert!(mapping(&headers, &["DOB".into()]).is_err());
-    }
 
     #[test]
     fn counts_are_written_with_thousands_separators() {

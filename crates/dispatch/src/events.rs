@@ -123,6 +123,23 @@ impl CampaignEvents {
         }
     }
 
+    /// Announces an event and, when this bus relays nothing to other nodes (a command
+    /// run beside the servers rather than a server), sends it to them directly through
+    /// PostgreSQL before returning. A failed send is logged: the servers' views are
+    /// only stale until their next refresh.
+    pub async fn publish_everywhere(&self, store: &barnstorm_store::Store, event: CampaignEvent) {
+        self.publish(event);
+        if self.outgoing.is_some() {
+            return;
+        }
+        let node = crate::relay::NodeId::random();
+        for payload in crate::relay::payloads(&node, &std::collections::BTreeSet::from([event])) {
+            if let Err(error) = store.notify_campaign_event(&payload).await {
+                tracing::warn!(%error, "could not tell the servers a campaign changed");
+            }
+        }
+    }
+
     /// A new listener for every event from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<CampaignEvent> {
         self.sender.subscribe()

@@ -1,22 +1,29 @@
-//! The contact-list import pipeline shared by the command line and the web upload.
+//! The contact-list import: one entrance ([`ListUpload`]) for the page, the API and the
+//! command line, and the pipeline behind it.
 //!
-//! Owns the flow: a blocking thread reads and checks rows with the domain's
-//! [`ImportReader`] and hands batches over a bounded channel (so the file is never held
-//! whole), the async side stores each batch, its rejections and the job's progress. It
-//! must not parse CSV itself or write SQL: those belong to the domain and store crates.
+//! Owns the flow: the file's header row and the organiser's column roles become one
+//! mapping; the job is created (audited) and a blocking thread reads and checks rows with
+//! the domain's [`ImportReader`], handing batches over a bounded channel (so the file is
+//! never held whole) to the async side, which stores each batch, its notes and the job's
+//! progress, and finally tells every node the campaign changed. It must not parse CSV
+//! itself or write SQL: those belong to the domain and store crates.
 
+use crate::events::{CampaignEvent, CampaignEvents};
 use barnstorm_domain::contact_import::{
-    ColumnMapping, ImportError, ImportReader, ImportedContact, RowRejection,
+    ColumnMapping, ColumnRole, ImportError, ImportReader, ImportedContact, RowRejection,
+    RowWarning, read_headers,
 };
-use barnstorm_store::phonebank::{Campaign, ImportBatchResult};
+use barnstorm_store::phonebank::{Campaign, ImportBatchResult, ImportJob, NoteKind};
 use barnstorm_store::{Store, StoreError};
+use std::io::{Read, Seek};
 use tokio::sync::mpsc;
 
 /// Rows read before a batch is handed to the store.
 pub const BATCH_ROWS: usize = 2_000;
 /// Batches that may wait between the reader and the store.
 const BATCHES_IN_FLIGHT: usize = 2;
-/// Rejections kept in an [`ImportSummary`]; all of them are stored on the job.
+/// Rejections, warnings and merges each kept in an [`ImportSummary`]; all of them are
+/// stored on the job.
 pub const SUMMARY_REJECTIONS: usize = 1_000;
 
 /// Totals so far, reported after every batch.
@@ -30,6 +37,8 @@ pub struct ImportProgress {
     pub totals: ImportBatchResult,
     /// Rows rejected so far.
     pub rejected: u64,
+    /// Warnings so far.
+    pub warnings: u64,
 }
 
 /// What an import did.
@@ -39,7 +48,8 @@ pub struct ImportSummary {
     pub rows: u64,
     /// Contacts added to the campaign.
     pub imported: u64,
-    /// Rows whose number the campaign already had (or that repeated a number in the file).
+    /// Rows merged into the contact with their number (an earlier row of the file, or a
+    /// contact from an earlier upload).
     pub duplicates: u64,
     /// Rows whose number is on the do-not-call or TPS list.
     pub suppressed: u64,
@@ -47,18 +57,33 @@ pub struct ImportSummary {
     pub rejected: Vec<RowRejection>,
     /// How many rows were rejected in all.
     pub rejected_total: u64,
+    /// The first [`SUMMARY_REJECTIONS`] warnings: fields left empty, merged rows that
+    /// disagreed with their contact.
+    pub warnings: Vec<RowWarning>,
+    /// How many warnings there were in all.
+    pub warnings_total: u64,
+    /// The first [`SUMMARY_REJECTIONS`] merges: "line 17: merged into line 4".
+    pub merges: Vec<RowWarning>,
+}
+
+/// Appends to `kept` what fits under [`SUMMARY_REJECTIONS`].
+fn keep_some<T: Clone>(kept: &mut Vec<T>, more: &[T]) {
+    let room = SUMMARY_REJECTIONS.saturating_sub(kept.len());
+    kept.extend(more.iter().take(room).cloned());
 }
 
 impl ImportSummary {
-    fn add_batch(&mut self, batch: &Batch, result: ImportBatchResult) {
+    fn add_batch(&mut self, batch: &Batch, stored: &StoredBatch) {
+        let result = stored.totals;
         self.rows += batch.rows;
         self.imported += result.imported;
         self.duplicates += result.duplicates;
         self.suppressed += result.suppressed;
         self.rejected_total += batch.rejections.len() as u64;
-        let room = SUMMARY_REJECTIONS.saturating_sub(self.rejected.len());
-        self.rejected
-            .extend(batch.rejections.iter().take(room).cloned());
+        self.warnings_total += stored.warnings.len() as u64;
+        keep_some(&mut self.rejected, &batch.rejections);
+        keep_some(&mut self.warnings, &stored.warnings);
+        keep_some(&mut self.merges, &stored.merges);
     }
 
     fn totals(&self) -> ImportBatchResult {
@@ -109,6 +134,13 @@ impl Batch {
     }
 }
 
+/// A batch as stored: the totals, and its warnings (row and merge) and merges by line.
+struct StoredBatch {
+    totals: ImportBatchResult,
+    warnings: Vec<RowWarning>,
+    merges: Vec<RowWarning>,
+}
+
 /// Reads `source` and hands batches to `batches` until the file ends, the receiver goes
 /// away, or the file becomes unreadable (returned as the error).
 fn read_batches<R: std::io::Read>(
@@ -137,6 +169,108 @@ fn read_batches<R: std::io::Read>(
     match reader.fatal_error() {
         Some(fatal) => Err(fatal.clone()),
         None => Ok(()),
+    }
+}
+
+/// A list about to be imported into a campaign: the one entrance shared by the upload
+/// page, the API and `barnstorm import contacts`, so all three read the organiser's
+/// column roles the same way, audit under one name and tell every node when it is done.
+pub struct ListUpload<R> {
+    campaign: Campaign,
+    uploaded_by: Option<i64>,
+    file_name: String,
+    source: R,
+    headers: Vec<String>,
+    mapping: ColumnMapping,
+}
+
+impl<R: Read + Seek + Send + 'static> ListUpload<R> {
+    /// Reads the header row of `source`, lays the organiser's `overrides` (header,
+    /// role) over the guessed roles ([`ColumnMapping::guess_with`]) and checks that the
+    /// mapping fits the file. Nothing is stored yet.
+    pub fn new(
+        campaign: Campaign,
+        uploaded_by: Option<i64>,
+        file_name: &str,
+        mut source: R,
+        overrides: &[(String, ColumnRole)],
+    ) -> Result<Self, ImportError> {
+        let headers = read_headers(&mut source)?;
+        let mapping = ColumnMapping::guess_with(&headers, overrides);
+        mapping.resolve(&headers)?;
+        source.rewind().map_err(|e| ImportError::Unreadable {
+            line: 0,
+            message: e.to_string(),
+        })?;
+        Ok(Self {
+            campaign,
+            uploaded_by,
+            file_name: file_name.to_owned(),
+            source,
+            headers,
+            mapping,
+        })
+    }
+
+    /// The file's header row, trimmed.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// Each column's role, as the import will read it.
+    pub fn mapping(&self) -> &ColumnMapping {
+        &self.mapping
+    }
+
+    /// Creates the import job, audited as `contacts.import` by the uploader in the same
+    /// transaction; [`StartedUpload::run`] then imports the rows.
+    pub async fn start(self, store: &Store) -> Result<StartedUpload<R>, StoreError> {
+        let job = store
+            .create_import_job(
+                self.campaign.id,
+                self.uploaded_by,
+                &self.file_name,
+                &self.headers,
+            )
+            .await?;
+        Ok(StartedUpload { upload: self, job })
+    }
+}
+
+/// A list whose import job exists: run it now, or hand it to a background task.
+pub struct StartedUpload<R> {
+    upload: ListUpload<R>,
+    job: ImportJob,
+}
+
+impl<R: Read + Send + 'static> StartedUpload<R> {
+    /// The import job, for its id and progress URL.
+    pub fn job(&self) -> &ImportJob {
+        &self.job
+    }
+
+    /// Imports every row (see [`import_contacts`]), then announces on `events` that the
+    /// campaign changed, so contact counts and dashboards re-read on every node, even
+    /// when the import stopped part-way (the rows before it stay).
+    pub async fn run(
+        self,
+        store: &Store,
+        events: &CampaignEvents,
+        progress: impl Fn(ImportProgress) + Send + Sync + 'static,
+    ) -> Result<ImportSummary, ImportFailure> {
+        let ListUpload {
+            campaign,
+            source,
+            mapping,
+            ..
+        } = self.upload;
+        let result =
+            import_contacts(store, &campaign, self.job.id, source, mapping, progress).await;
+        let changed = CampaignEvent::CampaignChanged {
+            campaign_id: campaign.id,
+        };
+        events.publish_everywhere(store, changed).await;
+        result
     }
 }
 
@@ -176,6 +310,7 @@ pub async fn import_contacts(
             rows: summary.rows,
             totals: summary.totals(),
             rejected: summary.rejected_total,
+            warnings: summary.warnings_total,
         });
     }
     // Stops the reader at its next batch if storing failed.
@@ -222,19 +357,41 @@ async fn store_batch(
     batch: &Batch,
     summary: &mut ImportSummary,
 ) -> Result<(), StoreError> {
-    let result = store
-        .insert_contacts(campaign.id, campaign.group_id, &batch.contacts)
+    let merged = store
+        .merge_contacts(
+            campaign.id,
+            campaign.group_id,
+            Some(job_id),
+            &batch.contacts,
+        )
         .await?;
+    let mut warnings: Vec<RowWarning> = batch
+        .contacts
+        .iter()
+        .flat_map(|c| c.warnings.iter().cloned())
+        .chain(merged.warnings)
+        .collect();
+    warnings.sort_by_key(|w| w.line);
+    let notes: Vec<(NoteKind, &RowWarning)> = warnings
+        .iter()
+        .map(|w| (NoteKind::Warning, w))
+        .chain(merged.merges.iter().map(|m| (NoteKind::Merged, m)))
+        .collect();
     store
-        .add_import_rejections(job_id, &batch.rejections)
+        .add_import_notes(job_id, &batch.rejections, &notes)
         .await?;
-    summary.add_batch(batch, result);
+    let stored = StoredBatch {
+        totals: merged.totals,
+        warnings,
+        merges: merged.merges,
+    };
+    summary.add_batch(batch, &stored);
     store
         .update_import_job_progress(
             job_id,
             summary.rows,
             &summary.totals(),
-            summary.rejected_total,
+            (summary.rejected_total, summary.warnings_total),
         )
         .await
 }

@@ -7,6 +7,7 @@ mod checker;
 mod engine;
 mod events;
 pub mod import;
+pub mod national_lists;
 mod relay;
 
 pub use checker::{CheckReport, check_campaign};

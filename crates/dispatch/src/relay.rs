@@ -45,7 +45,7 @@ struct Envelope {
 }
 
 /// The notifications carrying `events` from `node`, each under the payload limit.
-fn payloads(node: &NodeId, events: &BTreeSet<CampaignEvent>) -> Vec<String> {
+pub(crate) fn payloads(node: &NodeId, events: &BTreeSet<CampaignEvent>) -> Vec<String> {
     let events: Vec<CampaignEvent> = events.iter().copied().collect();
     events
         .chunks(EVENTS_PER_PAYLOAD)

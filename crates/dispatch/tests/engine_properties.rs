@@ -74,6 +74,7 @@ async fn setup(store: &Store) -> (i64, Vec<Caller>) {
             email: None,
             postcode: None,
             extra: Default::default(),
+            warnings: Vec::new(),
         })
         .collect();
     store

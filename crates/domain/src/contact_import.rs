@@ -1,9 +1,11 @@
 //! Streaming import of contact lists from CSV files exported by spreadsheets.
 //!
 //! Owns reading one row at a time (memory stays flat however long the file), the
-//! per-row checks (phone, email, postcode, field count) and reporting rejected rows with
-//! their physical line and column. It must not store contacts, de-duplicate across rows
-//! or screen against suppression lists; the store and dispatch layers do that.
+//! per-row checks and the rule that only a row without a callable number (or one that
+//! cannot be read) is rejected: a bad postcode, email or other phone is a warning and
+//! the contact is kept without it. Rejected rows keep their original cells so they can
+//! be fixed and uploaded again. It must not store contacts, merge duplicates or screen
+//! against suppression lists; the store and dispatch layers do that.
 
 mod decoding;
 mod mapping;
@@ -14,10 +16,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::phone::{PhoneNumber, Region, normalise_phone};
-use crate::postcode::normalise_postcode;
+use crate::postcode::normalise_postcode_or_district;
 use decoding::DecodingReader;
 
-pub use mapping::{ColumnMapping, ColumnRole};
+pub use mapping::{
+    ColumnMapping, ColumnRole, REPORT_COLUMNS, ROLES, is_report_column, parse_override,
+};
 
 /// Largest row accepted, in bytes of UTF-8: a bigger one almost always means a quote
 /// was left open and the rest of the file is being read as one field.
@@ -42,10 +46,13 @@ pub struct ImportedContact {
     pub other_phone_e164: Option<PhoneNumber>,
     /// Email address with the domain lower-cased.
     pub email: Option<String>,
-    /// Postcode written the standard way, e.g. "LS1 4AP".
+    /// Postcode written the standard way, e.g. "LS1 4AP", or only its district ("M13")
+    /// when that is all the row gave.
     pub postcode: Option<String>,
     /// Non-blank values of extra columns, keyed by header name.
     pub extra: BTreeMap<String, String>,
+    /// Problems with secondary fields, each left empty on the contact.
+    pub warnings: Vec<RowWarning>,
 }
 
 /// A row that was not imported, and why. Written back to organisers as CSV.
@@ -56,6 +63,21 @@ pub struct RowRejection {
     /// Header of the offending column, or empty when the whole row is at fault.
     pub column: String,
     /// What is wrong, in words for the organiser.
+    pub reason: String,
+    /// The row's cells as read, so it can be fixed and uploaded again (empty when
+    /// reading stopped in the middle of the row).
+    pub fields: Vec<String>,
+}
+
+/// Something wrong with one field of an imported row (or a note about the row, such as
+/// a merge): the row was kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowWarning {
+    /// Physical line in the file where the row starts (the header is line 1).
+    pub line: u64,
+    /// Header of the column concerned, or empty for the row as a whole.
+    pub column: String,
+    /// What happened, in words for the organiser.
     pub reason: String,
 }
 
@@ -205,6 +227,15 @@ impl<R: Read> ImportReader<R> {
             line,
             column: column.to_owned(),
             reason,
+            fields: self.record.iter().map(str::to_owned).collect(),
+        };
+        let mut warnings = Vec::new();
+        let mut warn = |column: &str, reason: String| {
+            warnings.push(RowWarning {
+                line,
+                column: column.to_owned(),
+                reason,
+            });
         };
         let fields = self.record.len();
         let expected = self.headers.len();
@@ -259,29 +290,30 @@ impl<R: Read> ImportReader<R> {
             .choose_phones(
                 value_of(ColumnRole::Phone),
                 value_of(ColumnRole::OtherPhone),
+                &mut warn,
             )
             .map_err(|reason| reject(header_of(ColumnRole::Phone), reason))?;
 
-        let email = value_of(ColumnRole::Email)
-            .map(|raw| {
-                crate::email::normalise_email(raw).ok_or_else(|| {
-                    reject(
-                        header_of(ColumnRole::Email),
-                        format!("not an email address: {}", quoted(raw)),
-                    )
-                })
-            })
-            .transpose()?;
-        let postcode = value_of(ColumnRole::Postcode)
-            .map(|raw| {
-                normalise_postcode(raw).map_err(|e| {
-                    reject(
+        let email = value_of(ColumnRole::Email).and_then(|raw| {
+            let email = crate::email::normalise_email(raw);
+            if email.is_none() {
+                warn(
+                    header_of(ColumnRole::Email),
+                    format!("not an email address: {}; left empty", quoted(raw)),
+                );
+            }
+            email
+        });
+        let postcode = value_of(ColumnRole::Postcode).and_then(|raw| {
+            normalise_postcode_or_district(raw)
+                .map_err(|e| {
+                    warn(
                         header_of(ColumnRole::Postcode),
-                        format!("{e}: {}", quoted(raw)),
-                    )
+                        format!("{e}: {}; left empty", quoted(raw)),
+                    );
                 })
-            })
-            .transpose()?;
+                .ok()
+        });
 
         let extra = self
             .headers
@@ -301,19 +333,46 @@ impl<R: Read> ImportReader<R> {
             email,
             postcode,
             extra,
+            warnings,
         })
     }
 
     /// The number to ring and the spare: the primary if valid, else the other phone.
+    /// An invalid number beside a valid one is a warning.
     fn choose_phones(
         &self,
         primary: Option<&str>,
         other: Option<&str>,
+        warn: &mut impl FnMut(&str, String),
     ) -> Result<(PhoneNumber, Option<PhoneNumber>), String> {
         let parse = |raw: Option<&str>| raw.map(|raw| normalise_phone(raw, self.region));
+        let header_of = |role| {
+            self.header_with(role)
+                .map_or("", |i| self.headers[i].as_str())
+        };
         match (parse(primary), parse(other)) {
             (Some(Ok(main)), Some(Ok(spare))) if spare != main => Ok((main, Some(spare))),
+            (Some(Ok(main)), Some(Err(e))) => {
+                let raw = other.unwrap_or_default();
+                warn(
+                    header_of(ColumnRole::OtherPhone),
+                    format!("{e}: {}; left empty", quoted(raw)),
+                );
+                Ok((main, None))
+            }
             (Some(Ok(main)), _) => Ok((main, None)),
+            (Some(Err(e)), Some(Ok(spare))) => {
+                let raw = primary.unwrap_or_default();
+                warn(
+                    header_of(ColumnRole::Phone),
+                    format!(
+                        "{e}: {}; the number in {} is rung instead",
+                        quoted(raw),
+                        header_of(ColumnRole::OtherPhone)
+                    ),
+                );
+                Ok((spare, None))
+            }
             (_, Some(Ok(spare))) => Ok((spare, None)),
             (None, None) => Err("no phone number given".into()),
             (primary_result, other_result) => {
@@ -322,9 +381,7 @@ impl<R: Read> ImportReader<R> {
                     _ => "no phone number given".to_owned(),
                 };
                 if let (Some(Err(e)), Some(raw)) = (other_result, other) {
-                    let other_header = self
-                        .header_with(ColumnRole::OtherPhone)
-                        .map_or("", |i| self.headers[i].as_str());
+                    let other_header = header_of(ColumnRole::OtherPhone);
                     reason.push_str(&format!(" (and {other_header}: {e}: {})", quoted(raw)));
                 }
                 Err(reason)
@@ -381,6 +438,7 @@ impl<R: Read> Iterator for ImportReader<R> {
                         line,
                         column: String::new(),
                         reason: format!("import stopped: {message}"),
+                        fields: Vec::new(),
                     };
                     self.fatal = Some(ImportError::Unreadable {
                         line: line.saturating_sub(1),
@@ -404,28 +462,66 @@ fn quoted(value: &str) -> String {
     }
 }
 
-/// Writes rejections as CSV with the header `line,column,reason`, for organisers to
-/// open next to their file. Cells that a spreadsheet would run as a formula (starting
-/// with `=`, `+`, `-` or `@`) are prefixed with `'`.
-pub fn write_rejections<'a, W, I>(writer: W, rejections: I) -> io::Result<()>
+/// Writes rejected rows as CSV an organiser can fix and upload again: the file's own
+/// `headers` and each row's original cells, then the [`REPORT_COLUMNS`] (line, column,
+/// reason), which a re-upload ignores. Report columns of an earlier round are dropped, so
+/// they never pile up. Cells a spreadsheet would run as a formula are defused (see
+/// [`defuse_formula`]).
+pub fn write_rejected_rows<'a, W, I>(writer: W, headers: &[String], rejections: I) -> io::Result<()>
 where
     W: Write,
     I: IntoIterator<Item = &'a RowRejection>,
 {
-    let mut csv = csv::Writer::from_writer(writer);
-    csv.write_record(["line", "column", "reason"])?;
+    let kept: Vec<usize> = (0..headers.len())
+        .filter(|&i| !is_report_column(&headers[i]))
+        .collect();
+    let mut csv = csv::WriterBuilder::new().flexible(true).from_writer(writer);
+    let header_row = kept
+        .iter()
+        .map(|&i| defuse_formula(&headers[i]))
+        .chain(REPORT_COLUMNS.iter().map(|c| (*c).to_owned()));
+    csv.write_record(header_row)?;
     for rejection in rejections {
-        csv.write_record([
+        let cells = kept
+            .iter()
+            .map(|&i| defuse_formula(rejection.fields.get(i).map_or("", String::as_str)));
+        let report = [
             rejection.line.to_string(),
             defuse_formula(&rejection.column),
             defuse_formula(&rejection.reason),
+        ];
+        csv.write_record(cells.chain(report))?;
+    }
+    csv.flush()
+}
+
+/// Writes warnings (or merge notes) as CSV with the header `line,column,warning`.
+pub fn write_warnings<'a, W, I>(writer: W, warnings: I) -> io::Result<()>
+where
+    W: Write,
+    I: IntoIterator<Item = &'a RowWarning>,
+{
+    let mut csv = csv::Writer::from_writer(writer);
+    csv.write_record(["line", "column", "warning"])?;
+    for warning in warnings {
+        csv.write_record([
+            warning.line.to_string(),
+            defuse_formula(&warning.column),
+            defuse_formula(&warning.reason),
         ])?;
     }
     csv.flush()
 }
 
+/// A cell a spreadsheet would run as a formula (starting with `=`, `+`, `-` or `@`) is
+/// prefixed with `'`, except a phone number or other plain number such as
+/// "+44 20 7946 0018": prefixing it would stop the fixed file importing.
 fn defuse_formula(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@']) {
+    let plain_number = cell.starts_with(['+', '-'])
+        && cell[1..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '(' | ')' | '-' | '.'));
+    if cell.starts_with(['=', '+', '-', '@']) && !plain_number {
         format!("'{cell}")
     } else {
         cell.to_owned()

@@ -3,7 +3,7 @@
 //! Owns only the text rules. It must not look postcodes up or turn them into places;
 //! geography (outcode centroids, ONSPD) belongs to the geo code and the store.
 
-/// Why text is not a UK postcode.
+/// Why text is not a UK postcode (nor, where districts are accepted, a district).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a UK postcode (expected something like \"SW1A 1AA\")")]
 pub struct PostcodeError;
@@ -37,10 +37,59 @@ pub fn normalise_postcode(raw: &str) -> Result<String, PostcodeError> {
     }
 }
 
+/// A full postcode written the standard way, or failing that a postcode district (the
+/// outward code alone, as in "M13" or "LS6") upper-cased: lists exported from canvassing
+/// sheets often hold only the district, which still places the person.
+pub fn normalise_postcode_or_district(raw: &str) -> Result<String, PostcodeError> {
+    normalise_postcode(raw).or_else(|_| normalise_district(raw))
+}
+
+/// Upper-cases and checks a postcode district: `A9`, `A99`, `AA9`, `AA99`, `A9A` or
+/// `AA9A` (shape only, not that it exists).
+pub fn normalise_district(raw: &str) -> Result<String, PostcodeError> {
+    let district = raw.trim().to_ascii_uppercase();
+    let bytes = district.as_bytes();
+    let letters = bytes.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    let rest = &bytes[letters..];
+    let shape_ok = match rest {
+        [d] => d.is_ascii_digit(),
+        [d, e] => d.is_ascii_digit() && e.is_ascii_alphanumeric(),
+        _ => false,
+    };
+    if (1..=2).contains(&letters) && shape_ok {
+        Ok(district)
+    } else {
+        Err(PostcodeError)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn districts_are_accepted_where_asked_for() {
+        for (raw, district) in [
+            ("m13", "M13"),
+            (" LS6 ", "LS6"),
+            ("W1A", "W1A"),
+            ("EC1V", "EC1V"),
+        ] {
+            assert_eq!(normalise_postcode_or_district(raw).unwrap(), district);
+        }
+        assert_eq!(
+            normalise_postcode_or_district("ls6 3aa").unwrap(),
+            "LS6 3AA"
+        );
+        for bad in ["bad postcode", "M", "13", "LS", "ABC1", "M13 4", "L-6"] {
+            assert_eq!(
+                normalise_postcode_or_district(bad),
+                Err(PostcodeError),
+                "{bad:?}"
+            );
+        }
+    }
 
     #[test]
     fn writes_postcodes_the_standard_way() {

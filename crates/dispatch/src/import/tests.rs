@@ -1,6 +1,6 @@
 use super::*;
 use barnstorm_store::GroupKind;
-use barnstorm_store::phonebank::{CampaignSettings, ImportJobStatus};
+use barnstorm_store::phonebank::{CampaignSettings, ImportJobStatus, NoteKind};
 use barnstorm_store::testing::TestDatabase;
 use std::sync::{Arc, Mutex};
 
@@ -41,8 +41,9 @@ async fn run_with(
     Result<ImportSummary, ImportFailure>,
     Vec<ImportProgress>,
 ) {
+    let headers = barnstorm_domain::contact_import::read_headers(bytes).unwrap_or_default();
     let job = store
-        .create_import_job(campaign.id, None, "list.csv")
+        .create_import_job(campaign.id, None, "list.csv", &headers)
         .await
         .unwrap();
     let reports = Arc::new(Mutex::new(Vec::new()));
@@ -71,7 +72,7 @@ Gus,Black,029 2018 0004,,,\n\
 Hal,Grey,+44 113 496 0005,hal@example.org,M1 1AE,\n";
 
 #[tokio::test]
-async fn a_mixed_file_is_counted_exactly_and_rejections_name_line_and_column() {
+async fn a_mixed_file_is_counted_exactly_and_notes_name_line_and_column() {
     let db = TestDatabase::sqlite().await;
     let store = &db.store;
     let campaign = campaign(store).await;
@@ -93,22 +94,43 @@ async fn a_mixed_file_is_counted_exactly_and_rejections_name_line_and_column() {
             summary.imported,
             summary.duplicates,
             summary.suppressed,
-            summary.rejected_total
+            summary.rejected_total,
+            summary.warnings_total
         ),
-        (8, 3, 1, 1, 3)
+        (8, 4, 1, 1, 2, 4)
     );
     let where_: Vec<(u64, &str)> = summary
         .rejected
         .iter()
         .map(|r| (r.line, r.column.as_str()))
         .collect();
-    assert_eq!(where_, [(3, "Phone"), (4, "Phone"), (5, "Email")]);
+    assert_eq!(where_, [(3, "Phone"), (4, "Phone")]);
     assert!(
         summary.rejected[1].reason.contains("07700 900123"),
         "{:?}",
         summary.rejected[1]
     );
-    assert_eq!(store.contact_count(campaign.id).await.unwrap(), 3);
+    let warned: Vec<(u64, &str)> = summary
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.column.as_str()))
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            (5, "Email"),
+            (6, "First name"),
+            (6, "Last name"),
+            (6, "Email")
+        ],
+        "Dan's bad email, and Eve, merged into Ada, disagreeing with her"
+    );
+    assert_eq!(summary.merges.len(), 1);
+    assert_eq!(
+        (summary.merges[0].line, summary.merges[0].reason.as_str()),
+        (6, "merged into line 2")
+    );
+    assert_eq!(store.contact_count(campaign.id).await.unwrap(), 4);
 
     let job = store.import_job(job_id).await.unwrap().unwrap();
     assert_eq!(job.status, ImportJobStatus::Done);
@@ -118,15 +140,26 @@ async fn a_mixed_file_is_counted_exactly_and_rejections_name_line_and_column() {
             job.imported,
             job.duplicates,
             job.suppressed,
-            job.rejected
+            job.rejected,
+            job.warnings
         ),
-        (8, 3, 1, 1, 3)
+        (8, 4, 1, 1, 2, 4)
     );
     assert_eq!(
         store.import_rejections(job_id).await.unwrap(),
         summary.rejected
     );
-    assert_eq!(reports.last().map(|p| (p.rows, p.rejected)), Some((8, 3)));
+    assert_eq!(
+        reports.last().map(|p| (p.rows, p.rejected, p.warnings)),
+        Some((8, 2, 4))
+    );
+    assert_eq!(
+        store
+            .import_notes(job_id, NoteKind::Merged, 10)
+            .await
+            .unwrap(),
+        summary.merges
+    );
 
     let ada = store
         .contact_by_phone(campaign.id, "+442079460001")
@@ -219,7 +252,7 @@ async fn a_batch_that_cannot_be_stored_fails_the_job_with_the_reason() {
     let real = campaign(&db.store).await;
     let job = db
         .store
-        .create_import_job(real.id, None, "list.csv")
+        .create_import_job(real.id, None, "list.csv", &[])
         .await
         .unwrap();
     let gone = Campaign {
@@ -243,5 +276,60 @@ async fn a_batch_that_cannot_be_stored_fails_the_job_with_the_reason() {
     let job = db.store.import_job(job.id).await.unwrap().unwrap();
     assert_eq!(job.status, ImportJobStatus::Failed);
     assert!(job.error.unwrap().contains("could not store rows"));
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn the_entrance_reads_roles_once_and_tells_every_view_the_campaign_changed() {
+    let db = TestDatabase::sqlite().await;
+    let store = &db.store;
+    let campaign = campaign(store).await;
+    let file = b"Name,Home,Mobile\nAnn,020 7946 0001,0113 496 0001\n".to_vec();
+    let overrides = [(
+        "Home".to_owned(),
+        barnstorm_domain::contact_import::ColumnRole::Phone,
+    )];
+    let list = ListUpload::new(
+        campaign.clone(),
+        None,
+        "list.csv",
+        std::io::Cursor::new(file),
+        &overrides,
+    )
+    .unwrap();
+    assert_eq!(list.headers(), ["Name", "Home", "Mobile"]);
+    let started = list.start(store).await.unwrap();
+    let job_id = started.job().id;
+    let events = CampaignEvents::default();
+    let mut heard = events.subscribe();
+    let summary = started.run(store, &events, |_| {}).await.unwrap();
+    assert_eq!(summary.imported, 1);
+    assert_eq!(
+        heard.try_recv().unwrap(),
+        CampaignEvent::CampaignChanged {
+            campaign_id: campaign.id
+        }
+    );
+    let ann = store
+        .contact_by_phone(campaign.id, "+442079460001")
+        .await
+        .unwrap()
+        .expect("the overridden column is the number rung");
+    assert_eq!(
+        ann.extra.get("Mobile").map(String::as_str),
+        Some("0113 496 0001"),
+        "the column guessed as the phone gave up its role"
+    );
+    let job = store.import_job(job_id).await.unwrap().unwrap();
+    assert_eq!(job.headers, ["Name", "Home", "Mobile"]);
+
+    let refused = ListUpload::new(
+        campaign,
+        None,
+        "list.csv",
+        std::io::Cursor::new(b"Name,Notes\nAnn,hi\n".to_vec()),
+        &[],
+    );
+    assert_eq!(refused.err(), Some(ImportError::NoPhoneColumn));
     db.drop_database().await;
 }

@@ -33,8 +33,68 @@ pub enum ColumnRole {
     Ignore,
 }
 
+/// The columns a rejected-rows download adds after the file's own, so an organiser can
+/// fix the rows and upload that file again: a re-upload recognises and ignores them.
+pub const REPORT_COLUMNS: [&str; 3] = ["Rejected on line", "Rejected column", "Rejection reason"];
+
+/// Whether `header` is one of [`REPORT_COLUMNS`] (compared as header spellings are).
+pub fn is_report_column(header: &str) -> bool {
+    let compact = compact(header);
+    REPORT_COLUMNS.iter().any(|c| self::compact(c) == compact)
+}
+
+fn compact(header: &str) -> String {
+    field_key(header.trim()).replace('_', "")
+}
+
+/// Every role, in the order a role menu lists them.
+pub const ROLES: [ColumnRole; 8] = [
+    ColumnRole::FirstName,
+    ColumnRole::LastName,
+    ColumnRole::Phone,
+    ColumnRole::OtherPhone,
+    ColumnRole::Email,
+    ColumnRole::Postcode,
+    ColumnRole::Extra,
+    ColumnRole::Ignore,
+];
+
+impl std::str::FromStr for ColumnRole {
+    type Err = String;
+
+    /// Reads a role's name as the API and command line write it (`first_name`,
+    /// `other-phone`, `Postcode`).
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let key = raw.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        ROLES
+            .into_iter()
+            .find(|role| role.as_str() == key)
+            .ok_or_else(|| {
+                format!(
+                    "{:?} is not a role: use first_name, last_name, phone, other_phone, email, postcode, extra or ignore",
+                    raw.trim()
+                )
+            })
+    }
+}
+
 impl ColumnRole {
-    fn describe(self) -> &'static str {
+    /// The role's name in the API, the command line and forms.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FirstName => "first_name",
+            Self::LastName => "last_name",
+            Self::Phone => "phone",
+            Self::OtherPhone => "other_phone",
+            Self::Email => "email",
+            Self::Postcode => "postcode",
+            Self::Extra => "extra",
+            Self::Ignore => "ignore",
+        }
+    }
+
+    /// The role in words, for menus and messages.
+    pub fn describe(self) -> &'static str {
         match self {
             Self::FirstName => "first name",
             Self::LastName => "last name",
@@ -82,14 +142,19 @@ impl ColumnMapping {
 
     /// Guesses roles from common header spellings ("First Name", "Forename", "Surname",
     /// "Mobile", "Telephone", "Phone number", "Post code", "E-mail", …). The most
-    /// mobile-like phone column becomes `phone` and the next `other_phone`. Anything
-    /// unrecognised stays an extra field; the organiser confirms before importing.
+    /// mobile-like phone column becomes `phone` and the next `other_phone`; the
+    /// [`REPORT_COLUMNS`] of a rejected-rows download are ignored. Anything unrecognised
+    /// stays an extra field; the organiser confirms before importing.
     pub fn guess<S: AsRef<str>>(headers: &[S]) -> ColumnMapping {
         let mut mapping = ColumnMapping::default();
         let mut phones: Vec<(u8, &str)> = Vec::new();
         for header in headers {
             let header = header.as_ref().trim();
-            let compact = field_key(header).replace('_', "");
+            if is_report_column(header) {
+                mapping = mapping.with(header, ColumnRole::Ignore);
+                continue;
+            }
+            let compact = compact(header);
             let role = match compact.as_str() {
                 "firstname" | "forename" | "forenames" | "givenname" | "first" | "fname" => {
                     Some(ColumnRole::FirstName)
@@ -121,9 +186,27 @@ impl ColumnMapping {
         mapping
     }
 
+    /// The guess for `headers` with the organiser's `overrides` (header, role) laid over
+    /// it: a role other than extra/ignore given to one column is taken away from the
+    /// column it was guessed for. The one way the page, the API and the command line
+    /// turn a file and a choice of roles into a mapping.
+    pub fn guess_with<S: AsRef<str>>(headers: &[S], overrides: &[(String, ColumnRole)]) -> Self {
+        let mut mapping = Self::guess(headers);
+        for (header, role) in overrides {
+            if !matches!(role, ColumnRole::Extra | ColumnRole::Ignore)
+                && let Some(guessed) = mapping.header_for(*role).map(str::to_owned)
+                && guessed != header.trim()
+            {
+                mapping = mapping.with(&guessed, ColumnRole::Extra);
+            }
+            mapping = mapping.with(header, *role);
+        }
+        mapping
+    }
+
     /// Each header's role, in file order, after checking that the mapping fits the file:
     /// mapped headers exist, one phone column, no role but extra/ignore mapped twice.
-    pub(super) fn resolve(&self, headers: &[String]) -> Result<Vec<ColumnRole>, ImportError> {
+    pub fn resolve(&self, headers: &[String]) -> Result<Vec<ColumnRole>, ImportError> {
         if let Some(missing) = self.roles.keys().find(|h| !headers.contains(h)) {
             return Err(ImportError::MappedColumnMissing(missing.clone()));
         }
@@ -145,6 +228,19 @@ impl ColumnMapping {
         }
         Ok(roles)
     }
+}
+
+/// Reads one override written `HEADER=ROLE` or `HEADER:ROLE` (the last `=` or `:`
+/// separates them, so headers may contain either).
+pub fn parse_override(raw: &str) -> Result<(String, ColumnRole), String> {
+    let Some(at) = raw.rfind(['=', ':']) else {
+        return Err(format!(
+            "{:?} is not HEADER=ROLE (for example \"Mobile=phone\")",
+            raw.trim()
+        ));
+    };
+    let role = raw[at + 1..].parse()?;
+    Ok((raw[..at].trim().to_owned(), role))
 }
 
 /// How likely a compact header names the main number to ring: lower is better.
@@ -228,6 +324,39 @@ mod tests {
         assert_eq!(
             missing.resolve(&headers),
             Err(ImportError::MappedColumnMissing("Mobile".into()))
+        );
+    }
+
+    #[test]
+    fn overrides_move_a_role_and_report_columns_are_ignored() {
+        let headers = [
+            "Name",
+            "Telephone",
+            "Mobile",
+            "DOB",
+            "Rejected on line",
+            "Rejection reason",
+        ];
+        let guessed = ColumnMapping::guess(&headers);
+        assert_eq!(guessed.role_of("Mobile"), ColumnRole::Phone);
+        assert_eq!(guessed.role_of("Rejected on line"), ColumnRole::Ignore);
+        assert_eq!(guessed.role_of("Rejection reason"), ColumnRole::Ignore);
+        let overrides = [
+            parse_override("Telephone=phone").unwrap(),
+            parse_override("DOB: Ignore").unwrap(),
+        ];
+        let mapped = ColumnMapping::guess_with(&headers, &overrides);
+        assert_eq!(mapped.role_of("Telephone"), ColumnRole::Phone);
+        assert_eq!(mapped.role_of("Mobile"), ColumnRole::Extra);
+        assert_eq!(mapped.role_of("DOB"), ColumnRole::Ignore);
+        assert_eq!(
+            parse_override("DOB=birthday").unwrap_err(),
+            "\"birthday\" is not a role: use first_name, last_name, phone, other_phone, email, postcode, extra or ignore"
+        );
+        assert!(parse_override("DOB").is_err());
+        assert_eq!(
+            parse_override("Other-phone=other-phone").unwrap().1,
+            ColumnRole::OtherPhone
         );
     }
 

@@ -9,12 +9,27 @@ fn import(bytes: &[u8]) -> Vec<Result<ImportedContact, RowRejection>> {
     ImportReader::new(bytes, mapping).unwrap().collect()
 }
 
-fn rejection(line: u64, column: &str, reason: &str) -> RowRejection {
-    RowRejection {
-        line,
-        column: column.into(),
-        reason: reason.into(),
-    }
+/// A rejection as (line, column, reason).
+type Problem = (u64, String, String);
+
+fn rejection(line: u64, column: &str, reason: &str) -> Problem {
+    (line, column.into(), reason.into())
+}
+
+/// The row's rejection as (line, column, reason), if it was rejected.
+fn rejected(row: &Result<ImportedContact, RowRejection>) -> Option<Problem> {
+    row.as_ref()
+        .err()
+        .map(|r| (r.line, r.column.clone(), r.reason.clone()))
+}
+
+/// A contact's warnings as (line, column, reason).
+fn warnings(contact: &ImportedContact) -> Vec<Problem> {
+    contact
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.column.clone(), w.reason.clone()))
+        .collect()
 }
 
 #[test]
@@ -54,32 +69,40 @@ Gus,,020 7946 0999,020 7946 0999,,,Roundhay
     assert!(ben.extra.is_empty());
 
     assert_eq!(
-        rows[2],
-        Err(rejection(
+        rejected(&rows[2]),
+        Some(rejection(
             4,
             "Mobile",
             "not a valid UK number: \"07700 900123\""
         ))
     );
+    let dee = rows[3].as_ref().unwrap();
     assert_eq!(
-        rows[3],
-        Err(rejection(
+        dee.email, None,
+        "a bad email is left empty, the contact kept"
+    );
+    assert_eq!(
+        warnings(dee),
+        [rejection(
             5,
             "Email",
-            "not an email address: \"dee@nowhere\""
-        ))
+            "not an email address: \"dee@nowhere\"; left empty"
+        )]
     );
+    let eve = rows[4].as_ref().unwrap();
+    assert_eq!(eve.postcode, None);
     assert_eq!(
-        rows[4],
-        Err(rejection(
+        warnings(eve),
+        [rejection(
             6,
             "Postcode",
-            "not a UK postcode (expected something like \"SW1A 1AA\"): \"London\""
-        ))
+            "not a UK postcode (expected something like \"SW1A 1AA\"): \"London\"; left empty"
+        )]
     );
+    assert!(warnings(asha).is_empty());
     assert_eq!(
-        rows[5],
-        Err(rejection(
+        rejected(&rows[5]),
+        Some(rejection(
             7,
             "",
             "row has 3 fields but the header has 7; check for a stray comma or quote"
@@ -94,14 +117,14 @@ Gus,,020 7946 0999,020 7946 0999,,,Roundhay
 fn both_phones_bad_names_both_problems() {
     let rows = import(b"Mobile,Other phone\n0161 496,12\n,\n,020 7946\n");
     assert_eq!(
-        rows,
+        rows.iter().map(rejected).collect::<Vec<_>>(),
         vec![
-            Err(rejection(
+            Some(rejection(
                 2,
                 "Mobile",
                 "too short to be a phone number: \"0161 496\" (and Other phone: not a phone number: \"12\")"
             )),
-            Err(rejection(
+            Some(rejection(
                 4,
                 "Mobile",
                 "no phone number given (and Other phone: too short to be a phone number: \"020 7946\")"
@@ -155,8 +178,8 @@ fn invalid_utf8_after_utf8_is_reported_on_its_row() {
     let rows = import(mixed);
     assert!(rows[0].is_ok());
     assert_eq!(
-        rows[1],
-        Err(rejection(
+        rejected(&rows[1]),
+        Some(rejection(
             3,
             "Name",
             "contains bytes that are not valid text; the file mixes encodings"
@@ -284,18 +307,83 @@ fn a_hundred_thousand_rows_stream_through() {
 }
 
 #[test]
-fn rejections_are_written_as_csv_without_formulas() {
-    let rejections = [
-        rejection(4, "Mobile", "not a valid UK number: \"07700 900123\""),
-        rejection(9, "", "=HYPERLINK(\"http://x\")"),
-    ];
+fn a_messy_export_keeps_every_callable_contact() {
+    let file = "\
+Name,Phone,Other phone,Email,Postcode
+Ann,020 7946 0001,,ann@example.org,bad postcode
+Bob,020 7946 0002,,,M13
+Cy,020 7946 0003,12,cy@nowhere,ls6 3aa
+Di,n/a,0113 496 0004,,
+Ed,call me,,ed@example.org,LS6
+";
+    let rows = import(file.as_bytes());
+    let kept: Vec<&ImportedContact> = rows.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(
+        kept.len(),
+        4,
+        "only Ed, with no callable number, is rejected"
+    );
+    assert_eq!(kept[0].postcode, None);
+    assert_eq!(kept[0].email.as_deref(), Some("ann@example.org"));
+    assert_eq!(
+        kept[1].postcode.as_deref(),
+        Some("M13"),
+        "a district is kept"
+    );
+    assert_eq!(kept[1].warnings, []);
+    assert_eq!(kept[2].postcode.as_deref(), Some("LS6 3AA"));
+    assert_eq!(
+        warnings(kept[2]),
+        [
+            rejection(4, "Other phone", "not a phone number: \"12\"; left empty"),
+            rejection(
+                4,
+                "Email",
+                "not an email address: \"cy@nowhere\"; left empty"
+            ),
+        ]
+    );
+    assert_eq!(kept[3].phone_e164.as_str(), "+441134960004");
+    assert_eq!(warnings(kept[3])[0].1, "Phone");
+    let ed = rows[4].as_ref().unwrap_err();
+    assert_eq!(ed.line, 6);
+    assert_eq!(ed.fields, ["Ed", "call me", "", "ed@example.org", "LS6"]);
+}
+
+#[test]
+fn rejected_rows_are_written_with_their_cells_and_re_import_once_fixed() {
+    let file = "Name,Phone,Notes\nAnn,call me,=HYPERLINK(\"http://x\")\nBob,+44 20 7946 0002,ok\n";
+    let headers = read_headers(file.as_bytes()).unwrap();
+    let rejections: Vec<RowRejection> = import(file.as_bytes())
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
     let mut out = Vec::new();
-    write_rejections(&mut out, &rejections).unwrap();
+    write_rejected_rows(&mut out, &headers, &rejections).unwrap();
+    let written = String::from_utf8(out).unwrap();
+    assert_eq!(
+        written,
+        "Name,Phone,Notes,Rejected on line,Rejected column,Rejection reason\n\
+         Ann,call me,\"'=HYPERLINK(\"\"http://x\"\")\",2,Phone,\"not a phone number (contains 'c'): \"\"call me\"\"\"\n"
+    );
+
+    let fixed = written.replace("call me", "+44 20 7946 0001");
+    let again = import(fixed.as_bytes());
+    let ann = again[0].as_ref().unwrap();
+    assert_eq!(ann.phone_e164.as_str(), "+442079460001");
+    assert_eq!(
+        ann.extra.keys().collect::<Vec<_>>(),
+        ["Name", "Notes"],
+        "the report columns are not kept as fields"
+    );
+
+    // A second round drops the first round's report columns.
+    let headers = read_headers(fixed.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    write_rejected_rows(&mut out, &headers, &[]).unwrap();
     assert_eq!(
         String::from_utf8(out).unwrap(),
-        "line,column,reason\n\
-         4,Mobile,\"not a valid UK number: \"\"07700 900123\"\"\"\n\
-         9,,\"'=HYPERLINK(\"\"http://x\"\")\"\n"
+        "Name,Phone,Notes,Rejected on line,Rejected column,Rejection reason\n"
     );
 }
 
@@ -331,8 +419,8 @@ fn a_nul_character_rejects_its_row_only() {
     assert_eq!(rows.len(), 4, "{rows:#?}");
     assert!(rows[0].is_ok());
     let nul = "contains a NUL character, which cannot be stored; remove it";
-    assert_eq!(rows[1], Err(rejection(3, "Name", nul)));
-    assert_eq!(rows[2], Err(rejection(4, "Ward", nul)));
+    assert_eq!(rejected(&rows[1]), Some(rejection(3, "Name", nul)));
+    assert_eq!(rejected(&rows[2]), Some(rejection(4, "Ward", nul)));
     assert_eq!(rows[3].as_ref().unwrap().line, 5);
     assert_eq!(
         ImportReader::new(&b"Phone,No\0tes\n"[..], ColumnMapping::default()).err(),

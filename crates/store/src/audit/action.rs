@@ -67,6 +67,8 @@ audit_actions! {
     ContactsImport => "contacts.import",
     /// An organiser put a number on a group's do-not-call list by hand.
     DoNotCallAdd => "do_not_call.add",
+    /// An organiser took a number off a group's do-not-call list.
+    DoNotCallRemove => "do_not_call.remove",
     /// An event's attendee list was downloaded (personal data).
     EventAttendeesExport => "event.attendees_export",
     /// An event was linked to a call campaign, or unlinked.
@@ -135,6 +137,8 @@ audit_actions! {
     SupporterDelete => "supporter.delete",
     /// An address or number was added to the suppression list.
     SuppressionAdd => "suppression.add",
+    /// An admin uploaded a TPS or CTPS file (the list and how many numbers were new).
+    TpsImport => "tps.import",
     /// Two-factor sign-in was turned off for an account.
     TwoFactorDisable => "two_factor.disable",
     /// A passkey was added.

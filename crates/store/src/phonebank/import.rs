@@ -1,13 +1,15 @@
 //! Contact-list import on the store side: inserting batches of already-checked contacts
-//! (screened against do-not-call and TPS, de-duplicated per campaign); import jobs and
-//! the suppression lists live in the submodules. It must not read or check CSV (that is
+//! (screened against do-not-call and TPS; a number the campaign already has is merged
+//! into its contact); import jobs, merging and the suppression lists live in the
+//! submodules. It must not read or check CSV (that is
 //! `barnstorm_domain::contact_import`) nor decide how a file is split into batches (that
 //! is the dispatch crate's import pipeline).
 
 mod jobs;
+mod merge;
 mod suppression;
 
-pub use jobs::{ImportJob, ImportJobStatus};
+pub use jobs::{ImportJob, ImportJobStatus, NoteKind};
 pub use suppression::{DoNotCallEntry, TpsEntry, TpsListSummary};
 
 use super::Contact;
@@ -15,11 +17,12 @@ use super::queue::CONTACT_COLUMNS;
 use crate::binds::Binds;
 use crate::subject::digest::erased_among;
 use crate::{Backend, Store, StoreError, now_millis};
-use barnstorm_domain::contact_import::ImportedContact;
+use barnstorm_domain::contact_import::{ImportedContact, RowWarning};
+use merge::ContactFields;
 use sqlx::{Any, Row, Transaction};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-/// Rows per multi-row `INSERT` into `contacts` (10 binds each, well under the bind
+/// Rows per multi-row `INSERT` into `contacts` (11 binds each, well under the bind
 /// limits of both engines).
 const CONTACT_ROWS_PER_INSERT: usize = 500;
 /// Phones per `IN (…)` screening query: a batch of up to 2,000 contacts with two numbers
@@ -31,8 +34,8 @@ const PHONES_PER_LOOKUP: usize = 5000;
 pub struct ImportBatchResult {
     /// Contacts added to the campaign.
     pub imported: u64,
-    /// Contacts skipped because the campaign already had their number (from an earlier
-    /// batch, an earlier import, or earlier in the same batch).
+    /// Rows merged into the contact that already had their number (from an earlier row
+    /// of the file or an earlier upload).
     pub duplicates: u64,
     /// Contacts skipped because their number (or other number) is on the group's
     /// do-not-call list or on the TPS list.
@@ -91,24 +94,134 @@ async fn blocked_phones(
     Ok(blocked)
 }
 
+/// What storing one batch did: the totals, and a note for each row merged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactBatch {
+    /// Imported, merged and suppressed counts.
+    pub totals: ImportBatchResult,
+    /// One per merged row: "merged into line 4" (of this file or an earlier upload).
+    pub merges: Vec<RowWarning>,
+    /// Fields a merged row gave differently from the contact it joined (the first
+    /// value was kept).
+    pub warnings: Vec<RowWarning>,
+}
+
+/// A contact of the campaign already stored, as a merge target.
+struct StoredContact {
+    id: i64,
+    line: u64,
+    job_id: Option<i64>,
+    fields: ContactFields,
+}
+
+impl StoredContact {
+    fn from_row(row: &sqlx::any::AnyRow) -> Result<Self, StoreError> {
+        let text = |column: &str| -> Result<Option<String>, StoreError> {
+            let value: Option<String> = row.try_get(column)?;
+            Ok(value.filter(|v| !v.is_empty()))
+        };
+        let extra: String = row.try_get("extra")?;
+        Ok(Self {
+            id: row.try_get("id")?,
+            line: row
+                .try_get::<Option<i64>, _>("source_line")?
+                .map_or(0, to_u64),
+            job_id: row.try_get("import_job_id")?,
+            fields: ContactFields {
+                phone: row.try_get("phone")?,
+                other_phone: text("other_phone")?,
+                first_name: text("first_name")?,
+                last_name: text("last_name")?,
+                email: text("email")?,
+                postcode: text("postcode")?,
+                extra: serde_json::from_str(&extra).unwrap_or_default(),
+            },
+        })
+    }
+
+    /// How a merge note names this contact.
+    fn described(&self, job_id: Option<i64>) -> String {
+        if job_id.is_some() && self.job_id == job_id {
+            format!("line {}", self.line)
+        } else {
+            format!(
+                "the contact already on the list (line {} of an earlier upload)",
+                self.line
+            )
+        }
+    }
+}
+
+fn encode_extra(extra: &std::collections::BTreeMap<String, String>) -> Result<String, StoreError> {
+    serde_json::to_string(extra).map_err(|e| StoreError::Database(sqlx::Error::Encode(e.into())))
+}
+
+/// The campaign's contacts holding any of `phones`, by number.
+async fn stored_contacts(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    campaign_id: i64,
+    phones: &[&str],
+) -> Result<HashMap<String, StoredContact>, StoreError> {
+    let mut found = HashMap::new();
+    for chunk in phones.chunks(PHONES_PER_LOOKUP) {
+        let mut sql = String::from(
+            "SELECT id, phone, other_phone, first_name, last_name, email, postcode, extra,
+                    source_line, import_job_id
+             FROM contacts WHERE campaign_id = ",
+        );
+        let mut binds = Binds::new(backend);
+        binds.list(&mut sql, 1);
+        sql.push_str(" AND phone IN (");
+        binds.list(&mut sql, chunk.len());
+        sql.push(')');
+        let mut query = sqlx::query(&sql).bind(campaign_id);
+        for phone in chunk {
+            query = query.bind(*phone);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            let contact = StoredContact::from_row(&row)?;
+            found.insert(contact.fields.phone.clone(), contact);
+        }
+    }
+    Ok(found)
+}
+
 impl Store {
-    /// Adds a batch of checked contacts to a campaign in one transaction.
-    ///
-    /// A contact whose number or other number is on the do-not-call list of `group_id`
-    /// (the campaign's group) or on the TPS list is not stored, only counted as
-    /// suppressed, and so is one whose number or address belongs to someone erased
-    /// (matched by keyed digest, see [`Store::erase_person`]). A contact whose number the campaign already has, or that appeared
-    /// earlier in the batch, is counted as a duplicate. New contacts are queued as never
-    /// called.
+    /// Adds a batch of checked contacts to a campaign; see [`Store::merge_contacts`],
+    /// of which this is the form without an import job.
     pub async fn insert_contacts(
         &self,
         campaign_id: i64,
         group_id: i64,
         contacts: &[ImportedContact],
     ) -> Result<ImportBatchResult, StoreError> {
-        let mut result = ImportBatchResult::default();
+        Ok(self
+            .merge_contacts(campaign_id, group_id, None, contacts)
+            .await?
+            .totals)
+    }
+
+    /// Adds a batch of checked contacts of import job `job_id` to a campaign in one
+    /// transaction.
+    ///
+    /// A contact whose number or other number is on the do-not-call list of `group_id`
+    /// (the campaign's group) or on the TPS list is not stored, only counted as
+    /// suppressed, and so is one whose number or address belongs to someone erased
+    /// (matched by keyed digest, see [`Store::erase_person`]). A row whose number the
+    /// campaign already has, or that appeared earlier in the batch, is merged into that
+    /// contact (see the `merge` module) and counted as a duplicate, with a note saying
+    /// into which line. New contacts are queued as never called.
+    pub async fn merge_contacts(
+        &self,
+        campaign_id: i64,
+        group_id: i64,
+        job_id: Option<i64>,
+        contacts: &[ImportedContact],
+    ) -> Result<ContactBatch, StoreError> {
+        let mut batch = ContactBatch::default();
         if contacts.is_empty() {
-            return Ok(result);
+            return Ok(batch);
         }
         let mut phones: Vec<&str> = contacts
             .iter()
@@ -129,8 +242,11 @@ impl Store {
             .collect();
         let email_refs: Vec<&str> = emails.iter().map(String::as_str).collect();
         let erased_emails = erased_among(&mut tx, self.backend(), "email", &email_refs).await?;
-        let mut seen = HashSet::with_capacity(contacts.len());
-        let mut fresh = Vec::with_capacity(contacts.len());
+        let mut stored = stored_contacts(&mut tx, self.backend(), campaign_id, &phones).await?;
+        // Rows new to the campaign, first row of each number, with later rows merged in.
+        let mut fresh: Vec<(&ImportedContact, ContactFields)> = Vec::with_capacity(contacts.len());
+        let mut fresh_by_phone: HashMap<&str, usize> = HashMap::new();
+        let mut touched: HashSet<String> = HashSet::new();
         for contact in contacts {
             let is_blocked = blocked.contains(contact.phone_e164.as_str())
                 || contact
@@ -142,50 +258,96 @@ impl Store {
                     .as_deref()
                     .is_some_and(|e| erased_emails.contains(&crate::canonical_email(e)));
             if is_blocked {
-                result.suppressed += 1;
-            } else if !seen.insert(contact.phone_e164.as_str()) {
-                result.duplicates += 1;
-            } else {
-                fresh.push(contact);
+                batch.totals.suppressed += 1;
+                continue;
             }
+            let fields = ContactFields::of(contact);
+            let phone = contact.phone_e164.as_str();
+            let into = if let Some(existing) = stored.get_mut(phone) {
+                let into = existing.described(job_id);
+                if existing
+                    .fields
+                    .absorb(&fields, contact.line, &into, &mut batch.warnings)
+                {
+                    touched.insert(phone.to_owned());
+                }
+                into
+            } else if let Some(&index) = fresh_by_phone.get(phone) {
+                let (first, merged) = &mut fresh[index];
+                let into = format!("line {}", first.line);
+                merged.absorb(&fields, contact.line, &into, &mut batch.warnings);
+                into
+            } else {
+                fresh_by_phone.insert(phone, fresh.len());
+                fresh.push((contact, fields));
+                continue;
+            };
+            batch.totals.duplicates += 1;
+            batch.merges.push(RowWarning {
+                line: contact.line,
+                column: String::new(),
+                reason: format!("merged into {into}"),
+            });
+        }
+
+        for phone in &touched {
+            let Some(contact) = stored.get(phone) else {
+                continue;
+            };
+            let f = &contact.fields;
+            sqlx::query(
+                "UPDATE contacts SET other_phone = $1, first_name = $2, last_name = $3, email = $4,
+                     postcode = $5, extra = $6
+                 WHERE id = $7",
+            )
+            .bind(f.other_phone.as_deref())
+            .bind(f.first_name.as_deref().unwrap_or(""))
+            .bind(f.last_name.as_deref().unwrap_or(""))
+            .bind(f.email.as_deref())
+            .bind(f.postcode.as_deref())
+            .bind(encode_extra(&f.extra)?)
+            .bind(contact.id)
+            .execute(&mut *tx)
+            .await?;
         }
 
         let now = now_millis();
         for chunk in fresh.chunks(CONTACT_ROWS_PER_INSERT) {
             let extras = chunk
                 .iter()
-                .map(|c| serde_json::to_string(&c.extra))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| StoreError::Database(sqlx::Error::Encode(e.into())))?;
+                .map(|(_, f)| encode_extra(&f.extra))
+                .collect::<Result<Vec<_>, _>>()?;
             let mut sql = String::with_capacity(200 + chunk.len() * 80);
             sql.push_str(
                 "INSERT INTO contacts (campaign_id, created_at, phone, other_phone, first_name, last_name, email,
-                     postcode, extra, source_line, state, priority, available_at)
+                     postcode, extra, source_line, import_job_id, state, priority, available_at)
                  VALUES ",
             );
             // state 0 queued, priority 1 never called, available at once
-            Binds::new(self.backend()).rows(&mut sql, chunk.len(), 10, ", 0, 1, 0");
+            Binds::new(self.backend()).rows(&mut sql, chunk.len(), 11, ", 0, 1, 0");
             sql.push_str(" ON CONFLICT (campaign_id, phone) DO NOTHING");
             let mut query = sqlx::query(&sql);
-            for (contact, extra) in chunk.iter().zip(&extras) {
+            for ((contact, f), extra) in chunk.iter().zip(&extras) {
                 query = query
                     .bind(campaign_id)
                     .bind(now)
-                    .bind(contact.phone_e164.as_str())
-                    .bind(contact.other_phone_e164.as_ref().map(|p| p.as_str()))
-                    .bind(contact.first_name.as_deref().unwrap_or(""))
-                    .bind(contact.last_name.as_deref().unwrap_or(""))
-                    .bind(contact.email.as_deref())
-                    .bind(contact.postcode.as_deref())
+                    .bind(f.phone.as_str())
+                    .bind(f.other_phone.as_deref())
+                    .bind(f.first_name.as_deref().unwrap_or(""))
+                    .bind(f.last_name.as_deref().unwrap_or(""))
+                    .bind(f.email.as_deref())
+                    .bind(f.postcode.as_deref())
                     .bind(extra.as_str())
-                    .bind(to_i64(contact.line));
+                    .bind(to_i64(contact.line))
+                    .bind(job_id);
             }
             let inserted = query.execute(&mut *tx).await?.rows_affected();
-            result.imported += inserted;
-            result.duplicates += (chunk.len() as u64).saturating_sub(inserted);
+            batch.totals.imported += inserted;
+            // Only a concurrent upload of the same number gets here first.
+            batch.totals.duplicates += (chunk.len() as u64).saturating_sub(inserted);
         }
         tx.commit().await?;
-        Ok(result)
+        Ok(batch)
     }
 
     /// How many contacts a campaign has, in any state.

@@ -292,14 +292,26 @@ async fn erase_records(
         &ids(records, "login_failures"),
     )
     .await?;
+    // Notes without cells are matched by their reason, rejected rows by their cells (a
+    // reason such as "no phone number given" is shared by other people's rows).
     let reasons = column_values(records, "import_rejections", "reason");
     report.deleted += run_texts(
         tx,
         store,
-        "DELETE FROM import_rejections WHERE reason IN ({ids})",
+        "DELETE FROM import_rejections WHERE fields = '[]' AND reason IN ({ids})",
         &reasons,
     )
     .await?;
+    let mut cells = column_values(records, "import_rejections", "fields");
+    cells.retain(|c| c != "[]");
+    report.deleted += run_texts(
+        tx,
+        store,
+        "DELETE FROM import_rejections WHERE fields IN ({ids})",
+        &cells,
+    )
+    .await?;
+
     report.anonymised += run_in(
         tx,
         store,

@@ -468,10 +468,11 @@ pub(crate) async fn find_in(
         }
     }
     tables.push(("audit_log", audit));
+    // A rejected row is found by its reason or its original cells.
     for (table, column) in [
         ("login_failures", "key"),
         ("rate_limit_counters", "key"),
-        ("import_rejections", "reason"),
+        ("import_rejections", "reason || ' ' || fields"),
     ] {
         tables.push((
             table,

@@ -1,6 +1,9 @@
-use barnstorm_domain::contact_import::{ImportedContact, RowRejection};
+use barnstorm_domain::contact_import::{ImportedContact, RowRejection, RowWarning};
 use barnstorm_domain::phone::{Region, normalise_phone};
-use barnstorm_store::phonebank::{Campaign, CampaignSettings, ImportBatchResult, ImportJobStatus};
+use barnstorm_store::AuditAction;
+use barnstorm_store::phonebank::{
+    Campaign, CampaignSettings, ImportBatchResult, ImportJobStatus, NoteKind,
+};
 use barnstorm_store::{GroupKind, Store, both_backends, now_millis};
 use std::collections::BTreeMap;
 
@@ -28,6 +31,7 @@ fn contact(line: u64, nnn: u32) -> ImportedContact {
         email: Some(format!("p{line}@example.org")),
         postcode: Some("LS1 4AP".into()),
         extra,
+        warnings: Vec::new(),
     }
 }
 
@@ -146,6 +150,7 @@ async fn do_not_call_and_tps_numbers_are_screened_out(store: Store) {
             ],
             "TPS",
             "tps-2026-11.txt",
+            None,
         )
         .await
         .unwrap();
@@ -161,7 +166,12 @@ async fn do_not_call_and_tps_numbers_are_screened_out(store: Store) {
     );
     let ctps = contact(6, 14);
     store
-        .import_tps_numbers(&[ctps.phone_e164.as_str().to_owned()], "CTPS", "ctps.csv")
+        .import_tps_numbers(
+            &[ctps.phone_e164.as_str().to_owned()],
+            "CTPS",
+            "ctps.csv",
+            None,
+        )
         .await
         .unwrap();
     let lists = store.tps_lists().await.unwrap();
@@ -259,7 +269,7 @@ async fn later_suppression_marks_queued_contacts(store: Store) {
 
     let tps = batch[1].phone_e164.as_str().to_owned();
     store
-        .import_tps_numbers(&[tps], "TPS", "tps.txt")
+        .import_tps_numbers(&[tps], "TPS", "tps.txt", None)
         .await
         .unwrap();
 
@@ -281,11 +291,12 @@ async fn later_suppression_marks_queued_contacts(store: Store) {
 async fn job_progress_and_rejections_round_trip(store: Store) {
     let c = campaign(&store, "Leeds").await;
     let job = store
-        .create_import_job(c.id, None, "list.csv")
+        .create_import_job(c.id, None, "list.csv", &["Phone".into(), "Notes".into()])
         .await
         .unwrap();
     assert_eq!(job.status, ImportJobStatus::Running);
     assert_eq!(job.file_name, "list.csv");
+    assert_eq!(job.headers, ["Phone", "Notes"]);
     assert_eq!((job.rows_read, job.imported, job.rejected), (0, 0, 0));
 
     let rejections: Vec<RowRejection> = (0..1500u64)
@@ -298,14 +309,29 @@ async fn job_progress_and_rejections_round_trip(store: Store) {
                 String::new()
             },
             reason: format!("not a UK number: \"07700 900{:03}\"", i % 1000),
+            fields: vec![format!("07700 900{:03}", i % 1000), "£ note".into()],
         })
         .collect();
+    let warning = RowWarning {
+        line: 3,
+        column: "Email".into(),
+        reason: "not an email address: \"x@\"; left empty".into(),
+    };
+    let merge = RowWarning {
+        line: 4,
+        column: String::new(),
+        reason: "merged into line 2".into(),
+    };
     store
-        .add_import_rejections(job.id, &rejections[..700])
+        .add_import_notes(
+            job.id,
+            &rejections[..700],
+            &[(NoteKind::Warning, &warning), (NoteKind::Merged, &merge)],
+        )
         .await
         .unwrap();
     store
-        .add_import_rejections(job.id, &rejections[700..])
+        .add_import_notes(job.id, &rejections[700..], &[])
         .await
         .unwrap();
     let totals = ImportBatchResult {
@@ -314,18 +340,38 @@ async fn job_progress_and_rejections_round_trip(store: Store) {
         suppressed: 1,
     };
     store
-        .update_import_job_progress(job.id, 1513, &totals, 1500)
+        .update_import_job_progress(job.id, 1513, &totals, (1500, 1))
         .await
         .unwrap();
     let running = store.import_job(job.id).await.unwrap().unwrap();
     assert_eq!(running.totals(), totals);
-    assert_eq!((running.rows_read, running.rejected), (1513, 1500));
+    assert_eq!(
+        (running.rows_read, running.rejected, running.warnings),
+        (1513, 1500, 1)
+    );
     assert_eq!(running.status, ImportJobStatus::Running);
 
     let stored = store.import_rejections(job.id).await.unwrap();
     let mut expected = rejections.clone();
     expected.sort_by_key(|r| r.line);
-    assert_eq!(stored, expected, "all rejections come back, by line");
+    assert_eq!(
+        stored, expected,
+        "all rejections come back, by line, with their cells"
+    );
+    assert_eq!(
+        store
+            .import_notes(job.id, NoteKind::Warning, 10)
+            .await
+            .unwrap(),
+        [warning]
+    );
+    assert_eq!(
+        store
+            .import_notes(job.id, NoteKind::Merged, 10)
+            .await
+            .unwrap(),
+        [merge]
+    );
 
     store
         .finish_import_job(job.id, Err("database unavailable".into()))
@@ -337,7 +383,7 @@ async fn job_progress_and_rejections_round_trip(store: Store) {
     assert!(failed.finished_at.is_some());
 
     let done = store
-        .create_import_job(c.id, None, "again.csv")
+        .create_import_job(c.id, None, "again.csv", &[])
         .await
         .unwrap();
     store.finish_import_job(done.id, Ok(())).await.unwrap();
@@ -347,7 +393,170 @@ async fn job_progress_and_rejections_round_trip(store: Store) {
     assert!(store.import_rejections(done.id).await.unwrap().is_empty());
 }
 
+/// A contact on `line` with only the fields given, and the number 020 7946 0`nnn`.
+fn sparse(line: u64, nnn: u32, first: Option<&str>, email: Option<&str>) -> ImportedContact {
+    ImportedContact {
+        first_name: first.map(str::to_owned),
+        email: email.map(str::to_owned),
+        postcode: None,
+        extra: BTreeMap::new(),
+        ..contact(line, nnn)
+    }
+}
+
+async fn duplicates_are_merged_into_the_first_row_and_earlier_uploads(store: Store) {
+    let c = campaign(&store, "Leeds").await;
+    let job = store
+        .create_import_job(c.id, None, "first.csv", &[])
+        .await
+        .unwrap();
+    let mut later = sparse(17, 1, None, Some("ann@example.org"));
+    later.extra.insert("Ward".into(), "Hyde Park".into());
+    later.postcode = Some("LS6".into());
+    let first_file = [
+        sparse(4, 1, Some("Ann"), None),
+        sparse(5, 2, Some("Bob"), Some("bob@example.org")),
+        later,
+        sparse(18, 2, Some("Robert"), None),
+    ];
+    let batch = store
+        .merge_contacts(c.id, c.group_id, Some(job.id), &first_file)
+        .await
+        .unwrap();
+    assert_eq!(
+        (batch.totals.imported, batch.totals.duplicates),
+        (2, 2),
+        "nobody is dropped: the repeats are merged"
+    );
+    let merges: Vec<(u64, &str)> = batch
+        .merges
+        .iter()
+        .map(|m| (m.line, m.reason.as_str()))
+        .collect();
+    assert_eq!(
+        merges,
+        [(17, "merged into line 4"), (18, "merged into line 5")]
+    );
+    assert_eq!(batch.warnings.len(), 1, "{:?}", batch.warnings);
+    assert_eq!(
+        (batch.warnings[0].line, batch.warnings[0].column.as_str()),
+        (18, "First name")
+    );
+    let ann = store
+        .contact_by_phone(c.id, &london(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ann.first_name, "Ann");
+    assert_eq!(
+        ann.email.as_deref(),
+        Some("ann@example.org"),
+        "filled from line 17"
+    );
+    assert_eq!(ann.postcode.as_deref(), Some("LS6"));
+    assert_eq!(ann.extra.get("Ward").map(String::as_str), Some("Hyde Park"));
+    let bob = store
+        .contact_by_phone(c.id, &london(2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bob.first_name, "Bob", "a conflicting value keeps the first");
+
+    let again = store
+        .create_import_job(c.id, None, "second.csv", &[])
+        .await
+        .unwrap();
+    let mut fuller = sparse(2, 2, Some("Bob"), None);
+    fuller.last_name = Some("Smith".into());
+    let batch = store
+        .merge_contacts(c.id, c.group_id, Some(again.id), &[fuller])
+        .await
+        .unwrap();
+    assert_eq!((batch.totals.imported, batch.totals.duplicates), (0, 1));
+    assert_eq!(
+        batch.merges[0].reason,
+        "merged into the contact already on the list (line 5 of an earlier upload)"
+    );
+    let bob = store
+        .contact_by_phone(c.id, &london(2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bob.last_name, "Smith");
+    assert_eq!(bob.email.as_deref(), Some("bob@example.org"));
+    assert_eq!(store.contact_count(c.id).await.unwrap(), 2);
+}
+
+async fn a_number_taken_off_do_not_call_is_called_again(store: Store) {
+    let c = campaign(&store, "Leeds").await;
+    let organiser = store
+        .create_user("org@example.org", "Olu Organiser", None, true)
+        .await
+        .unwrap();
+    let listed = contact(2, 40);
+    let phone = listed.phone_e164.as_str().to_owned();
+    store
+        .insert_contacts(c.id, c.group_id, &[listed, contact(3, 41)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .add_do_not_call(c.group_id, &phone, "asked by email", Some(organiser.id))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .remove_do_not_call(c.group_id, &phone, organiser.id)
+            .await
+            .unwrap(),
+        Some(1),
+        "its contact is queued again"
+    );
+    assert!(!store.is_do_not_call(c.group_id, &phone).await.unwrap());
+    assert_eq!(
+        store
+            .remove_do_not_call(c.group_id, &phone, organiser.id)
+            .await
+            .unwrap(),
+        None
+    );
+    // A number still on the TPS list stays out of the queue.
+    store
+        .add_do_not_call(c.group_id, &london(41), "asked", Some(organiser.id))
+        .await
+        .unwrap();
+    store
+        .import_tps_numbers(&[london(41)], "TPS", "tps.txt", Some(organiser.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .remove_do_not_call(c.group_id, &london(41), organiser.id)
+            .await
+            .unwrap(),
+        Some(0)
+    );
+    let actions: Vec<AuditAction> = store
+        .recent_audit(50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for action in [
+        AuditAction::DoNotCallRemove,
+        AuditAction::TpsImport,
+        AuditAction::DoNotCallAdd,
+    ] {
+        assert!(actions.contains(&action), "{action:?} in {actions:?}");
+    }
+}
+
 both_backends! {
+    merged_duplicates => duplicates_are_merged_into_the_first_row_and_earlier_uploads,
+    do_not_call_removed => a_number_taken_off_do_not_call_is_called_again,
     duplicates_inside_and_across_batches => duplicates_are_counted_inside_and_across_batches,
     large_batches => large_batches_span_several_statements,
     dnc_and_tps_screening => do_not_call_and_tps_numbers_are_screened_out,

@@ -20,6 +20,7 @@ fn contact(line: u64, nnn: u32) -> ImportedContact {
         email: None,
         postcode: None,
         extra: BTreeMap::new(),
+        warnings: Vec::new(),
     }
 }
 

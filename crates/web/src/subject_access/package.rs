@@ -275,6 +275,7 @@ mod tests {
             email: Some("sam.example@example.org".into()),
             postcode: Some("LS1 4AP".into()),
             extra,
+            warnings: Vec::new(),
         };
         for name in ["Spring", "Summer"] {
             let c = store

@@ -98,6 +98,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/groups/{id}/suppressions", "SDDDDDAA"),
     ("GET", "/api/v1/imports/{job_id}", "SDDDDDAA"),
     ("GET", "/api/v1/imports/{job_id}/rejections.csv", "SDDDDDAA"),
+    ("GET", "/api/v1/imports/{job_id}/warnings.csv", "SDDDDDAA"),
     // A lease held by the caller: only its holder may touch it, organisers and admins included.
     ("POST", "/api/v1/leases/{id}/heartbeat", "SDADDDDD"),
     ("POST", "/api/v1/leases/{id}/outcome", "SDADDDDD"),
@@ -141,6 +142,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/campaigns/{id}/imports", "SDDDDDAA"),
     ("GET", "/campaigns/{id}/imports/{job_id}", "SDDDDDAA"),
     ("GET", "/campaigns/{id}/imports/{job_id}/rejections.csv", "SDDDDDAA"),
+    ("GET", "/campaigns/{id}/imports/{job_id}/warnings.csv", "SDDDDDAA"),
     ("POST", "/campaigns/{id}/invites", "SDDDDDAA"),
     ("POST", "/campaigns/{id}/invites/{invite_id}/revoke", "SDDDDDAA"),
     ("GET", "/campaigns/{id}/results.csv", "SDDDDDAA"),

@@ -12,6 +12,7 @@ mod events_pages;
 mod events_rsvp_api;
 mod groups_api;
 mod hardening;
+mod lists;
 mod meetups;
 mod ops;
 mod outreach;

@@ -348,7 +348,10 @@ async fn csv_import_reports_rejected_rows(app: TestApp) {
         )
         .await;
     assert!(
-        rejections.body.starts_with("line,column,reason\n3,Mobile,"),
+        rejections.body.starts_with(
+            "First Name,Surname,Mobile,Ward,Rejected on line,Rejected column,Rejection reason\n\
+             Bad,Number,12345,Hyde Park,3,Mobile,"
+        ),
         "{}",
         rejections.body
     );

@@ -141,7 +141,7 @@ async fn import(app: &TestApp, campaign_id: i64, csv: &str) {
     let mapping = ColumnMapping::guess(&read_headers(Cursor::new(csv.to_owned())).unwrap());
     let job = app
         .store
-        .create_import_job(campaign_id, None, "test.csv")
+        .create_import_job(campaign_id, None, "test.csv", &[])
         .await
         .unwrap();
     import_contacts(

@@ -1,17 +1,39 @@
-//! Import jobs: one per uploaded list, with running totals the progress bar reads and
-//! the rejected rows organisers download. It must not insert contacts.
+//! Import jobs: one per uploaded list, with running totals the progress bar reads, the
+//! file's header row, and the notes organisers download: rejected rows with their
+//! original cells, warnings and merges. It must not insert contacts.
 
 use super::{ImportBatchResult, to_i64, to_u64};
 use crate::audit::{AuditAction, audit_campaign_in};
 use crate::binds::Binds;
 use crate::{Millis, Store, StoreError, now_millis};
-use barnstorm_domain::contact_import::RowRejection;
+use barnstorm_domain::contact_import::{RowRejection, RowWarning};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::str::FromStr;
 
 /// Rows per multi-row `INSERT` into `import_rejections`.
-const REJECTIONS_PER_INSERT: usize = 1000;
+const NOTES_PER_INSERT: usize = 1000;
+
+/// What a note on a job's row says: stored in `import_rejections.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteKind {
+    /// The row was not imported.
+    Rejected,
+    /// A field was left empty, or a merged row disagreed with its contact.
+    Warning,
+    /// The row was merged into an earlier one or an existing contact.
+    Merged,
+}
+
+impl NoteKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Rejected => "rejected",
+            Self::Warning => "warning",
+            Self::Merged => "merged",
+        }
+    }
+}
 
 /// Where an import job stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -65,12 +87,16 @@ pub struct ImportJob {
     pub rows_read: u64,
     /// Contacts added so far.
     pub imported: u64,
-    /// Rows skipped as duplicates so far.
+    /// Rows merged into a contact with the same number so far.
     pub duplicates: u64,
     /// Rows skipped as do-not-call or TPS so far.
     pub suppressed: u64,
-    /// Rows rejected as invalid so far.
+    /// Rows rejected (no callable number, or unreadable) so far.
     pub rejected: u64,
+    /// Warnings so far: fields left empty and merged rows that disagreed.
+    pub warnings: u64,
+    /// The file's header row, trimmed.
+    pub headers: Vec<String>,
     /// Why it failed, when it did.
     pub error: Option<String>,
     /// When it started.
@@ -92,6 +118,7 @@ impl ImportJob {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
         let count = |column: &str| -> Result<u64, sqlx::Error> { Ok(to_u64(row.try_get(column)?)) };
         let status: String = row.try_get("status")?;
+        let headers: String = row.try_get("headers")?;
         Ok(Self {
             id: row.try_get("id")?,
             campaign_id: row.try_get("campaign_id")?,
@@ -105,6 +132,8 @@ impl ImportJob {
             duplicates: count("duplicates")?,
             suppressed: count("suppressed")?,
             rejected: count("rejected")?,
+            warnings: count("warnings")?,
+            headers: serde_json::from_str(&headers).unwrap_or_default(),
             error: row.try_get("error")?,
             created_at: row.try_get("created_at")?,
             finished_at: row.try_get("finished_at")?,
@@ -114,24 +143,29 @@ impl ImportJob {
 
 const JOB_COLUMNS: &str =
     "id, campaign_id, created_by, file_name, status, rows_read, imported, duplicates, suppressed,
-    rejected, error, created_at, finished_at";
+    rejected, warnings, headers, error, created_at, finished_at";
 
 impl Store {
-    /// Starts an import job in `running`, audited as `contacts.import` by `created_by`.
+    /// Starts an import job in `running` for a file with the header row `headers`,
+    /// audited as `contacts.import` by `created_by`.
     pub async fn create_import_job(
         &self,
         campaign_id: i64,
         created_by: Option<i64>,
         file_name: &str,
+        headers: &[String],
     ) -> Result<ImportJob, StoreError> {
+        let headers = serde_json::to_string(headers)
+            .map_err(|e| StoreError::Database(sqlx::Error::Encode(e.into())))?;
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
-            "INSERT INTO import_jobs (campaign_id, created_by, file_name, status, created_at)
-             VALUES ($1, $2, $3, 'running', $4) RETURNING {JOB_COLUMNS}"
+            "INSERT INTO import_jobs (campaign_id, created_by, file_name, headers, status, created_at)
+             VALUES ($1, $2, $3, $4, 'running', $5) RETURNING {JOB_COLUMNS}"
         ))
         .bind(campaign_id)
         .bind(created_by)
         .bind(file_name)
+        .bind(headers)
         .bind(now_millis())
         .fetch_all(&mut *tx)
         .await?
@@ -152,17 +186,19 @@ impl Store {
         job_id: i64,
         rows_read: u64,
         totals: &ImportBatchResult,
-        rejected: u64,
+        (rejected, warnings): (u64, u64),
     ) -> Result<(), StoreError> {
         let done = sqlx::query(
-            "UPDATE import_jobs SET rows_read = $1, imported = $2, duplicates = $3, suppressed = $4, rejected = $5
-             WHERE id = $6",
+            "UPDATE import_jobs SET rows_read = $1, imported = $2, duplicates = $3, suppressed = $4, rejected = $5,
+                 warnings = $6
+             WHERE id = $7",
         )
         .bind(to_i64(rows_read))
         .bind(to_i64(totals.imported))
         .bind(to_i64(totals.duplicates))
         .bind(to_i64(totals.suppressed))
         .bind(to_i64(rejected))
+        .bind(to_i64(warnings))
         .bind(job_id)
         .execute(self.writer())
         .await?;
@@ -172,28 +208,42 @@ impl Store {
         Ok(())
     }
 
-    /// Stores rejected rows of a job, in one transaction.
-    pub async fn add_import_rejections(
+    /// Stores a job's rejected rows (with their original cells), warnings and merge
+    /// notes, in one transaction.
+    pub async fn add_import_notes(
         &self,
         job_id: i64,
         rejections: &[RowRejection],
+        notes: &[(NoteKind, &RowWarning)],
     ) -> Result<(), StoreError> {
-        if rejections.is_empty() {
+        if rejections.is_empty() && notes.is_empty() {
             return Ok(());
         }
+        let mut rows = Vec::with_capacity(rejections.len() + notes.len());
+        for rejection in rejections {
+            let fields = serde_json::to_string(&rejection.fields)
+                .map_err(|e| StoreError::Database(sqlx::Error::Encode(e.into())))?;
+            let problem = (rejection.line, &rejection.column, &rejection.reason);
+            rows.push((NoteKind::Rejected, problem, fields));
+        }
+        for (kind, note) in notes {
+            rows.push((*kind, (note.line, &note.column, &note.reason), "[]".into()));
+        }
         let mut tx = self.begin_write().await?;
-        for chunk in rejections.chunks(REJECTIONS_PER_INSERT) {
+        for chunk in rows.chunks(NOTES_PER_INSERT) {
             let mut sql = String::from(
-                "INSERT INTO import_rejections (job_id, line, column_name, reason) VALUES ",
+                "INSERT INTO import_rejections (job_id, kind, line, column_name, reason, fields) VALUES ",
             );
-            Binds::new(self.backend()).rows(&mut sql, chunk.len(), 4, "");
+            Binds::new(self.backend()).rows(&mut sql, chunk.len(), 6, "");
             let mut query = sqlx::query(&sql);
-            for rejection in chunk {
+            for (kind, (line, column, reason), fields) in chunk {
                 query = query
                     .bind(job_id)
-                    .bind(to_i64(rejection.line))
-                    .bind(rejection.column.as_str())
-                    .bind(rejection.reason.as_str());
+                    .bind(kind.as_str())
+                    .bind(to_i64(*line))
+                    .bind(column.as_str())
+                    .bind(reason.as_str())
+                    .bind(fields.as_str());
             }
             query.execute(&mut *tx).await?;
         }
@@ -237,17 +287,47 @@ impl Store {
         Ok(row.as_ref().map(ImportJob::from_row).transpose()?)
     }
 
-    /// Every rejected row of a job, by line.
+    /// Every rejected row of a job, by line, with its original cells.
     pub async fn import_rejections(&self, job_id: i64) -> Result<Vec<RowRejection>, StoreError> {
         let rows = sqlx::query(
-            "SELECT line, column_name, reason FROM import_rejections WHERE job_id = $1 ORDER BY line, column_name",
+            "SELECT line, column_name, reason, fields FROM import_rejections
+             WHERE job_id = $1 AND kind = 'rejected' ORDER BY line, column_name",
         )
         .bind(job_id)
         .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|row| {
+                let fields: String = row.try_get("fields")?;
                 Ok(RowRejection {
+                    line: to_u64(row.try_get("line")?),
+                    column: row.try_get("column_name")?,
+                    reason: row.try_get("reason")?,
+                    fields: serde_json::from_str(&fields).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// A job's warnings, or its merge notes, by line, at most `limit`.
+    pub async fn import_notes(
+        &self,
+        job_id: i64,
+        kind: NoteKind,
+        limit: i64,
+    ) -> Result<Vec<RowWarning>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT line, column_name, reason FROM import_rejections
+             WHERE job_id = $1 AND kind = $2 ORDER BY line, column_name LIMIT $3",
+        )
+        .bind(job_id)
+        .bind(kind.as_str())
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(RowWarning {
                     line: to_u64(row.try_get("line")?),
                     column: row.try_get("column_name")?,
                     reason: row.try_get("reason")?,

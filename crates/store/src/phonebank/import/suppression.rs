@@ -1,7 +1,8 @@
 //! The do-not-call lists (one per group) and the national TPS and CTPS lists: adding
-//! numbers, suppressing queued contacts they match, and saying where each entry came from.
-//! Screening new contacts against them happens in the batch insert. It must not delete
-//! contacts: suppressed contacts keep their history.
+//! numbers, suppressing queued contacts they match, taking a number off a do-not-call
+//! list (its contacts queue again), and saying where each entry came from. Screening new
+//! contacts against them happens in the batch insert. It must not delete contacts:
+//! suppressed contacts keep their history.
 
 use crate::audit::{About, AuditAction, audit_about_in};
 use crate::binds::Binds;
@@ -127,6 +128,53 @@ impl Store {
         Ok(suppressed)
     }
 
+    /// Takes a number off a group's do-not-call list, audited as `do_not_call.remove` by
+    /// `removed_by`, and queues again the group's contacts it had suppressed (main or
+    /// other number) unless another list (TPS/CTPS) still holds one of their numbers or
+    /// they were already called to the end. Returns how many contacts were queued again,
+    /// or `None` if the number was not on the list.
+    pub async fn remove_do_not_call(
+        &self,
+        group_id: i64,
+        phone_e164: &str,
+        removed_by: i64,
+    ) -> Result<Option<u64>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let removed = sqlx::query("DELETE FROM do_not_call WHERE group_id = $1 AND phone = $2")
+            .bind(group_id)
+            .bind(phone_e164)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if removed == 0 {
+            return Ok(None);
+        }
+        audit_about_in(
+            &mut tx,
+            Some(removed_by),
+            AuditAction::DoNotCallRemove,
+            About::group(group_id),
+            &format!("group {group_id}"),
+            "a number taken off the do-not-call list",
+        )
+        .await?;
+        let requeued = sqlx::query(
+            "UPDATE contacts SET state = 0
+             WHERE state = 2 AND (phone = $1 OR other_phone = $1)
+               AND campaign_id IN (SELECT id FROM call_campaigns WHERE group_id = $2)
+               AND NOT EXISTS (SELECT 1 FROM tps_numbers t WHERE t.phone = contacts.phone)
+               AND NOT EXISTS (SELECT 1 FROM do_not_call d WHERE d.group_id = $2
+                               AND (d.phone = contacts.phone OR d.phone = contacts.other_phone))",
+        )
+        .bind(phone_e164)
+        .bind(group_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(Some(requeued))
+    }
+
     /// Whether a number is on a group's do-not-call list.
     pub async fn is_do_not_call(
         &self,
@@ -227,11 +275,14 @@ impl Store {
     /// `source` they came from (numbers already on a list are left alone), and suppresses
     /// queued contacts whose main number matches, in every campaign. Returns how many
     /// numbers were new. One transaction per call: pass batches of a few thousand numbers.
+    /// An upload by an admin (`imported_by`) is audited as `tps.import` in the same
+    /// transaction; the command line's, run by the operator, is not.
     pub async fn import_tps_numbers(
         &self,
         phones: &[String],
         list: &str,
         source: &str,
+        imported_by: Option<i64>,
     ) -> Result<u64, StoreError> {
         if phones.is_empty() {
             return Ok(0);
@@ -259,6 +310,21 @@ impl Store {
                 update = update.bind(phone.as_str());
             }
             update.execute(&mut *tx).await?;
+        }
+        if let Some(admin) = imported_by {
+            let detail = format!(
+                "{} numbers read from {source}, {inserted} new",
+                phones.len()
+            );
+            audit_about_in(
+                &mut tx,
+                Some(admin),
+                AuditAction::TpsImport,
+                About::default(),
+                &format!("{list} list"),
+                &detail,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(inserted)

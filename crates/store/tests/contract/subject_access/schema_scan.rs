@@ -169,6 +169,7 @@ const DATA_MAP: &[Table] = &[
             "last_outcome",
             "last_called_at",
             "created_at",
+            "import_job_id",
         ],
     },
     Table {
@@ -293,6 +294,8 @@ const DATA_MAP: &[Table] = &[
             "duplicates",
             "suppressed",
             "rejected",
+            "warnings",
+            "headers",
             "error",
             "created_at",
             "finished_at",
@@ -300,9 +303,9 @@ const DATA_MAP: &[Table] = &[
     },
     Table {
         name: "import_rejections",
-        erasure: "Deleted when the reason quotes them",
-        personal: &["reason"],
-        other: &["job_id", "line", "column_name"],
+        erasure: "Deleted when the reason quotes them or the rejected row's cells hold them",
+        personal: &["reason", "fields"],
+        other: &["job_id", "kind", "line", "column_name"],
     },
     Table {
         name: "instance_secrets",

@@ -1,7 +1,8 @@
 //! Contact-list uploads over the API. The CSV body is read as it arrives: up to
 //! [`SYNC_LIMIT`] bytes stay in memory and are imported before answering (200 with the
-//! totals and rejected rows); a larger body spills to a temporary file and is imported in
-//! the background (202 with a progress URL). The import itself is the dispatch crate's.
+//! totals, rejected rows, warnings and merges); a larger body spills to a temporary file
+//! and is imported in the background (202 with a progress URL). The import itself is the
+//! dispatch crate's [`ListUpload`], shared with the page and the command line.
 
 use super::{find_campaign, organised_campaign, require_organiser};
 use crate::api::ErrorBody;
@@ -12,14 +13,16 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use barnstorm_dispatch::import::{ImportFailure, ImportSummary, import_contacts};
-use barnstorm_domain::contact_import::{ColumnMapping, ColumnRole, read_headers, write_rejections};
+use barnstorm_dispatch::import::{ImportFailure, ImportSummary, ListUpload};
+use barnstorm_domain::contact_import::{
+    ColumnRole, ImportError, RowWarning, parse_override, write_rejected_rows, write_warnings,
+};
 use barnstorm_store::User;
-use barnstorm_store::phonebank::{Campaign, ImportJob};
+use barnstorm_store::phonebank::{ImportJob, NoteKind};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::io::{Read, Seek};
+use std::io::Seek;
 use tokio::io::AsyncWriteExt;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -38,26 +41,46 @@ pub(crate) struct ImportQuery {
     map: Option<String>,
 }
 
-/// A rejected row.
+/// A note about one row: why it was rejected, what was wrong with one of its fields, or
+/// which line it was merged into.
 #[derive(Serialize, ToSchema)]
-pub(crate) struct RejectedRow {
+pub(crate) struct RowNote {
     /// Line in the file (the header is line 1).
     line: u64,
-    /// Header of the column at fault; empty when the whole row is.
+    /// Header of the column concerned; empty when the whole row is.
     column: String,
     reason: String,
 }
 
-/// What a finished upload did.
+impl RowNote {
+    fn of(note: RowWarning) -> Self {
+        Self {
+            line: note.line,
+            column: note.column,
+            reason: note.reason,
+        }
+    }
+}
+
+/// What a finished upload did. Rows with a callable number are imported (or merged, or
+/// suppressed); a problem with another field is a warning and that field is left empty.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ImportResult {
     job_id: i64,
     imported: u64,
+    /// Rows merged into the contact with their number (earlier in the file, or from an
+    /// earlier upload): missing fields filled, extra fields kept.
     duplicates: u64,
     suppressed: u64,
-    /// The first 1,000 rejected rows; all are at `/api/v1/imports/{job_id}/rejections.csv`.
-    rejected: Vec<RejectedRow>,
+    /// The first 1,000 rejected rows (no callable number, or unreadable); all are at
+    /// `/api/v1/imports/{job_id}/rejections.csv` with their original columns.
+    rejected: Vec<RowNote>,
     rejected_total: u64,
+    /// The first 1,000 warnings; all are at `/api/v1/imports/{job_id}/warnings.csv`.
+    warnings: Vec<RowNote>,
+    warnings_total: u64,
+    /// The first 1,000 merges, each "merged into line N" (or into an existing contact).
+    merged: Vec<RowNote>,
 }
 
 /// An upload running in the background.
@@ -80,11 +103,13 @@ pub(crate) struct ImportStatus {
     duplicates: u64,
     suppressed: u64,
     rejected: u64,
+    warnings: u64,
     /// Why it failed, if it did.
     error: Option<String>,
 }
 
 fn result_of(job_id: i64, summary: ImportSummary) -> ImportResult {
+    let notes = |notes: Vec<RowWarning>| notes.into_iter().map(RowNote::of).collect();
     ImportResult {
         job_id,
         imported: summary.imported,
@@ -93,61 +118,34 @@ fn result_of(job_id: i64, summary: ImportSummary) -> ImportResult {
         rejected: summary
             .rejected
             .into_iter()
-            .map(|r| RejectedRow {
+            .map(|r| RowNote {
                 line: r.line,
                 column: r.column,
                 reason: r.reason,
             })
             .collect(),
         rejected_total: summary.rejected_total,
+        warnings: notes(summary.warnings),
+        warnings_total: summary.warnings_total,
+        merged: notes(summary.merges),
     }
 }
 
-/// Parses `Header:role,Header2:role`.
+/// Parses `Header:role,Header2:role` (or `Header=role`).
 fn parse_map(text: &str) -> Result<Vec<(String, ColumnRole)>, ApiError> {
     text.split(',')
         .filter(|part| !part.trim().is_empty())
-        .map(|part| {
-            let (header, role) = part
-                .rsplit_once(':')
-                .ok_or_else(|| ApiError::invalid("map", format!("'{part}' is not Header:role")))?;
-            let role: ColumnRole = serde_json::from_value(json!(role.trim())).map_err(|_| {
-                ApiError::invalid(
-                    "map",
-                    format!("'{}' is not a role: use first_name, last_name, phone, other_phone, email, postcode, extra or ignore", role.trim()),
-                )
-            })?;
-            Ok((header.trim().to_owned(), role))
-        })
+        .map(|part| parse_override(part).map_err(|e| ApiError::invalid("map", e)))
         .collect()
 }
 
-/// The organiser's roles over our guesses; a role given explicitly is taken from
-/// whichever column we guessed for it.
-fn mapping_for(headers: &[String], given: &[(String, ColumnRole)]) -> ColumnMapping {
-    let guessed = ColumnMapping::guess(headers);
-    let mut mapping = ColumnMapping::default();
-    for header in headers {
-        let role = match given.iter().find(|(h, _)| h == header.trim()) {
-            Some((_, role)) => *role,
-            None => {
-                let role = guessed.role_of(header);
-                let taken = given.iter().any(|(_, r)| *r == role);
-                if taken && !matches!(role, ColumnRole::Extra | ColumnRole::Ignore) {
-                    ColumnRole::Extra
-                } else {
-                    role
-                }
-            }
-        };
-        mapping = mapping.with(header, role);
-    }
-    for (header, role) in given {
-        if !headers.iter().any(|h| h.trim() == header) {
-            mapping = mapping.with(header, *role);
-        }
-    }
-    mapping
+fn refused_file(problem: &ImportError) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_file",
+        problem.to_string(),
+    )
+    .with_details(json!({ "field": "body" }))
 }
 
 fn failure(job_id: i64, err: ImportFailure) -> ApiError {
@@ -239,16 +237,6 @@ async fn receive(body: Body) -> Result<Upload, ApiError> {
     }
 }
 
-fn headers_of(reader: impl Read) -> Result<Vec<String>, ApiError> {
-    read_headers(reader).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_file",
-            e.to_string(),
-        )
-    })
-}
-
 /// Upload a contact list (`text/csv`) to a campaign you organise. Up to 20 MB is imported
 /// before answering (200); larger files are imported in the background (202).
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/contacts", tag = "phonebank", security(("bearer" = [])),
@@ -284,57 +272,43 @@ async fn upload_contacts(
     }
     let given = parse_map(query.map.as_deref().unwrap_or(""))?;
     let upload = receive(body).await?;
-    let job = state
-        .store
-        .create_import_job(campaign.id, Some(user.id), "upload.csv")
-        .await?;
+    let events = state.dispatcher.events().clone();
     match upload {
         Upload::Memory(bytes) => {
-            let mapping = mapping_for(&headers_of(bytes.as_slice())?, &given);
-            let summary = import_contacts(
-                &state.store,
-                &campaign,
-                job.id,
-                std::io::Cursor::new(bytes),
-                mapping,
-                |_| {},
-            )
-            .await
-            .map_err(|e| failure(job.id, e))?;
-            Ok(Json(result_of(job.id, summary)).into_response())
+            let source = std::io::Cursor::new(bytes);
+            let list = ListUpload::new(campaign, Some(user.id), "upload.csv", source, &given)
+                .map_err(|e| refused_file(&e))?;
+            let started = list.start(&state.store).await?;
+            let job_id = started.job().id;
+            let summary = started
+                .run(&state.store, &events, |_| {})
+                .await
+                .map_err(|e| failure(job_id, e))?;
+            Ok(Json(result_of(job_id, summary)).into_response())
         }
-        Upload::File(mut file) => {
-            let found = headers_of(&mut file)?;
-            file.rewind().map_err(|e| io_error(&e))?;
-            let mapping = mapping_for(&found, &given);
-            spawn_import(&state, campaign, job.id, file, mapping);
+        Upload::File(file) => {
+            let list = ListUpload::new(campaign, Some(user.id), "upload.csv", file, &given)
+                .map_err(|e| refused_file(&e))?;
+            let started = list.start(&state.store).await?;
+            let job_id = started.job().id;
+            let store = state.store.clone();
+            tokio::spawn(async move {
+                match started.run(&store, &events, |_| {}).await {
+                    Ok(summary) => tracing::info!(
+                        job_id,
+                        imported = summary.imported,
+                        "background import finished"
+                    ),
+                    Err(error) => tracing::warn!(job_id, %error, "background import failed"),
+                }
+            });
             let started = ImportStarted {
-                job_id: job.id,
-                status_url: format!("/api/v1/imports/{}", job.id),
+                job_id,
+                status_url: format!("/api/v1/imports/{job_id}"),
             };
             Ok((StatusCode::ACCEPTED, Json(started)).into_response())
         }
     }
-}
-
-fn spawn_import(
-    state: &AppState,
-    campaign: Campaign,
-    job_id: i64,
-    file: std::fs::File,
-    mapping: ColumnMapping,
-) {
-    let store = state.store.clone();
-    tokio::spawn(async move {
-        match import_contacts(&store, &campaign, job_id, file, mapping, |_| {}).await {
-            Ok(summary) => tracing::info!(
-                job_id,
-                imported = summary.imported,
-                "background import finished"
-            ),
-            Err(error) => tracing::warn!(job_id, %error, "background import failed"),
-        }
-    });
 }
 
 /// The job, if `user` organises its campaign.
@@ -367,11 +341,14 @@ async fn import_status(
         duplicates: job.duplicates,
         suppressed: job.suppressed,
         rejected: job.rejected,
+        warnings: job.warnings,
         error: job.error,
     }))
 }
 
-/// Every rejected row of an import as CSV: `line,column,reason` (organisers).
+/// Every rejected row of an import as CSV: the file's own columns and cells, then
+/// `Rejected on line`, `Rejected column` and `Rejection reason`. Fix the rows and upload
+/// the file again: those three columns are recognised and ignored (organisers).
 #[utoipa::path(get, path = "/api/v1/imports/{job_id}/rejections.csv", tag = "phonebank", security(("bearer" = [])),
     params(("job_id" = i64, Path)),
     responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -381,12 +358,57 @@ async fn import_rejections(
     Path(job_id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let job = organised_job(&state, &user, job_id).await?;
-    let rejections = state.store.import_rejections(job.id).await?;
-    let mut csv = Vec::new();
-    write_rejections(&mut csv, &rejections).map_err(|e| io_error(&e))?;
+    let csv = rejected_rows_csv(&state, &job).await?;
     Ok(crate::exports::csv_response(
         csv,
         &format!("import-{job_id}-rejections.csv"),
+    ))
+}
+
+/// The rejected rows of `job` as a CSV file that can be fixed and uploaded again.
+pub(crate) async fn rejected_rows_csv(
+    state: &AppState,
+    job: &ImportJob,
+) -> Result<Vec<u8>, ApiError> {
+    let rejections = state.store.import_rejections(job.id).await?;
+    let mut csv = Vec::new();
+    write_rejected_rows(&mut csv, &job.headers, &rejections).map_err(|e| io_error(&e))?;
+    Ok(csv)
+}
+
+/// The warnings and merges of `job` as CSV: `line,column,warning`, by line.
+pub(crate) async fn warnings_csv(state: &AppState, job: &ImportJob) -> Result<Vec<u8>, ApiError> {
+    let mut notes = state
+        .store
+        .import_notes(job.id, NoteKind::Warning, i64::MAX)
+        .await?;
+    notes.extend(
+        state
+            .store
+            .import_notes(job.id, NoteKind::Merged, i64::MAX)
+            .await?,
+    );
+    notes.sort_by_key(|n| n.line);
+    let mut csv = Vec::new();
+    write_warnings(&mut csv, &notes).map_err(|e| io_error(&e))?;
+    Ok(csv)
+}
+
+/// Every warning of an import (a field left empty, a merged row that disagreed) and every
+/// merge, as CSV: `line,column,warning` (organisers).
+#[utoipa::path(get, path = "/api/v1/imports/{job_id}/warnings.csv", tag = "phonebank", security(("bearer" = [])),
+    params(("job_id" = i64, Path)),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn import_warnings(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(job_id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let job = organised_job(&state, &user, job_id).await?;
+    let csv = warnings_csv(&state, &job).await?;
+    Ok(crate::exports::csv_response(
+        csv,
+        &format!("import-{job_id}-warnings.csv"),
     ))
 }
 
@@ -397,4 +419,5 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
         .routes(routes!(import_status))
         .routes(routes!(import_rejections))
+        .routes(routes!(import_warnings))
 }

@@ -9,7 +9,7 @@ mod calling;
 pub(crate) mod campaign_content;
 pub(crate) mod campaigns;
 pub(crate) mod contacts;
-mod imports;
+pub(crate) mod imports;
 pub(crate) mod invites;
 mod results;
 pub(crate) mod suppressions;

@@ -1,9 +1,11 @@
 //! Uploading a contact list from the campaign page: the browser posts the CSV as the raw
 //! request body (with its CSRF header), which is streamed to a temporary file and
-//! imported by `barnstorm_dispatch::import` in a background task, while the page polls
-//! the job's progress and finally offers the rejected rows as CSV. No CSV is read here.
+//! imported by `barnstorm_dispatch::import::ListUpload` in a background task, while the
+//! page polls the job's progress and finally offers the rejected rows (to fix and upload
+//! again) and the warnings as CSV. No CSV is read here.
 
 use super::access::organiser_campaign;
+use crate::api::phonebank::imports::{rejected_rows_csv, warnings_csv};
 use crate::auth::{SignedIn, new_secret};
 use crate::{AppState, PageError};
 use axum::Json;
@@ -12,9 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Router, routing::get, routing::post};
-use barnstorm_dispatch::CampaignEvent;
-use barnstorm_dispatch::import::import_contacts;
-use barnstorm_domain::contact_import::{ColumnMapping, read_headers, write_rejections};
+use barnstorm_dispatch::import::ListUpload;
 use barnstorm_store::phonebank::{ImportJob, ImportJobStatus};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -99,19 +99,6 @@ async fn upload(
         Ok(saved) => saved,
         Err(response) => return Ok(response),
     };
-    let headers = std::fs::File::open(&temp.0)
-        .map_err(|e| e.to_string())
-        .and_then(|file| read_headers(file).map_err(|e| e.to_string()));
-    let headers = match headers {
-        Ok(headers) => headers,
-        Err(problem) => {
-            return Ok(refused(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("The file could not be read: {problem}."),
-            ));
-        }
-    };
-    let mapping = ColumnMapping::guess(&headers);
     let file_name: String = query
         .name
         .as_deref()
@@ -120,49 +107,41 @@ async fn upload(
         .filter(|c| !c.is_control())
         .take(200)
         .collect();
-    let job = state
-        .store
-        .create_import_job(campaign.id, Some(signed_in.user.id), &file_name)
-        .await?;
     let source = match std::fs::File::open(&temp.0) {
         Ok(file) => file,
         Err(error) => {
             tracing::error!(%error, "could not reopen an uploaded list");
-            let _ = state
-                .store
-                .finish_import_job(
-                    job.id,
-                    Err("the uploaded file was lost on the server".into()),
-                )
-                .await;
             return Ok(refused(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The upload was lost on the server; try again.",
             ));
         }
     };
-    let (store, events, job_id) = (
-        state.store.clone(),
-        state.dispatcher.events().clone(),
-        job.id,
-    );
+    let user_id = signed_in.user.id;
+    let list = match ListUpload::new(campaign, Some(user_id), &file_name, source, &[]) {
+        Ok(list) => list,
+        Err(problem) => {
+            return Ok(refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("The file could not be read: {problem}."),
+            ));
+        }
+    };
+    let started = list.start(&state.store).await?;
+    let job_id = started.job().id;
+    let (store, events) = (state.store.clone(), state.dispatcher.events().clone());
     tokio::spawn(async move {
         // The temporary file lives until the import ends.
         let _temp = temp;
-        if let Err(error) =
-            import_contacts(&store, &campaign, job_id, source, mapping, |_| {}).await
-        {
+        if let Err(error) = started.run(&store, &events, |_| {}).await {
             tracing::warn!(job_id, %error, "a list import stopped");
         }
-        events.publish(CampaignEvent::CampaignChanged {
-            campaign_id: campaign.id,
-        });
     });
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({
-            "job_id": job.id,
-            "progress_url": format!("/campaigns/{id}/imports/{}", job.id),
+            "job_id": job_id,
+            "progress_url": format!("/campaigns/{id}/imports/{job_id}"),
             "estimated_rows": lines.saturating_sub(1),
         })),
     )
@@ -179,12 +158,22 @@ struct JobProgress {
     duplicates: u64,
     suppressed: u64,
     rejected: u64,
+    warnings: u64,
     error: Option<String>,
     rejections_url: Option<String>,
+    warnings_url: Option<String>,
+    /// The campaign's contacts now, so the page's count is never stale.
+    contacts: i64,
 }
 
 impl JobProgress {
-    fn new(job: &ImportJob) -> Self {
+    fn new(job: &ImportJob, contacts: i64) -> Self {
+        let download = |what: &str| {
+            format!(
+                "/campaigns/{}/imports/{}/{what}.csv",
+                job.campaign_id, job.id
+            )
+        };
         Self {
             status: job.status.as_str(),
             done: job.status != ImportJobStatus::Running,
@@ -193,13 +182,11 @@ impl JobProgress {
             duplicates: job.duplicates,
             suppressed: job.suppressed,
             rejected: job.rejected,
+            warnings: job.warnings,
             error: job.error.clone(),
-            rejections_url: (job.rejected > 0).then(|| {
-                format!(
-                    "/campaigns/{}/imports/{}/rejections.csv",
-                    job.campaign_id, job.id
-                )
-            }),
+            rejections_url: (job.rejected > 0).then(|| download("rejections")),
+            warnings_url: (job.warnings + job.duplicates > 0).then(|| download("warnings")),
+            contacts,
         }
     }
 }
@@ -225,7 +212,18 @@ async fn progress(
     Path((id, job_id)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
     let job = campaign_job(&state, &signed_in, id, job_id).await?;
-    Ok(Json(JobProgress::new(&job)).into_response())
+    let contacts = state.store.contact_count(job.campaign_id).await?;
+    Ok(Json(JobProgress::new(&job, contacts)).into_response())
+}
+
+/// A download failed to be written out.
+fn download_failed(error: crate::ApiError) -> PageError {
+    tracing::error!(?error, "could not write an import download");
+    PageError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "The file could not be written out; try again.",
+    )
 }
 
 async fn rejections(
@@ -234,19 +232,25 @@ async fn rejections(
     Path((id, job_id)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
     let job = campaign_job(&state, &signed_in, id, job_id).await?;
-    let rows = state.store.import_rejections(job.id).await?;
-    let mut csv = Vec::new();
-    if let Err(error) = write_rejections(&mut csv, &rows) {
-        tracing::error!(%error, "could not write rejections");
-        return Err(PageError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong",
-            "The rejected rows could not be written out; try again.",
-        ));
-    }
+    let csv = rejected_rows_csv(&state, &job)
+        .await
+        .map_err(download_failed)?;
     Ok(crate::exports::csv_response(
         csv,
         &format!("rejected-rows-{}.csv", job.id),
+    ))
+}
+
+async fn warnings(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((id, job_id)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    let job = campaign_job(&state, &signed_in, id, job_id).await?;
+    let csv = warnings_csv(&state, &job).await.map_err(download_failed)?;
+    Ok(crate::exports::csv_response(
+        csv,
+        &format!("warnings-{}.csv", job.id),
     ))
 }
 
@@ -257,5 +261,9 @@ pub(super) fn routes() -> Router<AppState> {
         .route(
             "/campaigns/{id}/imports/{job_id}/rejections.csv",
             get(rejections),
+        )
+        .route(
+            "/campaigns/{id}/imports/{job_id}/warnings.csv",
+            get(warnings),
         )
 }

@@ -24,7 +24,12 @@ async fn every_suppression_shows_its_source_and_date(app: TestApp) {
     .await;
     assert_eq!(recorded.status, StatusCode::CREATED, "{}", recorded.body);
     app.store
-        .import_tps_numbers(&["+441134960555".to_owned()], "CTPS", "ctps-2026-12.csv")
+        .import_tps_numbers(
+            &["+441134960555".to_owned()],
+            "CTPS",
+            "ctps-2026-12.csv",
+            None,
+        )
         .await
         .unwrap();
 
