@@ -67,7 +67,11 @@ browserTest(app, "an organiser uploads a list, a volunteer joins by link and mak
   const rejections = upload.getByRole("link", { name: "Download the rejected rows (CSV)" });
   const rejected = await admin.request.get(app.url(await rejections.getAttribute("href")));
   assert.equal(rejected.status(), 200);
-  assert.match(await rejected.text(), /^line,column,reason/, "the rejected rows download as CSV");
+  assert.match(
+    await rejected.text(),
+    /^First name,Last name,Phone,Ward,Rejected on line,Rejected column,Rejection reason\r?\nBad,Number,12345,Nowhere,\d+,Phone,/,
+    "the rejected rows download with the file's own columns, so they can be fixed and uploaded again",
+  );
 
   // An invite link, then go live.
   await admin.getByRole("button", { name: "Make invite link" }).click();
