@@ -4,7 +4,7 @@
 //! event's own zone. Composing only: queuing is the store's job, sending the mail crate's.
 
 use crate::WebConfig;
-use crate::feeds::attendee_calendar;
+use crate::feeds::{attendee_calendar, full_address};
 use crate::privacy_notice::mail_footer;
 use barnstorm_domain::event::{EventStatus, RsvpStatus};
 use barnstorm_domain::event_notices::NoticeKind;
@@ -48,16 +48,8 @@ pub(crate) fn when_text(starts_at: i64, ends_at: i64, time_zone: &str) -> String
 
 fn place_lines(event: &Event) -> String {
     let mut lines = String::new();
-    if !event.address.is_empty() || event.postcode.is_some() {
-        let place = [
-            event.address.as_str(),
-            event.postcode.as_deref().unwrap_or(""),
-        ]
-        .iter()
-        .filter(|p| !p.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(", ");
+    let place = full_address(event);
+    if !place.is_empty() {
         lines.push_str(&format!("Where: {place}\n"));
     }
     if let Some(url) = &event.online_url {

@@ -38,19 +38,26 @@ fn public_location(event: &Event) -> Option<String> {
             .map(|district| format!("Near {district}"))
             .or_else(|| event.location.is_none().then(|| "Online".to_owned()));
     }
-    let parts: Vec<&str> = [
+    let place = full_address(event);
+    if place.is_empty() {
+        event.location.is_none().then(|| "Online".to_owned())
+    } else {
+        Some(place)
+    }
+}
+
+/// The event's address and postcode as its attendees see them ("Civic Hall, LS1 4AP"),
+/// empty when it has neither.
+pub(crate) fn full_address(event: &Event) -> String {
+    [
         event.address.as_str(),
         event.postcode.as_deref().unwrap_or(""),
     ]
     .into_iter()
     .map(str::trim)
     .filter(|p| !p.is_empty())
-    .collect();
-    if parts.is_empty() {
-        event.location.is_none().then(|| "Online".to_owned())
-    } else {
-        Some(parts.join(", "))
-    }
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 /// Coordinates a feed may carry: rounded to about a kilometre when the address is hidden.
@@ -69,13 +76,11 @@ fn public_geo(event: &Event) -> Option<(f64, f64)> {
 /// for the mails sent to them.
 pub(crate) fn attendee_calendar(config: &WebConfig, event: &Event) -> String {
     let place = [
-        event.address.as_str(),
-        event.postcode.as_deref().unwrap_or(""),
-        event.online_url.as_deref().unwrap_or(""),
+        full_address(event),
+        event.online_url.clone().unwrap_or_default(),
     ]
     .into_iter()
-    .map(str::trim)
-    .filter(|p| !p.is_empty())
+    .filter(|p| !p.trim().is_empty())
     .collect::<Vec<_>>()
     .join(", ");
     let entry = CalendarEvent {

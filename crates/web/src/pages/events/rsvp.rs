@@ -8,6 +8,7 @@ use super::{access, event_group, find_event, may_see, no_event};
 use crate::auth::{Flash, LoginThrottle, RequestContext, new_secret, reserve_rsvp};
 use crate::event_draft::FieldErrors;
 use crate::event_mails::{rsvp_mail, when_text};
+use crate::feeds::full_address;
 use crate::pages::layout::{Layout, render};
 use crate::{AppState, PageError};
 use askama::Template;
@@ -133,18 +134,6 @@ pub(crate) async fn check_rsvp(
         }),
         _ => Err(errors),
     }
-}
-
-fn full_place(event: &Event) -> String {
-    [
-        event.address.as_str(),
-        event.postcode.as_deref().unwrap_or(""),
-    ]
-    .iter()
-    .filter(|p| !p.is_empty())
-    .copied()
-    .collect::<Vec<_>>()
-    .join(", ")
 }
 
 async fn rsvp(
@@ -282,7 +271,7 @@ async fn manage(
     Ok(render(&ManagePage {
         layout: Layout::new(&context),
         when: when_text(event.starts_at, event.ends_at, &event.time_zone),
-        place: full_place(&event),
+        place: full_address(&event),
         status_label: match status {
             RsvpStatus::Going => "You're going.",
             RsvpStatus::Waitlist => "You're on the waiting list.",

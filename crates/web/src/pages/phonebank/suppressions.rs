@@ -5,6 +5,7 @@
 //! puts it into words.
 
 use super::access::{find_group, require_group_organiser};
+use super::call_view::national_number;
 use crate::api::phonebank::suppressions::{ENTRIES_SHOWN, check_number, phone_field, reason_field};
 use crate::auth::{Flash, SignedIn};
 use crate::pages::layout::{Layout, format_time, render};
@@ -13,7 +14,6 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::Response;
 use axum::{Router, routing::get};
-use barnstorm_domain::phone::{PhoneNumber, Region};
 use barnstorm_store::phonebank::{DoNotCallEntry, TpsEntry};
 use barnstorm_store::{Group, now_millis};
 use serde::Deserialize;
@@ -27,11 +27,6 @@ struct EntryLine {
 }
 
 /// A stored E.164 number as people in the group's country write it.
-fn national(phone: &str) -> String {
-    PhoneNumber::try_from(phone.to_owned())
-        .map_or_else(|_| phone.to_owned(), |n| n.display_for(Region::GB))
-}
-
 /// Where an entry came from, in words.
 fn source_of(entry: &DoNotCallEntry) -> String {
     let who = entry.added_by_name.as_deref();
@@ -48,7 +43,7 @@ fn source_of(entry: &DoNotCallEntry) -> String {
 impl EntryLine {
     fn new(entry: &DoNotCallEntry) -> Self {
         Self {
-            number: national(&entry.phone),
+            number: national_number(&entry.phone),
             reason: entry.reason.clone(),
             source: source_of(entry),
             when: format_time(entry.created_at),
@@ -136,7 +131,7 @@ async fn page(
                     held_by.push(national_words(&entry));
                 }
                 check = Some(CheckAnswer {
-                    number: national(&phone),
+                    number: national_number(&phone),
                     held_by,
                 });
             }
@@ -207,7 +202,7 @@ async fn add(
     if state.store.is_do_not_call(group.id, &phone).await? {
         return Ok(Flash::error(format!(
             "{} is on the do-not-call list already.",
-            national(&phone)
+            national_number(&phone)
         ))
         .redirect(&back));
     }
@@ -222,7 +217,7 @@ async fn add(
     };
     Ok(Flash::ok(format!(
         "{} will not be called by {}'s phone banks. {queued}",
-        national(&phone),
+        national_number(&phone),
         group.name
     ))
     .redirect(&back))
