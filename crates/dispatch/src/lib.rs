@@ -4,6 +4,7 @@
 //! skipping or claiming too fast, is this caller suspended) and leaves SQL to the store and pure rules to the domain crate.
 
 mod checker;
+pub mod do_not_call_upload;
 mod engine;
 mod events;
 pub mod import;

@@ -1,11 +1,12 @@
-//! Loading a TPS or CTPS file: one number per line, or a CSV whose first column is the
-//! number, the same way from `barnstorm import tps|ctps`, the admin page and the API.
-//! Owns reading the lines and batching them; the store keeps each number with the file
-//! it came from (and audits an admin's upload). It must not write SQL.
+//! Loading a TPS or CTPS file: one number per line, or a CSV whose first column (or the
+//! column headed "Phone" or "Number") is the number, the same way from
+//! `barnstorm import tps|ctps`, the suppressions page and the API. Owns batching what
+//! `barnstorm_domain::number_list` reads; the store keeps each number with the file it
+//! came from (and audits an admin's upload). It must not write SQL.
 
-use barnstorm_domain::phone::{Region, normalise_phone};
+use barnstorm_domain::number_list::NumberList;
 use barnstorm_store::{Store, StoreError};
-use std::io::BufRead;
+use std::io::Read;
 
 /// Numbers sent to the store at a time (one transaction, and for an admin's upload one
 /// audit entry, each).
@@ -44,14 +45,14 @@ impl std::str::FromStr for NationalList {
     }
 }
 
-/// Why a national list file stopped loading.
+/// Why a list file (national or do-not-call) stopped loading.
 #[derive(Debug, thiserror::Error)]
-pub enum NationalListError {
+pub enum ListFileError {
     /// The file could not be read after `line` lines; numbers before it were kept.
     #[error("could not read the file after line {line}: {source}")]
     Unreadable {
-        /// Lines read successfully.
-        line: usize,
+        /// The last line read.
+        line: u64,
         /// What went wrong.
         source: std::io::Error,
     },
@@ -70,7 +71,7 @@ pub struct NationalListReport {
     /// Lines that were not phone numbers.
     pub skipped: u64,
     /// The first [`SKIPS_SHOWN`] of those lines' numbers.
-    pub skipped_lines: Vec<usize>,
+    pub skipped_lines: Vec<u64>,
     /// Numbers on the list in all, afterwards.
     pub on_list: u64,
 }
@@ -80,47 +81,27 @@ pub struct NationalListReport {
 /// or `None` for the command line.
 pub async fn import_national_list(
     store: &Store,
-    mut reader: impl BufRead,
+    reader: impl Read,
     list: NationalList,
     source: &str,
     imported_by: Option<i64>,
-) -> Result<NationalListReport, NationalListError> {
+) -> Result<NationalListReport, ListFileError> {
     let mut report = NationalListReport::default();
     let mut batch = Vec::with_capacity(BATCH);
-    let mut line = Vec::new();
-    let mut number = 0usize;
-    loop {
-        line.clear();
-        let n = reader.read_until(b'\n', &mut line).map_err(|source| {
-            NationalListError::Unreadable {
-                line: number,
-                source,
-            }
-        })?;
-        if n == 0 {
-            break;
-        }
-        number += 1;
-        let text = String::from_utf8_lossy(&line);
-        let first = text
-            .split(',')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .trim_matches('"')
-            .trim_start_matches('\u{feff}');
-        if first.is_empty() {
-            continue;
-        }
-        match normalise_phone(first, Region::GB) {
+    let mut numbers = NumberList::new(reader);
+    while let Some(listed) = numbers
+        .next_number()
+        .map_err(|(line, source)| ListFileError::Unreadable { line, source })?
+    {
+        match listed.phone {
             Ok(phone) => {
                 report.read += 1;
-                batch.push(phone.as_str().to_owned());
+                batch.push(phone);
             }
             Err(_) => {
                 report.skipped += 1;
                 if report.skipped_lines.len() < SKIPS_SHOWN {
-                    report.skipped_lines.push(number);
+                    report.skipped_lines.push(listed.line);
                 }
             }
         }

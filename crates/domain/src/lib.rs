@@ -15,6 +15,7 @@ pub mod feed;
 pub mod geo;
 pub mod limits;
 pub mod markdown;
+pub mod number_list;
 pub mod outcome;
 pub mod phone;
 pub mod postcode;

@@ -5,10 +5,12 @@
 //! `barnstorm_domain::contact_import`) nor decide how a file is split into batches (that
 //! is the dispatch crate's import pipeline).
 
+mod do_not_call_list;
 mod jobs;
 mod merge;
 mod suppression;
 
+pub use do_not_call_list::{DoNotCallPage, DoNotCallSearch, DoNotCallUploadBatch};
 pub use jobs::{ImportJob, ImportJobStatus, NoteKind};
 pub use suppression::{DoNotCallEntry, TpsEntry, TpsListSummary};
 

@@ -22,8 +22,8 @@ pub use callers::{CampaignInvite, FlaggedCaller, InviteAcceptance};
 pub use campaigns::{CallerPace, Campaign, CampaignSettings, CampaignStatus, MAPPED_FIELDS};
 pub use correction::{CORRECTION_WINDOW_MS, LastCall};
 pub use import::{
-    ContactBatch, DoNotCallEntry, ImportBatchResult, ImportJob, ImportJobStatus, NoteKind,
-    TpsEntry, TpsListSummary,
+    ContactBatch, DoNotCallEntry, DoNotCallPage, DoNotCallSearch, DoNotCallUploadBatch,
+    ImportBatchResult, ImportJob, ImportJobStatus, NoteKind, TpsEntry, TpsListSummary,
 };
 pub use integrity::{EarlyClaim, LeaseOverlap};
 pub use pace::{CallerBar, HOUR_MS, MINUTE_MS, RecentClaims};

@@ -91,6 +91,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/groups/{id}", "AAAAAAAA"),
     ("GET", "/api/v1/groups/{id}/campaigns", "SDDDADAA"),
     ("POST", "/api/v1/groups/{id}/do-not-call", "SDDDDDAA"),
+    ("POST", "/api/v1/groups/{id}/do-not-call/upload", "SDDDDDAA"),
+    ("DELETE", "/api/v1/groups/{id}/do-not-call/{phone}", "SDDDDDAA"),
     ("POST", "/api/v1/groups/{id}/invites", "SDDDDDAA"),
     ("GET", "/api/v1/groups/{id}/members", "SDDDDDAA"),
     ("GET", "/api/v1/groups/{id}/retention/preview", "SDDDDDAA"),
@@ -109,6 +111,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/openapi.json", "AAAAAAAA"),
     // Retention across the whole instance: admins only.
     ("GET", "/api/v1/retention/preview", "SDDDDDDA"),
+    // The national TPS and CTPS lists screen every group's calls: site admins load them.
+    ("POST", "/api/v1/national-lists/{list}", "SDDDDDDA"),
     // Public: signing in for a token (with the organiser's password here, so every role gets one).
     ("POST", "/api/v1/tokens", "AAAAAAAA"),
     // Public files; an unknown one is not found.

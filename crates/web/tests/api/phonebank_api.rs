@@ -168,6 +168,7 @@ mod invite_abuse;
 mod invites_results;
 mod safeguard_pages;
 mod safeguards;
+mod suppression_lists;
 mod suppressions;
 mod text_limits;
 

@@ -30,7 +30,7 @@ pub struct DoNotCallEntry {
 }
 
 impl DoNotCallEntry {
-    fn from_row(row: &AnyRow) -> Result<Self, StoreError> {
+    pub(super) fn from_row(row: &AnyRow) -> Result<Self, StoreError> {
         Ok(Self {
             phone: row.try_get("phone")?,
             reason: row.try_get("reason")?,
@@ -69,7 +69,7 @@ pub struct TpsListSummary {
     pub last_source: String,
 }
 
-const DO_NOT_CALL_ENTRY: &str = "SELECT d.phone, d.reason, d.created_at, d.campaign_id,
+pub(super) const DO_NOT_CALL_ENTRY: &str = "SELECT d.phone, d.reason, d.created_at, d.campaign_id,
         c.name AS campaign_name, d.added_by, u.name AS added_by_name
      FROM do_not_call d
      LEFT JOIN call_campaigns c ON c.id = d.campaign_id

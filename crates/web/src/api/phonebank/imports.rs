@@ -169,7 +169,7 @@ fn failure(job_id: i64, err: ImportFailure) -> ApiError {
 }
 
 /// The upload, in memory or (past [`SYNC_LIMIT`]) in a temporary file.
-enum Upload {
+pub(crate) enum Upload {
     Memory(Vec<u8>),
     File(std::fs::File),
 }
@@ -183,7 +183,7 @@ fn io_error(err: &std::io::Error) -> ApiError {
     )
 }
 
-fn too_large() -> ApiError {
+pub(crate) fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
@@ -196,7 +196,7 @@ fn too_large() -> ApiError {
 
 /// Reads the body as it arrives, refusing more than [`UPLOAD_LIMIT`] bytes (the raw body
 /// is not covered by `DefaultBodyLimit`, so the limit is counted here).
-async fn receive(body: Body) -> Result<Upload, ApiError> {
+pub(crate) async fn receive(body: Body) -> Result<Upload, ApiError> {
     let mut stream = body.into_data_stream();
     let mut memory = Vec::new();
     let mut file: Option<tokio::fs::File> = None;

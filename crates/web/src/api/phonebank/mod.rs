@@ -12,6 +12,7 @@ pub(crate) mod contacts;
 pub(crate) mod imports;
 pub(crate) mod invites;
 mod results;
+pub(crate) mod suppression_uploads;
 pub(crate) mod suppressions;
 
 use crate::pages::can_manage;
@@ -188,4 +189,5 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .merge(calling::routes())
         .merge(results::routes())
         .merge(suppressions::routes())
+        .merge(suppression_uploads::routes())
 }

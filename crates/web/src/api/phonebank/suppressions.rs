@@ -1,7 +1,8 @@
 //! A group's suppressions over the API: its do-not-call list with where each entry came
 //! from (the call, campaign and caller, or the organiser who added it, and when), the
-//! national TPS and CTPS lists it is screened against, a check of one number, and adding
-//! a number by hand. Organisers of the group only.
+//! national TPS and CTPS lists it is screened against, a check of one number, searching
+//! and paging the list, adding a number by hand and taking one off. Organisers of the
+//! group only; uploads of whole lists are in `suppression_uploads`.
 
 use super::callers::MAX_REASON;
 use super::require_organiser;
@@ -12,14 +13,16 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use barnstorm_domain::phone::{Region, normalise_phone};
-use barnstorm_store::phonebank::{DoNotCallEntry, TpsEntry, TpsListSummary};
+use barnstorm_store::phonebank::{DoNotCallEntry, DoNotCallSearch, TpsEntry, TpsListSummary};
 use barnstorm_store::{Group, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// The most do-not-call entries one answer lists, newest first.
+/// The do-not-call entries one answer lists unless asked for fewer, newest first.
 pub(crate) const ENTRIES_SHOWN: i64 = 200;
+/// The most entries one answer lists.
+const MAX_LIMIT: i64 = 500;
 
 /// One number on the group's do-not-call list.
 #[derive(Serialize, ToSchema)]
@@ -114,18 +117,32 @@ pub(crate) struct NumberCheck {
 pub(crate) struct SuppressionsView {
     /// Numbers on the group's do-not-call list.
     do_not_call_total: i64,
-    /// The newest of them, at most 200.
+    /// Numbers that `q` finds (all of them without `q`).
+    do_not_call_matching: i64,
+    /// The page of those, newest first: `limit` entries from `offset`.
     do_not_call: Vec<DoNotCallView>,
+    /// The `offset` of the next page; null on the last.
+    next_offset: Option<i64>,
     /// The national lists every campaign is screened against.
     national_lists: Vec<NationalListView>,
     /// The number asked about with `?phone=`, if one was.
     check: Option<NumberCheck>,
 }
 
+/// Paging is by offset: ask again with `offset` set to the answer's `next_offset`.
 #[derive(Deserialize, IntoParams)]
 pub(crate) struct SuppressionsQuery {
     /// A number to check, in any spelling.
     phone: Option<String>,
+    /// Search the do-not-call list: a number in any spelling ("020 7946 0001"), part of
+    /// one ("7946 00") or words of the reason.
+    q: Option<String>,
+    /// Entries per page, 1 to 500 (200 unless given).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    /// Entries to skip, newest first (0 unless given).
+    #[param(minimum = 0)]
+    offset: Option<i64>,
 }
 
 /// A number to put on the group's do-not-call list.
@@ -165,7 +182,7 @@ pub(crate) async fn check_number(
 }
 
 /// The group, if `user` organises it; 404 or 403 otherwise.
-async fn organised_group(
+pub(crate) async fn organised_group(
     state: &AppState,
     user: &barnstorm_store::User,
     id: i64,
@@ -203,13 +220,28 @@ async fn list_suppressions(
             })
         }
     };
-    let (entries, total) = state
+    let limit = query.limit.unwrap_or(ENTRIES_SHOWN);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("limit must be 1 to {MAX_LIMIT}"),
+        ));
+    }
+    let offset = query.offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(ApiError::invalid("offset", "offset must be 0 or more"));
+    }
+    let search = DoNotCallSearch::new(query.q.as_deref().unwrap_or_default());
+    let page = state
         .store
-        .do_not_call_entries(group.id, ENTRIES_SHOWN)
+        .search_do_not_call(group.id, &search, limit, offset)
         .await?;
+    let next_offset = (offset + limit < page.matching).then_some(offset + limit);
     Ok(Json(SuppressionsView {
-        do_not_call_total: total,
-        do_not_call: entries.into_iter().map(Into::into).collect(),
+        do_not_call_total: page.total,
+        do_not_call_matching: page.matching,
+        do_not_call: page.entries.into_iter().map(Into::into).collect(),
+        next_offset,
         national_lists: state
             .store
             .tps_lists()
@@ -272,8 +304,35 @@ async fn add_do_not_call(
     ))
 }
 
+/// Take a number off the group's do-not-call list (audited as `do_not_call.remove`): the
+/// contacts of the group's campaigns it kept from the queue are called again, unless the
+/// TPS or CTPS list holds their number. The number may be in any spelling.
+#[utoipa::path(delete, path = "/api/v1/groups/{id}/do-not-call/{phone}", tag = "phonebank", security(("bearer" = [])),
+    params(("id" = i64, Path), ("phone" = String, Path, description = "The number, in any spelling (URL-encoded)")),
+    responses((status = 204, description = "Taken off the list"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn remove_do_not_call(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((id, phone)): Path<(i64, String)>,
+) -> Result<StatusCode, ApiError> {
+    let group = organised_group(&state, &user, id).await?;
+    let phone = phone_field(&phone).map_err(|e| ApiError::invalid("phone", e))?;
+    match state
+        .store
+        .remove_do_not_call(group.id, &phone, user.id)
+        .await?
+    {
+        Some(_) => Ok(StatusCode::NO_CONTENT),
+        None => Err(ApiError::not_found(&format!(
+            "{phone} on {}'s do-not-call list",
+            group.name
+        ))),
+    }
+}
+
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_suppressions))
         .routes(routes!(add_do_not_call))
+        .routes(routes!(remove_do_not_call))
 }

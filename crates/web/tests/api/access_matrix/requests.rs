@@ -83,6 +83,11 @@ pub async fn send(
         if path.ends_with("/contacts") {
             request = request.header(header::CONTENT_TYPE, "text/csv");
             Body::from("First Name,Mobile\nNew Contact,020 7946 0999\n")
+        } else if path.ends_with("/do-not-call/upload")
+            || path.starts_with("/api/v1/national-lists/")
+        {
+            request = request.header(header::CONTENT_TYPE, "text/csv");
+            Body::from("Phone,Reason\n029 2018 0998,Checking who may upload\n")
         } else {
             match api_body(world, path, n) {
                 Some(json) => {
@@ -176,6 +181,7 @@ async fn fill(app: &TestApp, world: &World, path: &str, n: usize) -> String {
                 _ => "999999".to_owned(),
             },
             "{lease_id}" => world.caller_lease(app).await.to_string(),
+            "{list}" => "ctps".to_owned(),
             "{slug}" => world.branch_slug.clone(),
             "{job_id}" => world.job_id.to_string(),
             "{breakout_id}" => world.breakout_id.to_string(),
