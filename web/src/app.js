@@ -5,6 +5,7 @@ import { setUpCaller } from "./caller.js";
 import { setUpCampaignEditor } from "./campaign-editor.js";
 import { setUpOrganiserPages } from "./dashboard.js";
 import { setUpPasskeys } from "./passkeys.js";
+import { setUpListUploads } from "./suppressions.js";
 
 window.htmx = htmx;
 
@@ -60,6 +61,7 @@ function enhance() {
   setUpCampaignEditor();
   setUpOrganiserPages();
   setUpPasskeys();
+  setUpListUploads();
 }
 
 if (document.readyState === "loading") {

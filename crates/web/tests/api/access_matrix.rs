@@ -200,6 +200,11 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/groups/{slug}/members/{user_id}/trusted", "SDDDDDAA"),
     ("GET", "/groups/{slug}/suppressions", "SDDDDDAA"),
     ("POST", "/groups/{slug}/suppressions", "SDDDDDAA"),
+    ("GET", "/groups/{slug}/suppressions/remove", "SDDDDDAA"),
+    ("POST", "/groups/{slug}/suppressions/remove", "SDDDDDAA"),
+    ("POST", "/groups/{slug}/suppressions/upload", "SDDDDDAA"),
+    // The national lists apply to every group: site admins load them from any group's page.
+    ("POST", "/groups/{slug}/suppressions/national", "SDDDDDDA"),
     ("GET", "/healthz", "AAAAAAAA"),
     // Capability links (group invites, RSVPs, unsubscribing, sign-in links): the token is the
     // authority, so an unknown one is not found for everyone.

@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The do-not-call entries one answer lists unless asked for fewer, newest first.
-pub(crate) const ENTRIES_SHOWN: i64 = 200;
+const ENTRIES_SHOWN: i64 = 200;
 /// The most entries one answer lists.
 const MAX_LIMIT: i64 = 500;
 

@@ -19,6 +19,7 @@ mod manage;
 mod results;
 mod safeguards;
 mod standing;
+mod suppression_lists;
 mod suppressions;
 
 use super::layout::{Layout, render};
@@ -188,4 +189,5 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(last_call::routes())
         .merge(results::routes())
         .merge(suppressions::routes())
+        .merge(suppression_lists::routes())
 }

@@ -1,12 +1,13 @@
 //! The group's "Numbers not called" page for organisers: every number on the group's
 //! do-not-call list with why, from which call or organiser, and when; the national TPS and
-//! CTPS lists with their latest import; a check of one number; and a form to add one.
-//! The reading and checking is the API's (`api::phonebank::suppressions`); this module
-//! puts it into words.
+//! CTPS lists with their latest import; a check of one number; a search of the list a page
+//! at a time; and a form to add one. Removing and uploading are `suppression_lists`. The
+//! reading and checking is the API's (`api::phonebank::suppressions`); this module puts it
+//! into words.
 
 use super::access::{find_group, require_group_organiser};
 use super::call_view::national_number;
-use crate::api::phonebank::suppressions::{ENTRIES_SHOWN, check_number, phone_field, reason_field};
+use crate::api::phonebank::suppressions::{check_number, phone_field, reason_field};
 use crate::auth::{Flash, SignedIn};
 use crate::pages::layout::{Layout, format_time, render};
 use crate::{AppState, PageError};
@@ -14,21 +15,25 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::Response;
 use axum::{Router, routing::get};
-use barnstorm_store::phonebank::{DoNotCallEntry, TpsEntry};
+use barnstorm_store::phonebank::{DoNotCallEntry, DoNotCallSearch, TpsEntry};
 use barnstorm_store::{Group, now_millis};
 use serde::Deserialize;
 
+/// Entries a page of the list shows.
+const PAGE_SIZE: i64 = 50;
+
 /// One do-not-call entry in words.
 struct EntryLine {
+    /// E.164, for the remove link.
+    phone: String,
     number: String,
     reason: String,
     source: String,
     when: String,
 }
 
-/// A stored E.164 number as people in the group's country write it.
 /// Where an entry came from, in words.
-fn source_of(entry: &DoNotCallEntry) -> String {
+pub(super) fn source_of(entry: &DoNotCallEntry) -> String {
     let who = entry.added_by_name.as_deref();
     match (entry.campaign_id, entry.campaign_name.as_deref(), who) {
         (Some(_), Some(campaign), Some(caller)) => format!("A call in {campaign}, by {caller}"),
@@ -43,6 +48,7 @@ fn source_of(entry: &DoNotCallEntry) -> String {
 impl EntryLine {
     fn new(entry: &DoNotCallEntry) -> Self {
         Self {
+            phone: entry.phone.clone(),
             number: national_number(&entry.phone),
             reason: entry.reason.clone(),
             source: source_of(entry),
@@ -90,8 +96,16 @@ struct SuppressionsPage {
     group: Group,
     total: i64,
     entries: Vec<EntryLine>,
-    shown: i64,
+    /// The search typed, and how many entries it finds.
+    q: String,
+    matching: i64,
+    /// "Showing 51 to 100 of 230", when the list is longer than a page.
+    range: String,
+    /// Links to the newer and older pages, if there are any.
+    newer: Option<String>,
+    older: Option<String>,
     lists: Vec<ListLine>,
+    is_admin: bool,
     asked: String,
     check_error: String,
     check: Option<CheckAnswer>,
@@ -100,6 +114,26 @@ struct SuppressionsPage {
 #[derive(Deserialize)]
 struct CheckQuery {
     phone: Option<String>,
+    q: Option<String>,
+    offset: Option<i64>,
+}
+
+/// The page's address at `offset`, keeping the search.
+fn page_link(group: &Group, q: &str, offset: i64) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if !q.is_empty() {
+        query.append_pair("q", q);
+    }
+    if offset > 0 {
+        query.append_pair("offset", &offset.to_string());
+    }
+    let query = query.finish();
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
+    format!("/groups/{}/suppressions{query}#do-not-call", group.slug)
 }
 
 async fn page(
@@ -137,10 +171,26 @@ async fn page(
             }
         }
     }
-    let (entries, total) = state
+    let q = query.q.unwrap_or_default().trim().to_owned();
+    let offset = query.offset.unwrap_or(0).max(0);
+    let found = state
         .store
-        .do_not_call_entries(group.id, ENTRIES_SHOWN)
+        .search_do_not_call(group.id, &DoNotCallSearch::new(&q), PAGE_SIZE, offset)
         .await?;
+    let shown = i64::try_from(found.entries.len()).unwrap_or(PAGE_SIZE);
+    let range = if found.matching > PAGE_SIZE {
+        format!(
+            "Showing {} to {} of {}, newest first.",
+            offset + 1,
+            offset + shown,
+            found.matching
+        )
+    } else {
+        String::new()
+    };
+    let newer = (offset > 0).then(|| page_link(&group, &q, (offset - PAGE_SIZE).max(0)));
+    let older =
+        (offset + PAGE_SIZE < found.matching).then(|| page_link(&group, &q, offset + PAGE_SIZE));
     let lists = state
         .store
         .tps_lists()
@@ -163,10 +213,15 @@ async fn page(
         .collect();
     Ok(render(&SuppressionsPage {
         layout: Layout::new(&signed_in.context),
-        total,
-        entries: entries.iter().map(EntryLine::new).collect(),
-        shown: ENTRIES_SHOWN,
+        total: found.total,
+        entries: found.entries.iter().map(EntryLine::new).collect(),
+        q,
+        matching: found.matching,
+        range,
+        newer,
+        older,
         lists,
+        is_admin: signed_in.user.is_admin,
         asked,
         check_error,
         check,

@@ -3,7 +3,7 @@
 //! named by line, and loading a TPS file, which only site admins may do.
 
 use super::{Team, claim, team, with_contacts};
-use crate::app::{TestApp, TestResponse};
+use crate::app::{Browser, TestApp, TestResponse};
 use crate::on_both;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
@@ -311,7 +311,78 @@ async fn only_site_admins_load_the_tps_list(app: TestApp) {
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
 }
 
+async fn the_page_searches_and_removes_after_a_confirmation(app: TestApp) {
+    let t = team(&app).await;
+    let id = with_contacts(&app, &t, json!({})).await;
+    for (phone, reason) in [
+        ("020 7946 0001", "Asked by email"),
+        ("0113 496 0102", "Wrote to the office"),
+    ] {
+        add(&app, &t.org, t.group_id, phone, reason).await;
+    }
+    let mut org = Browser::new(&app);
+    org.sign_in("org@example.org").await;
+    let found = org.get("/groups/leeds/suppressions?q=office").await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert!(
+        found.body.contains("1 of 2 numbers match"),
+        "{}",
+        found.body
+    );
+    assert!(found.body.contains("0113 496 0102"), "{}", found.body);
+    assert!(!found.body.contains("020 7946 0001"), "{}", found.body);
+
+    let confirm = org
+        .get("/groups/leeds/suppressions/remove?phone=%2B442079460001")
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.body);
+    assert!(
+        confirm
+            .body
+            .contains("Contacts with this number will be called again"),
+        "{}",
+        confirm.body
+    );
+    assert!(confirm.body.contains("Asked by email"), "{}", confirm.body);
+    let removed = org
+        .submit(
+            &confirm,
+            "/groups/leeds/suppressions/remove",
+            &[("phone", "+442079460001")],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.body);
+    let after = org.get("/groups/leeds/suppressions").await;
+    assert!(
+        after.body.contains(
+            "020 7946 0001 is off Leeds&#39;s do-not-call list. One contact will be called again."
+        ),
+        "{}",
+        after.body
+    );
+    assert!(
+        after.body.contains("1 numbers on the list"),
+        "{}",
+        after.body
+    );
+    let held = claim(&app, &t.caller, id).await;
+    assert_eq!(held.status, StatusCode::CREATED, "{}", held.body);
+    let gone = org
+        .get("/groups/leeds/suppressions/remove?phone=020+7946+0001")
+        .await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    let after = org.get("/groups/leeds/suppressions").await;
+    assert!(
+        after
+            .body
+            .contains("020 7946 0001 is not on the do-not-call list."),
+        "{}",
+        after.body
+    );
+}
+
 on_both!(
+    page_search_remove => the_page_searches_and_removes_after_a_confirmation,
     search_pages => search_finds_numbers_in_any_spelling_and_pages,
     removal_requeues => a_removed_number_is_called_again,
     upload_counts => an_uploaded_list_counts_and_names_its_bad_lines,
