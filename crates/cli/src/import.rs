@@ -7,17 +7,17 @@
 use crate::DatabaseArgs;
 use anyhow::{Context, bail};
 use barnstorm_dispatch::CampaignEvents;
+use barnstorm_dispatch::import::report::{Report, ReportPages};
 use barnstorm_dispatch::import::{ImportFailure, ImportSummary, ListUpload};
 use barnstorm_dispatch::national_lists::{NationalList, NationalListReport, import_national_list};
 use barnstorm_domain::contact_import::{
-    ColumnMapping, ColumnRole, ImportReader, RowRejection, RowWarning, parse_override,
-    read_headers, write_rejected_rows, write_warnings,
+    ColumnMapping, ColumnRole, ImportReader, parse_override, read_headers, write_rejected_rows,
 };
 use barnstorm_domain::geo::LatLon;
 use barnstorm_store::geocode::{
     PostcodeFileError, PostcodeFileFormat, PostcodeFileReader, RowOutcome,
 };
-use barnstorm_store::phonebank::{Campaign, NoteKind};
+use barnstorm_store::phonebank::{Campaign, ImportJob};
 use barnstorm_store::{Store, StoreOptions};
 use std::fs::File;
 use std::io::{BufReader, IsTerminal, Write};
@@ -164,14 +164,6 @@ fn save(
         .with_context(|| format!("writing {}", path.display()))
 }
 
-fn save_rejections(
-    path: &Path,
-    headers: &[String],
-    rejections: &[RowRejection],
-) -> anyhow::Result<()> {
-    save(path, |out| write_rejected_rows(out, headers, rejections))
-}
-
 /// The file as a list to import, checked against the mapping before anything is written.
 fn check_file(args: &ContactsArgs, campaign: Campaign) -> anyhow::Result<ListUpload<File>> {
     let roles = overrides(&args.map)?;
@@ -252,6 +244,21 @@ fn skipped(summary: &ImportSummary) -> String {
     )
 }
 
+/// Writes a job's `report` to `path`, naming the file in any error.
+async fn save_report(
+    store: &Store,
+    job: &ImportJob,
+    report: Report,
+    path: &Path,
+) -> anyhow::Result<()> {
+    let file = File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    ReportPages::new(store.clone(), job, report)
+        .await?
+        .write_to(&mut std::io::BufWriter::new(file))
+        .await
+        .with_context(|| format!("writing {}", path.display()))
+}
+
 /// Writes the job's rejected rows and its warnings and merges beside the file, when
 /// there are any; returns the note to add to the summary.
 async fn write_job_notes(
@@ -260,25 +267,18 @@ async fn write_job_notes(
     args: &ContactsArgs,
     summary: &ImportSummary,
 ) -> anyhow::Result<String> {
+    let Some(job) = store.import_job(job_id).await? else {
+        return Ok(String::new());
+    };
     let mut written = Vec::new();
     if summary.rejected_total > 0 {
         let path = rejections_path(args);
-        let headers = store
-            .import_job(job_id)
-            .await?
-            .map(|job| job.headers)
-            .unwrap_or_default();
-        save_rejections(&path, &headers, &store.import_rejections(job_id).await?)?;
+        save_report(store, &job, Report::Rejections, &path).await?;
         written.push(path);
     }
     if summary.warnings_total + summary.duplicates > 0 {
         let path = beside(&args.file, ".warnings.csv");
-        let mut notes: Vec<RowWarning> = Vec::new();
-        for kind in [NoteKind::Warning, NoteKind::Merged] {
-            notes.extend(store.import_notes(job_id, kind, i64::MAX).await?);
-        }
-        notes.sort_by_key(|n| n.line);
-        save(&path, |out| write_warnings(out, &notes))?;
+        save_report(store, &job, Report::Warnings, &path).await?;
         written.push(path);
     }
     if written.is_empty() {
@@ -312,7 +312,7 @@ async fn dry_run(
     let mut note = String::new();
     if !rejections.is_empty() {
         let path = rejections_path(&args);
-        save_rejections(&path, &headers, &rejections)?;
+        save(&path, |out| write_rejected_rows(out, &headers, &rejections))?;
         note = format!(" — see {}", path.display());
     }
     println!(

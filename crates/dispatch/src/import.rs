@@ -18,6 +18,8 @@ use barnstorm_store::{Store, StoreError};
 use std::io::{Read, Seek};
 use tokio::sync::mpsc;
 
+pub mod report;
+
 /// Rows read before a batch is handed to the store.
 pub const BATCH_ROWS: usize = 2_000;
 /// Batches that may wait between the reader and the store.
@@ -57,12 +59,14 @@ pub struct ImportSummary {
     pub rejected: Vec<RowRejection>,
     /// How many rows were rejected in all.
     pub rejected_total: u64,
-    /// The first [`SUMMARY_REJECTIONS`] warnings: fields left empty, merged rows that
-    /// disagreed with their contact.
+    /// The first [`SUMMARY_REJECTIONS`] fields left empty because their value was not
+    /// usable.
     pub warnings: Vec<RowWarning>,
-    /// How many warnings there were in all.
+    /// How many warnings there were in all: fields left empty, and merged rows that
+    /// gave a value differently from their contact (whose merge note says which).
     pub warnings_total: u64,
-    /// The first [`SUMMARY_REJECTIONS`] merges: "line 17: merged into line 4".
+    /// The first [`SUMMARY_REJECTIONS`] merges: "line 17: merged into line 4", with any
+    /// values the row gave differently.
     pub merges: Vec<RowWarning>,
 }
 
@@ -80,7 +84,7 @@ impl ImportSummary {
         self.duplicates += result.duplicates;
         self.suppressed += result.suppressed;
         self.rejected_total += batch.rejections.len() as u64;
-        self.warnings_total += stored.warnings.len() as u64;
+        self.warnings_total += stored.warnings.len() as u64 + stored.differing;
         keep_some(&mut self.rejected, &batch.rejections);
         keep_some(&mut self.warnings, &stored.warnings);
         keep_some(&mut self.merges, &stored.merges);
@@ -134,11 +138,13 @@ impl Batch {
     }
 }
 
-/// A batch as stored: the totals, and its warnings (row and merge) and merges by line.
+/// A batch as stored: the totals, its field warnings and its merges by line, and how
+/// many of the merges gave a value differently.
 struct StoredBatch {
     totals: ImportBatchResult,
     warnings: Vec<RowWarning>,
     merges: Vec<RowWarning>,
+    differing: u64,
 }
 
 /// Reads `source` and hands batches to `batches` until the file ends, the receiver goes
@@ -365,13 +371,11 @@ async fn store_batch(
             &batch.contacts,
         )
         .await?;
-    let mut warnings: Vec<RowWarning> = batch
+    let warnings: Vec<RowWarning> = batch
         .contacts
         .iter()
         .flat_map(|c| c.warnings.iter().cloned())
-        .chain(merged.warnings)
         .collect();
-    warnings.sort_by_key(|w| w.line);
     let notes: Vec<(NoteKind, &RowWarning)> = warnings
         .iter()
         .map(|w| (NoteKind::Warning, w))
@@ -384,6 +388,7 @@ async fn store_batch(
         totals: merged.totals,
         warnings,
         merges: merged.merges,
+        differing: merged.differing,
     };
     summary.add_batch(batch, &stored);
     store

@@ -467,20 +467,43 @@ fn quoted(value: &str) -> String {
 /// reason), which a re-upload ignores. Report columns of an earlier round are dropped, so
 /// they never pile up. Cells a spreadsheet would run as a formula are defused (see
 /// [`defuse_formula`]).
-pub fn write_rejected_rows<'a, W, I>(writer: W, headers: &[String], rejections: I) -> io::Result<()>
+pub fn write_rejected_rows<'a, W, I>(
+    mut writer: W,
+    headers: &[String],
+    rejections: I,
+) -> io::Result<()>
 where
     W: Write,
     I: IntoIterator<Item = &'a RowRejection>,
 {
-    let kept: Vec<usize> = (0..headers.len())
-        .filter(|&i| !is_report_column(&headers[i]))
-        .collect();
+    write_rejected_rows_header(&mut writer, headers)?;
+    write_rejected_rows_body(writer, headers, rejections)
+}
+
+/// The header row of [`write_rejected_rows`]: the file's own columns (without the
+/// report's, when the file was itself a rejected-rows file) and the three report columns.
+pub fn write_rejected_rows_header<W: Write>(writer: W, headers: &[String]) -> io::Result<()> {
     let mut csv = csv::WriterBuilder::new().flexible(true).from_writer(writer);
-    let header_row = kept
-        .iter()
-        .map(|&i| defuse_formula(&headers[i]))
+    let header_row = kept_columns(headers)
+        .map(|i| defuse_formula(&headers[i]))
         .chain(REPORT_COLUMNS.iter().map(|c| (*c).to_owned()));
     csv.write_record(header_row)?;
+    csv.flush()
+}
+
+/// The rows of [`write_rejected_rows`] without its header, for writing a long report
+/// in pieces.
+pub fn write_rejected_rows_body<'a, W, I>(
+    writer: W,
+    headers: &[String],
+    rejections: I,
+) -> io::Result<()>
+where
+    W: Write,
+    I: IntoIterator<Item = &'a RowRejection>,
+{
+    let kept: Vec<usize> = kept_columns(headers).collect();
+    let mut csv = csv::WriterBuilder::new().flexible(true).from_writer(writer);
     for rejection in rejections {
         let cells = kept
             .iter()
@@ -495,14 +518,24 @@ where
     csv.flush()
 }
 
-/// Writes warnings (or merge notes) as CSV with the header `line,column,warning`.
-pub fn write_warnings<'a, W, I>(writer: W, warnings: I) -> io::Result<()>
+fn kept_columns(headers: &[String]) -> impl Iterator<Item = usize> + '_ {
+    (0..headers.len()).filter(|&i| !is_report_column(&headers[i]))
+}
+
+/// The header row of a warnings report: `line,column,warning`.
+pub fn write_warnings_header<W: Write>(writer: W) -> io::Result<()> {
+    let mut csv = csv::Writer::from_writer(writer);
+    csv.write_record(["line", "column", "warning"])?;
+    csv.flush()
+}
+
+/// Rows of a warnings report (warnings or merge notes) under [`write_warnings_header`].
+pub fn write_warnings_body<'a, W, I>(writer: W, warnings: I) -> io::Result<()>
 where
     W: Write,
     I: IntoIterator<Item = &'a RowWarning>,
 {
     let mut csv = csv::Writer::from_writer(writer);
-    csv.write_record(["line", "column", "warning"])?;
     for warning in warnings {
         csv.write_record([
             warning.line.to_string(),

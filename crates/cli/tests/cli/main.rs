@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod bench_callers;
+mod import;
 mod person;
 
 use std::process::{Command, Output};
@@ -30,4 +31,24 @@ pub fn run(args: &[&str]) -> Output {
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap()
+}
+
+/// Runs `barnstorm import contacts` of `list` into campaign 1 of `db`, whether it
+/// succeeds or not; returns (success, what it printed on both outputs).
+pub fn import_contacts(db: &str, list: &str) -> (bool, String) {
+    let output = run(&[
+        "import",
+        "contacts",
+        "--campaign",
+        "1",
+        list,
+        "--database-url",
+        db,
+    ]);
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), printed)
 }

@@ -2,7 +2,7 @@
 //! account and a contact on the demo campaign), and `barnstorm user grant|revoke`: what
 //! each prints, and what each changed in the database.
 
-use crate::{barnstorm, run};
+use crate::{barnstorm, import_contacts, run};
 
 const EMAIL: &str = "sam.example@example.org";
 
@@ -22,7 +22,7 @@ fn database_with_sam(dir: &std::path::Path) -> (String, String) {
     )
     .unwrap();
     let list = list.to_str().unwrap().to_owned();
-    let imported = import(&db, &list);
+    let imported = import_contacts(&db, &list).1;
     assert!(imported.starts_with("Imported 1 contacts"), "{imported}");
     barnstorm(&[
         "user",
@@ -35,20 +35,6 @@ fn database_with_sam(dir: &std::path::Path) -> (String, String) {
         &db,
     ]);
     (db, list)
-}
-
-/// Imports `list` into the demo campaign and returns what the command printed.
-fn import(db: &str, list: &str) -> String {
-    let output = barnstorm(&[
-        "import",
-        "contacts",
-        "--campaign",
-        "1",
-        list,
-        "--database-url",
-        db,
-    ]);
-    text(&output.stdout)
 }
 
 /// Runs `barnstorm person ARGS --database-url DB` and returns (success, what it printed).
@@ -112,7 +98,7 @@ fn person_export_and_erase_answer_a_request_from_the_command_line() {
             "{args:?}: {gone:?}"
         );
     }
-    let reimported = import(&db, &list);
+    let reimported = import_contacts(&db, &list).1;
     assert!(
         reimported.contains("Imported 0 contacts")
             && reimported.contains("1 on do-not-call/TPS lists"),

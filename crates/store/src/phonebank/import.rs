@@ -101,11 +101,12 @@ async fn blocked_phones(
 pub struct ContactBatch {
     /// Imported, merged and suppressed counts.
     pub totals: ImportBatchResult,
-    /// One per merged row: "merged into line 4" (of this file or an earlier upload).
+    /// One per merged row: "merged into line 4" (of this file or an earlier upload),
+    /// and the values it gave differently from the contact it joined, which kept its
+    /// own: "…, whose values were kept: First name "Ann" rather than "Anne"".
     pub merges: Vec<RowWarning>,
-    /// Fields a merged row gave differently from the contact it joined (the first
-    /// value was kept).
-    pub warnings: Vec<RowWarning>,
+    /// How many of `merges` gave a value differently.
+    pub differing: u64,
 }
 
 /// A contact of the campaign already stored, as a merge target.
@@ -212,8 +213,8 @@ impl Store {
     /// suppressed, and so is one whose number or address belongs to someone erased
     /// (matched by keyed digest, see [`Store::erase_person`]). A row whose number the
     /// campaign already has, or that appeared earlier in the batch, is merged into that
-    /// contact (see the `merge` module) and counted as a duplicate, with a note saying
-    /// into which line. New contacts are queued as never called.
+    /// contact (see the `merge` module) and counted as a duplicate, with one note saying
+    /// into which line and what it gave differently. New contacts are queued as never called.
     pub async fn merge_contacts(
         &self,
         campaign_id: i64,
@@ -265,31 +266,27 @@ impl Store {
             }
             let fields = ContactFields::of(contact);
             let phone = contact.phone_e164.as_str();
-            let into = if let Some(existing) = stored.get_mut(phone) {
+            let (into, differences) = if let Some(existing) = stored.get_mut(phone) {
                 let into = existing.described(job_id);
-                if existing
-                    .fields
-                    .absorb(&fields, contact.line, &into, &mut batch.warnings)
-                {
+                let (changed, differences) = existing.fields.absorb(&fields);
+                if changed {
                     touched.insert(phone.to_owned());
                 }
-                into
+                (into, differences)
             } else if let Some(&index) = fresh_by_phone.get(phone) {
                 let (first, merged) = &mut fresh[index];
                 let into = format!("line {}", first.line);
-                merged.absorb(&fields, contact.line, &into, &mut batch.warnings);
-                into
+                (into, merged.absorb(&fields).1)
             } else {
                 fresh_by_phone.insert(phone, fresh.len());
                 fresh.push((contact, fields));
                 continue;
             };
             batch.totals.duplicates += 1;
-            batch.merges.push(RowWarning {
-                line: contact.line,
-                column: String::new(),
-                reason: format!("merged into {into}"),
-            });
+            batch.differing += u64::from(!differences.is_empty());
+            batch
+                .merges
+                .push(merge::merge_note(contact.line, &into, &differences));
         }
 
         for phone in &touched {

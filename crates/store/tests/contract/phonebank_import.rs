@@ -351,7 +351,7 @@ async fn job_progress_and_rejections_round_trip(store: Store) {
     );
     assert_eq!(running.status, ImportJobStatus::Running);
 
-    let stored = store.import_rejections(job.id).await.unwrap();
+    let stored = store.import_rejections(job.id, 0..u64::MAX).await.unwrap();
     let mut expected = rejections.clone();
     expected.sort_by_key(|r| r.line);
     assert_eq!(
@@ -359,18 +359,25 @@ async fn job_progress_and_rejections_round_trip(store: Store) {
         "all rejections come back, by line, with their cells"
     );
     assert_eq!(
+        store.import_rejections(job.id, 100..103).await.unwrap(),
+        expected[98..101],
+        "a window of lines: the first line in, the last out"
+    );
+    assert_eq!(store.import_last_noted_line(job.id).await.unwrap(), 1501);
+    assert_eq!(
         store
-            .import_notes(job.id, NoteKind::Warning, 10)
+            .import_notes(job.id, &[NoteKind::Warning], 0..u64::MAX)
             .await
             .unwrap(),
-        [warning]
+        std::slice::from_ref(&warning)
     );
     assert_eq!(
         store
-            .import_notes(job.id, NoteKind::Merged, 10)
+            .import_notes(job.id, &[NoteKind::Warning, NoteKind::Merged], 3..5)
             .await
             .unwrap(),
-        [merge]
+        [warning, merge],
+        "both kinds, by line"
     );
 
     store
@@ -390,7 +397,14 @@ async fn job_progress_and_rejections_round_trip(store: Store) {
     let done = store.import_job(done.id).await.unwrap().unwrap();
     assert_eq!((done.status, done.error), (ImportJobStatus::Done, None));
     assert!(store.import_job(done.id + 100).await.unwrap().is_none());
-    assert!(store.import_rejections(done.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .import_rejections(done.id, 0..u64::MAX)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.import_last_noted_line(done.id).await.unwrap(), 0);
 }
 
 /// A contact on `line` with only the fields given, and the number 020 7946 0`nnn`.
@@ -435,12 +449,17 @@ async fn duplicates_are_merged_into_the_first_row_and_earlier_uploads(store: Sto
         .collect();
     assert_eq!(
         merges,
-        [(17, "merged into line 4"), (18, "merged into line 5")]
+        [
+            (17, "merged into line 4"),
+            (
+                18,
+                "merged into line 5, whose values were kept: First name \"Bob\" rather than \"Robert\""
+            )
+        ]
     );
-    assert_eq!(batch.warnings.len(), 1, "{:?}", batch.warnings);
     assert_eq!(
-        (batch.warnings[0].line, batch.warnings[0].column.as_str()),
-        (18, "First name")
+        batch.differing, 1,
+        "one merged row gave a value differently"
     );
     let ann = store
         .contact_by_phone(c.id, &london(1))

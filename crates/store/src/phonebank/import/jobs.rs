@@ -9,6 +9,7 @@ use crate::{Millis, Store, StoreError, now_millis};
 use barnstorm_domain::contact_import::{RowRejection, RowWarning};
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use std::ops::Range;
 use std::str::FromStr;
 
 /// Rows per multi-row `INSERT` into `import_rejections`.
@@ -19,7 +20,7 @@ const NOTES_PER_INSERT: usize = 1000;
 pub enum NoteKind {
     /// The row was not imported.
     Rejected,
-    /// A field was left empty, or a merged row disagreed with its contact.
+    /// A field was left empty because its value was not usable.
     Warning,
     /// The row was merged into an earlier one or an existing contact.
     Merged,
@@ -287,13 +288,21 @@ impl Store {
         Ok(row.as_ref().map(ImportJob::from_row).transpose()?)
     }
 
-    /// Every rejected row of a job, by line, with its original cells.
-    pub async fn import_rejections(&self, job_id: i64) -> Result<Vec<RowRejection>, StoreError> {
+    /// The rejected rows of a job on `lines` of its file, by line, with their original
+    /// cells. Reading a long job a window of lines at a time keeps memory flat.
+    pub async fn import_rejections(
+        &self,
+        job_id: i64,
+        lines: Range<u64>,
+    ) -> Result<Vec<RowRejection>, StoreError> {
         let rows = sqlx::query(
             "SELECT line, column_name, reason, fields FROM import_rejections
-             WHERE job_id = $1 AND kind = 'rejected' ORDER BY line, column_name",
+             WHERE job_id = $1 AND kind = 'rejected' AND line >= $2 AND line < $3
+             ORDER BY line, column_name",
         )
         .bind(job_id)
+        .bind(to_i64(lines.start))
+        .bind(to_i64(lines.end))
         .fetch_all(self.reader())
         .await?;
         rows.iter()
@@ -309,23 +318,36 @@ impl Store {
             .collect()
     }
 
-    /// A job's warnings, or its merge notes, by line, at most `limit`.
+    /// A job's notes of the given kinds on `lines` of its file, by line (a row's merge
+    /// note before its field warnings).
     pub async fn import_notes(
         &self,
         job_id: i64,
-        kind: NoteKind,
-        limit: i64,
+        kinds: &[NoteKind],
+        lines: Range<u64>,
     ) -> Result<Vec<RowWarning>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT line, column_name, reason FROM import_rejections
-             WHERE job_id = $1 AND kind = $2 ORDER BY line, column_name LIMIT $3",
-        )
-        .bind(job_id)
-        .bind(kind.as_str())
-        .bind(limit)
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter()
+        let mut sql =
+            String::from("SELECT line, column_name, reason FROM import_rejections WHERE job_id = ");
+        let mut binds = Binds::new(self.backend());
+        binds.list(&mut sql, 1);
+        sql.push_str(" AND line >= ");
+        binds.list(&mut sql, 1);
+        sql.push_str(" AND line < ");
+        binds.list(&mut sql, 1);
+        sql.push_str(" AND kind IN (");
+        binds.list(&mut sql, kinds.len());
+        sql.push_str(") ORDER BY line, column_name");
+        let mut query = sqlx::query(&sql)
+            .bind(job_id)
+            .bind(to_i64(lines.start))
+            .bind(to_i64(lines.end));
+        for kind in kinds {
+            query = query.bind(kind.as_str());
+        }
+        query
+            .fetch_all(self.reader())
+            .await?
+            .iter()
             .map(|row| {
                 Ok(RowWarning {
                     line: to_u64(row.try_get("line")?),
@@ -334,5 +356,14 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The last line of a job's file that has a note of any kind; 0 when none has.
+    pub async fn import_last_noted_line(&self, job_id: i64) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT MAX(line) AS last FROM import_rejections WHERE job_id = $1")
+            .bind(job_id)
+            .fetch_one(self.reader())
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>("last")?.map_or(0, to_u64))
     }
 }

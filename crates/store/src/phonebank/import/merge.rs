@@ -1,6 +1,6 @@
 //! Merging a list row into the contact that already has its number: missing fields are
 //! filled from the later row, extra fields it adds are kept, and a field both give
-//! differently keeps the first value with a warning. Pure rules over values; the batch
+//! differently keeps the first value, and the row's one merge note says so. Pure rules over values; the batch
 //! insert decides which rows meet which contacts and writes the result.
 
 use barnstorm_domain::contact_import::{ImportedContact, RowWarning};
@@ -34,25 +34,14 @@ impl ContactFields {
         }
     }
 
-    /// Fills what is missing here from `later` (read on `line`), warning on `warnings`
-    /// about each field the two give differently; `kept_from` names the first, e.g.
-    /// "line 4". Returns whether anything changed.
-    pub(super) fn absorb(
-        &mut self,
-        later: &ContactFields,
-        line: u64,
-        kept_from: &str,
-        warnings: &mut Vec<RowWarning>,
-    ) -> bool {
+    /// Fills what is missing here from `later`, returning whether anything changed and,
+    /// for each field the two give differently, `First name "Ann" rather than "Anne"`
+    /// (the value kept first, then the one not kept).
+    pub(super) fn absorb(&mut self, later: &ContactFields) -> (bool, Vec<String>) {
         let mut changed = false;
-        let mut conflict = |column: &str, kept: &str, dropped: &str| {
-            warnings.push(RowWarning {
-                line,
-                column: column.to_owned(),
-                reason: format!(
-                    "differs from {kept_from}, whose value was kept: \"{kept}\" rather than \"{dropped}\""
-                ),
-            });
+        let mut differences = Vec::new();
+        let mut differ = |column: &str, kept: &str, dropped: &str| {
+            differences.push(format!("{column} \"{kept}\" rather than \"{dropped}\""));
         };
         let named = [
             ("First name", &mut self.first_name, &later.first_name),
@@ -67,7 +56,7 @@ impl ContactFields {
                     changed = true;
                 }
                 (Some(kept), Some(dropped)) if !same(column, kept, dropped) => {
-                    conflict(column, kept, dropped);
+                    differ(column, kept, dropped);
                 }
                 _ => {}
             }
@@ -81,7 +70,7 @@ impl ContactFields {
                     self.other_phone = Some(spare.clone());
                     changed = true;
                 }
-                Some(kept) => conflict("Other phone", kept, spare),
+                Some(kept) => differ("Other phone", kept, spare),
             }
         }
         for (key, value) in &later.extra {
@@ -90,11 +79,29 @@ impl ContactFields {
                     self.extra.insert(key.clone(), value.clone());
                     changed = true;
                 }
-                Some(kept) if kept != value => conflict(key, kept, value),
+                Some(kept) if kept != value => differ(key, kept, value),
                 Some(_) => {}
             }
         }
-        changed
+        (changed, differences)
+    }
+}
+
+/// The note on a row merged into the contact `into` names ("line 4"), with what the
+/// row gave differently: one note per merged row, however many fields differ.
+pub(super) fn merge_note(line: u64, into: &str, differences: &[String]) -> RowWarning {
+    let reason = if differences.is_empty() {
+        format!("merged into {into}")
+    } else {
+        format!(
+            "merged into {into}, whose values were kept: {}",
+            differences.join(", ")
+        )
+    };
+    RowWarning {
+        line,
+        column: String::new(),
+        reason,
     }
 }
 
@@ -135,8 +142,8 @@ mod tests {
         later.other_phone = Some("+441134960001".into());
         later.extra.insert("Ward".into(), "Hulme".into());
         later.extra.insert("Notes".into(), "keen".into());
-        let mut warnings = Vec::new();
-        assert!(first.absorb(&later, 17, "line 4", &mut warnings));
+        let (changed, differences) = first.absorb(&later);
+        assert!(changed);
         assert_eq!(first.first_name.as_deref(), Some("Ann"));
         assert_eq!(first.email.as_deref(), Some("ann@example.org"));
         assert_eq!(
@@ -147,12 +154,10 @@ mod tests {
         assert_eq!(first.other_phone.as_deref(), Some("+441134960001"));
         assert_eq!(first.extra["Notes"], "keen");
         assert_eq!(first.extra["Ward"], "Moss Side");
-        let columns: Vec<&str> = warnings.iter().map(|w| w.column.as_str()).collect();
-        assert_eq!(columns, ["First name", "Ward"]);
         assert_eq!(
-            warnings[0].reason,
-            "differs from line 4, whose value was kept: \"Ann\" rather than \"Anne\""
+            merge_note(17, "line 4", &differences).reason,
+            "merged into line 4, whose values were kept: First name \"Ann\" rather than \"Anne\", Ward \"Moss Side\" rather than \"Hulme\""
         );
-        assert!(!first.clone().absorb(&first, 18, "line 4", &mut warnings));
+        assert_eq!(first.clone().absorb(&first), (false, Vec::new()));
     }
 }

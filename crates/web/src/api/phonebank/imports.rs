@@ -9,16 +9,17 @@ use crate::api::ErrorBody;
 use crate::auth::ApiUser;
 use crate::{ApiError, AppState};
 use axum::Json;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use barnstorm_dispatch::import::report::{Report, ReportPages};
 use barnstorm_dispatch::import::{ImportFailure, ImportSummary, ListUpload};
-use barnstorm_domain::contact_import::{
-    ColumnRole, ImportError, RowWarning, parse_override, write_rejected_rows, write_warnings,
-};
+use barnstorm_domain::contact_import::{ColumnRole, ImportError, RowWarning, parse_override};
+use barnstorm_store::StoreError;
 use barnstorm_store::User;
-use barnstorm_store::phonebank::{ImportJob, NoteKind};
+use barnstorm_store::phonebank::ImportJob;
+
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -358,44 +359,40 @@ async fn import_rejections(
     Path(job_id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let job = organised_job(&state, &user, job_id).await?;
-    let csv = rejected_rows_csv(&state, &job).await?;
-    Ok(crate::exports::csv_response(
-        csv,
-        &format!("import-{job_id}-rejections.csv"),
+    let name = format!("import-{job_id}-rejections.csv");
+    Ok(report_download(&state, &job, Report::Rejections, &name).await?)
+}
+
+/// `report` of `job` as a CSV download named `file_name`, streamed from the store a
+/// window of lines at a time (a job of a million rows is never held whole). A failure
+/// mid-way ends the body with an error rather than a short file that looks complete.
+pub(crate) async fn report_download(
+    state: &AppState,
+    job: &ImportJob,
+    report: Report,
+    file_name: &str,
+) -> Result<Response, StoreError> {
+    let pages = ReportPages::new(state.store.clone(), job, report).await?;
+    let job_id = job.id;
+    let pieces = futures_util::stream::unfold(Some(pages), move |pages| async move {
+        let mut pages = pages?;
+        match pages.next_piece().await {
+            Ok(Some(piece)) => Some((Ok(Bytes::from(piece)), Some(pages))),
+            Ok(None) => None,
+            Err(error) => {
+                tracing::error!(job_id, %error, "an import report failed mid-way");
+                Some((Err(std::io::Error::other(error)), None))
+            }
+        }
+    });
+    Ok(crate::exports::csv_stream_response(
+        Body::from_stream(pieces),
+        file_name,
     ))
 }
 
-/// The rejected rows of `job` as a CSV file that can be fixed and uploaded again.
-pub(crate) async fn rejected_rows_csv(
-    state: &AppState,
-    job: &ImportJob,
-) -> Result<Vec<u8>, ApiError> {
-    let rejections = state.store.import_rejections(job.id).await?;
-    let mut csv = Vec::new();
-    write_rejected_rows(&mut csv, &job.headers, &rejections).map_err(|e| io_error(&e))?;
-    Ok(csv)
-}
-
-/// The warnings and merges of `job` as CSV: `line,column,warning`, by line.
-pub(crate) async fn warnings_csv(state: &AppState, job: &ImportJob) -> Result<Vec<u8>, ApiError> {
-    let mut notes = state
-        .store
-        .import_notes(job.id, NoteKind::Warning, i64::MAX)
-        .await?;
-    notes.extend(
-        state
-            .store
-            .import_notes(job.id, NoteKind::Merged, i64::MAX)
-            .await?,
-    );
-    notes.sort_by_key(|n| n.line);
-    let mut csv = Vec::new();
-    write_warnings(&mut csv, &notes).map_err(|e| io_error(&e))?;
-    Ok(csv)
-}
-
-/// Every warning of an import (a field left empty, a merged row that disagreed) and every
-/// merge, as CSV: `line,column,warning` (organisers).
+/// Every warning of an import (a field left empty) and every merge (with the values the
+/// merged row gave differently), as CSV: `line,column,warning`, by line (organisers).
 #[utoipa::path(get, path = "/api/v1/imports/{job_id}/warnings.csv", tag = "phonebank", security(("bearer" = [])),
     params(("job_id" = i64, Path)),
     responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -405,11 +402,8 @@ async fn import_warnings(
     Path(job_id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let job = organised_job(&state, &user, job_id).await?;
-    let csv = warnings_csv(&state, &job).await?;
-    Ok(crate::exports::csv_response(
-        csv,
-        &format!("import-{job_id}-warnings.csv"),
-    ))
+    let name = format!("import-{job_id}-warnings.csv");
+    Ok(report_download(&state, &job, Report::Warnings, &name).await?)
 }
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {

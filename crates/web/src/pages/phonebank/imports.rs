@@ -5,7 +5,7 @@
 //! again) and the warnings as CSV. No CSV is read here.
 
 use super::access::organiser_campaign;
-use crate::api::phonebank::imports::{rejected_rows_csv, warnings_csv};
+use crate::api::phonebank::imports::report_download;
 use crate::auth::{SignedIn, new_secret};
 use crate::{AppState, PageError};
 use axum::Json;
@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Router, routing::get, routing::post};
 use barnstorm_dispatch::import::ListUpload;
+use barnstorm_dispatch::import::report::Report;
 use barnstorm_store::phonebank::{ImportJob, ImportJobStatus};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -216,29 +217,14 @@ async fn progress(
     Ok(Json(JobProgress::new(&job, contacts)).into_response())
 }
 
-/// A download failed to be written out.
-fn download_failed(error: crate::ApiError) -> PageError {
-    tracing::error!(?error, "could not write an import download");
-    PageError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "The file could not be written out; try again.",
-    )
-}
-
 async fn rejections(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path((id, job_id)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
     let job = campaign_job(&state, &signed_in, id, job_id).await?;
-    let csv = rejected_rows_csv(&state, &job)
-        .await
-        .map_err(download_failed)?;
-    Ok(crate::exports::csv_response(
-        csv,
-        &format!("rejected-rows-{}.csv", job.id),
-    ))
+    let name = format!("rejected-rows-{}.csv", job.id);
+    Ok(report_download(&state, &job, Report::Rejections, &name).await?)
 }
 
 async fn warnings(
@@ -247,11 +233,8 @@ async fn warnings(
     Path((id, job_id)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
     let job = campaign_job(&state, &signed_in, id, job_id).await?;
-    let csv = warnings_csv(&state, &job).await.map_err(download_failed)?;
-    Ok(crate::exports::csv_response(
-        csv,
-        &format!("warnings-{}.csv", job.id),
-    ))
+    let name = format!("warnings-{}.csv", job.id);
+    Ok(report_download(&state, &job, Report::Warnings, &name).await?)
 }
 
 pub(super) fn routes() -> Router<AppState> {
