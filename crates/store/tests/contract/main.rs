@@ -5,6 +5,7 @@ mod account_limits;
 mod accounts;
 mod audit;
 mod bulk_supporters;
+mod do_not_call_lists;
 mod events;
 mod events_discovery;
 mod events_listing;
