@@ -9,6 +9,7 @@
 
 mod decoding;
 mod mapping;
+mod preview;
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
@@ -21,7 +22,9 @@ use decoding::DecodingReader;
 
 pub use mapping::{
     ColumnMapping, ColumnRole, REPORT_COLUMNS, ROLES, is_report_column, parse_override,
+    parse_overrides,
 };
+pub use preview::{ImportPreview, PREVIEW_BYTES, PREVIEW_ROWS, PreviewRow, preview_import};
 
 /// Largest row accepted, in bytes of UTF-8: a bigger one almost always means a quote
 /// was left open and the rest of the file is being read as one field.
@@ -186,10 +189,19 @@ impl<R: Read> ImportReader<R> {
     /// Reads the header row of `reader` and checks `mapping` against it. Numbers
     /// without a country code are read as UK numbers (see [`Self::with_default_region`]).
     pub fn new(reader: R, mapping: ColumnMapping) -> Result<Self, ImportError> {
+        Self::open(reader, |headers| mapping.resolve(headers))
+    }
+
+    /// Reads the header row of `reader` and gives each column the role `roles` chooses
+    /// for the headers.
+    fn open(
+        reader: R,
+        roles: impl FnOnce(&[String]) -> Result<Vec<ColumnRole>, ImportError>,
+    ) -> Result<Self, ImportError> {
         let limit = Arc::new(AtomicU64::new(MAX_ROW_BYTES + CSV_BUFFER as u64));
         let mut csv = csv_reader(DecodingReader::new(reader, Arc::clone(&limit)));
         let headers = headers_of(&mut csv)?;
-        let roles = mapping.resolve(&headers)?;
+        let roles = roles(&headers)?;
         Ok(ImportReader {
             csv,
             headers,

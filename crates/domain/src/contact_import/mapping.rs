@@ -106,6 +106,20 @@ impl ColumnRole {
             Self::Ignore => "ignored",
         }
     }
+
+    /// The role as a choice in the column-mapping menu.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::FirstName => "First name",
+            Self::LastName => "Last name",
+            Self::Phone => "Phone number",
+            Self::OtherPhone => "Other phone number",
+            Self::Email => "Email",
+            Self::Postcode => "Postcode",
+            Self::Extra => "Keep for the script",
+            Self::Ignore => "Ignore",
+        }
+    }
 }
 
 /// Header name → role. Headers not listed are [`ColumnRole::Extra`].
@@ -243,6 +257,31 @@ pub fn parse_override(raw: &str) -> Result<(String, ColumnRole), String> {
     Ok((raw[..at].trim().to_owned(), role))
 }
 
+/// Reads a list of overrides written `HEADER:ROLE,HEADER2:ROLE` (the API's and the
+/// upload page's `map=`). A part without `:` or `=` belongs to the next part, so a
+/// header may contain a comma: `Address, line 1:extra`.
+pub fn parse_overrides(text: &str) -> Result<Vec<(String, ColumnRole)>, String> {
+    let mut overrides = Vec::new();
+    let mut pending = String::new();
+    for part in text.split(',') {
+        if pending.is_empty() && part.trim().is_empty() {
+            continue;
+        }
+        if !pending.is_empty() {
+            pending.push(',');
+        }
+        pending.push_str(part);
+        if part.contains(['=', ':']) {
+            overrides.push(parse_override(&pending)?);
+            pending.clear();
+        }
+    }
+    if !pending.trim().is_empty() {
+        overrides.push(parse_override(&pending)?);
+    }
+    Ok(overrides)
+}
+
 /// How likely a compact header names the main number to ring: lower is better.
 fn phone_rank(compact: &str) -> Option<u8> {
     const OTHER_HINTS: [&str; 5] = ["other", "alt", "second", "2", "work"];
@@ -358,6 +397,32 @@ mod tests {
             parse_override("Other-phone=other-phone").unwrap().1,
             ColumnRole::OtherPhone
         );
+    }
+
+    #[test]
+    fn a_list_of_overrides_allows_commas_in_headers() {
+        assert_eq!(
+            parse_overrides("Tel (home):phone, Address, line 1:extra,,Notes=ignore").unwrap(),
+            [
+                ("Tel (home)".to_owned(), ColumnRole::Phone),
+                ("Address, line 1".to_owned(), ColumnRole::Extra),
+                ("Notes".to_owned(), ColumnRole::Ignore),
+            ]
+        );
+        assert_eq!(parse_overrides(" , ").unwrap(), []);
+        assert!(parse_overrides("Mobile:phone,DOB").is_err());
+        assert!(parse_overrides("Mobile:telephone").is_err());
+    }
+
+    #[test]
+    fn a_rejected_rows_download_guesses_its_report_columns_as_ignored() {
+        let mut headers = vec!["Forename", "Tel (home)"];
+        headers.extend(REPORT_COLUMNS);
+        let mapping = ColumnMapping::guess(&headers);
+        for column in REPORT_COLUMNS {
+            assert_eq!(mapping.role_of(column), ColumnRole::Ignore, "{column}");
+        }
+        assert_eq!(mapping.role_of("Tel (home)"), ColumnRole::Phone);
     }
 
     #[test]

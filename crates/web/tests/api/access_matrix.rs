@@ -70,6 +70,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     // the authority), members with a caller role or above, organisers, admins. Not the suspended.
     ("POST", "/api/v1/campaigns/{id}/claims", "SAADADAA"),
     ("POST", "/api/v1/campaigns/{id}/contacts", "SDDDDDAA"),
+    // A preview of a list before uploading it stores nothing, but shows the organiser's file.
+    ("POST", "/api/v1/campaigns/{id}/imports/preview", "SDDDDDAA"),
     // Erasing one contact of the list: its organisers and admins.
     ("DELETE", "/api/v1/campaigns/{id}/contacts/{contact_id}", "SDDDDDAA"),
     ("GET", "/api/v1/campaigns/{id}/invites", "SDDDDDAA"),
@@ -144,6 +146,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/campaigns/{id}/dashboard/stats", "SDDDDDAA"),
     ("GET", "/campaigns/{id}/events", "SDDDDDAA"),
     ("POST", "/campaigns/{id}/imports", "SDDDDDAA"),
+    ("POST", "/campaigns/{id}/imports/preview", "SDDDDDAA"),
     ("GET", "/campaigns/{id}/imports/{job_id}", "SDDDDDAA"),
     ("GET", "/campaigns/{id}/imports/{job_id}/rejections.csv", "SDDDDDAA"),
     ("GET", "/campaigns/{id}/imports/{job_id}/warnings.csv", "SDDDDDAA"),

@@ -237,6 +237,20 @@ impl<'a> Browser<'a> {
         response
     }
 
+    /// Posts `csv` as the raw body, as the page script uploads a list, with the CSRF
+    /// header taken from `page`.
+    pub async fn post_csv(&mut self, page: &TestResponse, path: &str, csv: &str) -> TestResponse {
+        let request = Request::post(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "text/csv")
+            .header("X-CSRF-Token", csrf_of(&page.body))
+            .body(Body::from(csv.to_owned()))
+            .unwrap();
+        let response = self.app.send(request).await;
+        self.keep_cookies(&response.headers);
+        response
+    }
+
     pub async fn sign_in(&mut self, email: &str) {
         let page = self.get("/login").await;
         let response = self

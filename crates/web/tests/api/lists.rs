@@ -4,6 +4,8 @@
 //! imports. The file is `tests/fixtures/messy-list.csv`, shared with the command-line
 //! and browser tests.
 
+mod mapping;
+
 use crate::app::TestApp;
 use crate::on_both;
 use crate::phonebank_api::{live_campaign, team, upload};

@@ -250,8 +250,11 @@ async fn organiser_creates_a_campaign_and_goes_live(app: TestApp) {
     let page = browser.get(&format!("/campaigns/{id}")).await;
     assert!(page.body.contains("data-campaign-status>draft<"));
     assert!(
-        !page.body.contains("Go live") && page.body.contains("Upload a list before going live"),
-        "a draft with nobody to call is not offered \"Go live\", and says why: {}",
+        page.body.matches("Go live").count() == 1
+            && page.body.contains("data-go-live hidden")
+            && page.body.contains("Upload a list before going live"),
+        "a draft with nobody to call is not offered \"Go live\" (its button stays hidden \
+         until an upload brings contacts), and says why: {}",
         page.body
     );
     let refused = browser

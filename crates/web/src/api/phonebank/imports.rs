@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use barnstorm_dispatch::import::report::{Report, ReportPages};
 use barnstorm_dispatch::import::{ImportFailure, ImportSummary, ListUpload};
-use barnstorm_domain::contact_import::{ColumnRole, ImportError, RowWarning, parse_override};
+use barnstorm_domain::contact_import::{ColumnRole, ImportError, RowWarning, parse_overrides};
 use barnstorm_store::StoreError;
 use barnstorm_store::User;
 use barnstorm_store::phonebank::ImportJob;
@@ -38,8 +38,9 @@ pub(crate) const UPLOAD_LIMIT: usize = 512 * 1024 * 1024;
 pub(crate) struct ImportQuery {
     /// Column roles as `Header:role,Header2:role`; roles are `first_name`, `last_name`,
     /// `phone`, `other_phone`, `email`, `postcode`, `extra`, `ignore`. Unlisted columns
-    /// are guessed from their headers.
-    map: Option<String>,
+    /// are guessed from their headers. A header may contain a comma
+    /// (`Address, line 1:extra`).
+    pub(super) map: Option<String>,
 }
 
 /// A note about one row: why it was rejected, what was wrong with one of its fields, or
@@ -54,7 +55,7 @@ pub(crate) struct RowNote {
 }
 
 impl RowNote {
-    fn of(note: RowWarning) -> Self {
+    pub(super) fn of(note: RowWarning) -> Self {
         Self {
             line: note.line,
             column: note.column,
@@ -133,14 +134,28 @@ fn result_of(job_id: i64, summary: ImportSummary) -> ImportResult {
 }
 
 /// Parses `Header:role,Header2:role` (or `Header=role`).
-fn parse_map(text: &str) -> Result<Vec<(String, ColumnRole)>, ApiError> {
-    text.split(',')
-        .filter(|part| !part.trim().is_empty())
-        .map(|part| parse_override(part).map_err(|e| ApiError::invalid("map", e)))
-        .collect()
+pub(super) fn parse_map(text: &str) -> Result<Vec<(String, ColumnRole)>, ApiError> {
+    parse_overrides(text).map_err(|e| ApiError::invalid("map", e))
 }
 
-fn refused_file(problem: &ImportError) -> ApiError {
+/// Refuses a body that is not sent as CSV.
+pub(super) fn require_csv(headers: &HeaderMap) -> Result<(), ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("text/csv") || content_type.starts_with("application/csv") {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the list as Content-Type: text/csv",
+        ))
+    }
+}
+
+pub(super) fn refused_file(problem: &ImportError) -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_file",
@@ -253,17 +268,7 @@ async fn upload_contacts(
     body: Body,
 ) -> Result<Response, ApiError> {
     let campaign = organised_campaign(&state, &user, id).await?;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !(content_type.starts_with("text/csv") || content_type.starts_with("application/csv")) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the list as Content-Type: text/csv",
-        ));
-    }
+    require_csv(&headers)?;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

@@ -1,5 +1,5 @@
 //! Phonebanks over the API: campaigns and their settings, caller invite links, contact
-//! list imports, callers (suspend, lift, remove), the calling session (claim, heartbeat,
+//! list previews and imports, callers (suspend, lift, remove), the calling session (claim, heartbeat,
 //! release, outcome) and results
 //! (live figures and CSV exports). Handlers parse and check access; the calling rules
 //! live in `barnstorm_dispatch` and the SQL in `barnstorm_store::phonebank`.
@@ -9,6 +9,7 @@ mod calling;
 pub(crate) mod campaign_content;
 pub(crate) mod campaigns;
 pub(crate) mod contacts;
+pub(crate) mod import_preview;
 pub(crate) mod imports;
 pub(crate) mod invites;
 mod results;
@@ -186,6 +187,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .merge(contacts::routes())
         .merge(invites::routes())
         .merge(imports::routes())
+        .merge(import_preview::routes())
         .merge(calling::routes())
         .merge(results::routes())
         .merge(suppressions::routes())

@@ -1,10 +1,13 @@
-//! Uploading a contact list from the campaign page: the browser posts the CSV as the raw
-//! request body (with its CSRF header), which is streamed to a temporary file and
-//! imported by `barnstorm_dispatch::import::ListUpload` in a background task, while the
-//! page polls the job's progress and finally offers the rejected rows (to fix and upload
-//! again) and the warnings as CSV. No CSV is read here.
+//! Uploading a contact list from the campaign page: the browser first posts the start of
+//! the file with the organiser's column roles for a preview (answered like the API's),
+//! then the whole CSV as the raw request body with the same roles (`map=`, CSRF header),
+//! which is streamed to a temporary file and imported by
+//! `barnstorm_dispatch::import::ListUpload` in a background task, while the page polls
+//! the job's progress and finally offers the rejected rows (to fix and upload again) and
+//! the warnings as CSV. No CSV is read here.
 
 use super::access::organiser_campaign;
+use crate::api::phonebank::import_preview::{preview_answer, read_sample};
 use crate::api::phonebank::imports::report_download;
 use crate::auth::{SignedIn, new_secret};
 use crate::{AppState, PageError};
@@ -16,7 +19,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{Router, routing::get, routing::post};
 use barnstorm_dispatch::import::ListUpload;
 use barnstorm_dispatch::import::report::Report;
-use barnstorm_store::phonebank::{ImportJob, ImportJobStatus};
+use barnstorm_domain::contact_import::{ColumnRole, parse_overrides};
+use barnstorm_store::now_millis;
+use barnstorm_store::phonebank::{Campaign, ImportJob, ImportJobStatus};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -30,6 +35,17 @@ const MAX_UPLOAD_BYTES: u64 = 200 * 1024 * 1024;
 struct UploadQuery {
     #[serde(default)]
     name: Option<String>,
+    /// The organiser's column roles, as the API's `map=` writes them.
+    #[serde(default)]
+    map: Option<String>,
+}
+
+impl UploadQuery {
+    /// The column roles chosen in the mapping step, or what is wrong with them.
+    fn overrides(&self) -> Result<Vec<(String, ColumnRole)>, String> {
+        parse_overrides(self.map.as_deref().unwrap_or(""))
+            .map_err(|problem| format!("Column roles: {problem}."))
+    }
 }
 
 /// An upload refused before any row was imported, as JSON for the page script.
@@ -96,6 +112,10 @@ async fn upload(
     body: Body,
 ) -> Result<Response, PageError> {
     let (campaign, _) = organiser_campaign(&state, &signed_in.user, id).await?;
+    let overrides = match query.overrides() {
+        Ok(overrides) => overrides,
+        Err(problem) => return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, problem)),
+    };
     let (temp, lines) = match save_body(body).await {
         Ok(saved) => saved,
         Err(response) => return Ok(response),
@@ -119,7 +139,7 @@ async fn upload(
         }
     };
     let user_id = signed_in.user.id;
-    let list = match ListUpload::new(campaign, Some(user_id), &file_name, source, &[]) {
+    let list = match ListUpload::new(campaign, Some(user_id), &file_name, source, &overrides) {
         Ok(list) => list,
         Err(problem) => {
             return Ok(refused(
@@ -149,6 +169,35 @@ async fn upload(
         .into_response())
 }
 
+/// The mapping step's preview: the start of the file and the roles chosen so far in,
+/// each column's role, the first rows and the mapping's problem out.
+async fn preview(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+    Query(query): Query<UploadQuery>,
+    body: Body,
+) -> Result<Response, PageError> {
+    organiser_campaign(&state, &signed_in.user, id).await?;
+    let overrides = match query.overrides() {
+        Ok(overrides) => overrides,
+        Err(problem) => return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, problem)),
+    };
+    let Ok(sample) = read_sample(body).await else {
+        return Ok(refused(
+            StatusCode::BAD_REQUEST,
+            "The file could not be sent; try again.",
+        ));
+    };
+    Ok(match preview_answer(&sample, &overrides) {
+        Ok(answer) => Json(answer).into_response(),
+        Err(problem) => refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("The file could not be read: {problem}."),
+        ),
+    })
+}
+
 /// What the progress bar reads.
 #[derive(Serialize)]
 struct JobProgress {
@@ -165,10 +214,12 @@ struct JobProgress {
     warnings_url: Option<String>,
     /// The campaign's contacts now, so the page's count is never stale.
     contacts: i64,
+    /// The queue in words once the import is done (the page's "Queue:" line).
+    queue: Option<String>,
 }
 
 impl JobProgress {
-    fn new(job: &ImportJob, contacts: i64) -> Self {
+    fn new(job: &ImportJob, contacts: i64, queue: Option<String>) -> Self {
         let download = |what: &str| {
             format!(
                 "/campaigns/{}/imports/{}/{what}.csv",
@@ -188,6 +239,7 @@ impl JobProgress {
             rejections_url: (job.rejected > 0).then(|| download("rejections")),
             warnings_url: (job.warnings + job.duplicates > 0).then(|| download("warnings")),
             contacts,
+            queue,
         }
     }
 }
@@ -197,14 +249,15 @@ async fn campaign_job(
     signed_in: &SignedIn,
     id: i64,
     job_id: i64,
-) -> Result<ImportJob, PageError> {
+) -> Result<(Campaign, ImportJob), PageError> {
     let (campaign, _) = organiser_campaign(state, &signed_in.user, id).await?;
-    state
+    let job = state
         .store
         .import_job(job_id)
         .await?
         .filter(|job| job.campaign_id == campaign.id)
-        .ok_or_else(|| PageError::not_found("There is no such upload for this phone bank."))
+        .ok_or_else(|| PageError::not_found("There is no such upload for this phone bank."))?;
+    Ok((campaign, job))
 }
 
 async fn progress(
@@ -212,9 +265,19 @@ async fn progress(
     signed_in: SignedIn,
     Path((id, job_id)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    let job = campaign_job(&state, &signed_in, id, job_id).await?;
+    let (campaign, job) = campaign_job(&state, &signed_in, id, job_id).await?;
     let contacts = state.store.contact_count(job.campaign_id).await?;
-    Ok(Json(JobProgress::new(&job, contacts)).into_response())
+    let queue = match job.status {
+        ImportJobStatus::Running => None,
+        _ => Some(
+            state
+                .dispatcher
+                .report(&campaign, now_millis())
+                .await?
+                .summary,
+        ),
+    };
+    Ok(Json(JobProgress::new(&job, contacts, queue)).into_response())
 }
 
 async fn rejections(
@@ -222,7 +285,7 @@ async fn rejections(
     signed_in: SignedIn,
     Path((id, job_id)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    let job = campaign_job(&state, &signed_in, id, job_id).await?;
+    let (_, job) = campaign_job(&state, &signed_in, id, job_id).await?;
     let name = format!("rejected-rows-{}.csv", job.id);
     Ok(report_download(&state, &job, Report::Rejections, &name).await?)
 }
@@ -232,7 +295,7 @@ async fn warnings(
     signed_in: SignedIn,
     Path((id, job_id)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    let job = campaign_job(&state, &signed_in, id, job_id).await?;
+    let (_, job) = campaign_job(&state, &signed_in, id, job_id).await?;
     let name = format!("warnings-{}.csv", job.id);
     Ok(report_download(&state, &job, Report::Warnings, &name).await?)
 }
@@ -240,6 +303,7 @@ async fn warnings(
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/campaigns/{id}/imports", post(upload))
+        .route("/campaigns/{id}/imports/preview", post(preview))
         .route("/campaigns/{id}/imports/{job_id}", get(progress))
         .route(
             "/campaigns/{id}/imports/{job_id}/rejections.csv",

@@ -17,6 +17,7 @@ use axum::extract::{Form, Path, State};
 use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_dispatch::CampaignEvent;
+use barnstorm_domain::contact_import::{ColumnRole, ROLES};
 use barnstorm_store::phonebank::{Campaign, CampaignInvite, CampaignStatus};
 use barnstorm_store::{Group, StoreError, now_millis};
 use serde::Deserialize;
@@ -107,6 +108,8 @@ struct ManagePage {
     default_max_uses: i64,
     default_max_new_accounts_per_hour: i64,
     safeguards: Safeguards,
+    /// The column roles of the upload's mapping step, in menu order.
+    roles: &'static [ColumnRole],
 }
 
 async fn manage_page(
@@ -137,6 +140,7 @@ async fn page(
     let safeguards = safeguards::load(state, &campaign, signed_in.user.id).await?;
     Ok(render(&ManagePage {
         safeguards,
+        roles: &ROLES,
         layout: Layout::new(&signed_in.context),
         status_actions: status_actions(campaign.status, report.counts.total),
         go_live_blocked: (campaign.status == CampaignStatus::Draft && report.counts.total == 0)

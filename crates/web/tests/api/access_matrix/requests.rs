@@ -80,7 +80,7 @@ pub async fn send(
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
         request = request.header("Idempotency-Key", format!("matrix-{n}"));
-        if path.ends_with("/contacts") {
+        if path.ends_with("/contacts") || path.ends_with("/imports/preview") {
             request = request.header(header::CONTENT_TYPE, "text/csv");
             Body::from("First Name,Mobile\nNew Contact,020 7946 0999\n")
         } else if path.ends_with("/do-not-call/upload")
