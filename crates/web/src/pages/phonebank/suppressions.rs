@@ -96,9 +96,9 @@ struct SuppressionsPage {
     group: Group,
     total: i64,
     entries: Vec<EntryLine>,
-    /// The search typed, and how many entries it finds.
+    /// The search typed, and how many entries it finds, in words.
     q: String,
-    matching: i64,
+    count_line: String,
     /// "Showing 51 to 100 of 230", when the list is longer than a page.
     range: String,
     /// Links to the newer and older pages, if there are any.
@@ -116,6 +116,17 @@ struct CheckQuery {
     phone: Option<String>,
     q: Option<String>,
     offset: Option<i64>,
+}
+
+/// "3 numbers on the list.", or "1 of 3 numbers matches “office”."
+fn count_line(q: &str, matching: i64, total: i64) -> String {
+    let numbers = if total == 1 { "number" } else { "numbers" };
+    if q.is_empty() {
+        format!("{total} {numbers} on the list.")
+    } else {
+        let verb = if matching == 1 { "matches" } else { "match" };
+        format!("{matching} of {total} {numbers} {verb} \u{201c}{q}\u{201d}.")
+    }
 }
 
 /// The page's address at `offset`, keeping the search.
@@ -215,8 +226,8 @@ async fn page(
         layout: Layout::new(&signed_in.context),
         total: found.total,
         entries: found.entries.iter().map(EntryLine::new).collect(),
+        count_line: count_line(&q, found.matching, found.total),
         q,
-        matching: found.matching,
         range,
         newer,
         older,

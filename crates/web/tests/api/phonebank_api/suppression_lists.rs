@@ -325,7 +325,7 @@ async fn the_page_searches_and_removes_after_a_confirmation(app: TestApp) {
     let found = org.get("/groups/leeds/suppressions?q=office").await;
     assert_eq!(found.status, StatusCode::OK, "{}", found.body);
     assert!(
-        found.body.contains("1 of 2 numbers match"),
+        found.body.contains("1 of 2 numbers matches “office”."),
         "{}",
         found.body
     );
@@ -361,7 +361,7 @@ async fn the_page_searches_and_removes_after_a_confirmation(app: TestApp) {
         after.body
     );
     assert!(
-        after.body.contains("1 numbers on the list"),
+        after.body.contains("1 number on the list."),
         "{}",
         after.body
     );
