@@ -140,18 +140,42 @@ pub(super) fn parse_map(text: &str) -> Result<Vec<(String, ColumnRole)>, ApiErro
 
 /// Refuses a body that is not sent as CSV.
 pub(super) fn require_csv(headers: &HeaderMap) -> Result<(), ApiError> {
+    require_content_type(headers, &["text/csv", "application/csv"], "text/csv")
+}
+
+/// Refuses a body whose `Content-Type` starts with none of `accepted`; `expected` names
+/// them for the client ("text/csv or text/plain").
+pub(super) fn require_content_type(
+    headers: &HeaderMap,
+    accepted: &[&str],
+    expected: &str,
+) -> Result<(), ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if content_type.starts_with("text/csv") || content_type.starts_with("application/csv") {
+    if accepted.iter().any(|a| content_type.starts_with(a)) {
         Ok(())
     } else {
         Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "send the list as Content-Type: text/csv",
+            format!("send the list as Content-Type: {expected}"),
         ))
+    }
+}
+
+/// Refuses a body whose declared `Content-Length` is over [`UPLOAD_LIMIT`] before any of
+/// it is read (`receive` counts what actually arrives).
+pub(super) fn refuse_declared_too_large(headers: &HeaderMap) -> Result<(), ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > UPLOAD_LIMIT) {
+        Err(too_large())
+    } else {
+        Ok(())
     }
 }
 
@@ -269,13 +293,7 @@ async fn upload_contacts(
 ) -> Result<Response, ApiError> {
     let campaign = organised_campaign(&state, &user, id).await?;
     require_csv(&headers)?;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > UPLOAD_LIMIT) {
-        return Err(too_large());
-    }
+    refuse_declared_too_large(&headers)?;
     let given = parse_map(query.map.as_deref().unwrap_or(""))?;
     let upload = receive(body).await?;
     let events = state.dispatcher.events().clone();

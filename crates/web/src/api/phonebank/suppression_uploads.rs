@@ -5,7 +5,9 @@
 //! The page's uploads call [`load_do_not_call`] and [`load_national_list`] too.
 
 use super::callers::MAX_REASON;
-use super::imports::{UPLOAD_LIMIT, Upload, receive, too_large};
+use super::imports::{
+    UPLOAD_LIMIT, Upload, receive, refuse_declared_too_large, require_content_type,
+};
 use super::suppressions::organised_group;
 use crate::api::ErrorBody;
 use crate::auth::ApiUser;
@@ -13,7 +15,7 @@ use crate::{ApiError, AppState};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use barnstorm_dispatch::do_not_call_upload::{DoNotCallReport, DoNotCallUpload};
 use barnstorm_dispatch::national_lists::{
     ListFileError, NationalList, NationalListReport, import_national_list,
@@ -112,28 +114,12 @@ fn file_name(given: Option<&str>, fallback: &str) -> String {
 
 /// Refuses a body that is not a text list, or that says it is too large.
 fn check_headers(headers: &HeaderMap) -> Result<(), ApiError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !["text/csv", "application/csv", "text/plain"]
-        .iter()
-        .any(|accepted| content_type.starts_with(accepted))
-    {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the list as Content-Type: text/csv or text/plain",
-        ));
-    }
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > UPLOAD_LIMIT) {
-        return Err(too_large());
-    }
-    Ok(())
+    require_content_type(
+        headers,
+        &["text/csv", "application/csv", "text/plain"],
+        "text/csv or text/plain",
+    )?;
+    refuse_declared_too_large(headers)
 }
 
 fn empty_file() -> ApiError {
