@@ -136,7 +136,7 @@ async fn every_suppression_shows_its_source_and_date(app: TestApp) {
         "Added by Olive Organiser",
         "Asked by email",
         queued,
-        "<strong>CTPS</strong>: 1 numbers",
+        "<strong>CTPS</strong>: 1 number,",
         "from ctps-2026-12.csv",
     ] {
         assert!(
