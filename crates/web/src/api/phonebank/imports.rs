@@ -138,6 +138,22 @@ pub(super) fn parse_map(text: &str) -> Result<Vec<(String, ColumnRole)>, ApiErro
     parse_overrides(text).map_err(|e| ApiError::invalid("map", e))
 }
 
+/// The name an upload is kept under: the given one without control characters, at most
+/// 200 characters, or `fallback`.
+pub(crate) fn upload_file_name(given: Option<&str>, fallback: &str) -> String {
+    let name: String = given
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    if name.trim().is_empty() {
+        fallback.to_owned()
+    } else {
+        name.trim().to_owned()
+    }
+}
+
 /// Refuses a body that is not sent as CSV.
 pub(super) fn require_csv(headers: &HeaderMap) -> Result<(), ApiError> {
     require_content_type(headers, &["text/csv", "application/csv"], "text/csv")

@@ -7,6 +7,7 @@
 use super::callers::MAX_REASON;
 use super::imports::{
     UPLOAD_LIMIT, Upload, receive, refuse_declared_too_large, require_content_type,
+    upload_file_name,
 };
 use super::suppressions::organised_group;
 use crate::api::ErrorBody;
@@ -96,22 +97,6 @@ pub(crate) struct NationalUploadView {
     pub(crate) on_list: u64,
 }
 
-/// The name an upload is kept under: the given one without control characters, at most
-/// 200 characters, or `fallback`.
-fn file_name(given: Option<&str>, fallback: &str) -> String {
-    let name: String = given
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
-    if name.trim().is_empty() {
-        fallback.to_owned()
-    } else {
-        name.trim().to_owned()
-    }
-}
-
 /// Refuses a body that is not a text list, or that says it is too large.
 fn check_headers(headers: &HeaderMap) -> Result<(), ApiError> {
     require_content_type(
@@ -151,7 +136,7 @@ pub(crate) async fn load_do_not_call(
     name: Option<&str>,
     body: Body,
 ) -> Result<DoNotCallUploadView, ApiError> {
-    let source = file_name(name, "upload.csv");
+    let source = upload_file_name(name, "upload.csv");
     let default_reason = format!("On the uploaded list {source}");
     let upload = DoNotCallUpload {
         group_id: group.id,
@@ -178,7 +163,7 @@ pub(crate) async fn load_national_list(
     name: Option<&str>,
     body: Body,
 ) -> Result<NationalUploadView, ApiError> {
-    let source = file_name(name, &format!("{}-upload.txt", list.as_str()));
+    let source = upload_file_name(name, &format!("{}-upload.txt", list.as_str()));
     let report: NationalListReport = match receive(body).await? {
         Upload::Memory(bytes) if bytes.is_empty() => return Err(empty_file()),
         Upload::Memory(bytes) => {

@@ -8,7 +8,7 @@
 
 use super::access::organiser_campaign;
 use crate::api::phonebank::import_preview::{preview_answer, read_sample};
-use crate::api::phonebank::imports::report_download;
+use crate::api::phonebank::imports::{report_download, upload_file_name};
 use crate::auth::{SignedIn, new_secret};
 use crate::{AppState, PageError};
 use axum::Json;
@@ -120,14 +120,7 @@ async fn upload(
         Ok(saved) => saved,
         Err(response) => return Ok(response),
     };
-    let file_name: String = query
-        .name
-        .as_deref()
-        .unwrap_or("upload.csv")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
+    let file_name = upload_file_name(query.name.as_deref(), "upload.csv");
     let source = match std::fs::File::open(&temp.0) {
         Ok(file) => file,
         Err(error) => {
