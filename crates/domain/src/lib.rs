@@ -6,6 +6,7 @@
 //! the only I/O is reading an import file from a `std::io::Read`.
 
 pub mod calendar;
+pub mod call_result;
 pub mod calling_window;
 pub mod contact_import;
 pub mod email;

@@ -1,5 +1,5 @@
 //! Call campaigns: their settings (script, survey, outcomes, calling hours, retry rules,
-//! the caller pace and do-not-call limits, the fields shown to callers) and status. Settings are stored as JSON and checked by the domain types on the way in
+//! the caller pace and do-not-call limits, the fields shown to callers, how callers call) and status. Settings are stored as JSON and checked by the domain types on the way in
 //! and out, so a campaign that loads is a campaign that works.
 
 use super::Contact;
@@ -86,6 +86,48 @@ pub struct CampaignSettings {
     /// imported column's name); `None` for the default of
     /// [`CampaignSettings::shown_fields`].
     pub shown_to_callers: Option<Vec<String>>,
+    /// How callers call: through Barnstorm (which hides both numbers) or `tel:` links.
+    pub bridging: Bridging,
+}
+
+/// How a campaign's callers reach contacts. Bridged calls (`call_me`, `dial_in`) are placed
+/// by Barnstorm, which shows contacts `caller_id` and neither side the other's number;
+/// `tel:` links ring the contact from the caller's own phone, showing them the number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bridging {
+    /// The E.164 number the campaign owns, shown to contacts on bridged calls.
+    pub caller_id: Option<String>,
+    /// Barnstorm rings the caller's own phone and keeps that line up for the session.
+    pub call_me: bool,
+    /// The caller rings the campaign's number and types the PIN their page shows.
+    pub dial_in: bool,
+    /// Callers may see the contact's number and ring it from their own phone.
+    pub tel_links: bool,
+}
+
+impl Default for Bridging {
+    /// Phone links only, as every campaign called before bridged calling existed.
+    fn default() -> Self {
+        Self {
+            caller_id: None,
+            call_me: false,
+            dial_in: false,
+            tel_links: true,
+        }
+    }
+}
+
+impl Bridging {
+    /// Whether Barnstorm places the campaign's calls (call me or dial in).
+    pub fn is_bridged(&self) -> bool {
+        self.call_me || self.dial_in
+    }
+
+    /// Whether callers must never see a contact's number: calls are bridged and phone
+    /// links are not allowed.
+    pub fn hides_numbers(&self) -> bool {
+        self.is_bridged() && !self.tel_links
+    }
 }
 
 /// How many new contacts one caller is handed at most (resuming the contact they hold
@@ -134,6 +176,7 @@ impl CampaignSettings {
             pace: CallerPace::default(),
             do_not_call_per_hour: 10,
             shown_to_callers: None,
+            bridging: Bridging::default(),
         }
     }
 
@@ -199,7 +242,8 @@ pub struct Campaign {
 
 const CAMPAIGN_COLUMNS: &str = "id, group_id, name, briefing, script, survey, outcomes, calling_hours, max_attempts,
     min_minutes_between_attempts, lease_seconds, skip_limit, leaderboard, status, created_at, updated_at,
-    pace_per_minute, pace_per_hour, do_not_call_per_hour, shown_to_callers";
+    pace_per_minute, pace_per_hour, do_not_call_per_hour, shown_to_callers, bridge_caller_id, bridge_call_me,
+    bridge_dial_in, bridge_tel_links";
 
 fn decode<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T, sqlx::Error> {
     let text: String = row.try_get(column)?;
@@ -243,6 +287,12 @@ impl Campaign {
                     .map(|text| serde_json::from_str(&text))
                     .transpose()
                     .map_err(|e| sqlx::Error::Decode(format!("shown_to_callers: {e}").into()))?,
+                bridging: Bridging {
+                    caller_id: row.try_get("bridge_caller_id")?,
+                    call_me: row.try_get::<i64, _>("bridge_call_me")? != 0,
+                    dial_in: row.try_get::<i64, _>("bridge_dial_in")? != 0,
+                    tel_links: row.try_get::<i64, _>("bridge_tel_links")? != 0,
+                },
             },
             status: status
                 .parse()
@@ -260,7 +310,7 @@ impl Campaign {
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
-/// Binds the settings as `$1` to `$15`, in the column order both statements use.
+/// Binds the settings as `$1` to `$19`, in the column order both statements use.
 fn bind_settings<'q>(
     query: AnyQuery<'q>,
     settings: &'q CampaignSettings,
@@ -280,7 +330,11 @@ fn bind_settings<'q>(
         .bind(settings.pace.per_minute)
         .bind(settings.pace.per_hour)
         .bind(settings.do_not_call_per_hour)
-        .bind(settings.shown_to_callers.as_ref().map(encode).transpose()?))
+        .bind(settings.shown_to_callers.as_ref().map(encode).transpose()?)
+        .bind(settings.bridging.caller_id.as_deref())
+        .bind(i64::from(settings.bridging.call_me))
+        .bind(i64::from(settings.bridging.dial_in))
+        .bind(i64::from(settings.bridging.tel_links)))
 }
 
 /// Audits `action` on `campaign` inside `tx`.
@@ -308,8 +362,10 @@ impl Store {
         let sql = format!(
             "INSERT INTO call_campaigns (name, briefing, script, survey, outcomes, calling_hours, max_attempts,
                  min_minutes_between_attempts, lease_seconds, skip_limit, leaderboard, pace_per_minute, pace_per_hour,
-                 do_not_call_per_hour, shown_to_callers, group_id, status, created_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'draft', $17, $18, $18)
+                 do_not_call_per_hour, shown_to_callers, bridge_caller_id, bridge_call_me, bridge_dial_in,
+                 bridge_tel_links, group_id, status, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+                 'draft', $21, $22, $22)
              RETURNING {CAMPAIGN_COLUMNS}"
         );
         let mut tx = self.begin_write().await?;
@@ -346,8 +402,9 @@ impl Store {
             "UPDATE call_campaigns SET name = $1, briefing = $2, script = $3, survey = $4, outcomes = $5, calling_hours = $6,
                  max_attempts = $7, min_minutes_between_attempts = $8, lease_seconds = $9, skip_limit = $10,
                  leaderboard = $11, pace_per_minute = $12, pace_per_hour = $13, do_not_call_per_hour = $14,
-                 shown_to_callers = $15, updated_at = $16
-             WHERE id = $17 RETURNING {CAMPAIGN_COLUMNS}"
+                 shown_to_callers = $15, bridge_caller_id = $16, bridge_call_me = $17, bridge_dial_in = $18,
+                 bridge_tel_links = $19, updated_at = $20
+             WHERE id = $21 RETURNING {CAMPAIGN_COLUMNS}"
         );
         let mut tx = self.begin_write().await?;
         let row = bind_settings(sqlx::query(&sql), settings)?

@@ -1,6 +1,6 @@
 //! The phonebank's persistence: call campaigns, contact lists and their import, the queue
 //! (claims under leases, heartbeats, releases, outcomes and their correction), callers'
-//! invites and breaks, do-not-call and TPS screening, and the figures dashboards show. Decisions about what an outcome does
+//! invites and breaks, bridged calling's phone sessions and call records, do-not-call and TPS screening, and the figures dashboards show. Decisions about what an outcome does
 //! come from `barnstorm_domain`; this module applies them atomically.
 
 mod breaks;
@@ -17,9 +17,12 @@ mod sqlite_queue;
 pub(crate) use sqlite_queue::SqliteQueue;
 mod stats;
 mod suspensions;
+mod telephony;
 
 pub use callers::{CampaignInvite, FlaggedCaller, InviteAcceptance};
-pub use campaigns::{CallerPace, Campaign, CampaignSettings, CampaignStatus, MAPPED_FIELDS};
+pub use campaigns::{
+    Bridging, CallerPace, Campaign, CampaignSettings, CampaignStatus, MAPPED_FIELDS,
+};
 pub use correction::{CORRECTION_WINDOW_MS, LastCall};
 pub use import::{
     ContactBatch, DoNotCallEntry, DoNotCallPage, DoNotCallSearch, DoNotCallUploadBatch,
@@ -37,3 +40,6 @@ pub use stats::{
     ONLINE_WINDOW_MS, Progress,
 };
 pub use suspensions::{CallerRow, PaceRefusals};
+pub use telephony::{
+    CallEnd, CallFigures, CallRecord, CallStart, HungUpBy, JoinKind, PhoneSession,
+};

@@ -237,10 +237,24 @@ async fn erase_records(
 
     let callers = callers_among(tx, store, &records.user_ids).await?;
     let users = &records.user_ids;
-    for table in super::ACCOUNT_SECRET_TABLES {
+    for table in super::ACCOUNT_SECRET_TABLES
+        .into_iter()
+        .chain(["caller_phones"])
+    {
         let sql = format!("DELETE FROM {table} WHERE user_id IN ({{ids}})");
         report.deleted += run_in(tx, store, &sql, users).await?;
     }
+    // A caller kept for their calls keeps their phone sessions (only ids), ended now.
+    report.anonymised += run_in(
+        tx,
+        store,
+        &format!(
+            "UPDATE phone_sessions SET ended_at = {now}, end_reason = 'erased'
+             WHERE ended_at IS NULL AND caller_id IN ({{ids}})"
+        ),
+        &callers,
+    )
+    .await?;
     report.anonymised += run_in(
         tx,
         store,
@@ -257,6 +271,7 @@ async fn erase_records(
     for sql in [
         "DELETE FROM memberships WHERE user_id IN ({ids})",
         "DELETE FROM campaign_callers WHERE user_id IN ({ids})",
+        "DELETE FROM phone_sessions WHERE caller_id IN ({ids})",
         "DELETE FROM users WHERE id IN ({ids})",
     ] {
         report.deleted += run_in(tx, store, sql, &others).await?;

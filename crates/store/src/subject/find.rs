@@ -126,6 +126,25 @@ async fn seeds(
             });
         }
     }
+    if let Some(phone) = &query.phone {
+        // A caller's own number for "call me" leads to their account.
+        let rows = sqlx::query(
+            "SELECT u.id, u.name, u.email FROM caller_phones p JOIN users u ON u.id = p.user_id
+             WHERE p.phone = $1",
+        )
+        .bind(phone)
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in rows {
+            found.push(Seed {
+                kind: "account",
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                email: text(&row, "email")?,
+                phones: vec![phone.clone()],
+            });
+        }
+    }
     let rows = sqlx::query(
         "SELECT id, name, email, phone FROM supporters
          WHERE lower(email) = $1 OR phone = $2
@@ -312,7 +331,8 @@ impl Store {
     /// read: their accounts with sessions, tokens, passkeys and second factors; supporter
     /// records with consents, RSVPs and attendance; campaign contacts in every campaign
     /// with the raw fields of their import, the leases (who was shown them, when) and the
-    /// calls with answers and notes; outreach, suppression and TPS entries, mail, audit
+    /// calls with answers and notes; a caller's own number, phone sessions and the bridged
+    /// calls they made or received; outreach, suppression and TPS entries, mail, audit
     /// entries naming them and import rejections quoting them.
     pub async fn find_person(&self, query: &PersonQuery) -> Result<PersonLookup, StoreError> {
         // A write transaction gives one snapshot on both engines; nothing is written.
@@ -396,7 +416,7 @@ pub(crate) async fn find_in(
         rows_where_in(tx, store, "users", "id", users).await?,
     ));
     let account_tables = super::ACCOUNT_SECRET_TABLES.into_iter();
-    for table in account_tables.chain(["memberships", "campaign_callers"]) {
+    for table in account_tables.chain(["memberships", "campaign_callers", "caller_phones"]) {
         let rows = rows_where_in(tx, store, table, "user_id", Key::Ids(&user_ids)).await?;
         tables.push((table, rows));
     }
@@ -428,6 +448,29 @@ pub(crate) async fn find_in(
         let rows = rows_where_in(tx, store, table, "contact_id", Key::Ids(&contact_ids)).await?;
         tables.push((table, rows));
     }
+    let sessions = rows_where_in(
+        tx,
+        store,
+        "phone_sessions",
+        "caller_id",
+        Key::Ids(&user_ids),
+    )
+    .await?;
+    tables.push(("phone_sessions", sessions));
+    let mut calls = rows_where_in(
+        tx,
+        store,
+        "call_records",
+        "contact_id",
+        Key::Ids(&contact_ids),
+    )
+    .await?;
+    for row in rows_where_in(tx, store, "call_records", "caller_id", Key::Ids(&user_ids)).await? {
+        if !calls.iter().any(|c| c.get("id") == row.get("id")) {
+            calls.push(row);
+        }
+    }
+    tables.push(("call_records", calls));
     for table in ["do_not_call", "tps_numbers"] {
         tables.push((
             table,

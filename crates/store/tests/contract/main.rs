@@ -13,6 +13,7 @@ mod geocode;
 mod groups;
 mod outbox;
 mod people;
+mod phonebank_calls;
 mod phonebank_corrections;
 mod phonebank_import;
 mod phonebank_pace;
