@@ -2,7 +2,8 @@
 //! outcomes, releases, abandoned leases and clock jumps, on SQLite and PostgreSQL. After
 //! every step the engine must never have handed one contact to two live leases, never
 //! handed out a contact inside its cooldown or outside calling hours, and every
-//! acknowledged outcome must be stored exactly once.
+//! acknowledged outcome must be stored exactly once. A bridged call a dead node left
+//! without an end is reported by the checker and fails nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use barnstorm_dispatch::{CallingError, CampaignEvents, Claim, Dispatcher, check_campaign};
@@ -10,7 +11,9 @@ use barnstorm_domain::calling_window::CallingWindows;
 use barnstorm_domain::outcome::OutcomeEffect;
 use barnstorm_domain::phone::{Region, normalise_phone};
 use barnstorm_domain::survey::Answers;
-use barnstorm_store::phonebank::{CampaignSettings, CampaignStatus, LeaseProblem};
+use barnstorm_store::phonebank::{
+    CallStart, CampaignSettings, CampaignStatus, JoinKind, LeaseProblem,
+};
 use barnstorm_store::{GroupKind, Millis, Store, User, both_backends};
 use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
@@ -300,6 +303,54 @@ async fn random_interleavings_keep_the_guarantees(store: Store) {
     assert_eq!(report.missing_acknowledged, [i64::MAX]);
 }
 
+/// A call with no end whose lease expired is listed as accounted for; a call still under
+/// a live lease is not; neither fails the check.
+async fn a_dead_nodes_call_is_accounted_for(store: Store) {
+    let (campaign_id, callers) = setup(&store).await;
+    let campaign = store.campaign(campaign_id).await.unwrap().unwrap();
+    let year: Millis = 365 * 24 * 3_600_000;
+    let mut calls = Vec::new();
+    for (caller, claimed_at, lease_ms) in [
+        (&callers[0], START + 3_600_000, 120_000),
+        (&callers[1], START + 7_200_000, 100 * year),
+    ] {
+        let session = store
+            .open_phone_session(
+                campaign_id,
+                caller.user.id,
+                JoinKind::CallMe,
+                "node-a",
+                claimed_at,
+            )
+            .await
+            .unwrap();
+        let claimed = store
+            .claim_next_contact(campaign_id, caller.user.id, claimed_at, lease_ms)
+            .await
+            .unwrap()
+            .unwrap();
+        let start = CallStart {
+            campaign_id,
+            lease_id: claimed.lease_id,
+            contact_id: claimed.contact.id,
+            caller_id: caller.user.id,
+            session_id: session.id,
+            node: "node-a".into(),
+            now: claimed_at + 1_000,
+        };
+        calls.push(store.call_dialled(&start).await.unwrap());
+    }
+    let report = check_campaign(&store, &campaign, None).await.unwrap();
+    assert_eq!(report.calls_left_unfinished, [calls[0]]);
+    assert!(report.passed, "{report}");
+    assert!(
+        report
+            .to_string()
+            .contains("calls left unfinished        1")
+    );
+}
+
 both_backends! {
     engine_properties => random_interleavings_keep_the_guarantees,
+    dead_nodes_call => a_dead_nodes_call_is_accounted_for,
 }

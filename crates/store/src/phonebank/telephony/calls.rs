@@ -256,6 +256,30 @@ impl Store {
             .collect::<Result<_, _>>()?)
     }
 
+    /// The calls of a campaign that have no end although the lease they were made under
+    /// expired before `now`: their node died mid-call and nothing closed them. Oldest
+    /// first.
+    pub async fn calls_left_unfinished(
+        &self,
+        campaign_id: i64,
+        now: Millis,
+    ) -> Result<Vec<CallRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CALL_COLUMNS} FROM call_records
+             WHERE campaign_id = $1 AND ended_at IS NULL
+               AND lease_id IN (SELECT id FROM leases WHERE campaign_id = $1 AND expires_at < $2)
+             ORDER BY dialled_at, id"
+        ))
+        .bind(campaign_id)
+        .bind(now)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(CallRecord::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
     /// Ends every unfinished call of `node` as hung up by the network with `cause` (the
     /// node died or restarted mid-call); returns how many.
     pub async fn close_calls_of_node(
