@@ -14,6 +14,7 @@ pub mod event;
 pub mod event_notices;
 pub mod feed;
 pub mod geo;
+pub mod keypad;
 pub mod limits;
 pub mod markdown;
 pub mod number_list;
