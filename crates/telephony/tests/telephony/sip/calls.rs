@@ -1,0 +1,204 @@
+//! Calls through the SIP adapter against SIPp's trunk: "call me" rings the volunteer and
+//! reads their keypad; contacts who answer are bridged with audio both ways; busy, not in
+//! service and never-answering contacts end as the trunk said, the last cancelled no
+//! earlier than its ring timeout.
+
+use super::sipp::{self, Sipp, Step};
+use barnstorm_telephony::media::{Media, Prompts};
+use barnstorm_telephony::sip::SipTelephony;
+use barnstorm_telephony::sip::config::SipConfig;
+use barnstorm_telephony::{CallKey, Command, EndedBy, Ending, Event, SessionKey, Telephony};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+const VOLUNTEER: &str = "+441134960999";
+const CALLER_ID: &str = "+442079460000";
+
+/// SIPp must be installed (CI installs it); elsewhere the test says loudly that it skipped.
+pub(crate) fn sipp_or_skip(test: &str) -> bool {
+    if sipp::installed() {
+        return true;
+    }
+    assert!(
+        std::env::var("BARNSTORM_REQUIRE_ALL_SUITES").as_deref() != Ok("1"),
+        "{test}: SIPp (apt-get install sip-tester) is required"
+    );
+    eprintln!("SKIPPED {test}: SIPp is not installed (apt-get install sip-tester)");
+    false
+}
+
+async fn adapter(
+    trunk_port: u16,
+    dial_in: Option<&str>,
+) -> (Arc<SipTelephony>, Media, UnboundedReceiver<Event>) {
+    let (first, last) = sipp::free_port_range(40);
+    let media = Media::new("127.0.0.1".parse().unwrap(), first..=last)
+        .await
+        .unwrap();
+    let config = SipConfig {
+        trunk: format!("sip:127.0.0.1:{trunk_port}").parse().unwrap(),
+        register: false,
+        outbound_proxy: None,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        public_ip: None,
+        rtp_ports: first..=last,
+        dial_in_number: dial_in.map(str::to_string),
+    };
+    let sip = SipTelephony::start(config, media.clone(), Prompts::built_in())
+        .await
+        .unwrap();
+    let events = sip.take_events().unwrap();
+    (sip, media, events)
+}
+
+/// The next event, failing the test after `within`.
+async fn next(events: &mut UnboundedReceiver<Event>, within: Duration, trunk: &Sipp) -> Event {
+    match tokio::time::timeout(within, events.recv()).await {
+        Ok(Some(event)) => event,
+        _ => panic!(
+            "no event within {within:?}; SIPp said:\n{}",
+            trunk.messages()
+        ),
+    }
+}
+
+/// Waits for the end of `call`, returning it and when it came.
+async fn ended(
+    events: &mut UnboundedReceiver<Event>,
+    call: CallKey,
+    within: Duration,
+    trunk: &Sipp,
+) -> (Ending, Vec<Event>) {
+    let mut before = Vec::new();
+    loop {
+        match next(events, within, trunk).await {
+            Event::Ended(c, ending) if c == call => return (ending, before),
+            other => before.push(other),
+        }
+    }
+}
+
+fn dial(sip: &SipTelephony, call: i64, number: &str, ring_timeout: Duration) {
+    sip.send(Command::Dial {
+        session: SessionKey(1),
+        call: CallKey(call),
+        number: number.to_string(),
+        caller_id: CALLER_ID.to_string(),
+        ring_timeout,
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_me_bridges_contacts_and_reports_how_each_call_ended() {
+    if !sipp_or_skip("call_me_bridges_contacts_and_reports_how_each_call_ended") {
+        return;
+    }
+    let steps = [
+        Step::Pause(Duration::from_millis(1500)),
+        Step::Press('5'),
+        Step::Talk,
+        Step::Pause(Duration::from_secs(40)),
+    ];
+    let trunk = Sipp::trunk(&steps, 5);
+    let (sip, media, mut events) = adapter(trunk.port, None).await;
+    sip.send(Command::RingCaller {
+        session: SessionKey(1),
+        number: VOLUNTEER.to_string(),
+        caller_id: CALLER_ID.to_string(),
+    });
+    let s = Duration::from_secs(5);
+    assert_eq!(
+        next(&mut events, s, &trunk).await,
+        Event::CallerRinging(SessionKey(1))
+    );
+    assert_eq!(
+        next(&mut events, s, &trunk).await,
+        Event::CallerJoined(SessionKey(1))
+    );
+    assert_eq!(
+        next(&mut events, s, &trunk).await,
+        Event::Digit(SessionKey(1), '5')
+    );
+
+    // A contact who answers after 3 s and hangs up after talking for 6 s.
+    let before = media.stats();
+    dial(&sip, 10, "+442079460001", Duration::from_secs(20));
+    let (ending, seen) = ended(&mut events, CallKey(10), Duration::from_secs(20), &trunk).await;
+    assert_eq!(
+        seen,
+        [Event::Ringing(CallKey(10)), Event::Answered(CallKey(10))]
+    );
+    assert!(
+        ending.answered && ending.by == EndedBy::Remote,
+        "{ending:?}"
+    );
+    let during = media.stats();
+    let relayed = during.packets_sent - before.packets_sent;
+    let received = during.packets_received - before.packets_received;
+    // Six seconds of speech from each side at 30 and 20 ms a packet, both relayed.
+    assert!(
+        received > 300,
+        "only {received} packets arrived during the call"
+    );
+    assert!(
+        relayed > 300,
+        "only {relayed} packets were relayed during the call"
+    );
+
+    // Busy, then not in service: the trunk's status, no answer.
+    dial(&sip, 11, "+442079460002", Duration::from_secs(20));
+    let (busy, _) = ended(&mut events, CallKey(11), s, &trunk).await;
+    assert_eq!(
+        (busy.sip_status, busy.answered, busy.cause.as_str()),
+        (Some(486), false, "busy (486)")
+    );
+    dial(&sip, 12, "+442079460004", Duration::from_secs(20));
+    let (missing, _) = ended(&mut events, CallKey(12), s, &trunk).await;
+    assert_eq!(missing.sip_status, Some(404));
+
+    // Nobody answers: Barnstorm cancels at the ring timeout, never sooner.
+    let dialled = Instant::now();
+    dial(&sip, 13, "+442079460003", Duration::from_secs(15));
+    let (silent, _) = ended(&mut events, CallKey(13), Duration::from_secs(25), &trunk).await;
+    assert!(
+        dialled.elapsed() >= Duration::from_secs(15),
+        "cancelled after {:?}",
+        dialled.elapsed()
+    );
+    assert_eq!((silent.by, silent.answered), (EndedBy::GaveUp, false));
+
+    sip.send(Command::EndSession {
+        session: SessionKey(1),
+    });
+    match next(&mut events, s, &trunk).await {
+        Event::CallerLeft(SessionKey(1), ending) => assert_eq!(ending.by, EndedBy::Local),
+        other => panic!("expected the caller to leave, got {other:?}"),
+    }
+    assert_eq!(media.stats().legs_open, 0, "every leg's port is freed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_trunk_is_reported_not_waited_on_forever() {
+    if !sipp_or_skip("an_unreachable_trunk_is_reported_not_waited_on_forever") {
+        return;
+    }
+    let closed_port = sipp::free_udp_port();
+    let (sip, _media, mut events) = adapter(closed_port, None).await;
+    sip.send(Command::RingCaller {
+        session: SessionKey(7),
+        number: VOLUNTEER.to_string(),
+        caller_id: CALLER_ID.to_string(),
+    });
+    let event = tokio::time::timeout(Duration::from_secs(40), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    match event {
+        Event::CallerLeft(SessionKey(7), ending) => {
+            assert_eq!(ending.by, EndedBy::Network, "{ending:?}");
+            assert!(ending.cause.contains("trunk"), "{}", ending.cause);
+        }
+        other => panic!("expected the caller's leg to fail, got {other:?}"),
+    }
+}

@@ -1,0 +1,6 @@
+//! The SIP adapter against SIPp playing the trunk (`tests/sipp/trunk.xml`) on 127.0.0.1:
+//! a caller rung by "call me", contacts who answer, are busy, are not in service or never
+//! answer, with the audio relayed both ways and digits read from the caller's keypad.
+
+mod calls;
+pub(crate) mod sipp;
