@@ -1,15 +1,17 @@
 //! Property tests of the calling engine: many random interleavings of claims, heartbeats,
-//! outcomes, releases, abandoned leases and clock jumps, on SQLite and PostgreSQL. After
-//! every step the engine must never have handed one contact to two live leases, never
-//! handed out a contact inside its cooldown or outside calling hours, and every
-//! acknowledged outcome must be stored exactly once. A bridged call a dead node left
-//! without an end is reported by the checker and fails nothing.
+//! outcomes, releases, abandoned leases and clock jumps, on SQLite and PostgreSQL. The
+//! oracle is the domain's callability rule (`queue_policy::callability`) over a model of
+//! each contact kept with `apply_outcome`: every contact handed out must be callable by it
+//! (never under a live lease, finished, inside its cooldown, waiting for its callback, out
+//! of attempts or outside calling hours), and every acknowledged outcome must be stored
+//! exactly once. A bridged call a dead node left without an end is reported by the checker
+//! and fails nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use barnstorm_dispatch::{CallingError, CampaignEvents, Claim, Dispatcher, check_campaign};
-use barnstorm_domain::calling_window::CallingWindows;
 use barnstorm_domain::outcome::OutcomeEffect;
 use barnstorm_domain::phone::{Region, normalise_phone};
+use barnstorm_domain::queue_policy::{Callability, ContactQueueState, apply_outcome, callability};
 use barnstorm_domain::survey::Answers;
 use barnstorm_store::phonebank::{
     CallStart, CampaignSettings, CampaignStatus, JoinKind, LeaseProblem,
@@ -31,10 +33,25 @@ const START: Millis = 1_772_442_000_000;
 struct ContactModel {
     /// The latest lease on the contact: (lease id, expires at, ended).
     lease: Option<(i64, Millis, bool)>,
-    /// Not to be handed out before this time.
-    not_before: Millis,
-    /// Finished or suppressed: never to be handed out again.
-    done: bool,
+    /// The contact's queue state after the outcomes acknowledged so far.
+    queue: ContactQueueState,
+}
+
+impl ContactModel {
+    /// The queue state the oracle judges, with the live lease if there is one.
+    fn state(&self) -> ContactQueueState {
+        ContactQueueState {
+            lease_expires_at: self
+                .lease
+                .filter(|(_, _, ended)| !ended)
+                .map(|(_, expires, _)| at(expires)),
+            ..self.queue.clone()
+        }
+    }
+}
+
+fn at(millis: Millis) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp_millis(millis).unwrap()
 }
 
 struct Caller {
@@ -111,10 +128,6 @@ async fn setup(store: &Store) -> (i64, Vec<Caller>) {
     (campaign.id, callers)
 }
 
-fn is_open(hours: &CallingWindows, now: Millis) -> bool {
-    hours.is_open_at(DateTime::<Utc>::from_timestamp_millis(now).unwrap())
-}
-
 async fn random_interleavings_keep_the_guarantees(store: Store) {
     let dispatcher = Dispatcher::new(store.clone(), CampaignEvents::default());
     let (campaign_id, mut callers) = setup(&store).await;
@@ -160,24 +173,16 @@ async fn random_interleavings_keep_the_guarantees(store: Store) {
                                 caller.holding = Some((claimed.lease_id, id));
                                 continue;
                             }
-                            assert!(
-                                is_open(&campaign.settings.calling_hours, now),
-                                "seed {seed} step {step}: handed out outside calling hours"
+                            let verdict = callability(
+                                &entry.state(),
+                                &campaign.settings.retry,
+                                &campaign.settings.calling_hours,
+                                at(now),
                             );
                             assert!(
-                                !entry.done,
-                                "seed {seed} step {step}: contact {id} was finished but handed out again"
+                                matches!(verdict, Callability::Callable { .. }),
+                                "seed {seed} step {step}: contact {id} handed out though {verdict:?}"
                             );
-                            assert!(
-                                entry.not_before <= now,
-                                "seed {seed} step {step}: contact {id} handed out inside its cooldown"
-                            );
-                            if let Some((lease, expires, ended)) = entry.lease {
-                                assert!(
-                                    ended || expires <= now,
-                                    "seed {seed} step {step}: contact {id} leased twice (lease {lease} still live)"
-                                );
-                            }
                             entry.lease = Some((claimed.lease_id, claimed.expires_at, false));
                             caller.holding = Some((claimed.lease_id, id));
                         }
@@ -249,18 +254,19 @@ async fn random_interleavings_keep_the_guarantees(store: Store) {
                             );
                             let entry = model.entry(contact).or_default();
                             entry.lease = Some((lease, now, true));
-                            let attempts = store.contact_attempts(contact).await.unwrap();
-                            match outcome.effect {
-                                OutcomeEffect::RetryAfter { cooldown_minutes } => {
-                                    let gap = cooldown_minutes
-                                        .max(campaign.settings.retry.min_minutes_between_attempts);
-                                    entry.not_before = now + i64::from(gap) * 60_000;
-                                    entry.done =
-                                        attempts >= i64::from(campaign.settings.retry.max_attempts);
-                                }
-                                OutcomeEffect::Callback => entry.not_before = callback_at.unwrap(),
-                                _ => entry.done = true,
-                            }
+                            entry.queue = apply_outcome(
+                                &entry.queue,
+                                outcome.effect,
+                                at(now),
+                                callback_at.map(at),
+                                &campaign.settings.retry,
+                            )
+                            .unwrap();
+                            assert_eq!(
+                                store.contact_attempts(contact).await.unwrap(),
+                                i64::from(entry.queue.attempts),
+                                "seed {seed} step {step}: the stored attempts follow the model"
+                            );
                         }
                         Err(CallingError::Lease(LeaseProblem::Expired)) => {}
                         Err(e) => panic!("seed {seed} step {step}: outcome failed: {e}"),

@@ -1,11 +1,15 @@
-//! Queue policy: whether a contact may be rung now, and what a call outcome does next.
+//! Queue policy: whether a contact may be rung now, what a call outcome does next, and
+//! what a lease allows.
 //!
 //! Owns the callability rule from DESIGN.md (not completed, not suppressed, attempts left,
 //! cooldown over, inside calling hours in the contact's zone, no live lease; due callbacks
-//! first) and the state transition after an outcome. It must not claim, lease or store
-//! anything: the dispatch layer runs the same rule in SQL and uses this as its reference.
+//! first), the state transition after an outcome and its settlement in the queue, and the
+//! lease checks both store backends apply. It must not claim, lease or store anything: the
+//! store runs the callability rule in SQL, and the engine's property tests hold it to this one.
 
 mod health;
+mod lease;
+mod settlement;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -15,6 +19,8 @@ use crate::calling_window::CallingWindows;
 use crate::outcome::OutcomeEffect;
 
 pub use health::QueueHealth;
+pub use lease::{LeaseRefusal, LeaseState, renewal_due};
+pub use settlement::{QueueState, Settlement, settle};
 
 /// A contact's place in a campaign's queue, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -12,9 +12,8 @@ mod integrity;
 mod pace;
 mod queue;
 mod queue_status;
-mod sqlite_queue;
 
-pub(crate) use sqlite_queue::SqliteQueue;
+pub(crate) use queue::SqliteQueue;
 mod stats;
 mod suspensions;
 mod telephony;
