@@ -117,7 +117,8 @@ impl Leg {
             digits_in: Mutex::new(Some(digits_in)),
             reservation,
         });
-        let receiver = tokio::spawn(receive(Arc::clone(&shared)));
+        let receiver = media.runtime.spawn(receive(Arc::clone(&shared)));
+        add(&media.counters.legs_open, 1);
         Leg { shared, receiver }
     }
 
@@ -203,6 +204,12 @@ impl Drop for Leg {
         state.config = None;
         drop(state);
         self.receiver.abort();
+        // Counted closed now; the port follows once the receive task has let go of it.
+        self.shared
+            .media
+            .counters
+            .legs_open
+            .fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -222,6 +229,10 @@ async fn receive(leg: Arc<LegShared>) {
 }
 
 impl LegShared {
+    pub(super) fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.media.runtime
+    }
+
     fn state(&self) -> MutexGuard<'_, LegState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }

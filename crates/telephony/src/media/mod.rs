@@ -124,6 +124,9 @@ fn add(counter: &AtomicU64, amount: u64) {
 
 struct MediaShared {
     bind: IpAddr,
+    /// The runtime `Media::new` ran on: legs and prompts run their tasks there, so `play`,
+    /// a plain function, works from any thread.
+    runtime: tokio::runtime::Handle,
     ports: PortTable,
     counters: MediaCounters,
     next_id: AtomicU64,
@@ -156,6 +159,7 @@ impl Media {
             })?;
         let shared = MediaShared {
             bind,
+            runtime: tokio::runtime::Handle::current(),
             ports: table,
             counters: MediaCounters::default(),
             next_id: AtomicU64::new(1),

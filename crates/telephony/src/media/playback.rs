@@ -51,7 +51,7 @@ impl Playback {
 
 pub(super) fn start(leg: &Arc<LegShared>, id: u64, audio: Audio) -> Playback {
     let (done, end) = watch::channel(None);
-    tokio::spawn(play(Arc::clone(leg), id, audio, done));
+    leg.runtime().spawn(play(Arc::clone(leg), id, audio, done));
     Playback {
         leg: Arc::downgrade(leg),
         id,

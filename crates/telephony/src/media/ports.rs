@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::net::UdpSocket;
 
-use super::{MediaError, MediaShared, add};
+use super::{MediaError, MediaShared};
 
 /// The even ports of the range and which are taken.
 pub(super) struct PortTable {
@@ -83,10 +83,6 @@ impl Drop for PortReservation {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         taken.ports.remove(&self.port);
-        self.media
-            .counters
-            .legs_open
-            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -109,7 +105,6 @@ pub(super) fn bind_free_port(
         };
         taken.ports.insert(port);
         taken.cursor = port.saturating_add(2);
-        add(&media.counters.legs_open, 1);
         let reservation = PortReservation {
             media: Arc::clone(media),
             port,

@@ -39,9 +39,11 @@ async fn ports_are_even_limited_and_freed_on_close() {
         tokio::time::sleep(Duration::from_millis(10)).await;
         reopened = media.open_leg().await;
     }
-    assert_eq!(reopened.unwrap().port(), 42_702);
+    let third = reopened.unwrap();
+    assert_eq!(third.port(), 42_702);
+    assert_eq!(media.stats().legs_open, 2);
     drop(second);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    third.close();
     assert_eq!(media.stats().legs_open, 0);
 }
 

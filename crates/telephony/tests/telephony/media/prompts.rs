@@ -114,3 +114,17 @@ fn speech_is_audio_when_espeak_is_installed() {
     }
     assert!(barnstorm_telephony::media::speak(" \n ").is_none());
 }
+
+#[tokio::test]
+async fn a_prompt_can_be_started_from_a_thread_outside_the_runtime() {
+    let media = media(42_900).await;
+    let leg = std::sync::Arc::new(media.open_leg().await.unwrap());
+    let phone = Phone::new(1).await;
+    phone.dial(&leg, Codec::Pcmu);
+    let on_thread = std::sync::Arc::clone(&leg);
+    let playback = std::thread::spawn(move || on_thread.play(Audio::silence(40)))
+        .join()
+        .unwrap();
+    assert_eq!(playback.finished().await, PlaybackEnd::Completed);
+    assert_eq!(phone.receive_n(2).await.len(), 2);
+}
