@@ -28,7 +28,8 @@ const MAX_DATAGRAM: usize = 1500;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LegConfig {
     /// The address in the remote SDP. Replies go there until a packet arrives; from then on
-    /// they go to the address that packet came from (symmetric RTP, for phones behind NAT).
+    /// they go to the address that packet came from (symmetric RTP, for phones behind NAT),
+    /// unless packets start coming from this address itself.
     pub remote: SocketAddr,
     /// The audio codec both ends agreed on.
     pub codec: Codec,
@@ -262,9 +263,12 @@ impl LegShared {
             return add(&counters.packets_ignored, 1);
         };
         match state.latched {
-            Some(latched) if latched != from => return add(&counters.packets_ignored, 1),
-            Some(_) => {}
-            None => state.latched = Some(from),
+            // The address in the SDP always wins: a stray sender that latched first (or
+            // someone probing the port range) cannot keep the call's audio.
+            Some(latched) if latched != from && from != config.remote => {
+                return add(&counters.packets_ignored, 1);
+            }
+            _ => state.latched = Some(from),
         }
         state.last_received_at = Some(Instant::now());
         self.count_arrival(state.arrivals.observe(header.ssrc, header.sequence));

@@ -158,6 +158,14 @@ async fn replies_go_where_packets_come_from_and_strangers_are_ignored() {
     assert_eq!(contact.receive().await, None);
     assert_eq!(media.stats().packets_ignored, ignored_before + 2);
     assert_eq!(caller_leg.stats().received, 1);
+
+    // The address in the SDP starts sending after all: it takes the call back.
+    address_in_sdp.send(&caller_leg, 0, 3, 320, &voice(4)).await;
+    assert_eq!(contact.receive().await.unwrap().payload, voice(4));
+    contact.send(&contact_leg, 0, 2, 160, &voice(5)).await;
+    assert_eq!(address_in_sdp.receive().await.unwrap().payload, voice(5));
+    behind_nat.send(&caller_leg, 0, 4, 480, &voice(6)).await;
+    assert_eq!(contact.receive().await, None);
 }
 
 #[tokio::test]
