@@ -158,7 +158,12 @@ async fn generate(calls: usize, seconds: Duration, relay_pid: Option<u64>) -> Ou
     let tally = Arc::new(Tally::new());
     let mut phones = Vec::with_capacity(2 * calls);
     for index in 0..2 * calls {
-        phones.push(Arc::new(UdpSocket::bind(phone_address(index)).await?));
+        let phone = UdpSocket::bind(phone_address(index)).await?;
+        // Connected, a phone's sends skip the route lookup and it hears only its own leg.
+        phone
+            .connect(destination(index, relay_pid.is_some()))
+            .await?;
+        phones.push(Arc::new(phone));
     }
     for (index, phone) in phones.iter().enumerate() {
         tokio::spawn(listen(
@@ -181,10 +186,6 @@ async fn generate(calls: usize, seconds: Duration, relay_pid: Option<u64>) -> Ou
             .map(|(i, p)| (i, Arc::clone(p)))
             .collect();
         let offset = PACKET_INTERVAL * slot as u32 / slots as u32;
-        let mine = mine
-            .into_iter()
-            .map(|(index, phone)| (index, phone, destination(index, relay_pid.is_some())))
-            .collect();
         senders.push(tokio::spawn(send(
             mine,
             offset,
@@ -215,7 +216,7 @@ async fn generate(calls: usize, seconds: Duration, relay_pid: Option<u64>) -> Ou
 }
 
 async fn send(
-    phones: Vec<(usize, Arc<UdpSocket>, SocketAddr)>,
+    phones: Vec<(usize, Arc<UdpSocket>)>,
     offset: Duration,
     window: Arc<Window>,
     tally: Arc<Tally>,
@@ -225,7 +226,7 @@ async fn send(
     let mut packet = [0u8; rtp::HEADER_LEN + 160];
     for round in 0u32.. {
         ticks.tick().await;
-        for (index, phone, destination) in &phones {
+        for (index, phone) in &phones {
             let sent_at = window.origin.elapsed();
             let header = RtpHeader {
                 marker: round == 0,
@@ -240,7 +241,7 @@ async fn send(
             let Some(len) = rtp::write(&header, &payload, &mut packet) else {
                 continue;
             };
-            let sent = phone.try_send_to(&packet[..len], *destination);
+            let sent = phone.try_send(&packet[..len]);
             if window.contains(sent_at) {
                 let counter = if sent.is_ok() {
                     &tally.sent
