@@ -19,23 +19,6 @@ impl Codec {
             Codec::Pcma => 8,
         }
     }
-
-    /// The codec with this static payload type, if it is one of the two.
-    pub fn from_payload_type(payload_type: u8) -> Option<Codec> {
-        match payload_type {
-            0 => Some(Codec::Pcmu),
-            8 => Some(Codec::Pcma),
-            _ => None,
-        }
-    }
-
-    /// The byte this codec encodes silence as.
-    pub fn silence(self) -> u8 {
-        match self {
-            Codec::Pcmu => 0xff,
-            Codec::Pcma => 0xd5,
-        }
-    }
 }
 
 const ULAW_BIAS: i32 = 0x84;
