@@ -34,6 +34,7 @@ pub(crate) const FIELD_LIMITS: &[(&str, &str, usize)] = &[
     ("SettingsFields", "briefing", limits::BRIEFING),
     ("SettingsFields", "script", limits::SCRIPT),
     ("CampaignPatch", "status", limits::KEY),
+    ("BridgingFields", "caller_id", limits::PHONE),
     ("SurveyQuestion", "key", limits::KEY),
     ("SurveyQuestion", "label", limits::SURVEY_QUESTION),
     ("SurveyOption", "key", limits::KEY),

@@ -97,6 +97,24 @@ pub(crate) fn describe(table: &str) -> (&'static str, &'static str, &'static str
             "to run the campaign and not call you too often",
             "notes until the campaign's list is emptied; the outcome and answers then stay for the campaign's totals, without you",
         ),
+        "caller_phones" => (
+            "your own phone number, which Barnstorm rings when you call with \"call me\"",
+            "you gave it to make calls",
+            "to ring you when you start calling; it is never shown to anyone",
+            "until you remove it or ask us to delete it",
+        ),
+        "phone_sessions" => (
+            "your sessions calling by phone: the phone bank, how you joined, when they started and ended",
+            "the calling system",
+            "to connect you to the people you call",
+            "as long as the campaign's records",
+        ),
+        "call_records" => (
+            "calls Barnstorm placed between a caller and you: when it rang, was answered and ended, who hung up (never a phone number)",
+            "the calling system",
+            "to run the campaign and count talk time and answered calls",
+            "as long as the campaign's records; once its list is emptied they no longer lead to you",
+        ),
         "do_not_call" | "tps_numbers" | "email_suppressions" => (
             "a record that you must not be called or mailed",
             "you asked us, or the Telephone Preference Service lists you",

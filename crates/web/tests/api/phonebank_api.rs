@@ -161,6 +161,7 @@ pub(crate) async fn outcome(
         .await
 }
 
+mod bridging;
 mod calling;
 mod campaign_edits;
 mod corrections;

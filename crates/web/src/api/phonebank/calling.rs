@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use barnstorm_dispatch::{Claim, QueueReport};
+use barnstorm_dispatch::{CallingError, Claim, QueueReport};
 use barnstorm_domain::survey::Answers;
 use barnstorm_store::phonebank::{Campaign, ClaimedContact, QueueCounts, RecordedOutcome};
 use barnstorm_store::{Millis, now_millis};
@@ -33,8 +33,14 @@ pub(crate) struct ContactView {
     id: i64,
     first_name: String,
     last_name: String,
-    /// E.164.
-    phone: String,
+    /// E.164. Absent when the campaign's calls are bridged without phone links
+    /// (`bridging.numbers_hidden`): Barnstorm places the call and callers never see the
+    /// number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<String>,
+    /// The contact's other number (E.164), when the organiser shows it. Absent when the
+    /// organiser does not show it or when the campaign hides numbers from callers.
+    #[serde(skip_serializing_if = "Option::is_none")]
     other_phone: Option<String>,
     postcode: Option<String>,
     /// The columns of the imported list that the organiser shows to callers.
@@ -58,7 +64,8 @@ pub(crate) struct ClaimView {
 }
 
 impl ClaimView {
-    fn new(claimed: ClaimedContact, script: String) -> Self {
+    /// The claim as the caller sees it; with `numbers_hidden`, without any number.
+    fn new(claimed: ClaimedContact, script: String, numbers_hidden: bool) -> Self {
         let c = claimed.contact;
         Self {
             lease_id: claimed.lease_id,
@@ -67,8 +74,8 @@ impl ClaimView {
                 id: c.id,
                 first_name: c.first_name,
                 last_name: c.last_name,
-                phone: c.phone,
-                other_phone: c.other_phone,
+                phone: Some(c.phone).filter(|_| !numbers_hidden),
+                other_phone: c.other_phone.filter(|_| !numbers_hidden),
                 postcode: c.postcode,
                 extra: c.extra,
                 attempts: c.attempts,
@@ -171,6 +178,13 @@ fn header_safe(text: &str) -> HeaderValue {
     HeaderValue::from_str(&ascii).unwrap_or_else(|_| HeaderValue::from_static("nobody to call"))
 }
 
+/// Whether the campaign hides contacts' numbers from callers, from the same cached
+/// settings the claim used.
+async fn hides_numbers(state: &AppState, campaign_id: i64) -> Result<bool, CallingError> {
+    let campaign = state.dispatcher.campaign(campaign_id).await?;
+    Ok(campaign.settings.bridging.hides_numbers())
+}
+
 /// Claim the next contact to call. 201 with the contact; 204 with a
 /// `Barnstorm-Queue-Health` header saying why when nobody is callable (200 with the
 /// reason when `?explain=1`). A caller who still holds a contact gets that one again,
@@ -196,7 +210,9 @@ async fn claim(
     let claim = state.dispatcher.claim(&user, id, now_millis()).await?;
     Ok(match claim {
         Claim::Contact { claimed, script } => {
-            (StatusCode::CREATED, Json(ClaimView::new(claimed, script))).into_response()
+            let hidden = hides_numbers(&state, id).await?;
+            let view = ClaimView::new(claimed, script, hidden);
+            (StatusCode::CREATED, Json(view)).into_response()
         }
         Claim::Nothing(report)
             if query

@@ -1,9 +1,10 @@
 //! Campaigns over the API: create one for a group you organise, read it, change its
 //! settings or move it through draft → live ⇄ paused → finished, and list a group's
-//! campaigns. Calling hours are checked by their domain type, the rest by the check the
-//! campaign editor shares (`campaign_content`); a mistake answers 422 naming the field.
+//! campaigns. Calling hours are checked by their domain type, the rest (how callers call
+//! too) by the checks the campaign editor shares (`campaign_content`); a mistake answers
+//! 422 naming the field, and a bridged campaign without a caller ID cannot be live.
 
-use super::campaign_content::{self, CampaignContent};
+use super::campaign_content::{self, BridgingInput, CampaignContent, live_problem};
 use super::{find_campaign, organised_campaign, require_organiser};
 use crate::api::schemas::{CallingHoursSchema, OutcomeSchema, SurveySchema};
 use crate::api::{ApiJson, ErrorBody};
@@ -15,7 +16,7 @@ use axum::http::StatusCode;
 use barnstorm_dispatch::CampaignEvent;
 use barnstorm_domain::calling_window::CallingWindows;
 use barnstorm_domain::outcome::{Outcome, OutcomeSet};
-use barnstorm_store::phonebank::{Campaign, CampaignSettings, CampaignStatus};
+use barnstorm_store::phonebank::{Bridging, Campaign, CampaignSettings, CampaignStatus};
 use barnstorm_store::{Role, User};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -61,6 +62,55 @@ pub(crate) struct SettingsFields {
     /// `null` for the default: first and last name and the mapped fields the script uses.
     #[schema(value_type = Option<Vec<String>>)]
     shown_to_callers: Option<Value>,
+    /// How callers call; fields left out stay as they are.
+    bridging: Option<BridgingFields>,
+}
+
+/// How callers call. Bridged calls (`call_me`, `dial_in`) are placed by Barnstorm, which
+/// shows contacts `caller_id` and neither side the other's number.
+#[derive(Deserialize, ToSchema, Default)]
+pub(crate) struct BridgingFields {
+    /// The number the campaign owns, shown to contacts on bridged calls (E.164, or a UK
+    /// number as written nationally); an empty string removes it. Required before a
+    /// campaign with `call_me` or `dial_in` can go live.
+    caller_id: Option<String>,
+    /// Barnstorm rings the caller's own phone and keeps that line up for their session.
+    call_me: Option<bool>,
+    /// Callers ring the campaign's number and type the PIN their page shows.
+    dial_in: Option<bool>,
+    /// Callers may see contacts' numbers and ring them from their own phone (the
+    /// default). With bridged calls and no phone links, callers never see a number.
+    tel_links: Option<bool>,
+}
+
+/// How callers call, as stored.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct BridgingView {
+    /// The number contacts see on bridged calls (E.164), if set.
+    caller_id: Option<String>,
+    /// Barnstorm rings the caller's own phone.
+    call_me: bool,
+    /// Callers ring the campaign's number and type a PIN.
+    dial_in: bool,
+    /// Callers may see contacts' numbers and ring them from their own phone.
+    tel_links: bool,
+    /// Whether Barnstorm places the calls (`call_me` or `dial_in`).
+    bridged: bool,
+    /// Whether callers never see contacts' numbers (bridged, no phone links).
+    numbers_hidden: bool,
+}
+
+impl From<&Bridging> for BridgingView {
+    fn from(b: &Bridging) -> Self {
+        Self {
+            caller_id: b.caller_id.clone(),
+            call_me: b.call_me,
+            dial_in: b.dial_in,
+            tel_links: b.tel_links,
+            bridged: b.is_bridged(),
+            numbers_hidden: b.hides_numbers(),
+        }
+    }
 }
 
 /// A new campaign.
@@ -109,6 +159,8 @@ pub(crate) struct CampaignView {
     shown_to_callers: Vec<String>,
     /// Whether `shown_to_callers` is the default (no choice made).
     shown_to_callers_default: bool,
+    /// How callers call.
+    bridging: BridgingView,
     /// Milliseconds since the Unix epoch.
     created_at: i64,
     /// Milliseconds since the Unix epoch.
@@ -139,6 +191,7 @@ impl From<Campaign> for CampaignView {
             do_not_call_per_hour: s.do_not_call_per_hour,
             shown_to_callers,
             shown_to_callers_default: s.shown_to_callers.is_none(),
+            bridging: BridgingView::from(&s.bridging),
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -265,7 +318,33 @@ fn apply(settings: &mut CampaignSettings, fields: SettingsFields) -> Result<(), 
     if let Some(shown) = fields.shown_to_callers {
         settings.shown_to_callers = shown_fields(shown)?;
     }
+    if let Some(sent) = fields.bridging {
+        settings.bridging = bridging(&settings.bridging, sent)?;
+    }
     Ok(())
+}
+
+/// `stored` with the fields that were sent, checked as the editor checks them.
+fn bridging(stored: &Bridging, sent: BridgingFields) -> Result<Bridging, ApiError> {
+    let caller_id = sent
+        .caller_id
+        .or_else(|| stored.caller_id.clone())
+        .unwrap_or_default();
+    campaign_content::bridging(&BridgingInput {
+        caller_id: &caller_id,
+        call_me: sent.call_me.unwrap_or(stored.call_me),
+        dial_in: sent.dial_in.unwrap_or(stored.dial_in),
+        tel_links: sent.tel_links.unwrap_or(stored.tel_links),
+    })
+    .map_err(|found| {
+        let field = found.first().map_or("bridging", |(f, _)| f.api_name());
+        let messages: Vec<&str> = found
+            .iter()
+            .filter(|(f, _)| f.api_name() == field)
+            .map(|(_, m)| m.as_str())
+            .collect();
+        ApiError::invalid(field, messages.join(" "))
+    })
 }
 
 /// The longest list of fields shown to callers, and the longest field name.
@@ -392,6 +471,10 @@ async fn patch_campaign(
     }
     let mut settings = campaign.settings.clone();
     apply(&mut settings, body.settings)?;
+    let live_after = status.unwrap_or(campaign.status) == CampaignStatus::Live;
+    if let Some(problem) = live_problem(&settings).filter(|_| live_after) {
+        return Err(ApiError::invalid("bridging.caller_id", problem));
+    }
     if settings != campaign.settings {
         campaign = save_settings(&state, user.id, &campaign, &settings).await?;
     }

@@ -12,24 +12,52 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use barnstorm_dispatch::QueueReport;
 use barnstorm_store::now_millis;
-use barnstorm_store::phonebank::CampaignStats;
+use barnstorm_store::phonebank::{CallFigures, CampaignStats};
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// The dashboard figures: the store's statistics plus the queue report.
+/// The dashboard figures: the store's statistics plus the queue report, and the calls
+/// Barnstorm placed when the campaign is bridged.
 #[derive(Serialize)]
 struct StatsView {
     #[serde(flatten)]
     stats: CampaignStats,
     queue: QueueReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bridged_calls: Option<BridgedCalls>,
+}
+
+/// Calls Barnstorm placed for a bridged campaign.
+#[derive(Serialize)]
+struct BridgedCalls {
+    dialled: u64,
+    answered: u64,
+    /// Answered calls over calls placed, from 0 to 1.
+    connect_rate: f64,
+    /// Time on answered calls, answer to hang-up, in milliseconds.
+    talk_ms: i64,
+    mean_talk_ms: i64,
+}
+
+impl From<CallFigures> for BridgedCalls {
+    fn from(f: CallFigures) -> Self {
+        Self {
+            dialled: f.dialled,
+            answered: f.answered,
+            connect_rate: f.connect_rate,
+            talk_ms: f.talk_ms,
+            mean_talk_ms: f.mean_talk_ms,
+        }
+    }
 }
 
 /// Live figures of a campaign (organisers): callers online, calls per hour over the last
 /// 24 hours, outcome and survey tallies, progress through the list, the queue and each
-/// caller's calls. Times are milliseconds since the epoch.
+/// caller's calls; talk time and connect rate when Barnstorm places the calls. Times are
+/// milliseconds since the epoch.
 #[utoipa::path(get, path = "/api/v1/campaigns/{id}/stats", tag = "phonebank", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = Object, description = "callers_online, calls_last_hour, calls_per_hour [{hour, calls}], outcomes {key: n}, conversations, progress {total, called, remaining, finished, suppressed}, queue {counts, calling_hours_open, opens_at, summary}, survey {question: {option: n}}, callers [{user_id, name, calls, conversations, last_call_at}]"),
+    responses((status = 200, body = Object, description = "callers_online, calls_last_hour, calls_per_hour [{hour, calls}], outcomes {key: n}, conversations, progress {total, called, remaining, finished, suppressed}, queue {counts, calling_hours_open, opens_at, summary}, survey {question: {option: n}}, callers [{user_id, name, calls, conversations, last_call_at}]; for a campaign whose calls Barnstorm places (bridging.bridged), bridged_calls {dialled, answered, connect_rate (0 to 1), talk_ms, mean_talk_ms}"),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn stats(
     State(state): State<AppState>,
@@ -40,7 +68,17 @@ async fn stats(
     let now = now_millis();
     let stats = state.store.campaign_stats(campaign.id, now).await?;
     let queue = state.dispatcher.report(&campaign, now).await?;
-    Ok(Json(StatsView { stats, queue }).into_response())
+    let bridged_calls = if campaign.settings.bridging.is_bridged() {
+        Some(state.store.call_figures(campaign.id, 0).await?.into())
+    } else {
+        None
+    };
+    Ok(Json(StatsView {
+        stats,
+        queue,
+        bridged_calls,
+    })
+    .into_response())
 }
 
 /// One row per contact with its attempts, latest outcome and latest answers, one column

@@ -58,6 +58,12 @@ pub(super) struct CallPage {
     pub phone_display: String,
     /// The other number, E.164 and as written.
     pub other_phone: Option<(String, String)>,
+    /// Bridged calls without phone links: the page holds no number of the contact at all
+    /// (`phone`, `phone_display` and `other_phone` are empty).
+    pub numbers_hidden: bool,
+    /// How this caller calls, for the "how you call" section; `None` with phone links
+    /// only.
+    pub how_you_call: Option<String>,
     /// The other fields the organiser shows to callers (label, value).
     pub details: Vec<(String, String)>,
     pub history: Option<String>,
@@ -210,6 +216,7 @@ pub(super) async fn outcome_page(
         .find(|o| o.is_do_not_call)
         .map(|o| o.key.clone());
     let user = &signed_in.user;
+    let hidden = settings.bridging.hides_numbers();
     let last_call = if editing {
         None
     } else {
@@ -233,10 +240,17 @@ pub(super) async fn outcome_page(
         } else {
             shown.first_name
         },
-        phone_display: call_view::national_number(&shown.phone),
-        phone: shown.phone,
+        numbers_hidden: hidden,
+        how_you_call: call_view::how_you_call(&settings.bridging),
+        phone_display: if hidden {
+            String::new()
+        } else {
+            call_view::national_number(&shown.phone)
+        },
+        phone: if hidden { String::new() } else { shown.phone },
         other_phone: shown
             .other_phone
+            .filter(|_| !hidden)
             .map(|other| (call_view::national_number(&other), other)),
         details: shown.details,
         history: shown.history,

@@ -7,8 +7,32 @@
 use barnstorm_domain::outcome::{Outcome, OutcomeEffect, OutcomeSet};
 use barnstorm_domain::phone::{PhoneNumber, Region};
 use barnstorm_domain::survey::{AnswerError, AnswerValue, Answers, QuestionKind, Survey};
-use barnstorm_store::phonebank::CampaignSettings;
+use barnstorm_store::phonebank::{Bridging, CampaignSettings};
 use std::collections::BTreeMap;
+
+/// What the "how you call" section says about how `bridging` connects the caller to each
+/// contact; `None` when callers ring contacts from their own phone only (the `tel:` link
+/// says it all).
+pub(super) fn how_you_call(bridging: &Bridging) -> Option<String> {
+    let bridged = match (bridging.call_me, bridging.dial_in) {
+        (true, true) => {
+            "Barnstorm will ring you, or you can ring the campaign's number and type your PIN; it then calls each contact and joins them to your line."
+        }
+        (true, false) => {
+            "Barnstorm will ring your phone and keep the line open; it then calls each contact and joins them to your line."
+        }
+        (false, true) => {
+            "Ring the campaign's number from any phone and type your PIN; Barnstorm then calls each contact and joins them to your line."
+        }
+        (false, false) => return None,
+    };
+    let numbers = if bridging.tel_links {
+        " Contacts see the campaign's number, not yours. You may also ring a contact from your own phone with the link below; they then see your number."
+    } else {
+        " Contacts see the campaign's number, not yours, and their numbers stay hidden from you."
+    };
+    Some(format!("{bridged}{numbers}"))
+}
 
 /// One option of a choice question.
 pub(super) struct OptionView {

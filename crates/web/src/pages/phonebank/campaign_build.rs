@@ -1,15 +1,17 @@
 //! Turning the editor's form into campaign settings: keys derived from labels for new
 //! questions, answers and outcomes (never reusing a key the campaign had), conditions and
-//! required questions mapped from rows to keys, calling hours read, and the whole checked
-//! by the check the API shares, each mistake placed on its row.
+//! required questions mapped from rows to keys, calling hours and how callers call read,
+//! and the whole checked by the checks the API shares, each mistake placed on its row.
 
 use super::campaign_form::{DEFAULT_MAX_LEN, EditorForm, OptionRow, QuestionRow};
-use crate::api::phonebank::campaign_content::{self, CampaignContent, ContentField};
+use crate::api::phonebank::campaign_content::{
+    self, BridgingField, BridgingInput, CampaignContent, ContentField,
+};
 use barnstorm_domain::calling_window::{CallingWindows, DailyWindow, parse_time};
 use barnstorm_domain::limits;
 use barnstorm_domain::outcome::{Outcome, OutcomeEffect, OutcomeSet};
 use barnstorm_domain::survey::{ChoiceOption, Condition, Question, QuestionKind, Survey};
-use barnstorm_store::phonebank::CampaignSettings;
+use barnstorm_store::phonebank::{Bridging, CampaignSettings};
 use chrono_tz::Tz;
 
 /// The longest key derived from a label.
@@ -52,6 +54,7 @@ impl EditorForm {
                 ContentField::Outcome(None) => self.errors.outcomes = Some(message),
             }
         }
+        let bridging = self.bridging(base);
         if self.has_errors() {
             return None;
         }
@@ -66,7 +69,39 @@ impl EditorForm {
         settings.outcomes = outcomes;
         settings.calling_hours = hours;
         settings.leaderboard = self.leaderboard;
+        settings.bridging = bridging?;
         Some(settings)
+    }
+
+    /// How callers call as the form says, or `base`'s when the form did not carry those
+    /// fields; mistakes are placed on their fields.
+    fn bridging(&mut self, base: &CampaignSettings) -> Option<Bridging> {
+        if !self.calling_posted {
+            let kept = &base.bridging;
+            self.caller_id = kept.caller_id.clone().unwrap_or_default();
+            (self.call_me, self.dial_in, self.tel_links) =
+                (kept.call_me, kept.dial_in, kept.tel_links);
+            self.calling_posted = true;
+            return Some(kept.clone());
+        }
+        let checked = campaign_content::bridging(&BridgingInput {
+            caller_id: &self.caller_id,
+            call_me: self.call_me,
+            dial_in: self.dial_in,
+            tel_links: self.tel_links,
+        });
+        match checked {
+            Ok(bridging) => Some(bridging),
+            Err(found) => {
+                for (field, message) in found {
+                    match field {
+                        BridgingField::CallerId => self.errors.caller_id = Some(message),
+                        BridgingField::Ways => self.errors.ways = Some(message),
+                    }
+                }
+                None
+            }
+        }
     }
 
     /// The survey of the `kept` rows, and each row id's key.

@@ -113,6 +113,9 @@ pub(super) struct FieldErrors {
     pub script: Option<String>,
     pub outcomes: Option<String>,
     pub hours: Option<String>,
+    pub caller_id: Option<String>,
+    /// No way to call was chosen.
+    pub ways: Option<String>,
 }
 
 /// Everything the editor shows, as typed.
@@ -126,6 +129,14 @@ pub(super) struct EditorForm {
     pub outcomes: Vec<OutcomeRow>,
     pub time_zone: String,
     pub days: Vec<DayRow>,
+    /// How callers call: the caller ID as typed and the ways offered. `calling_posted`
+    /// says the form carried that fieldset (its hidden marker), so unticked boxes mean
+    /// "off" rather than "not sent".
+    pub calling_posted: bool,
+    pub caller_id: String,
+    pub call_me: bool,
+    pub dial_in: bool,
+    pub tel_links: bool,
     pub errors: FieldErrors,
 }
 
@@ -271,6 +282,11 @@ impl EditorForm {
             outcomes,
             time_zone: hours.time_zone().name().to_owned(),
             days,
+            calling_posted: true,
+            caller_id: settings.bridging.caller_id.clone().unwrap_or_default(),
+            call_me: settings.bridging.call_me,
+            dial_in: settings.bridging.dial_in,
+            tel_links: settings.bridging.tel_links,
             errors: FieldErrors::default(),
         }
     }
@@ -296,6 +312,11 @@ impl EditorForm {
                     end: String::new(),
                 })
                 .collect(),
+            calling_posted: false,
+            caller_id: String::new(),
+            call_me: false,
+            dial_in: false,
+            tel_links: false,
             errors: FieldErrors::default(),
         };
         let mut action = Action::Save;
@@ -307,6 +328,11 @@ impl EditorForm {
                 ("briefing", ..) => form.briefing.clone_from(value),
                 ("script", ..) => form.script.clone_from(value),
                 ("leaderboard", ..) => form.leaderboard = true,
+                ("calling", ..) => form.calling_posted = true,
+                ("caller_id", ..) => form.caller_id.clone_from(value),
+                ("call_me", ..) => form.call_me = true,
+                ("dial_in", ..) => form.dial_in = true,
+                ("tel_links", ..) => form.tel_links = true,
                 ("time_zone", ..) => form.time_zone.clone_from(value),
                 ("action", ..) => action = Action::parse(value),
                 ("q-id", ..) => form.questions.push(QuestionRow {
@@ -437,6 +463,8 @@ impl EditorForm {
             || e.script.is_some()
             || e.outcomes.is_some()
             || e.hours.is_some()
+            || e.caller_id.is_some()
+            || e.ways.is_some()
             || self.questions.iter().any(|q| !q.errors.is_empty())
             || self.outcomes.iter().any(|o| !o.errors.is_empty())
     }

@@ -7,6 +7,7 @@ use super::access::{find_group, organiser_campaign, require_group_organiser};
 use super::campaign_form::{
     Action, DEFAULT_MAX_LEN, EFFECTS, EditorForm, KINDS, OutcomeRow, QuestionRow,
 };
+use crate::api::phonebank::campaign_content::live_problem;
 use crate::api::phonebank::campaigns::save_settings;
 use crate::auth::{Flash, SignedIn};
 use crate::pages::layout::{Layout, render};
@@ -407,6 +408,12 @@ async fn save_campaign(
     let Some(settings) = form.settings(&campaign.settings) else {
         return show_again(&state, &signed_in, group, Some(campaign), form).await;
     };
+    if let Some(problem) =
+        live_problem(&settings).filter(|_| campaign.status == CampaignStatus::Live)
+    {
+        form.errors.caller_id = Some(problem.to_owned());
+        return show_again(&state, &signed_in, group, Some(campaign), form).await;
+    }
     let back = format!("/campaigns/{id}");
     if settings == campaign.settings {
         return Ok(Flash::ok("Nothing had changed.").redirect(&back));

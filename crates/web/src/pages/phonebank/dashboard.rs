@@ -1,5 +1,6 @@
 //! The organiser's live dashboard: callers online, calls per hour, outcomes, survey
-//! tallies, progress, per-caller figures, flagged callers and the queue-health sentence.
+//! tallies, progress, per-caller figures, flagged callers and the queue-health sentence;
+//! talk time and connect rate when Barnstorm places the calls.
 //! A server-sent event stream says "changed" (at most about twice a second) whenever the
 //! campaign's event bus carries news, and the page re-fetches the stats fragment.
 
@@ -13,7 +14,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{Router, routing::get};
 use barnstorm_domain::survey::QuestionKind;
-use barnstorm_store::phonebank::{Campaign, CampaignStatus};
+use barnstorm_store::phonebank::{CallFigures, Campaign, CampaignStatus};
 use barnstorm_store::{Group, StoreError, now_millis};
 use futures_util::Stream;
 use std::convert::Infallible;
@@ -60,6 +61,42 @@ struct FlagRow {
     suspended: bool,
 }
 
+/// The figures of calls Barnstorm placed, for a bridged campaign.
+struct BridgedTiles {
+    /// "1 h 05 min", "3 min 20 s" or "45 s".
+    talk_time: String,
+    /// "75%", or "–" before any call.
+    connect_rate: String,
+    answered: u64,
+    dialled: u64,
+}
+
+/// `ms` as people read a duration: "1 h 05 min", "3 min 20 s", "45 s".
+fn duration_words(ms: i64) -> String {
+    let seconds = ms.max(0) / 1000;
+    let (hours, minutes, seconds) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    if hours > 0 {
+        format!("{hours} h {minutes:02} min")
+    } else if minutes > 0 {
+        format!("{minutes} min {seconds:02} s")
+    } else {
+        format!("{seconds} s")
+    }
+}
+
+fn bridged_tiles(figures: &CallFigures) -> BridgedTiles {
+    BridgedTiles {
+        talk_time: duration_words(figures.talk_ms),
+        connect_rate: if figures.dialled == 0 {
+            "–".to_owned()
+        } else {
+            format!("{:.0}%", figures.connect_rate * 100.0)
+        },
+        answered: figures.answered,
+        dialled: figures.dialled,
+    }
+}
+
 /// Everything the stats fragment shows.
 pub(super) struct DashboardStats {
     campaign_id: i64,
@@ -79,6 +116,8 @@ pub(super) struct DashboardStats {
     callers: Vec<CallerRow>,
     flagged: Vec<FlagRow>,
     summary: String,
+    /// Talk time and connect rate, when Barnstorm places the campaign's calls.
+    bridged: Option<BridgedTiles>,
 }
 
 async fn load_stats(state: &AppState, campaign: &Campaign) -> Result<DashboardStats, StoreError> {
@@ -87,6 +126,13 @@ async fn load_stats(state: &AppState, campaign: &Campaign) -> Result<DashboardSt
     let report = state.dispatcher.report(campaign, now).await?;
     let flagged = state.store.flagged_callers(campaign.id).await?;
     let settings = &campaign.settings;
+    let bridged = if settings.bridging.is_bridged() {
+        Some(bridged_tiles(
+            &state.store.call_figures(campaign.id, 0).await?,
+        ))
+    } else {
+        None
+    };
     // Organisers read times in the campaign's own zone, the one its calling hours use.
     let tz = settings.calling_hours.time_zone();
 
@@ -205,6 +251,7 @@ async fn load_stats(state: &AppState, campaign: &Campaign) -> Result<DashboardSt
             })
             .collect(),
         summary: report.summary,
+        bridged,
     })
 }
 
@@ -299,4 +346,17 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/campaigns/{id}/dashboard", get(dashboard))
         .route("/campaigns/{id}/dashboard/stats", get(stats_fragment))
         .route("/campaigns/{id}/events", get(events))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(duration_words(45_900), "45 s");
+        assert_eq!(duration_words(200_000), "3 min 20 s");
+        assert_eq!(duration_words(3_900_000), "1 h 05 min");
+        assert_eq!(duration_words(-5), "0 s");
+    }
 }

@@ -38,6 +38,8 @@ struct JoinPage {
     email_error: Option<String>,
     /// When calling opens, if it is closed now: "Calling opens at 09:00 tomorrow".
     calling_opens: Option<String>,
+    /// Barnstorm places the calls (call me or dial in) rather than the caller's phone.
+    bridged: bool,
 }
 
 /// When a campaign's calling hours next open, in words read in its time zone: "Calling
@@ -99,6 +101,7 @@ async fn join_page(
         layout: Layout::new(&context),
         signed_in_as: context.user().map(|u| u.name.clone()),
         code,
+        bridged: campaign.settings.bridging.is_bridged(),
         campaign_name: campaign.settings.name,
         briefing: campaign.settings.briefing,
         name: String::new(),
@@ -166,6 +169,7 @@ async fn join(
         let mut response = render(&JoinPage {
             layout: Layout::new(&context),
             code,
+            bridged: campaign.settings.bridging.is_bridged(),
             campaign_name: campaign.settings.name,
             briefing: campaign.settings.briefing,
             signed_in_as: None,

@@ -5,6 +5,7 @@
 
 use super::access::organiser_campaign;
 use super::safeguards::{self, Safeguards};
+use crate::api::phonebank::campaign_content::live_problem;
 use crate::api::phonebank::invites::{
     DEFAULT_MAX_NEW_ACCOUNTS_PER_HOUR, DEFAULT_MAX_USES, MAX_MAX_NEW_ACCOUNTS_PER_HOUR,
     MAX_MAX_USES,
@@ -36,19 +37,32 @@ struct StatusAction {
 /// Why a draft cannot go live yet, when it cannot.
 const NO_CONTACTS: &str = "Upload a list before going live: there is nobody to call yet, so callers would find an empty queue.";
 
-fn status_actions(from: CampaignStatus, contacts: i64) -> Vec<StatusAction> {
+/// Why `campaign` cannot go live (or resume) now, if it cannot: no contacts yet, or
+/// bridged calls without a caller ID.
+fn live_blocked(campaign: &Campaign, contacts: i64) -> Option<&'static str> {
+    if campaign.status == CampaignStatus::Draft && contacts == 0 {
+        return Some(NO_CONTACTS);
+    }
+    live_problem(&campaign.settings)
+}
+
+fn status_actions(campaign: &Campaign, contacts: i64) -> Vec<StatusAction> {
     let action = |to: CampaignStatus, label, danger| StatusAction {
         to: to.as_str(),
         label,
         danger,
     };
-    match from {
-        CampaignStatus::Draft if contacts == 0 => Vec::new(),
+    let blocked = live_blocked(campaign, contacts).is_some();
+    match campaign.status {
+        CampaignStatus::Draft if blocked => Vec::new(),
         CampaignStatus::Draft => vec![action(CampaignStatus::Live, "Go live", false)],
         CampaignStatus::Live => vec![
             action(CampaignStatus::Paused, "Pause", false),
             action(CampaignStatus::Finished, "Finish", true),
         ],
+        CampaignStatus::Paused if blocked => {
+            vec![action(CampaignStatus::Finished, "Finish", true)]
+        }
         CampaignStatus::Paused => vec![
             action(CampaignStatus::Live, "Resume", false),
             action(CampaignStatus::Finished, "Finish", true),
@@ -57,8 +71,8 @@ fn status_actions(from: CampaignStatus, contacts: i64) -> Vec<StatusAction> {
     }
 }
 
-fn allowed(from: CampaignStatus, to: CampaignStatus, contacts: i64) -> bool {
-    status_actions(from, contacts)
+fn allowed(campaign: &Campaign, to: CampaignStatus, contacts: i64) -> bool {
+    status_actions(campaign, contacts)
         .iter()
         .any(|a| a.to == to.as_str())
 }
@@ -97,8 +111,10 @@ struct ManagePage {
     campaign: Campaign,
     group: Group,
     status_actions: Vec<StatusAction>,
-    /// Why "Go live" is not offered, for a draft with no contacts.
+    /// Why "Go live" (or "Resume") is not offered: no contacts, or no caller ID.
     go_live_blocked: Option<&'static str>,
+    /// Whether only a list is missing, so "Go live" may appear once an upload brings one.
+    waiting_for_contacts: bool,
     summary: String,
     total: i64,
     called: i64,
@@ -142,9 +158,16 @@ async fn page(
         safeguards,
         roles: &ROLES,
         layout: Layout::new(&signed_in.context),
-        status_actions: status_actions(campaign.status, report.counts.total),
-        go_live_blocked: (campaign.status == CampaignStatus::Draft && report.counts.total == 0)
-            .then_some(NO_CONTACTS),
+        status_actions: status_actions(&campaign, report.counts.total),
+        go_live_blocked: live_blocked(&campaign, report.counts.total).filter(|_| {
+            matches!(
+                campaign.status,
+                CampaignStatus::Draft | CampaignStatus::Paused
+            )
+        }),
+        waiting_for_contacts: campaign.status == CampaignStatus::Draft
+            && report.counts.total == 0
+            && live_problem(&campaign.settings).is_none(),
         summary: report.summary,
         total: report.counts.total,
         called: report.counts.called,
@@ -179,10 +202,11 @@ async fn change_status(
         return Ok(Flash::error("Choose go live, pause, resume or finish.").redirect(&back));
     };
     let contacts = state.store.contact_count(campaign.id).await?;
-    if campaign.status == CampaignStatus::Draft && to == CampaignStatus::Live && contacts == 0 {
-        return Ok(Flash::error(NO_CONTACTS).redirect(&back));
+    if let Some(problem) = live_blocked(&campaign, contacts).filter(|_| to == CampaignStatus::Live)
+    {
+        return Ok(Flash::error(problem).redirect(&back));
     }
-    if !allowed(campaign.status, to, contacts) {
+    if !allowed(&campaign, to, contacts) {
         return Ok(Flash::error(format!(
             "A {} phone bank cannot be made {}.",
             campaign.status.as_str(),
