@@ -1,15 +1,16 @@
 //! Bridged calling's records at the store: phone sessions (one open per caller and
 //! campaign, a PIN that names one open session), a caller's own number, call records whose
 //! moments are written once, a node's unfinished calls closed after it dies, the figures
-//! dashboards show, how callers call as a campaign setting, and a caller's number and
-//! calls found and erased with the rest of them.
+//! dashboards show, how callers call as a campaign setting, a caller's number and calls
+//! found and erased with the rest of them, and call records kept through retention.
 
 use crate::subject_access::{LEASE, T0, contact};
 use barnstorm_store::phonebank::{
-    Bridging, CallEnd, CallStart, Campaign, CampaignSettings, HungUpBy, JoinKind,
+    Bridging, CallEnd, CallStart, Campaign, CampaignSettings, CampaignStatus, HungUpBy, JoinKind,
 };
+use barnstorm_store::retention::{RetentionPolicy, RetentionRun};
 use barnstorm_store::subject::{Erasure, PersonLookup, PersonQuery};
-use barnstorm_store::{GroupKind, Millis, Store, both_backends};
+use barnstorm_store::{GroupKind, Millis, Store, both_backends, now_millis};
 use std::collections::BTreeSet;
 
 const SECOND: Millis = 1000;
@@ -453,7 +454,43 @@ async fn a_contacts_calls_are_found(store: Store) {
     assert!(records.rows("caller_phones").is_empty());
 }
 
+/// Retention empties a finished campaign's contacts the way it does for attempts: their
+/// call records stay for talk time and connect rate, and no longer lead to anyone.
+async fn retention_keeps_call_records_for_the_figures(store: Store) {
+    let b = bridged(&store, 1).await;
+    let call = store.call_dialled(&start(&b, "node-a", T0)).await.unwrap();
+    store.call_answered(call, T0 + 5 * SECOND).await.unwrap();
+    store
+        .call_ended(call, &end(T0 + 65 * SECOND, HungUpBy::Caller, None))
+        .await
+        .unwrap();
+    store
+        .set_campaign_status(b.campaign.id, CampaignStatus::Finished, None)
+        .await
+        .unwrap();
+    let later = now_millis() + 100 * 24 * 3_600 * SECOND;
+    let RetentionRun::Ran(done) = store
+        .run_retention(&RetentionPolicy::default(), later)
+        .await
+        .unwrap()
+    else {
+        panic!("retention did not run");
+    };
+    assert_eq!(done.contacts(), 1);
+    let query = PersonQuery::parse(None, Some("020 7946 0001"), None, None).unwrap();
+    assert!(matches!(
+        store.find_person(&query).await.unwrap(),
+        PersonLookup::Nobody
+    ));
+    let calls = store.calls_of_lease(b.lease_id).await.unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].contact_id, b.contact_id);
+    let figures = store.call_figures(b.campaign.id, 0).await.unwrap();
+    assert_eq!((figures.dialled, figures.talk_ms), (1, 60 * SECOND));
+}
+
 both_backends! {
+    retention_keeps_call_records_for_the_figures => retention_keeps_call_records_for_the_figures,
     one_open_session_per_caller => one_open_session_per_caller,
     open_sessions_have_distinct_pins => open_sessions_have_distinct_pins,
     a_callers_own_number => a_callers_own_number,
