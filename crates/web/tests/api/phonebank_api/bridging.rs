@@ -340,7 +340,8 @@ async fn masked_campaign(app: &TestApp, t: &super::Team, tel_links: bool) -> i64
 
 /// A caller of a campaign bridged without phone links never receives the contact's
 /// numbers: not in the claim, the calling page, the "do not call" confirmation, the page
-/// to change the last call or the page after it. Organisers still see them.
+/// to change the last call or the page after it; the invitation says Barnstorm connects
+/// the calls. Organisers still see the numbers.
 async fn callers_never_see_a_masked_number(app: TestApp) {
     let t = team(&app).await;
     let id = masked_campaign(&app, &t, false).await;
@@ -400,6 +401,24 @@ async fn callers_never_see_a_masked_number(app: TestApp) {
         )
         .await;
     assert_no_number("the campaign as callers read it", &campaign);
+
+    let invite = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/campaigns/{id}/invites"),
+            Some(&t.org),
+            None,
+        )
+        .await;
+    let code = invite.json()["code"].as_str().unwrap().to_owned();
+    let join = Browser::new(&app).get(&format!("/call/join/{code}")).await;
+    assert!(
+        join.body
+            .contains("talk to them on a call Barnstorm connects to your phone")
+            && !join.body.contains("ring them from your own phone"),
+        "{}",
+        join.body
+    );
 
     let org_export = app
         .api(
