@@ -80,8 +80,9 @@ struct Inner {
     reader: AnyPool,
     /// This node's in-memory index of discoverable events (a cache of the events table).
     event_index: Arc<events::EventIndex>,
-    /// On SQLite, the thread that commits claims and outcomes in batches.
-    sqlite_queue: Option<phonebank::SqliteQueue>,
+    /// The queue that commits claims and outcomes in batches (a thread on SQLite, a
+    /// task on PostgreSQL).
+    queue: phonebank::Queue,
 }
 
 /// Tunables for opening a [`Store`].
@@ -108,12 +109,7 @@ impl Store {
     pub async fn connect(url: &DatabaseUrl, options: &StoreOptions) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let (writer, reader) = connect::open_pools(url, options).await?;
-        let sqlite_queue = match url {
-            DatabaseUrl::Sqlite(path) => {
-                Some(phonebank::SqliteQueue::start(path, writer.clone()).await?)
-            }
-            DatabaseUrl::Postgres(_) => None,
-        };
+        let queue = phonebank::Queue::start(url, &writer, options.max_connections).await?;
         Ok(Self {
             inner: Arc::new(Inner {
                 backend: url.backend(),
@@ -121,7 +117,7 @@ impl Store {
                 writer,
                 reader,
                 event_index: Arc::new(events::EventIndex::new()),
-                sqlite_queue,
+                queue,
             }),
         })
     }
@@ -155,19 +151,14 @@ impl Store {
         Ok(())
     }
 
-    /// Writes the store's own metrics (the SQLite queue writer's timings) in the
-    /// Prometheus text format.
+    /// Writes the store's own metrics (the queue's timings) in the Prometheus text format.
     pub fn render_metrics(&self, out: &mut String) {
-        if let Some(queue) = &self.inner.sqlite_queue {
-            queue.render_metrics(out);
-        }
+        self.inner.queue.render_metrics(out);
     }
 
     /// Closes every connection; further use fails.
     pub async fn close(&self) {
-        if let Some(queue) = &self.inner.sqlite_queue {
-            queue.close().await;
-        }
+        self.inner.queue.close().await;
         self.inner.writer.close().await;
         self.inner.reader.close().await;
     }
@@ -183,9 +174,9 @@ impl Store {
         &self.inner.reader
     }
 
-    /// The SQLite queue writer, on SQLite.
-    pub(crate) fn sqlite_queue(&self) -> Option<&phonebank::SqliteQueue> {
-        self.inner.sqlite_queue.as_ref()
+    /// The queue that runs claims, heartbeats, releases and outcomes.
+    pub(crate) fn queue(&self) -> &phonebank::Queue {
+        &self.inner.queue
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock up front

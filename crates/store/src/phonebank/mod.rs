@@ -13,7 +13,7 @@ mod pace;
 mod queue;
 mod queue_status;
 
-pub(crate) use queue::SqliteQueue;
+pub(crate) use queue::Queue;
 mod stats;
 mod suspensions;
 mod telephony;

@@ -3,7 +3,8 @@ use barnstorm_domain::phone::{Region, normalise_phone};
 use barnstorm_store::phonebank::{
     Campaign, CampaignSettings, ClaimedContact, LeaseProblem, OutcomeRecord, RecordedOutcome,
 };
-use barnstorm_store::{GroupKind, Millis, Store, both_backends};
+use barnstorm_store::testing::TestDatabase;
+use barnstorm_store::{GroupKind, Millis, Store, StoreOptions, both_backends};
 use std::collections::BTreeMap;
 
 pub(crate) const T0: Millis = 1_750_000_000_000;
@@ -600,4 +601,57 @@ both_backends! {
     idempotent_outcomes => outcomes_are_idempotent_per_key,
     do_not_call => do_not_call_suppresses_the_number_across_the_group,
     stats => stats_count_calls_answers_and_callers,
+}
+
+/// Two nodes (two stores on one database) claiming from one campaign at once, each
+/// batching its own callers' claims: 80 claims for 60 contacts hand out each contact once
+/// and leave 20 callers empty-handed.
+async fn two_nodes_claiming_at_once_never_lease_a_contact_twice(db: TestDatabase) {
+    let second = Store::connect(&db.url, &StoreOptions::default())
+        .await
+        .unwrap();
+    let w = world(db.store.clone(), 60).await;
+    let mut claims = tokio::task::JoinSet::new();
+    for n in 0..80 {
+        let caller = w
+            .store
+            .create_user(&format!("node{n}@example.org"), "Caller", None, false)
+            .await
+            .unwrap()
+            .id;
+        let store = if n % 2 == 0 {
+            w.store.clone()
+        } else {
+            second.clone()
+        };
+        let campaign_id = w.campaign.id;
+        claims.spawn(async move {
+            store
+                .claim_next_contact(campaign_id, caller, T0, LEASE)
+                .await
+                .unwrap()
+        });
+    }
+    let held: Vec<ClaimedContact> = claims.join_all().await.into_iter().flatten().collect();
+    let contacts: std::collections::BTreeSet<i64> = held.iter().map(|c| c.contact.id).collect();
+    assert_eq!(
+        (held.len(), contacts.len()),
+        (60, 60),
+        "each contact handed out once across both nodes"
+    );
+    second.close().await;
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_claiming_at_once_on_sqlite() {
+    two_nodes_claiming_at_once_never_lease_a_contact_twice(TestDatabase::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_claiming_at_once_on_postgres() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    two_nodes_claiming_at_once_never_lease_a_contact_twice(db).await;
 }

@@ -7,9 +7,11 @@
 //! Laid out by backend: [`requests`] and [`contact`] are what callers send and get,
 //! [`rules`] maps the store's rows onto `barnstorm_domain::queue_policy` (lease checks,
 //! settlement, renewal), [`sql`] holds the statements both engines run, [`postgres`] runs
-//! them over sqlx and [`sqlite`] on its own writer thread. This file picks the backend.
+//! them in batches over sqlx and [`sqlite`] in batches on its own writer thread, both
+//! timed by [`metrics`]. This file picks the backend.
 
 mod contact;
+mod metrics;
 mod postgres;
 mod problems;
 mod requests;
@@ -25,24 +27,69 @@ pub use requests::{ClaimAnswer, ClaimRequest, OutcomeRecord, RecordedOutcome};
 pub(crate) use contact::{CONTACT_COLUMNS, contact_columns_of};
 pub(crate) use rules::{LeaseRow, QUEUED, SUPPRESSED, Settlement};
 pub(crate) use sql::{ASKED_NOT_TO_BE_CALLED, SELECT_LEASE};
-pub(crate) use sqlite::SqliteQueue;
 pub(crate) use steps::{
     DoNotCallSource, check_do_not_call_limit, settle_contact, suppress_in_group,
 };
 
-use crate::{Millis, Store, StoreError};
+use crate::{DatabaseUrl, Millis, Store, StoreError};
 use barnstorm_domain::queue_policy::renewal_due;
+use postgres::PostgresQueue;
+use sqlite::SqliteQueue;
+use sqlx::AnyPool;
+
+/// The node's queue: the writer thread on SQLite, the batcher on PostgreSQL.
+pub(crate) enum Queue {
+    /// One thread with its own connection.
+    Sqlite(SqliteQueue),
+    /// A task taking batches to the pool.
+    Postgres(PostgresQueue),
+}
+
+impl Queue {
+    /// Starts the queue for the database at `url`, writing through `writer` (whose size
+    /// on PostgreSQL is `max_connections`).
+    pub(crate) async fn start(
+        url: &DatabaseUrl,
+        writer: &AnyPool,
+        max_connections: u32,
+    ) -> Result<Self, StoreError> {
+        Ok(match url {
+            DatabaseUrl::Sqlite(path) => {
+                Self::Sqlite(SqliteQueue::start(path, writer.clone()).await?)
+            }
+            DatabaseUrl::Postgres(_) => {
+                Self::Postgres(PostgresQueue::start(writer.clone(), max_connections))
+            }
+        })
+    }
+
+    /// Writes the queue's timings in the Prometheus text format.
+    pub(crate) fn render_metrics(&self, out: &mut String) {
+        match self {
+            Self::Sqlite(queue) => queue.render_metrics(out),
+            Self::Postgres(queue) => queue.render_metrics(out),
+        }
+    }
+
+    /// Finishes the jobs handed over and stops.
+    pub(crate) async fn close(&self) {
+        match self {
+            Self::Sqlite(queue) => queue.close().await,
+            Self::Postgres(queue) => queue.close().await,
+        }
+    }
+}
 
 impl Store {
     /// A caller's claim: the contact they already hold if they hold one; otherwise, unless
     /// they skipped too often or calling hours are closed, the next claimable contact.
     /// On SQLite it is one job of the queue writer; on PostgreSQL a read of the caller's
-    /// standing and then [`Store::claim_next_contact`].
+    /// standing from the pool and then [`Store::claim_next_contact`] on the batcher.
     pub async fn claim_for_caller(
         &self,
         request: &ClaimRequest,
     ) -> Result<ClaimAnswer, StoreError> {
-        if let Some(queue) = self.sqlite_queue() {
+        if let Queue::Sqlite(queue) = self.queue() {
             return queue.claim_for_caller(*request).await;
         }
         let standing = self.caller_standing(request).await?;
@@ -90,14 +137,10 @@ impl Store {
         now: Millis,
         lease_ms: Millis,
     ) -> Result<Option<ClaimedContact>, StoreError> {
-        if let Some(queue) = self.sqlite_queue() {
-            return queue.claim(campaign_id, caller_id, now, lease_ms).await;
+        match self.queue() {
+            Queue::Sqlite(queue) => queue.claim(campaign_id, caller_id, now, lease_ms).await,
+            Queue::Postgres(queue) => queue.claim(campaign_id, caller_id, now, lease_ms).await,
         }
-        // One statement, committed on its own.
-        let mut conn = self.writer().acquire().await?;
-        postgres::claim(&mut conn, campaign_id, caller_id, now, lease_ms)
-            .await
-            .map_err(LeaseProblem::into_store_error)
     }
 
     /// Keeps a live lease alive: extends it to `now + lease_ms` once less than half of a
@@ -124,7 +167,7 @@ impl Store {
         self.extend_lease(lease_id, caller_id, now, lease_ms).await
     }
 
-    /// Extends a live lease of `caller_id` to `now + lease_ms`, on the backend's queue.
+    /// Extends a live lease of `caller_id` to `now + lease_ms`, on the node's queue.
     async fn extend_lease(
         &self,
         lease_id: i64,
@@ -132,13 +175,10 @@ impl Store {
         now: Millis,
         lease_ms: Millis,
     ) -> Result<Millis, LeaseProblem> {
-        if let Some(queue) = self.sqlite_queue() {
-            return queue.heartbeat(lease_id, caller_id, now, lease_ms).await;
+        match self.queue() {
+            Queue::Sqlite(queue) => queue.heartbeat(lease_id, caller_id, now, lease_ms).await,
+            Queue::Postgres(queue) => queue.heartbeat(lease_id, caller_id, now, lease_ms).await,
         }
-        let mut tx = self.begin_write().await?;
-        let expires_at = postgres::extend(&mut tx, lease_id, caller_id, now, lease_ms).await?;
-        tx.commit().await?;
-        Ok(expires_at)
     }
 
     /// Gives a contact back without an outcome (a skip or a break): it is claimable again
@@ -149,13 +189,10 @@ impl Store {
         caller_id: i64,
         now: Millis,
     ) -> Result<(), LeaseProblem> {
-        if let Some(queue) = self.sqlite_queue() {
-            return queue.release(lease_id, caller_id, now).await;
+        match self.queue() {
+            Queue::Sqlite(queue) => queue.release(lease_id, caller_id, now).await,
+            Queue::Postgres(queue) => queue.release(lease_id, caller_id, now).await,
         }
-        let mut tx = self.begin_write().await?;
-        postgres::release(&mut tx, lease_id, caller_id, now).await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// Records the outcome of a call made under a lease. A lease that lapsed still takes
@@ -164,12 +201,9 @@ impl Store {
         &self,
         record: &OutcomeRecord<'_>,
     ) -> Result<RecordedOutcome, LeaseProblem> {
-        if let Some(queue) = self.sqlite_queue() {
-            return queue.record_outcome(record).await;
+        match self.queue() {
+            Queue::Sqlite(queue) => queue.record_outcome(record).await,
+            Queue::Postgres(queue) => queue.record_outcome(record).await,
         }
-        let mut tx = self.begin_write().await?;
-        let recorded = postgres::record_outcome(&mut tx, record).await?;
-        tx.commit().await?;
-        Ok(recorded)
     }
 }

@@ -1,193 +1,206 @@
-//! The PostgreSQL queue: each operation over a connection inside a transaction its caller
-//! owns. Claims pick, lease and mark a contact in one statement with
-//! `FOR UPDATE SKIP LOCKED`, so nodes pass each other; heartbeats, releases and outcomes
-//! lock their lease row (`FOR UPDATE`), so two requests for one lease cannot both pass the
-//! checks. The checks are [`super::rules`]'; nothing here commits.
+//! The PostgreSQL queue: claims, heartbeats, releases and outcomes handed to one batcher
+//! per node ([`batcher`]), which commits the jobs waiting together in one transaction and
+//! answers each only after that commit. The statements are [`operations`] (one job) and
+//! [`claims`] (many claims of one campaign at once); `FOR UPDATE SKIP LOCKED` lets the
+//! batches of several nodes on one database pass each other. `synchronous_commit` stays on.
 
-use super::contact::{ClaimedContact, Contact};
+mod batcher;
+mod claims;
+mod operations;
+#[cfg(all(test, feature = "testing"))]
+mod tests;
+
+use super::contact::ClaimedContact;
+use super::metrics::QueueMetrics;
 use super::problems::LeaseProblem;
-use super::requests::{OutcomeRecord, RecordedOutcome};
-use super::rules::{LeaseRow, Settlement};
-use super::sql::{
-    ASKED_NOT_TO_BE_CALLED, CLAIM_IN_ONE_STATEMENT, CLOSE_LEASE, EARLIER_ATTEMPT, EXTEND_CONTACT,
-    EXTEND_LEASE, INSERT_ATTEMPT, OUTCOME_CONTACT, RELEASE_CONTACT, RELEASE_LEASE, SELECT_LEASE,
-};
-use super::steps::{DoNotCallSource, check_do_not_call_limit, settle_contact, suppress_in_group};
-use crate::Millis;
-use barnstorm_domain::outcome::OutcomeEffect;
-use sqlx::{AnyConnection, Row};
-use std::sync::LazyLock;
+use super::requests::{OutcomeRecord, OwnedOutcome, RecordedOutcome};
+use crate::{Millis, StoreError};
+use claims::WantedLease;
+use sqlx::AnyPool;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
-/// [`SELECT_LEASE`], locking the lease row until the transaction ends.
-static LOCK_LEASE: LazyLock<String> =
-    LazyLock::new(|| format!("{} FOR UPDATE OF l", *SELECT_LEASE));
+/// The most batches in flight at once, each on its own connection.
+const MAX_CONCURRENT_BATCHES: u32 = 4;
 
-/// Leases the next claimable contact of `campaign_id` to `caller_id` until
-/// `now + lease_ms`; `None` when nothing is claimable.
-pub(crate) async fn claim(
-    conn: &mut AnyConnection,
-    campaign_id: i64,
-    caller_id: i64,
-    now: Millis,
-    lease_ms: Millis,
-) -> Result<Option<ClaimedContact>, LeaseProblem> {
-    let expires_at = now + lease_ms;
-    let rows = sqlx::query(&CLAIM_IN_ONE_STATEMENT)
-        .bind(campaign_id)
-        .bind(now)
-        .bind(caller_id)
-        .bind(expires_at)
-        .fetch_all(&mut *conn)
-        .await?;
-    let Some(row) = rows.first() else {
-        return Ok(None);
-    };
-    Ok(Some(ClaimedContact {
-        lease_id: row.try_get("lease_id")?,
-        expires_at,
-        contact: Contact::from_row(row)?,
-    }))
+/// The handle requests use; the batcher stops when it is closed or dropped.
+pub(crate) struct PostgresQueue {
+    jobs: Mutex<Option<mpsc::UnboundedSender<Job>>>,
+    stopped: tokio::sync::Mutex<Option<JoinHandle<()>>>,
+    metrics: Arc<QueueMetrics>,
 }
 
-/// Extends a live lease of `caller_id` to `now + lease_ms` and returns when it now expires.
-pub(crate) async fn extend(
-    conn: &mut AnyConnection,
-    lease_id: i64,
-    caller_id: i64,
-    now: Millis,
-    lease_ms: Millis,
-) -> Result<Millis, LeaseProblem> {
-    let expires_at = now + lease_ms;
-    let lease = lease_row(conn, lease_id, caller_id).await?;
-    lease.check_heartbeat(now)?;
-    sqlx::query(EXTEND_LEASE)
-        .bind(expires_at)
-        .bind(lease_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(EXTEND_CONTACT)
-        .bind(expires_at)
-        .bind(lease.contact_id)
-        .bind(lease_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(expires_at)
+enum Op {
+    Claim {
+        campaign_id: i64,
+        wanted: WantedLease,
+    },
+    Heartbeat {
+        lease_id: i64,
+        caller_id: i64,
+        now: Millis,
+        lease_ms: Millis,
+    },
+    Release {
+        lease_id: i64,
+        caller_id: i64,
+        now: Millis,
+    },
+    Outcome(Box<OwnedOutcome>),
 }
 
-/// Gives a contact back without an outcome; nothing to do when it was already.
-pub(crate) async fn release(
-    conn: &mut AnyConnection,
-    lease_id: i64,
-    caller_id: i64,
-    now: Millis,
-) -> Result<(), LeaseProblem> {
-    let lease = lease_row(conn, lease_id, caller_id).await?;
-    if !lease.check_release()? {
-        return Ok(());
-    }
-    sqlx::query(RELEASE_LEASE)
-        .bind(now)
-        .bind(lease_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(RELEASE_CONTACT)
-        .bind(now)
-        .bind(lease.contact_id)
-        .bind(lease_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+enum Done {
+    Claimed(Option<ClaimedContact>),
+    Extended(Millis),
+    Released,
+    Recorded(RecordedOutcome),
 }
 
-/// Records the outcome of a call made under a lease, or returns the first result for a
-/// key used before. Every refusal comes before the first write.
-pub(crate) async fn record_outcome(
-    conn: &mut AnyConnection,
-    record: &OutcomeRecord<'_>,
-) -> Result<RecordedOutcome, LeaseProblem> {
-    let earlier = sqlx::query(EARLIER_ATTEMPT)
-        .bind(record.caller_id)
-        .bind(record.idempotency_key)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(earlier) = earlier {
-        if earlier.try_get::<i64, _>("lease_id")? != record.lease_id {
-            return Err(LeaseProblem::KeyReused);
+struct Job {
+    op: Op,
+    reply: oneshot::Sender<Result<Done, LeaseProblem>>,
+    /// When the request handed the job over.
+    handed_over: Instant,
+}
+
+impl PostgresQueue {
+    /// Starts the batcher on `pool`, running at most half of its `max_connections`
+    /// batches at once (at least one, at most [`MAX_CONCURRENT_BATCHES`]), so that reads
+    /// keep connections of their own.
+    pub(crate) fn start(pool: AnyPool, max_connections: u32) -> Self {
+        let (jobs, inbox) = mpsc::unbounded_channel();
+        let metrics = Arc::new(QueueMetrics::default());
+        let concurrent = (max_connections / 2).clamp(1, MAX_CONCURRENT_BATCHES);
+        let task = tokio::spawn(batcher::run(
+            pool,
+            inbox,
+            concurrent as usize,
+            Arc::clone(&metrics),
+        ));
+        Self {
+            jobs: Mutex::new(Some(jobs)),
+            stopped: tokio::sync::Mutex::new(Some(task)),
+            metrics,
         }
-        return Ok(RecordedOutcome {
-            attempt_id: earlier.try_get("id")?,
-            contact_id: earlier.try_get("contact_id")?,
-            outcome: earlier.try_get("outcome")?,
-            replayed: true,
-        });
     }
-    let lease = lease_row(conn, record.lease_id, record.caller_id).await?;
-    lease.check_outcome_for(record)?;
-    if record.outcome.effect == OutcomeEffect::DoNotCall {
-        check_do_not_call_limit(conn, record).await?;
+
+    /// Writes the batcher's metrics in the Prometheus text format.
+    pub(crate) fn render_metrics(&self, out: &mut String) {
+        self.metrics.render(out);
     }
-    let contact = sqlx::query(OUTCOME_CONTACT)
-        .bind(lease.contact_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    if contact.try_get::<Option<i64>, _>("lease_id")? != Some(record.lease_id) {
-        return Err(LeaseProblem::Expired);
+
+    /// Lets the batcher finish the jobs it has and waits for it.
+    pub(crate) async fn close(&self) {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+        if let Some(task) = self.stopped.lock().await.take() {
+            let _ = task.await;
+        }
     }
-    let settled = Settlement::plan(
-        record,
-        contact.try_get("state")?,
-        contact.try_get("attempts")?,
-    )?;
-    let attempt_id: i64 = sqlx::query(INSERT_ATTEMPT)
-        .bind(lease.campaign_id)
-        .bind(lease.contact_id)
-        .bind(record.lease_id)
-        .bind(record.caller_id)
-        .bind(&record.outcome.key)
-        .bind(i64::from(record.outcome.counts_as_conversation))
-        .bind(record.answers_json)
-        .bind(record.notes)
-        .bind(settled.callback_at)
-        .bind(settled.next_available_at())
-        .bind(record.idempotency_key)
-        .bind(record.now)
-        .bind(i64::from(record.outcome.effect == OutcomeEffect::DoNotCall))
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("id")?;
-    sqlx::query(CLOSE_LEASE)
-        .bind(record.now)
-        .bind(record.lease_id)
-        .execute(&mut *conn)
-        .await?;
-    settle_contact(conn, &settled, record, lease.contact_id).await?;
-    if record.outcome.effect == OutcomeEffect::DoNotCall {
-        let phone: String = contact.try_get("phone")?;
-        let source = DoNotCallSource {
-            reason: ASKED_NOT_TO_BE_CALLED,
-            campaign_id: Some(lease.campaign_id),
-            added_by: Some(record.caller_id),
+
+    async fn run(&self, op: Op) -> Result<Done, LeaseProblem> {
+        let (reply, answer) = oneshot::channel();
+        let handed_over = Instant::now();
+        let job = Job {
+            op,
+            reply,
+            handed_over,
         };
-        suppress_in_group(conn, record.group_id, &phone, source, record.now).await?;
+        let sent = self
+            .jobs
+            .lock()
+            .ok()
+            .and_then(|jobs| jobs.as_ref().map(|jobs| jobs.send(job).is_ok()));
+        if sent != Some(true) {
+            return Err(closed());
+        }
+        let answer = answer.await;
+        self.metrics.job.observe(handed_over.elapsed());
+        answer.map_err(|_| closed())?
     }
-    Ok(RecordedOutcome {
-        attempt_id,
-        contact_id: lease.contact_id,
-        outcome: record.outcome.key.clone(),
-        replayed: false,
-    })
+
+    pub(crate) async fn claim(
+        &self,
+        campaign_id: i64,
+        caller_id: i64,
+        now: Millis,
+        lease_ms: Millis,
+    ) -> Result<Option<ClaimedContact>, StoreError> {
+        let wanted = WantedLease {
+            caller_id,
+            now,
+            lease_ms,
+        };
+        match self
+            .run(Op::Claim {
+                campaign_id,
+                wanted,
+            })
+            .await
+        {
+            Ok(Done::Claimed(claimed)) => Ok(claimed),
+            Ok(_) => Err(mismatch()),
+            Err(problem) => Err(problem.into_store_error()),
+        }
+    }
+
+    pub(crate) async fn heartbeat(
+        &self,
+        lease_id: i64,
+        caller_id: i64,
+        now: Millis,
+        lease_ms: Millis,
+    ) -> Result<Millis, LeaseProblem> {
+        let op = Op::Heartbeat {
+            lease_id,
+            caller_id,
+            now,
+            lease_ms,
+        };
+        match self.run(op).await? {
+            Done::Extended(expires_at) => Ok(expires_at),
+            _ => Err(mismatch().into()),
+        }
+    }
+
+    pub(crate) async fn release(
+        &self,
+        lease_id: i64,
+        caller_id: i64,
+        now: Millis,
+    ) -> Result<(), LeaseProblem> {
+        let op = Op::Release {
+            lease_id,
+            caller_id,
+            now,
+        };
+        match self.run(op).await? {
+            Done::Released => Ok(()),
+            _ => Err(mismatch().into()),
+        }
+    }
+
+    pub(crate) async fn record_outcome(
+        &self,
+        record: &OutcomeRecord<'_>,
+    ) -> Result<RecordedOutcome, LeaseProblem> {
+        let op = Op::Outcome(Box::new(OwnedOutcome::new(record)));
+        match self.run(op).await? {
+            Done::Recorded(recorded) => Ok(recorded),
+            _ => Err(mismatch().into()),
+        }
+    }
 }
 
-/// The lease, locked, if it is `caller_id`'s and they may still call.
-async fn lease_row(
-    conn: &mut AnyConnection,
-    lease_id: i64,
-    caller_id: i64,
-) -> Result<LeaseRow, LeaseProblem> {
-    let row = sqlx::query(&LOCK_LEASE)
-        .bind(lease_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(LeaseProblem::NotFound)?;
-    LeaseRow::from_row(&row)?.owned_by(caller_id)
+fn closed() -> LeaseProblem {
+    LeaseProblem::Store(StoreError::Unavailable(
+        "the queue's batcher has stopped".into(),
+    ))
+}
+
+fn mismatch() -> StoreError {
+    StoreError::Engine("the queue's batcher answered a different request".into())
 }

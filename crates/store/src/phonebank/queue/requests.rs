@@ -143,3 +143,57 @@ pub struct RecordedOutcome {
     /// True when this answer repeats an earlier identical request.
     pub replayed: bool,
 }
+
+/// An outcome to record, owned so it can cross to a queue's writer (thread or task).
+pub(crate) struct OwnedOutcome {
+    pub(crate) lease_id: i64,
+    pub(crate) caller_id: i64,
+    pub(crate) idempotency_key: String,
+    pub(crate) outcome: Outcome,
+    pub(crate) answers_json: String,
+    pub(crate) notes: String,
+    pub(crate) callback_at: Option<Millis>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) campaign_id: i64,
+    pub(crate) group_id: i64,
+    pub(crate) do_not_call_per_hour: i64,
+    pub(crate) now: Millis,
+}
+
+impl OwnedOutcome {
+    /// Copies `record`.
+    pub(crate) fn new(record: &OutcomeRecord<'_>) -> Self {
+        Self {
+            lease_id: record.lease_id,
+            caller_id: record.caller_id,
+            idempotency_key: record.idempotency_key.to_owned(),
+            outcome: record.outcome.clone(),
+            answers_json: record.answers_json.to_owned(),
+            notes: record.notes.to_owned(),
+            callback_at: record.callback_at,
+            retry: *record.retry,
+            campaign_id: record.campaign_id,
+            group_id: record.group_id,
+            do_not_call_per_hour: record.do_not_call_per_hour,
+            now: record.now,
+        }
+    }
+
+    /// The record, borrowed again.
+    pub(crate) fn record(&self) -> OutcomeRecord<'_> {
+        OutcomeRecord {
+            lease_id: self.lease_id,
+            caller_id: self.caller_id,
+            idempotency_key: &self.idempotency_key,
+            outcome: &self.outcome,
+            answers_json: &self.answers_json,
+            notes: &self.notes,
+            callback_at: self.callback_at,
+            retry: &self.retry,
+            campaign_id: self.campaign_id,
+            group_id: self.group_id,
+            do_not_call_per_hour: self.do_not_call_per_hour,
+            now: self.now,
+        }
+    }
+}

@@ -1,12 +1,13 @@
 //! The queue's SQL, written once for both engines (`$1` binds in order of appearance,
-//! since the SQLite writer binds by position), plus PostgreSQL's one-statement claim.
-//! Statements only: which run when, and what they decide, is elsewhere.
+//! since the SQLite writer binds by position); PostgreSQL's claim for many callers at once
+//! is built in `postgres/claims.rs`. Statements only: which run when, and what they
+//! decide, is elsewhere.
 
-use super::contact::{CONTACT_COLUMNS, contact_columns_of};
+use super::contact::CONTACT_COLUMNS;
 use crate::phonebank::pace::BARRED;
 use std::sync::LazyLock;
 
-/// Picks the next claimable contact (PostgreSQL adds `FOR UPDATE SKIP LOCKED`).
+/// Picks the next claimable contact (the SQLite writer's claim).
 pub(crate) const PICK_CONTACT: &str =
     "SELECT id FROM contacts WHERE campaign_id = $1 AND state = 0 AND available_at <= $2
      ORDER BY priority, available_at, id LIMIT 1";
@@ -17,20 +18,6 @@ pub(crate) const INSERT_LEASE: &str =
 pub(crate) static LEASE_CONTACT: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE contacts SET lease_id = $1, available_at = $2 WHERE id = $3 RETURNING {CONTACT_COLUMNS}"
-    )
-});
-/// PostgreSQL's claim: [`PICK_CONTACT`], [`INSERT_LEASE`] and [`LEASE_CONTACT`] as one
-/// statement (`$1` campaign, `$2` now, `$3` caller, `$4` expiry).
-pub(crate) static CLAIM_IN_ONE_STATEMENT: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "WITH picked AS ({PICK_CONTACT} FOR UPDATE SKIP LOCKED),
-         lease AS (
-             INSERT INTO leases (contact_id, campaign_id, caller_id, claimed_at, expires_at)
-             SELECT id, $1, $3, $2, $4 FROM picked RETURNING id, contact_id)
-         UPDATE contacts SET lease_id = lease.id, available_at = $4 FROM lease
-         WHERE contacts.id = lease.contact_id
-         RETURNING lease.id AS lease_id, {}",
-        contact_columns_of("contacts")
     )
 });
 /// A lease with its caller's bar on the campaign ([`BARRED`]).

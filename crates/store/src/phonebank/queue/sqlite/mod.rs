@@ -23,19 +23,16 @@
 //! length of each batch, so the two writers take turns in the pool's fair queue instead
 //! of racing for SQLite's lock, where the busy writer would starve the other.
 
-mod metrics;
 mod operations;
 #[cfg(test)]
 mod tests;
 mod writer;
 
 use super::contact::ClaimedContact;
+use super::metrics::QueueMetrics;
 use super::problems::LeaseProblem;
-use super::requests::{ClaimAnswer, ClaimRequest, OutcomeRecord, RecordedOutcome};
+use super::requests::{ClaimAnswer, ClaimRequest, OutcomeRecord, OwnedOutcome, RecordedOutcome};
 use crate::{Millis, StoreError};
-use barnstorm_domain::outcome::Outcome;
-use barnstorm_domain::queue_policy::RetryPolicy;
-use metrics::QueueMetrics;
 use sqlx::AnyPool;
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
@@ -48,58 +45,6 @@ pub(crate) struct SqliteQueue {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     stopped: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
     metrics: Arc<QueueMetrics>,
-}
-
-/// An outcome to record, owned so it can cross to the writer thread.
-struct OwnedOutcome {
-    lease_id: i64,
-    caller_id: i64,
-    idempotency_key: String,
-    outcome: Outcome,
-    answers_json: String,
-    notes: String,
-    callback_at: Option<Millis>,
-    retry: RetryPolicy,
-    campaign_id: i64,
-    group_id: i64,
-    do_not_call_per_hour: i64,
-    now: Millis,
-}
-
-impl OwnedOutcome {
-    fn new(record: &OutcomeRecord<'_>) -> Self {
-        Self {
-            lease_id: record.lease_id,
-            caller_id: record.caller_id,
-            idempotency_key: record.idempotency_key.to_owned(),
-            outcome: record.outcome.clone(),
-            answers_json: record.answers_json.to_owned(),
-            notes: record.notes.to_owned(),
-            callback_at: record.callback_at,
-            retry: *record.retry,
-            campaign_id: record.campaign_id,
-            group_id: record.group_id,
-            do_not_call_per_hour: record.do_not_call_per_hour,
-            now: record.now,
-        }
-    }
-
-    fn record(&self) -> OutcomeRecord<'_> {
-        OutcomeRecord {
-            lease_id: self.lease_id,
-            caller_id: self.caller_id,
-            idempotency_key: &self.idempotency_key,
-            outcome: &self.outcome,
-            answers_json: &self.answers_json,
-            notes: &self.notes,
-            callback_at: self.callback_at,
-            retry: &self.retry,
-            campaign_id: self.campaign_id,
-            group_id: self.group_id,
-            do_not_call_per_hour: self.do_not_call_per_hour,
-            now: self.now,
-        }
-    }
 }
 
 enum Op {
@@ -151,7 +96,7 @@ impl SqliteQueue {
         let (stopped_tx, stopped) = oneshot::channel();
         let path = path.to_path_buf();
         let runtime = tokio::runtime::Handle::current();
-        let metrics = Arc::new(QueueMetrics::default());
+        let metrics = Arc::new(QueueMetrics::with_flush());
         let thread_metrics = Arc::clone(&metrics);
         std::thread::Builder::new()
             .name("sqlite-queue".into())

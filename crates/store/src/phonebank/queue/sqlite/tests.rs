@@ -1,12 +1,14 @@
 //! Tests of the SQLite queue writer on an in-memory database: a job failing half-way
 //! leaves nothing and its batch stands, the caller's standing reads small index ranges,
 //! and the shared statements number their parameters in order.
+
 use super::super::sql::*;
 use super::writer::run_in_transaction;
 use super::*;
 use crate::phonebank::pace::RECENT_DO_NOT_CALLS;
 use crate::phonebank::queue_status::{CALLER_STANDING, HELD_CONTACT};
-use barnstorm_domain::outcome::OutcomeEffect;
+use barnstorm_domain::outcome::{Outcome, OutcomeEffect};
+use barnstorm_domain::queue_policy::RetryPolicy;
 use rusqlite::{Connection, params};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;

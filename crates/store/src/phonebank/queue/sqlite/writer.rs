@@ -3,8 +3,8 @@
 //! writing), commits once, and hands the answers to the syncer, which answers them after
 //! one `fdatasync` of the write-ahead log. The jobs themselves are [`super::operations`].
 
+use super::super::metrics::QueueMetrics;
 use super::super::problems::LeaseProblem;
-use super::metrics::QueueMetrics;
 use super::operations::{copy_error, run_op, store_error};
 use super::{Done, Job, Op, Reply};
 use crate::StoreError;
