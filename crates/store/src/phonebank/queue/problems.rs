@@ -99,3 +99,11 @@ impl LeaseProblem {
         }
     }
 }
+
+/// The same error again, for every job of a batch that failed as a whole.
+pub(crate) fn copy_error(err: &StoreError) -> StoreError {
+    match err {
+        StoreError::Unavailable(text) => StoreError::Unavailable(text.clone()),
+        other => StoreError::Engine(other.to_string()),
+    }
+}

@@ -7,7 +7,7 @@
 //! failure stays its own. Answers go out only after the commit.
 
 use super::super::metrics::QueueMetrics;
-use super::super::problems::LeaseProblem;
+use super::super::problems::{LeaseProblem, copy_error};
 use super::claims::{WantedLease, claim_many};
 use super::operations::{extend, record_outcome, release};
 use super::{Done, Job, Op};
@@ -70,7 +70,7 @@ pub(super) async fn run_batch(pool: &AnyPool, batch: Vec<Job>, metrics: &QueueMe
     let (ops, replies): (Vec<Op>, Vec<_>) = batch.into_iter().map(|j| (j.op, j.reply)).unzip();
     let results = match run_together(pool, &ops, metrics).await {
         Together::Committed(results) => results,
-        Together::Unavailable(err) => ops.iter().map(|_| Err(copy(&err).into())).collect(),
+        Together::Unavailable(err) => ops.iter().map(|_| Err(copy_error(&err).into())).collect(),
         Together::Failed(err) if ops.len() == 1 => vec![Err(err)],
         Together::Failed(err) => {
             tracing::warn!(error = %err, jobs = ops.len(), "a queue batch failed; running its jobs alone");
@@ -135,14 +135,6 @@ async fn run_alone(pool: &AnyPool, op: &Op, metrics: &QueueMetrics) -> Result<Do
         Together::Committed(mut results) => results.pop().unwrap_or_else(|| Err(empty())),
         Together::Failed(err) => Err(err),
         Together::Unavailable(err) => Err(err.into()),
-    }
-}
-
-/// The same error again, for each job of a batch that failed as a whole.
-fn copy(err: &StoreError) -> StoreError {
-    match err {
-        StoreError::Unavailable(text) => StoreError::Unavailable(text.clone()),
-        other => StoreError::Engine(other.to_string()),
     }
 }
 

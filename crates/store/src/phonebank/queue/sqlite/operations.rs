@@ -367,11 +367,3 @@ pub(super) fn store_error(err: rusqlite::Error) -> StoreError {
         StoreError::Engine(text)
     }
 }
-
-/// The same error again, for every job of a batch that failed as a whole.
-pub(super) fn copy_error(err: &StoreError) -> StoreError {
-    match err {
-        StoreError::Unavailable(text) => StoreError::Unavailable(text.clone()),
-        other => StoreError::Engine(other.to_string()),
-    }
-}

@@ -4,8 +4,8 @@
 //! one `fdatasync` of the write-ahead log. The jobs themselves are [`super::operations`].
 
 use super::super::metrics::QueueMetrics;
-use super::super::problems::LeaseProblem;
-use super::operations::{copy_error, run_op, store_error};
+use super::super::problems::{LeaseProblem, copy_error};
+use super::operations::{run_op, store_error};
 use super::{Done, Job, Op, Reply};
 use crate::StoreError;
 use rusqlite::{Connection, OpenFlags};
