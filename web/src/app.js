@@ -5,6 +5,7 @@ import { setUpCaller } from "./caller.js";
 import { setUpCampaignEditor } from "./campaign-editor.js";
 import { setUpOrganiserPages } from "./dashboard.js";
 import { setUpPasskeys } from "./passkeys.js";
+import { setUpPhoneLine } from "./phone-line.js";
 import { setUpListUploads } from "./suppressions.js";
 
 window.htmx = htmx;
@@ -61,6 +62,7 @@ function enhance() {
   setUpCampaignEditor();
   setUpOrganiserPages();
   setUpPasskeys();
+  setUpPhoneLine();
   setUpListUploads();
 }
 

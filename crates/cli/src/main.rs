@@ -11,6 +11,7 @@ mod demo_events;
 mod import;
 mod person;
 mod serve;
+mod telephony;
 mod user;
 
 use anyhow::Context;

@@ -3,7 +3,7 @@
 
 use crate::DatabaseArgs;
 use anyhow::Context;
-use barnstorm_dispatch::{CampaignEvents, Dispatcher};
+use barnstorm_dispatch::{CampaignEvents, Dispatcher, Switchboard};
 use barnstorm_mail::{MailConfig, MailWorker};
 use barnstorm_store::retention::{RetentionPolicy, RetentionRun};
 use barnstorm_store::{Store, StoreOptions};
@@ -107,6 +107,8 @@ pub(crate) struct ServeArgs {
     /// Months (of 30 days) an audit entry is kept.
     #[arg(long, env = "BARNSTORM_AUDIT_RETENTION_MONTHS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=120))]
     audit_retention_months: u32,
+    #[command(flatten)]
+    sip: crate::telephony::SipArgs,
     /// Log format.
     #[arg(long, env = "BARNSTORM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
@@ -253,12 +255,23 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     config.outreach_recipient_days = args.outreach_recipient_days;
     config.require_two_factor = args.require_two_factor;
     config.retention = retention;
+    let telephony = args.sip.start(args.listen).await?;
+    let dispatcher = Dispatcher::new(store.clone(), events);
+    let switchboard = Switchboard::new(
+        telephony.telephony,
+        dispatcher.clone(),
+        store.clone(),
+        telephony.node,
+        telephony.dial_in_number,
+    );
+    switchboard.close_calls_left_open().await?;
     let state = AppState::new(AppParts {
         store: store.clone(),
         config: Arc::new(config),
         mail: Some(worker),
         metrics: Arc::new(Metrics::default()),
-        dispatcher: Dispatcher::new(store.clone(), events),
+        dispatcher,
+        switchboard,
         geocoder: Geocoder::new(store.clone(), nominatim),
         tokens: TokenCache::default(),
     });

@@ -10,6 +10,7 @@ mod events;
 pub mod import;
 pub mod national_lists;
 mod relay;
+mod switchboard;
 
 pub use checker::{CheckReport, check_campaign};
 pub use engine::{
@@ -17,3 +18,4 @@ pub use engine::{
     PACE_REFUSALS_BEFORE_SUSPENSION, QueueReport, SKIP_WINDOW_MS, seconds_until,
 };
 pub use events::{CampaignEvent, CampaignEvents};
+pub use switchboard::{LineView, RING_TIMEOUT, Switchboard, SwitchboardError};

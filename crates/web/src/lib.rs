@@ -75,6 +75,8 @@ pub struct AppParts {
     pub metrics: Arc<Metrics>,
     /// The phonebank engine.
     pub dispatcher: Dispatcher,
+    /// Bridged calling: callers' phone sessions and the calls placed for them.
+    pub switchboard: barnstorm_dispatch::Switchboard,
     /// Postcode, district and town search (offline, plus the optional external service).
     pub geocoder: Geocoder,
     /// This node's cache of API tokens.

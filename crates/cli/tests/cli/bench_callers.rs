@@ -30,7 +30,7 @@ fn free_port() -> u16 {
 /// Opens the demo campaign's calling hours around the clock, so the run does not depend
 /// on the time of day, and raises its pace limits: simulated callers loop much faster
 /// than a person calls.
-async fn open_all_day(base: &str) {
+async fn open_all_day_and_faster(base: &str) {
     let client = reqwest::Client::new();
     let token: Value = client
         .post(format!("{base}/api/v1/tokens"))
@@ -41,24 +41,11 @@ async fn open_all_day(base: &str) {
         .json()
         .await
         .unwrap();
-    let all_day = json!({ "start": "00:00", "end": "24:00" });
-    let days: serde_json::Map<String, Value> = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
-    .iter()
-    .map(|d| ((*d).to_owned(), all_day.clone()))
-    .collect();
     let patched = client
         .patch(format!("{base}/api/v1/campaigns/{CAMPAIGN}"))
         .bearer_auth(token["token"].as_str().unwrap())
         .json(&json!({
-            "calling_hours": { "time_zone": "Europe/London", "days": days },
+            "calling_hours": crate::open_all_day(),
             "pace_per_minute": 600, "pace_per_hour": 36000, "do_not_call_per_hour": 1000,
         }))
         .send()
@@ -96,7 +83,7 @@ async fn callers_spread_over_two_processes_report_as_one_run() {
         assert!(Instant::now() < until, "the node did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    open_all_day(&base).await;
+    open_all_day_and_faster(&base).await;
 
     let report_path = dir.path().join("report.json");
     let text = barnstorm(&[

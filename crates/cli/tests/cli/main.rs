@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod bench_callers;
+mod bridged_calls;
 mod import;
 mod person;
 
@@ -11,6 +12,29 @@ use std::process::{Command, Output};
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_barnstorm");
+
+/// Calling hours open around the clock every day, so a run does not depend on the time
+/// of day.
+pub fn open_all_day() -> serde_json::Value {
+    let days: serde_json::Map<String, serde_json::Value> = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .iter()
+    .map(|d| {
+        (
+            (*d).to_owned(),
+            serde_json::json!({ "start": "00:00", "end": "24:00" }),
+        )
+    })
+    .collect();
+    serde_json::json!({ "time_zone": "Europe/London", "days": days })
+}
 
 /// Runs `barnstorm ARGS` and returns its output; a failure fails the test with it.
 pub fn barnstorm(args: &[&str]) -> Output {

@@ -120,11 +120,9 @@ pub(crate) async fn answer(shared: Arc<Shared>, mut tx: Transaction) {
         &mut inputs,
     )
     .await;
-    if let Ok(mut sessions) = shared.sessions.lock() {
-        sessions.remove(&session);
-    }
     shared.dialogs.remove_dialog(&dialog.id());
-    shared.emit(Event::CallerLeft(session, ending));
+    drop(media);
+    shared.caller_left(session, ending);
 }
 
 /// Asks for the PIN until the engine admits it, the caller hangs up or the tries run out.

@@ -48,7 +48,11 @@ pub(crate) enum Role {
     /// The caller's own phone.
     Caller(SessionKey),
     /// A contact, bridged into a caller's leg.
-    Contact { call: CallKey, caller: Arc<Leg> },
+    Contact {
+        call: CallKey,
+        session: SessionKey,
+        caller: Arc<Leg>,
+    },
 }
 
 /// The relay settings for what the other side's description says.

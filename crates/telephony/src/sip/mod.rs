@@ -63,7 +63,8 @@ pub(crate) struct Shared {
     /// The SIP port the node listens on (the configured one, or the one the OS chose).
     pub sip_port: u16,
     pub sessions: Mutex<HashMap<SessionKey, legs::CallerLine>>,
-    pub calls: Mutex<HashMap<CallKey, mpsc::UnboundedSender<legs::Control>>>,
+    /// Each contact call on this node, with the session it is bridged into.
+    pub calls: Mutex<HashMap<CallKey, (SessionKey, mpsc::UnboundedSender<legs::Control>)>>,
     pub lines: Mutex<HashMap<LineKey, mpsc::UnboundedSender<inbound::LineControl>>>,
     pub next_line: AtomicU64,
 }
@@ -251,13 +252,35 @@ impl Shared {
             .calls
             .lock()
             .ok()
-            .and_then(|calls| calls.get(&call).cloned());
+            .and_then(|calls| calls.get(&call).map(|(_, sender)| sender.clone()));
         match sender {
             Some(sender) => {
                 let _ = sender.send(control);
             }
             None => tracing::debug!(call = call.0, "no such call on this node"),
         }
+    }
+
+    /// The caller of `session` left: their contact's call (if any) ends too.
+    pub(crate) fn caller_left(&self, session: SessionKey, ending: crate::Ending) {
+        if let Ok(mut sessions) = self.sessions.lock() {
+            sessions.remove(&session);
+        }
+        let calls: Vec<_> = self
+            .calls
+            .lock()
+            .map(|calls| {
+                calls
+                    .values()
+                    .filter(|(s, _)| *s == session)
+                    .map(|(_, sender)| sender.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for call in calls {
+            let _ = call.send(legs::Control::Hangup);
+        }
+        self.emit(Event::CallerLeft(session, ending));
     }
 
     pub(crate) fn control_session(&self, session: SessionKey, control: legs::Control) {

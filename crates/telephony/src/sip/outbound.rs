@@ -65,7 +65,11 @@ pub(crate) fn dial(
     tokio::spawn(async move {
         run(
             shared,
-            Role::Contact { call, caller },
+            Role::Contact {
+                call,
+                session,
+                caller,
+            },
             number,
             caller_id,
             ring_timeout,
@@ -86,28 +90,25 @@ fn register(
                 sessions.insert(*session, CallerLine::new(media.clone(), control));
             }
         }
-        Role::Contact { call, .. } => {
+        Role::Contact { call, session, .. } => {
             if let Ok(mut calls) = shared.calls.lock() {
-                calls.insert(*call, control);
+                calls.insert(*call, (*session, control));
             }
         }
     }
 }
 
-fn finish(shared: &Shared, role: &Role, ending: Ending) {
+fn finish(shared: &Shared, role: Role, ending: Ending) {
     match role {
-        Role::Caller(session) => {
-            if let Ok(mut sessions) = shared.sessions.lock() {
-                sessions.remove(session);
-            }
-            shared.emit(Event::CallerLeft(*session, ending));
-        }
-        Role::Contact { call, caller } => {
+        Role::Caller(session) => shared.caller_left(session, ending),
+        Role::Contact { call, caller, .. } => {
             caller.unbridge();
+            // This call's hold on the caller's leg goes before anyone hears it ended.
+            drop(caller);
             if let Ok(mut calls) = shared.calls.lock() {
-                calls.remove(call);
+                calls.remove(&call);
             }
-            shared.emit(Event::Ended(*call, ending));
+            shared.emit(Event::Ended(call, ending));
         }
     }
 }
@@ -128,7 +129,7 @@ async fn run(
                 answered: false,
                 cause: format!("no audio port is free on this node: {error}"),
             };
-            finish(&shared, &role, ending);
+            finish(&shared, role, ending);
             return;
         }
     };
@@ -159,7 +160,7 @@ async fn run(
     let (dialog, invite) = match shared.dialogs.do_invite_async(option, state_sender) {
         Ok(started) => started,
         Err(error) => {
-            finish(&shared, &role, endings::unreachable(&error.to_string()));
+            finish(&shared, role, endings::unreachable(&error.to_string()));
             return;
         }
     };
@@ -190,7 +191,9 @@ async fn run(
         Err(ending) => ending,
     };
     shared.dialogs.remove_dialog(&dialog.id());
-    finish(&shared, &role, ending);
+    // The leg's port is free before anyone hears that the call ended.
+    drop(media);
+    finish(&shared, role, ending);
 }
 
 /// Waits for the answer, reporting ringing; the ending when there is none.
@@ -297,7 +300,7 @@ async fn answered(
     media.start(legs::leg_config(remote));
     match role {
         Role::Caller(session) => shared.emit(Event::CallerJoined(*session)),
-        Role::Contact { call, caller } => {
+        Role::Contact { call, caller, .. } => {
             caller.bridge(media);
             shared.emit(Event::Answered(*call));
         }

@@ -69,6 +69,13 @@ const TABLE: &[(&str, &str, &str)] = &[
     // Whoever may call: invited callers (an unverified invitee calls at once, the invite link is
     // the authority), members with a caller role or above, organisers, admins. Not the suspended.
     ("POST", "/api/v1/campaigns/{id}/claims", "SAADADAA"),
+    // A phone session: callers of the campaign (refused as not bridged here); the line,
+    // "call" and "hang up" are one's own, so there is nothing to find for anyone else.
+    ("POST", "/api/v1/campaigns/{id}/phone-session", "SAAAADAA"),
+    ("GET", "/api/v1/campaigns/{id}/phone-session", "SNNNNNNN"),
+    ("DELETE", "/api/v1/campaigns/{id}/phone-session", "SNNNNNNN"),
+    ("POST", "/api/v1/campaigns/{id}/phone-session/call", "SNNNNNNN"),
+    ("POST", "/api/v1/campaigns/{id}/phone-session/hang-up", "SNNNNNNN"),
     ("POST", "/api/v1/campaigns/{id}/contacts", "SDDDDDAA"),
     // A preview of a list before uploading it stores nothing, but shows the organiser's file.
     ("POST", "/api/v1/campaigns/{id}/imports/preview", "SDDDDDAA"),
@@ -132,6 +139,10 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/call/{id}/last", "SDADDDDD"),
     // With the caller's lease: others are told "not yours to record" and nothing is saved.
     ("POST", "/call/{id}/outcome", "SDADDDDD"),
+    // The caller's own phone line, on a campaign they may call.
+    ("GET", "/call/{id}/line", "SAAAADAA"),
+    ("POST", "/call/{id}/line", "SAAAADAA"),
+    ("POST", "/call/{id}/line/{action}", "SAAAADAA"),
     ("GET", "/campaigns/{id}", "SDDDDDAA"),
     // The campaign editor; an empty form is shown again with its mistakes, nothing saved.
     ("GET", "/campaigns/{id}/edit", "SDDDDDAA"),

@@ -73,12 +73,20 @@ impl TestApp {
         let mut config = WebConfig::new(base_url);
         config.password_memory_kib = 256;
         change(&mut config);
+        let dispatcher = Dispatcher::new(store.clone(), CampaignEvents::default());
         let state = AppState::new(AppParts {
             store: store.clone(),
             config: Arc::new(config),
             mail: None,
             metrics: Arc::new(Metrics::default()),
-            dispatcher: Dispatcher::new(store.clone(), CampaignEvents::default()),
+            switchboard: barnstorm_dispatch::Switchboard::new(
+                Arc::new(barnstorm_telephony::tel::TelLinks::new()),
+                dispatcher.clone(),
+                store.clone(),
+                "test".to_string(),
+                None,
+            ),
+            dispatcher,
             geocoder: barnstorm_web::Geocoder::new(store.clone(), None),
             tokens: barnstorm_web::auth::TokenCache::default(),
         });

@@ -15,21 +15,16 @@ use tokio::sync::mpsc::UnboundedReceiver;
 const VOLUNTEER: &str = "+441134960999";
 const CALLER_ID: &str = "+442079460000";
 
-/// SIPp must be installed (CI installs it); elsewhere the test says loudly that it skipped.
-pub(crate) fn sipp_or_skip(test: &str) -> bool {
-    if sipp::installed() {
-        return true;
-    }
-    assert!(
-        std::env::var("BARNSTORM_REQUIRE_ALL_SUITES").as_deref() != Ok("1"),
-        "{test}: SIPp (apt-get install sip-tester) is required"
-    );
-    eprintln!("SKIPPED {test}: SIPp is not installed (apt-get install sip-tester)");
-    false
-}
-
 async fn adapter(
     trunk_port: u16,
+    dial_in: Option<&str>,
+) -> (Arc<SipTelephony>, Media, UnboundedReceiver<Event>) {
+    adapter_on(&format!("sip:127.0.0.1:{trunk_port}"), dial_in).await
+}
+
+/// The adapter on `trunk` (a `--sip-trunk` URI), with its media and its events.
+async fn adapter_on(
+    trunk: &str,
     dial_in: Option<&str>,
 ) -> (Arc<SipTelephony>, Media, UnboundedReceiver<Event>) {
     let (first, last) = sipp::free_port_range(40);
@@ -37,7 +32,7 @@ async fn adapter(
         .await
         .unwrap();
     let config = SipConfig {
-        trunk: format!("sip:127.0.0.1:{trunk_port}").parse().unwrap(),
+        trunk: trunk.parse().unwrap(),
         register: false,
         outbound_proxy: None,
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -91,7 +86,7 @@ fn dial(sip: &SipTelephony, call: i64, number: &str, ring_timeout: Duration) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_me_bridges_contacts_and_reports_how_each_call_ended() {
-    if !sipp_or_skip("call_me_bridges_contacts_and_reports_how_each_call_ended") {
+    if !sipp::sipp_or_skip("call_me_bridges_contacts_and_reports_how_each_call_ended") {
         return;
     }
     let steps = [
@@ -180,7 +175,7 @@ async fn call_me_bridges_contacts_and_reports_how_each_call_ended() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_trunk_is_reported_not_waited_on_forever() {
-    if !sipp_or_skip("an_unreachable_trunk_is_reported_not_waited_on_forever") {
+    if !sipp::sipp_or_skip("an_unreachable_trunk_is_reported_not_waited_on_forever") {
         return;
     }
     let closed_port = sipp::free_udp_port();
@@ -201,4 +196,95 @@ async fn an_unreachable_trunk_is_reported_not_waited_on_forever() {
         }
         other => panic!("expected the caller's leg to fail, got {other:?}"),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dial_in_line_is_asked_again_after_a_wrong_pin_then_admitted() {
+    if !sipp::sipp_or_skip("a_dial_in_line_is_asked_again_after_a_wrong_pin_then_admitted") {
+        return;
+    }
+    let trunk = Sipp::trunk(&[], 1);
+    let (sip, _media, mut events) = adapter(trunk.port, Some("+441134960000")).await;
+    let steps = [
+        Step::Pause(Duration::from_millis(1000)),
+        Step::Press('1'),
+        Step::Press('2'),
+        Step::Press('#'),
+        Step::Pause(Duration::from_millis(1000)),
+        Step::Press('3'),
+        Step::Press('4'),
+        Step::Press('#'),
+        Step::Pause(Duration::from_millis(1000)),
+        Step::Press('7'),
+        Step::Pause(Duration::from_millis(1000)),
+    ];
+    let mut phone = Sipp::dial_in(sip.sip_port(), "+441134960000", &steps);
+    let s = Duration::from_secs(10);
+    let Event::LinePin(line, pin) = next(&mut events, s, &trunk).await else {
+        panic!("expected a PIN");
+    };
+    assert_eq!(pin, "12");
+    sip.send(Command::RefuseLine { line });
+    assert_eq!(
+        next(&mut events, s, &trunk).await,
+        Event::LinePin(line, "34".to_string())
+    );
+    sip.send(Command::AdmitLine {
+        line,
+        session: SessionKey(3),
+    });
+    assert_eq!(
+        next(&mut events, s, &trunk).await,
+        Event::CallerJoined(SessionKey(3))
+    );
+    assert_eq!(
+        next(&mut events, s, &trunk).await,
+        Event::Digit(SessionKey(3), '7')
+    );
+    match next(&mut events, s, &trunk).await {
+        Event::CallerLeft(SessionKey(3), ending) => {
+            assert_eq!(ending.by, EndedBy::Remote, "{ending:?}")
+        }
+        other => panic!("expected the caller to hang up, got {other:?}"),
+    }
+    assert!(
+        phone.succeeded(s),
+        "the dial-in call went wrong:\n{}",
+        phone.messages()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_the_trunk_refuses_are_answered_then_reported() {
+    if !sipp::sipp_or_skip("credentials_the_trunk_refuses_are_answered_then_reported") {
+        return;
+    }
+    let mut trunk = Sipp::refusing_trunk(1);
+    let (sip, _media, mut events) =
+        adapter_on(&format!("sip:alice:wrong@127.0.0.1:{}", trunk.port), None).await;
+    sip.send(Command::RingCaller {
+        session: SessionKey(9),
+        number: VOLUNTEER.to_string(),
+        caller_id: CALLER_ID.to_string(),
+    });
+    match next(&mut events, Duration::from_secs(10), &trunk).await {
+        Event::CallerLeft(SessionKey(9), ending) => {
+            assert_eq!(
+                (ending.by, ending.sip_status),
+                (EndedBy::Network, Some(403)),
+                "{ending:?}"
+            );
+            assert!(
+                ending.cause.contains("check the credentials"),
+                "{}",
+                ending.cause
+            );
+        }
+        other => panic!("expected the refusal, got {other:?}"),
+    }
+    assert!(
+        trunk.succeeded(Duration::from_secs(10)),
+        "no digest answer to the challenge:\n{}",
+        trunk.messages()
+    );
 }

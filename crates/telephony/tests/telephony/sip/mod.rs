@@ -3,4 +3,5 @@
 //! answer, with the audio relayed both ways and digits read from the caller's keypad.
 
 mod calls;
+#[path = "../../../../../tests/sipp/harness.rs"]
 pub(crate) mod sipp;

@@ -345,6 +345,10 @@ async fn record_outcome(
             now_millis(),
         )
         .await?;
+    state
+        .switchboard
+        .outcome_recorded(&user, campaign.id, lease_id)
+        .await;
     let status = if recorded.replayed {
         StatusCode::OK
     } else {

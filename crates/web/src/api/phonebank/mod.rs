@@ -12,6 +12,7 @@ pub(crate) mod contacts;
 pub(crate) mod import_preview;
 pub(crate) mod imports;
 pub(crate) mod invites;
+mod phone;
 mod results;
 pub(crate) mod suppression_uploads;
 pub(crate) mod suppressions;
@@ -189,6 +190,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .merge(imports::routes())
         .merge(import_preview::routes())
         .merge(calling::routes())
+        .merge(phone::routes())
         .merge(results::routes())
         .merge(suppressions::routes())
         .merge(suppression_uploads::routes())

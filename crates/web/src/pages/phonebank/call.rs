@@ -64,6 +64,8 @@ pub(super) struct CallPage {
     /// How this caller calls, for the "how you call" section; `None` with phone links
     /// only.
     pub how_you_call: Option<String>,
+    /// The phone line, for a campaign that bridges calls.
+    pub phone_line: Option<super::phone_line::PhoneLinePanel>,
     /// The other fields the organiser shows to callers (label, value).
     pub details: Vec<(String, String)>,
     pub history: Option<String>,
@@ -242,6 +244,13 @@ pub(super) async fn outcome_page(
         },
         numbers_hidden: hidden,
         how_you_call: call_view::how_you_call(&settings.bridging),
+        phone_line: super::phone_line::PhoneLinePanel::new(
+            &state.switchboard,
+            &settings.bridging,
+            &signed_in.user,
+            campaign.id,
+        )
+        .await,
         phone_display: if hidden {
             String::new()
         } else {
@@ -626,6 +635,10 @@ async fn record(
     let next = format!("/call/{}", campaign.id);
     let error = match result {
         Ok(recorded) => {
+            state
+                .switchboard
+                .outcome_recorded(&signed_in.user, campaign.id, posted.lease_id)
+                .await;
             let label = outcome_label(&campaign, &recorded.outcome);
             return Ok(Flash::ok(format!("Saved: {label}.")).redirect(&next));
         }

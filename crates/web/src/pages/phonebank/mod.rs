@@ -16,6 +16,7 @@ mod imports;
 mod join;
 mod last_call;
 mod manage;
+mod phone_line;
 mod results;
 mod safeguards;
 mod standing;
@@ -185,6 +186,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(dashboard::routes())
         .merge(join::routes())
         .merge(call::routes())
+        .merge(phone_line::routes())
         .merge(breaks::routes())
         .merge(last_call::routes())
         .merge(results::routes())

@@ -182,6 +182,7 @@ async fn fill(app: &TestApp, world: &World, path: &str, n: usize) -> String {
             },
             "{lease_id}" => world.caller_lease(app).await.to_string(),
             "{list}" => "ctps".to_owned(),
+            "{action}" => "hang-up".to_owned(),
             "{slug}" => world.branch_slug.clone(),
             "{job_id}" => world.job_id.to_string(),
             "{breakout_id}" => world.breakout_id.to_string(),
@@ -220,6 +221,7 @@ fn api_body(world: &World, path: &str, n: usize) -> Option<Value> {
             json!({"reason": "Checking who may suspend"})
         }
         "/api/v1/leases/{id}/outcome" => json!({"outcome": "no_answer"}),
+        "/api/v1/campaigns/{id}/phone-session" => json!({"join": "dial_in"}),
         "/api/v1/invites/{code}/accept" => {
             json!({"name": "New Volunteer", "email": format!("new{n}@example.org")})
         }

@@ -550,10 +550,68 @@ async fn the_dashboard_shows_talk_time_and_connect_rate(app: TestApp) {
     assert!(!dashboard.body.contains("talk time"), "{}", dashboard.body);
 }
 
+/// On a server without a SIP trunk, a bridged campaign's caller is told so and offered no
+/// way to join; the API refuses a phone session with 503 `no_trunk` (and 409 for a
+/// campaign that does not bridge calls), and there is no line to show, call or hang up.
+async fn without_a_trunk_callers_are_told_and_no_line_opens(app: TestApp) {
+    let t = team(&app).await;
+    let id = masked_campaign(&app, &t, false).await;
+    let mut caller = Browser::new(&app);
+    caller.sign_in("cal@example.org").await;
+    let page = caller.get(&format!("/call/{id}")).await;
+    assert!(
+        page.body.contains("data-line-unavailable") && page.body.contains("no SIP trunk"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("data-line-call-me"), "{}", page.body);
+    let line = caller.get(&format!("/call/{id}/line")).await;
+    assert_eq!(line.json()["line"], Value::Null, "{}", line.body);
+    let path = format!("/api/v1/campaigns/{id}/phone-session");
+    let join = json!({"join": "call_me", "phone": "0113 496 0999"});
+    let refused = app
+        .api(Method::POST, &path, Some(&t.caller), Some(join.clone()))
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.json()["error"]["code"], "no_trunk");
+    let none = app.api(Method::GET, &path, Some(&t.caller), None).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND, "{}", none.body);
+    let hang_up = app
+        .api(
+            Method::POST,
+            &format!("{path}/hang-up"),
+            Some(&t.caller),
+            None,
+        )
+        .await;
+    assert_eq!(hang_up.status, StatusCode::NOT_FOUND, "{}", hang_up.body);
+    let plain = live_campaign(&app, &t, json!({})).await;
+    let unbridged = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/campaigns/{plain}/phone-session"),
+            Some(&t.caller),
+            Some(join),
+        )
+        .await;
+    assert_eq!(unbridged.status, StatusCode::CONFLICT, "{}", unbridged.body);
+    assert!(
+        unbridged.body.contains("does not use bridged calling"),
+        "{}",
+        unbridged.body
+    );
+}
+
 on_both! {
     bridging_settings_over_the_api => bridging_settings_over_the_api,
     bridging_settings_in_the_editor => bridging_settings_in_the_editor,
     callers_never_see_a_masked_number => callers_never_see_a_masked_number,
     phone_links_still_show_the_number => phone_links_still_show_the_number,
     the_dashboard_shows_talk_time_and_connect_rate => the_dashboard_shows_talk_time_and_connect_rate,
+    without_a_trunk_callers_are_told_and_no_line_opens => without_a_trunk_callers_are_told_and_no_line_opens,
 }

@@ -1,5 +1,8 @@
-//! Running SIPp as the trunk for a test: the scenario written with the volunteer's key
-//! presses, bounded in calls and time, on loopback only.
+#![allow(dead_code)] // Shared by two test crates; each uses part of it.
+//! Running SIPp for a test, as the trunk (`trunk.xml`) or as a volunteer's phone dialling
+//! in (`dial-in.xml`): the scenario written with the volunteer's key presses, bounded in
+//! calls and time, on loopback only. Shared by the telephony crate's tests and the
+//! binary's end-to-end tests.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -55,6 +58,19 @@ pub fn installed() -> bool {
     Command::new("sipp").arg("-v").output().is_ok()
 }
 
+/// SIPp must be installed (CI installs it); elsewhere the test says loudly that it skipped.
+pub fn sipp_or_skip(test: &str) -> bool {
+    if installed() {
+        return true;
+    }
+    assert!(
+        std::env::var("BARNSTORM_REQUIRE_ALL_SUITES").as_deref() != Ok("1"),
+        "{test}: SIPp (apt-get install sip-tester) is required"
+    );
+    eprintln!("SKIPPED {test}: SIPp is not installed (apt-get install sip-tester)");
+    false
+}
+
 /// A free UDP port on 127.0.0.1.
 pub fn free_udp_port() -> u16 {
     std::net::UdpSocket::bind("127.0.0.1:0")
@@ -84,10 +100,24 @@ impl Sipp {
     pub fn trunk(steps: &[Step], calls: u32) -> Self {
         let template = std::fs::read_to_string(format!("{SCENARIOS}/trunk.xml")).unwrap();
         let scenario = template.replace("<!-- KEYPAD -->", &keypad(steps));
-        Self::run(&scenario, calls)
+        Self::run(&scenario, calls, &[])
     }
 
-    fn run(scenario: &str, calls: u32) -> Self {
+    /// A trunk that asks for digest credentials and refuses them, for `calls` calls.
+    pub fn refusing_trunk(calls: u32) -> Self {
+        let scenario = std::fs::read_to_string(format!("{SCENARIOS}/trunk-refuses.xml")).unwrap();
+        Self::run(&scenario, calls, &[])
+    }
+
+    /// A volunteer's phone ringing `number` on the node at 127.0.0.1:`port`, pressing `steps`.
+    pub fn dial_in(port: u16, number: &str, steps: &[Step]) -> Self {
+        let template = std::fs::read_to_string(format!("{SCENARIOS}/dial-in.xml")).unwrap();
+        let scenario = template.replace("<!-- KEYPAD -->", &keypad(steps));
+        let target = format!("127.0.0.1:{port}");
+        Self::run(&scenario, 1, &[target.as_str(), "-s", number])
+    }
+
+    fn run(scenario: &str, calls: u32, extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("scenario.xml");
         std::fs::write(&file, scenario).unwrap();
@@ -105,6 +135,7 @@ impl Sipp {
                 "-timeout_error",
             ])
             .args(["-nostdin", "-trace_err", "-trace_msg"])
+            .args(extra)
             .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -117,6 +148,22 @@ impl Sipp {
             port,
             _dir: dir,
         }
+    }
+
+    /// Waits for SIPp to finish its calls; true when every call went as the scenario says.
+    pub fn succeeded(&mut self, within: Duration) -> bool {
+        let Some(child) = self.child.as_mut() else {
+            return false;
+        };
+        let started = std::time::Instant::now();
+        while started.elapsed() < within {
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        false
     }
 
     /// The messages SIPp exchanged, for a failing test's report.
