@@ -109,6 +109,12 @@ impl Sipp {
         Self::run(&scenario, calls, &[])
     }
 
+    /// A registrar that asks for digest credentials and accepts them once.
+    pub fn registrar() -> Self {
+        let scenario = std::fs::read_to_string(format!("{SCENARIOS}/registrar.xml")).unwrap();
+        Self::run(&scenario, 1, &[])
+    }
+
     /// A volunteer's phone ringing `number` on the node at 127.0.0.1:`port`, pressing `steps`.
     pub fn dial_in(port: u16, number: &str, steps: &[Step]) -> Self {
         let template = std::fs::read_to_string(format!("{SCENARIOS}/dial-in.xml")).unwrap();

@@ -27,13 +27,22 @@ async fn adapter_on(
     trunk: &str,
     dial_in: Option<&str>,
 ) -> (Arc<SipTelephony>, Media, UnboundedReceiver<Event>) {
+    adapter_with(trunk, dial_in, false).await
+}
+
+/// The adapter on `trunk`, registering with it when `register`.
+async fn adapter_with(
+    trunk: &str,
+    dial_in: Option<&str>,
+    register: bool,
+) -> (Arc<SipTelephony>, Media, UnboundedReceiver<Event>) {
     let (first, last) = sipp::free_port_range(40);
     let media = Media::new("127.0.0.1".parse().unwrap(), first..=last)
         .await
         .unwrap();
     let config = SipConfig {
         trunk: trunk.parse().unwrap(),
-        register: false,
+        register,
         outbound_proxy: None,
         listen: "127.0.0.1:0".parse().unwrap(),
         public_ip: None,
@@ -95,7 +104,7 @@ async fn call_me_bridges_contacts_and_reports_how_each_call_ended() {
         Step::Talk,
         Step::Pause(Duration::from_secs(40)),
     ];
-    let trunk = Sipp::trunk(&steps, 5);
+    let trunk = Sipp::trunk(&steps, 6);
     let (sip, media, mut events) = adapter(trunk.port, None).await;
     sip.send(Command::RingCaller {
         session: SessionKey(1),
@@ -151,6 +160,10 @@ async fn call_me_bridges_contacts_and_reports_how_each_call_ended() {
     dial(&sip, 12, "+442079460004", Duration::from_secs(20));
     let (missing, _) = ended(&mut events, CallKey(12), s, &trunk).await;
     assert_eq!(missing.sip_status, Some(404));
+    dial(&sip, 14, "+442079460006", Duration::from_secs(20));
+    let (codecless, _) = ended(&mut events, CallKey(14), s, &trunk).await;
+    assert_eq!(codecless.sip_status, Some(488));
+    assert!(codecless.cause.contains("G.711"), "{}", codecless.cause);
 
     // Nobody answers: Barnstorm cancels at the ring timeout, never sooner.
     let dialled = Instant::now();
@@ -286,5 +299,20 @@ async fn credentials_the_trunk_refuses_are_answered_then_reported() {
         trunk.succeeded(Duration::from_secs(10)),
         "no digest answer to the challenge:\n{}",
         trunk.messages()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_registers_with_the_trunk_using_its_credentials() {
+    if !sipp::sipp_or_skip("a_node_registers_with_the_trunk_using_its_credentials") {
+        return;
+    }
+    let mut registrar = Sipp::registrar();
+    let trunk = format!("sip:alice:secret@127.0.0.1:{}", registrar.port);
+    let (_sip, _media, _events) = adapter_with(&trunk, None, true).await;
+    assert!(
+        registrar.succeeded(Duration::from_secs(10)),
+        "the node did not register with its credentials:\n{}",
+        registrar.messages()
     );
 }
