@@ -300,6 +300,33 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Why a campaign's calls dialled at or after `since` failed in the network (the trunk
+    /// unreachable or refusing, audio lost), most frequent first, at most five causes: what
+    /// the dashboard shows organisers when calls are not getting through.
+    pub async fn call_problems(
+        &self,
+        campaign_id: i64,
+        since: Millis,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT cause, COUNT(*) AS calls FROM call_records
+             WHERE campaign_id = $1 AND dialled_at >= $2 AND hung_up_by = 'network'
+               AND cause IS NOT NULL
+             GROUP BY cause ORDER BY calls DESC, cause LIMIT 5",
+        )
+        .bind(campaign_id)
+        .bind(since)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let calls: i64 = row.try_get("calls")?;
+                Ok((row.try_get("cause")?, u64::try_from(calls).unwrap_or(0)))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
     /// The figures of a campaign's calls dialled at or after `since`.
     pub async fn call_figures(
         &self,

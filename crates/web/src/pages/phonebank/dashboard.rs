@@ -14,7 +14,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{Router, routing::get};
 use barnstorm_domain::survey::QuestionKind;
-use barnstorm_store::phonebank::{CallFigures, Campaign, CampaignStatus};
+use barnstorm_store::phonebank::{CallFigures, Campaign, CampaignStatus, HOUR_MS};
 use barnstorm_store::{Group, StoreError, now_millis};
 use futures_util::Stream;
 use std::convert::Infallible;
@@ -69,6 +69,9 @@ struct BridgedTiles {
     connect_rate: String,
     answered: u64,
     dialled: u64,
+    /// Why calls failed in the network in the last hour, with how many: "the trunk refused
+    /// Barnstorm's credentials (401)".
+    problems: Vec<(String, u64)>,
 }
 
 /// `ms` as people read a duration: "1 h 05 min", "3 min 20 s", "45 s".
@@ -84,7 +87,7 @@ fn duration_words(ms: i64) -> String {
     }
 }
 
-fn bridged_tiles(figures: &CallFigures) -> BridgedTiles {
+fn bridged_tiles(figures: &CallFigures, problems: Vec<(String, u64)>) -> BridgedTiles {
     BridgedTiles {
         talk_time: duration_words(figures.talk_ms),
         connect_rate: if figures.dialled == 0 {
@@ -94,6 +97,7 @@ fn bridged_tiles(figures: &CallFigures) -> BridgedTiles {
         },
         answered: figures.answered,
         dialled: figures.dialled,
+        problems,
     }
 }
 
@@ -129,6 +133,10 @@ async fn load_stats(state: &AppState, campaign: &Campaign) -> Result<DashboardSt
     let bridged = if settings.bridging.is_bridged() {
         Some(bridged_tiles(
             &state.store.call_figures(campaign.id, 0).await?,
+            state
+                .store
+                .call_problems(campaign.id, now - HOUR_MS)
+                .await?,
         ))
     } else {
         None

@@ -531,6 +531,33 @@ async fn the_dashboard_shows_talk_time_and_connect_rate(app: TestApp) {
     );
     assert!(dashboard.body.contains(r#"data-stat="connect-rate">50%<"#));
     assert!(dashboard.body.contains("1 of 2 calls answered"));
+    assert!(
+        !dashboard.body.contains("data-call-problems"),
+        "a busy line is no problem"
+    );
+
+    // Calls the network failed are listed for the organiser, with how many.
+    for at in [now + 300_000, now + 310_000] {
+        let failed = app.store.call_dialled(&start(at)).await.unwrap();
+        let cause = "the trunk could not be reached: no reply at all within 8 s";
+        let network = CallEnd {
+            now: at + 8_000,
+            hung_up_by: HungUpBy::Network,
+            sip_status: None,
+            cause: Some(cause.to_owned()),
+            proposed_outcome: None,
+        };
+        app.store.call_ended(failed, &network).await.unwrap();
+    }
+    let dashboard = org.get(&format!("/campaigns/{id}/dashboard")).await;
+    assert!(
+        dashboard.body.contains("data-call-problems")
+            && dashboard
+                .body
+                .contains("2 × the trunk could not be reached: no reply at all within 8 s"),
+        "{}",
+        dashboard.body
+    );
 
     let plain = live_campaign(&app, &t, json!({})).await;
     let stats = app
