@@ -52,8 +52,8 @@ export function uniqueSuffix() {
  * Sets up the app for this test file and returns its handle. Fields are filled in by the
  * `before` hook, so read them inside tests only.
  */
-export function useBarnstorm({ host = "127.0.0.1" } = {}) {
-  const app = new Barnstorm(host);
+export function useBarnstorm({ host = "127.0.0.1", serveArgs = () => [] } = {}) {
+  const app = new Barnstorm(host, serveArgs);
   before(() => app.start(), { timeout: COMMAND_TIMEOUT_MS * 3 });
   after(() => app.stop(), { timeout: 30_000 });
   return app;
@@ -143,8 +143,10 @@ class Barnstorm {
    * listens on 127.0.0.1 either way): "localhost" where a test needs a host name, such
    * as a passkey's relying party id.
    */
-  constructor(host) {
+  constructor(host, serveArgs) {
     this.host = host;
+    /** More `barnstorm serve` flags, asked for when the server starts. */
+    this.serveArgs = serveArgs;
     this.mails = [];
     this.mailListeners = new Set();
     this.log = [];
@@ -195,7 +197,8 @@ class Barnstorm {
       { stdin: `${ADMIN.password}\n` },
     );
 
-    this.server = this.spawn(["serve", "--listen", `127.0.0.1:${this.port}`, "--database-url", this.databaseUrl], {
+    const serve = ["serve", "--listen", `127.0.0.1:${this.port}`, "--database-url", this.databaseUrl];
+    this.server = this.spawn([...serve, ...this.serveArgs()], {
       BARNSTORM_BASE_URL: this.baseUrl,
       BARNSTORM_SMTP_URL: `smtp://127.0.0.1:${this.smtpPort}`,
       BARNSTORM_MAIL_FROM: "barnstorm@example.org",
