@@ -12,6 +12,7 @@ pub mod national_lists;
 mod relay;
 mod switchboard;
 
+pub use barnstorm_telephony::media::MediaStats;
 pub use checker::{CheckReport, check_campaign};
 pub use engine::{
     CallingError, Claim, Dispatcher, MAX_CALLBACK_AHEAD_MS, PACE_REFUSAL_WINDOW_MS,

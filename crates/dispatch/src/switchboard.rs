@@ -214,6 +214,16 @@ impl Switchboard {
         Ok(closed)
     }
 
+    /// The audio relay's totals on this node, when it has a trunk.
+    pub fn media_stats(&self) -> Option<barnstorm_telephony::media::MediaStats> {
+        self.inner.telephony.media_stats()
+    }
+
+    /// Callers with a phone line (ringing, waiting or on it) on this node.
+    pub fn lines_open(&self) -> usize {
+        self.lock_lines().len()
+    }
+
     /// Whether this server can bridge calls at all.
     pub fn has_trunk(&self) -> bool {
         self.inner.telephony.capabilities().bridged

@@ -154,4 +154,8 @@ pub trait Telephony: Send + Sync {
     fn send(&self, command: Command);
     /// The event stream; only the first call gets it.
     fn take_events(&self) -> Option<mpsc::UnboundedReceiver<Event>>;
+    /// The node's audio relay totals, when the adapter carries audio.
+    fn media_stats(&self) -> Option<media::MediaStats> {
+        None
+    }
 }

@@ -141,6 +141,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
         );
         let _ = writeln!(out, "barnstorm_outbox_mails{{status=\"failed\"}} {failed}");
     }
+    render_telephony(&state, &mut out);
     (
         [(
             header::CONTENT_TYPE,
@@ -149,6 +150,50 @@ async fn metrics(State(state): State<AppState>) -> Response {
         out,
     )
         .into_response()
+}
+
+/// Phone lines and the RTP relay, on a node with a SIP trunk.
+fn render_telephony(state: &AppState, out: &mut String) {
+    let Some(media) = state.switchboard.media_stats() else {
+        return;
+    };
+    metrics::header(
+        out,
+        "barnstorm_phone_lines",
+        "gauge",
+        "Callers with a phone line on this node (ringing, waiting or on it).",
+    );
+    let _ = writeln!(
+        out,
+        "barnstorm_phone_lines {}",
+        state.switchboard.lines_open()
+    );
+    metrics::header(
+        out,
+        "barnstorm_rtp_legs_open",
+        "gauge",
+        "RTP legs open on this node (one per caller's phone and per contact call).",
+    );
+    let _ = writeln!(out, "barnstorm_rtp_legs_open {}", media.legs_open);
+    metrics::header(
+        out,
+        "barnstorm_rtp_packets_total",
+        "counter",
+        "RTP packets by what happened to them: received, sent, lost (sequence gaps), late (reordered or repeated), ignored (not RTP or from a stranger), send_failed.",
+    );
+    for (kind, count) in [
+        ("received", media.packets_received),
+        ("sent", media.packets_sent),
+        ("lost", media.packets_lost),
+        ("late", media.packets_late),
+        ("ignored", media.packets_ignored),
+        ("send_failed", media.send_failures),
+    ] {
+        let _ = writeln!(
+            out,
+            "barnstorm_rtp_packets_total{{kind=\"{kind}\"}} {count}"
+        );
+    }
 }
 
 pub(crate) fn router() -> Router<AppState> {

@@ -323,6 +323,30 @@ async fn call_me_makes_three_masked_calls(db: TestDatabase) {
         spoke.contains("yes"),
         "the keypad survey answer was not kept: {spoke}"
     );
+    // Both sides' audio went through the node's relay, and every leg was closed after.
+    let metrics = reqwest::get(format!("{}/metrics", node.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let metric = |name: &str| -> u64 {
+        let line = metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name}:\n{metrics}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(
+        metric("barnstorm_rtp_packets_total{kind=\"received\"}") > 300,
+        "{metrics}"
+    );
+    assert!(
+        metric("barnstorm_rtp_packets_total{kind=\"sent\"}") > 300,
+        "{metrics}"
+    );
+    assert_eq!(metric("barnstorm_rtp_legs_open"), 0, "{metrics}");
+    assert_eq!(metric("barnstorm_phone_lines"), 0, "{metrics}");
     let figures = db.store.call_figures(campaign, 0).await.unwrap();
     assert_eq!((figures.dialled, figures.answered), (3, 1), "{figures:?}");
     assert!(figures.talk_ms >= 4_000, "{figures:?}");

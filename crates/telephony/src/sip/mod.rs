@@ -187,6 +187,10 @@ impl Telephony for SipTelephony {
     fn take_events(&self) -> Option<mpsc::UnboundedReceiver<Event>> {
         self.events.lock().ok()?.take()
     }
+
+    fn media_stats(&self) -> Option<crate::media::MediaStats> {
+        Some(self.shared.media.stats())
+    }
 }
 
 impl Shared {
