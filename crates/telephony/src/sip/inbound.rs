@@ -141,9 +141,11 @@ async fn ask_for_pin(
         let playing = media.play(resolve(&shared.prompts, std::mem::take(&mut speech)).await);
         let mut pin = String::new();
         loop {
-            let next =
-                tokio::time::timeout(DIGIT_WAIT, inputs.next(dialog, media, offer, shared, false))
-                    .await;
+            let next = tokio::time::timeout(
+                DIGIT_WAIT,
+                inputs.next(dialog, media, offer, shared, false, None),
+            )
+            .await;
             match next {
                 Ok(Happened::Digit('#')) if !pin.is_empty() => break,
                 Ok(Happened::Digit(digit)) if digit.is_ascii_digit() => {

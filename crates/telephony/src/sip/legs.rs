@@ -15,8 +15,11 @@ use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// An answered call with no audio for this long is dropped.
+/// An answered contact call with no audio for this long is dropped (the trunk lost it).
 pub(crate) const NO_AUDIO_LIMIT: Duration = Duration::from_secs(30);
+/// A caller's own line may be quiet for longer (a phone that suppresses silence while they
+/// wait between calls), but not for ever.
+pub(crate) const CALLER_NO_AUDIO_LIMIT: Duration = Duration::from_secs(300);
 
 /// What the engine can ask of a running leg.
 #[derive(Debug, Clone, Copy)]
@@ -98,7 +101,7 @@ pub(crate) enum Happened {
 
 impl LegInputs {
     /// Waits for the next digit or the end of the leg, answering re-INVITEs, refreshes and
-    /// OPTIONS meanwhile.
+    /// OPTIONS meanwhile; with `silence_limit`, ends a leg whose audio stopped that long.
     pub(crate) async fn next(
         &mut self,
         dialog: &InviteDialog,
@@ -106,6 +109,7 @@ impl LegInputs {
         chosen: RemoteAudio,
         shared: &Shared,
         answered: bool,
+        silence_limit: Option<Duration>,
     ) -> Happened {
         let mut watchdog = tokio::time::interval(Duration::from_secs(1));
         let since = Instant::now();
@@ -150,10 +154,11 @@ impl LegInputs {
                     }
                     return Happened::Ended(endings::hung_up_here(answered));
                 }
-                _ = watchdog.tick(), if answered => {
-                    if silent_for(media, since) >= NO_AUDIO_LIMIT {
+                _ = watchdog.tick(), if silence_limit.is_some() => {
+                    let limit = silence_limit.unwrap_or(NO_AUDIO_LIMIT);
+                    if silent_for(media, since) >= limit {
                         let _ = dialog.hangup().await;
-                        return Happened::Ended(endings::audio_stopped(NO_AUDIO_LIMIT.as_secs()));
+                        return Happened::Ended(endings::audio_stopped(limit.as_secs()));
                     }
                 }
             }
@@ -187,8 +192,15 @@ pub(crate) async fn until_ended(
     role: &Role,
     inputs: &mut LegInputs,
 ) -> Ending {
+    let limit = match role {
+        Role::Caller(_) => CALLER_NO_AUDIO_LIMIT,
+        Role::Contact { .. } => NO_AUDIO_LIMIT,
+    };
     loop {
-        match inputs.next(dialog, media, chosen, shared, true).await {
+        match inputs
+            .next(dialog, media, chosen, shared, true, Some(limit))
+            .await
+        {
             Happened::Digit(digit) => {
                 if let Role::Caller(session) = role {
                     shared.emit(Event::Digit(*session, digit));

@@ -316,3 +316,48 @@ async fn a_node_registers_with_the_trunk_using_its_credentials() {
         registrar.messages()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_whose_audio_stops_is_dropped_and_the_caller_stays_on() {
+    if !sipp::sipp_or_skip("a_call_whose_audio_stops_is_dropped_and_the_caller_stays_on") {
+        return;
+    }
+    let steps = [Step::Talk, Step::Pause(Duration::from_secs(45))];
+    let trunk = Sipp::trunk(&steps, 2);
+    let (sip, _media, mut events) = adapter(trunk.port, None).await;
+    sip.send(Command::RingCaller {
+        session: SessionKey(1),
+        number: VOLUNTEER.to_string(),
+        caller_id: CALLER_ID.to_string(),
+    });
+    let s = Duration::from_secs(5);
+    assert_eq!(
+        next(&mut events, s, &trunk).await,
+        Event::CallerRinging(SessionKey(1))
+    );
+    assert_eq!(
+        next(&mut events, s, &trunk).await,
+        Event::CallerJoined(SessionKey(1))
+    );
+    dial(&sip, 20, "+442079460007", Duration::from_secs(20));
+    let answered = Instant::now();
+    let (dropped, _) = ended(&mut events, CallKey(20), Duration::from_secs(40), &trunk).await;
+    assert_eq!(
+        (dropped.by, dropped.answered),
+        (EndedBy::Network, true),
+        "{dropped:?}"
+    );
+    assert!(dropped.cause.contains("no audio"), "{}", dropped.cause);
+    assert!(
+        answered.elapsed() >= Duration::from_secs(30),
+        "dropped after {:?}",
+        answered.elapsed()
+    );
+    sip.send(Command::EndSession {
+        session: SessionKey(1),
+    });
+    match next(&mut events, s, &trunk).await {
+        Event::CallerLeft(SessionKey(1), ending) => assert_eq!(ending.by, EndedBy::Local),
+        other => panic!("the caller should have stayed on the line until now, got {other:?}"),
+    }
+}
