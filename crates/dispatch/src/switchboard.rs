@@ -387,15 +387,18 @@ impl Switchboard {
         Ok(())
     }
 
-    /// The caller recorded the outcome of `lease_id` on the page: move on to the next contact.
-    pub async fn outcome_recorded(&self, user: &User, campaign_id: i64, lease_id: i64) {
-        let Ok(session_id) = self.session_of(user.id, campaign_id) else {
+    /// The caller recorded the outcome of `lease_id` on the page: move their line, if it
+    /// holds that contact, on to the next one. Every outcome passes here, so a campaign that
+    /// does not bridge calls costs nothing.
+    pub async fn outcome_recorded(&self, user: &User, campaign: &Campaign, lease_id: i64) {
+        if !campaign.settings.bridging.is_bridged() {
             return;
-        };
-        let held = self
-            .with_session(session_id, |_, line| line.held.as_ref().map(|h| h.lease_id))
-            .flatten();
-        if held == Some(lease_id) {
+        }
+        let line = self.with_line(user.id, campaign.id, |_, line| {
+            let held = line.held.as_ref().map(|h| h.lease_id);
+            (held == Some(lease_id)).then_some(line.session.id)
+        });
+        if let Some(Some(session_id)) = line {
             self.next_contact(session_id).await;
         }
     }

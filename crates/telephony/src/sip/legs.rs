@@ -210,8 +210,3 @@ pub(crate) async fn until_ended(
         }
     }
 }
-
-/// Milliseconds since `since`, for logs.
-pub(crate) fn elapsed_ms(since: Instant) -> u128 {
-    since.elapsed().as_millis()
-}

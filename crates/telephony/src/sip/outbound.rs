@@ -183,7 +183,7 @@ async fn run(
     {
         Ok(chosen) => {
             tracing::info!(
-                answered_after_ms = legs::elapsed_ms(started),
+                answered_after_ms = started.elapsed().as_millis(),
                 "call answered"
             );
             legs::until_ended(&shared, &dialog, &media, chosen, &role, &mut inputs).await

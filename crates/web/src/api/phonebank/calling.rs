@@ -347,7 +347,7 @@ async fn record_outcome(
         .await?;
     state
         .switchboard
-        .outcome_recorded(&user, campaign.id, lease_id)
+        .outcome_recorded(&user, &campaign, lease_id)
         .await;
     let status = if recorded.replayed {
         StatusCode::OK

@@ -637,7 +637,7 @@ async fn record(
         Ok(recorded) => {
             state
                 .switchboard
-                .outcome_recorded(&signed_in.user, campaign.id, posted.lease_id)
+                .outcome_recorded(&signed_in.user, &campaign, posted.lease_id)
                 .await;
             let label = outcome_label(&campaign, &recorded.outcome);
             return Ok(Flash::ok(format!("Saved: {label}.")).redirect(&next));
