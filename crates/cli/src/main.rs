@@ -2,6 +2,7 @@
 //! and wires the store, the mail worker and the web app together for each subcommand.
 //! Errors end here: printed as one clear line with a non-zero exit code.
 
+mod backup;
 mod bench;
 mod bench_events;
 mod check;
@@ -44,6 +45,16 @@ enum Command {
         after_help = "Example:\n  barnstorm migrate --database-url postgres://postgres@127.0.0.1/barnstorm"
     )]
     Migrate(DatabaseArgs),
+    /// Write a consistent, checked backup of the database to FILE; safe while nodes serve.
+    #[command(
+        after_help = "Examples:\n  barnstorm backup /var/backups/barnstorm-2026-12-04.db --database-url sqlite:/var/lib/barnstorm/barnstorm.db\n  barnstorm backup /var/backups/barnstorm.dump --database-url postgres://barnstorm@127.0.0.1/barnstorm"
+    )]
+    Backup(backup::BackupArgs),
+    /// Restore a backup written by `barnstorm backup`, then apply newer migrations.
+    #[command(
+        after_help = "Example:\n  barnstorm restore /var/backups/barnstorm-2026-12-04.db --database-url sqlite:/var/lib/barnstorm/barnstorm.db --force"
+    )]
+    Restore(backup::RestoreArgs),
     /// Manage accounts.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -121,6 +132,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Migrations applied.");
             Ok(())
         }
+        Command::Backup(args) => backup::backup(args).await,
+        Command::Restore(args) => backup::restore(args).await,
         Command::User(command) => user::run(command).await,
         Command::Import(command) => import::run(command).await,
         Command::Person(command) => person::run(command).await,

@@ -7,6 +7,7 @@
 //! Each engine has its own migrations. Nothing here knows about HTTP or templates.
 
 mod audit;
+pub mod backup;
 mod binds;
 mod connect;
 mod error;
@@ -103,6 +104,24 @@ impl Default for StoreOptions {
     }
 }
 
+/// The migrations this binary carries for `backend`, oldest first.
+pub(crate) fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
+    match backend {
+        Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+    }
+}
+
+/// The newest schema version (migration number) this binary knows for `backend`: a
+/// database or backup with a newer one was written by a newer Barnstorm.
+pub fn newest_schema_version(backend: Backend) -> i64 {
+    migrator(backend)
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
+}
+
 impl Store {
     /// Opens the database named by `url` (creating a SQLite file if needed). It does not
     /// apply migrations: call [`Store::migrate`].
@@ -124,20 +143,18 @@ impl Store {
 
     /// Applies the migrations of this backend that have not run yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        match self.inner.backend {
-            Backend::Sqlite => {
-                sqlx::migrate!("migrations/sqlite")
-                    .run(&self.inner.writer)
-                    .await?
-            }
-            Backend::Postgres => {
-                sqlx::migrate!("migrations/postgres")
-                    .run(&self.inner.writer)
-                    .await?
-            }
-        }
+        migrator(self.inner.backend).run(&self.inner.writer).await?;
         self.hash_legacy_invite_codes().await?;
         Ok(())
+    }
+
+    /// The newest migration this database has applied (0 when none has run).
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.inner.reader)
+                .await?;
+        Ok(version.unwrap_or(0))
     }
 
     /// Which engine this store runs on.

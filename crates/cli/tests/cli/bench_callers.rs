@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 const CAMPAIGN: &str = "1";
 
 /// The node; stopped when the test ends, however it ends.
-struct Node(Child);
+pub struct Node(Child);
 
 impl Drop for Node {
     fn drop(&mut self) {
@@ -19,7 +19,7 @@ impl Drop for Node {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -30,7 +30,7 @@ fn free_port() -> u16 {
 /// Opens the demo campaign's calling hours around the clock, so the run does not depend
 /// on the time of day, and raises its pace limits: simulated callers loop much faster
 /// than a person calls.
-async fn open_all_day_and_faster(base: &str) {
+pub async fn open_all_day_and_faster(base: &str) {
     let client = reqwest::Client::new();
     let token: Value = client
         .post(format!("{base}/api/v1/tokens"))
@@ -58,20 +58,16 @@ async fn open_all_day_and_faster(base: &str) {
     );
 }
 
-#[tokio::test]
-async fn callers_spread_over_two_processes_report_as_one_run() {
-    // The test's own HTTP client needs the TLS provider the binary installs at start.
-    barnstorm_web::install_tls_provider();
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite:{}", dir.path().join("bench.db").display());
-    barnstorm(&["demo", "--database-url", &db]);
+/// Starts `barnstorm serve` on `db` on a free port and waits for `/healthz`; returns the
+/// node and its base URL.
+pub async fn start_node(db: &str, dir: &std::path::Path) -> (Node, String) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mail = dir.path().join("mail");
-    let _node = Node(
+    let mail = dir.join("mail");
+    let node = Node(
         Command::new(BIN)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--database-url", &db, "--mail-dir"])
+            .args(["--database-url", db, "--mail-dir"])
             .arg(&mail)
             .env("BARNSTORM_LOG", "warn")
             .stdout(Stdio::null())
@@ -83,6 +79,17 @@ async fn callers_spread_over_two_processes_report_as_one_run() {
         assert!(Instant::now() < until, "the node did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    (node, base)
+}
+
+#[tokio::test]
+async fn callers_spread_over_two_processes_report_as_one_run() {
+    // The test's own HTTP client needs the TLS provider the binary installs at start.
+    barnstorm_web::install_tls_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("bench.db").display());
+    barnstorm(&["demo", "--database-url", &db]);
+    let (_node, base) = start_node(&db, dir.path()).await;
     open_all_day_and_faster(&base).await;
 
     let report_path = dir.path().join("report.json");

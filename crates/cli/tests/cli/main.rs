@@ -3,6 +3,7 @@
 //! database and checks what it prints and what it changed. One test binary for the crate.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod backup;
 mod bench_callers;
 mod bridged_calls;
 mod import;
