@@ -39,7 +39,6 @@ async fn backup_during_calls(source: ScratchDatabase, target: ScratchDatabase, f
     let (node, base) = start_node(&src, dir.path()).await;
     open_all_day_and_faster(&base).await;
 
-    let report = dir.path().join("report.json");
     let mut callers = Command::new(BIN)
         .args([
             "bench",
@@ -51,16 +50,16 @@ async fn backup_during_calls(source: ScratchDatabase, target: ScratchDatabase, f
         ])
         .args(["--organiser-email", "northwest@example.org"])
         .args(["--organiser-password", "barnstorm-demo"])
-        .args(["--callers", "8", "--ramp", "1", "--duration", "6"])
+        .args(["--callers", "8", "--ramp", "1", "--duration", "120"])
         .args(["--call-secs", "0.05-0.2", "--wrap-up-secs", "0.05"])
         .args(["--outcomes", "no_answer=60,busy=25,wrong_number=15"])
-        .args(["--break-chance", "0", "--abandon-chance", "0", "--json"])
-        .arg(&report)
+        .args(["--break-chance", "0", "--abandon-chance", "0"])
         .env("BARNSTORM_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let counter = AttemptCounter::open(&src).await;
+    counter.wait_for_more_than(before).await;
     let file = dir.path().join(file_name);
     let file_text = file.to_str().unwrap();
     let taken = barnstorm(&["backup", file_text, "--database-url", &src]);
@@ -69,9 +68,24 @@ async fn backup_during_calls(source: ScratchDatabase, target: ScratchDatabase, f
         "{}",
         printed(&taken)
     );
-    assert!(callers.wait().unwrap().success(), "the load run failed");
+    let restored = barnstorm(&["restore", file_text, "--database-url", &dst]);
+    assert!(
+        printed(&restored).contains("Restored"),
+        "{}",
+        printed(&restored)
+    );
+    let in_backup = checked_attempts(&dst);
+    // The callers go on after the backup: what it holds is one moment mid-run.
+    counter.wait_for_more_than(in_backup).await;
+    counter.close().await;
+    let _ = callers.kill();
+    let _ = callers.wait();
     drop(node);
     let after = checked_attempts(&src);
+    assert!(
+        before < in_backup && in_backup < after,
+        "the backup was taken mid-run: {before} attempts before the load, {in_backup} in the backup, {after} at the end"
+    );
 
     let again = run(&["backup", file_text, "--database-url", &src]);
     assert!(!again.status.success());
@@ -80,19 +94,6 @@ async fn backup_during_calls(source: ScratchDatabase, target: ScratchDatabase, f
         "{}",
         printed(&again)
     );
-
-    let restored = barnstorm(&["restore", file_text, "--database-url", &dst]);
-    assert!(
-        printed(&restored).contains("Restored"),
-        "{}",
-        printed(&restored)
-    );
-    let in_backup = checked_attempts(&dst);
-    assert!(
-        before < in_backup && in_backup < after,
-        "the backup was taken mid-run: {before} attempts before the load, {in_backup} in the backup, {after} at the end"
-    );
-
     let over = run(&["restore", file_text, "--database-url", &dst]);
     assert!(!over.status.success(), "restored over a live database");
     let refusal = printed(&over);
@@ -105,6 +106,49 @@ async fn backup_during_calls(source: ScratchDatabase, target: ScratchDatabase, f
 
     source.drop_database().await;
     target.drop_database().await;
+}
+
+/// Counts the campaign's stored calls while the node runs.
+struct AttemptCounter(sqlx::AnyPool);
+
+impl AttemptCounter {
+    async fn open(db: &str) -> Self {
+        sqlx::any::install_default_drivers();
+        let url = match db.strip_prefix("sqlite:") {
+            Some(path) => format!("sqlite://{path}"),
+            None => db.to_owned(),
+        };
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
+        Self(pool)
+    }
+
+    /// Waits (two minutes at most) until more than `count` calls are stored.
+    async fn wait_for_more_than(&self, count: u64) {
+        let until = std::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            let stored: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM call_attempts WHERE campaign_id = 1")
+                    .fetch_one(&self.0)
+                    .await
+                    .unwrap();
+            if u64::try_from(stored).unwrap() > count {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "the callers stored no more than {count} calls in two minutes"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn close(self) {
+        self.0.close().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -61,6 +61,11 @@ pub async fn open_all_day_and_faster(base: &str) {
 /// Starts `barnstorm serve` on `db` on a free port and waits for `/healthz`; returns the
 /// node and its base URL.
 pub async fn start_node(db: &str, dir: &std::path::Path) -> (Node, String) {
+    start_node_with(db, dir, &[]).await
+}
+
+/// [`start_node`] with more `serve` flags.
+pub async fn start_node_with(db: &str, dir: &std::path::Path, flags: &[&str]) -> (Node, String) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mail = dir.join("mail");
@@ -69,6 +74,7 @@ pub async fn start_node(db: &str, dir: &std::path::Path) -> (Node, String) {
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--database-url", db, "--mail-dir"])
             .arg(&mail)
+            .args(flags)
             .env("BARNSTORM_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()

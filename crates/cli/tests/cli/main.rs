@@ -6,8 +6,10 @@
 mod backup;
 mod bench_callers;
 mod bridged_calls;
+mod grafana;
 mod import;
 mod person;
+mod upgrade;
 
 use std::process::{Command, Output};
 
