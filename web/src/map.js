@@ -3,8 +3,10 @@
 // narrow screen the list comes first with the map a tap away.
 // The server clusters (GET {data-view-url}); this file only draws what it is sent, so it
 // stays fast whatever the number of events. No request leaves the site except map tiles,
-// and only when data-tile-url is set; with no tiles the markers and list still work.
+// and only when data-tile-url is set (map-background.js: the operator's own basemap, a
+// tile server, or the built-in outline).
 import L from "leaflet";
+import { addBackground } from "./map-background.js";
 import {
   drawClusters,
   drawEvents,
@@ -106,14 +108,6 @@ function scheduleRefresh(state) {
 
 // ---- Set-up ----
 
-function tileNote(map) {
-  const Note = L.Control.extend({
-    options: { position: "bottomleft" },
-    onAdd: () => el("p", { class: "map-note", role: "status" }, "Map background unavailable; events are still shown"),
-  });
-  return new Note().addTo(map);
-}
-
 function initialView(container, params) {
   const parts = (container.dataset.center || "54.5,-3").split(",").map(Number);
   const lat = parts[0];
@@ -154,26 +148,8 @@ function setUpEventMap() {
   applyFiltersFromUrl(filterForm, params);
 
   const view = initialView(container, params);
-  const tileUrl = (container.dataset.tileUrl || "").trim();
-  // With no tiles there is nothing to credit but the postcode data, named under the map.
-  const map = L.map(container, {
-    center: view.centre,
-    zoom: view.zoom,
-    minZoom: 2,
-    maxZoom: 18,
-    attributionControl: Boolean(tileUrl),
-  });
-  if (tileUrl) {
-    const tiles = L.tileLayer(tileUrl, { attribution: container.dataset.tileAttribution || "", maxZoom: 18 });
-    let noted = false;
-    tiles.on("tileerror", () => {
-      if (!noted) {
-        noted = true;
-        tileNote(map);
-      }
-    });
-    tiles.addTo(map);
-  }
+  const map = L.map(container, { center: view.centre, zoom: view.zoom, minZoom: 2, maxZoom: 18 });
+  const background = addBackground(map, container);
 
   const list = document.getElementById("event-list") || el("ol", { id: "event-list" });
   if (!list.isConnected) container.after(list);
@@ -188,7 +164,7 @@ function setUpEventMap() {
   const ready = new Promise((resolve) => {
     resolveReady = resolve;
   });
-  const api = { map, ready, lastRenderMs: null, lastViewMs: null, renders: 0 };
+  const api = { map, background, ready, lastRenderMs: null, lastViewMs: null, renders: 0 };
   window.barnstormMap = api;
 
   const state = {

@@ -80,6 +80,11 @@ pub(crate) struct ServeArgs {
         default_value = "© OpenStreetMap contributors"
     )]
     tile_attribution: String,
+    /// A PMTiles v3 archive (vector or raster tiles, e.g. a UK extract of the Protomaps
+    /// build) that this server hands to the events map with range requests, so no tile
+    /// server sees supporters' maps. Replaces --tile-url; --tile-attribution credits it.
+    #[arg(long, env = "BARNSTORM_BASEMAP")]
+    basemap: Option<PathBuf>,
     /// Outreach messages ("contact people in their area") one group may send per day.
     #[arg(long, env = "BARNSTORM_OUTREACH_DAILY_PER_GROUP", default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=10_000))]
     outreach_daily_per_group: u32,
@@ -215,6 +220,22 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         args.mail_dir.clone(),
     )?;
     let geocoder_url = args.geocoder_url.clone().filter(|u| !u.trim().is_empty());
+    // Checked before the database is opened, so a wrong file fails at once.
+    let basemap = args
+        .basemap
+        .as_deref()
+        .map(barnstorm_web::Basemap::open)
+        .transpose()?;
+    if let Some(basemap) = &basemap {
+        tracing::info!(
+            path = %basemap.path.display(),
+            tiles = basemap.tiles.as_str(),
+            min_zoom = basemap.min_zoom,
+            max_zoom = basemap.max_zoom,
+            "serving the basemap at {}",
+            barnstorm_web::BASEMAP_PATH
+        );
+    }
     let nominatim = geocoder_url.as_deref().map(Nominatim::new).transpose()?;
     let options = StoreOptions {
         max_connections: args.db_connections,
@@ -250,6 +271,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     config.geocoder_url = geocoder_url;
     config.tile_url = tile_url(&args.tile_url)?;
     config.tile_attribution = args.tile_attribution.clone();
+    config.basemap = basemap;
     config.outreach_daily_per_group = args.outreach_daily_per_group;
     config.outreach_daily_per_sender = args.outreach_daily_per_sender;
     config.outreach_recipient_days = args.outreach_recipient_days;

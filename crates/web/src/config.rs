@@ -1,6 +1,6 @@
 //! Web settings fixed at start-up: the public base URL (for links in mail), cookie
 //! security, session length, password-hashing cost, who must use two-factor sign-in and
-//! how long personal data is kept.
+//! how long personal data is kept, and the events map's background (tiles or basemap).
 //! Read by the CLI from flags and environment; this module only holds and derives them.
 
 use std::time::Duration;
@@ -25,6 +25,9 @@ pub struct WebConfig {
     pub tile_url: String,
     /// Attribution shown on the map for the tiles (plain text).
     pub tile_attribution: String,
+    /// The operator's own PMTiles archive, served at [`crate::BASEMAP_PATH`]; when set,
+    /// the map draws it and `tile_url` is not used.
+    pub basemap: Option<crate::Basemap>,
     /// Outreach messages ("contact people in their area") one group may send per day.
     pub outreach_daily_per_group: u32,
     /// Outreach messages one person may send per day, across groups.
@@ -56,11 +59,21 @@ impl WebConfig {
             geocoder_url: None,
             tile_url: DEFAULT_TILE_URL.to_owned(),
             tile_attribution: DEFAULT_TILE_ATTRIBUTION.to_owned(),
+            basemap: None,
             outreach_daily_per_group: 10,
             outreach_daily_per_sender: 3,
             outreach_recipient_days: 7,
             require_two_factor: crate::auth::two_factor::TwoFactorRequirement::Off,
             retention: barnstorm_store::retention::RetentionPolicy::default(),
+        }
+    }
+
+    /// The tile URL template the map uses: none when the operator's basemap is served.
+    pub fn map_tile_url(&self) -> &str {
+        if self.basemap.is_some() {
+            ""
+        } else {
+            &self.tile_url
         }
     }
 

@@ -7,6 +7,7 @@ mod api;
 mod approval_mails;
 mod assets;
 pub mod auth;
+mod basemap;
 mod config;
 mod error;
 pub mod event_draft;
@@ -24,6 +25,7 @@ mod security_headers;
 pub mod subject_access;
 mod text_input;
 
+pub use basemap::{BASEMAP_PATH, Basemap, BasemapError, BasemapTiles};
 pub use config::WebConfig;
 pub use error::{ApiError, PageError};
 pub use geocoder::{Geocoder, GeocoderSetupError, Nominatim};
@@ -110,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(ops::router())
         .merge(assets::router())
+        .merge(basemap::router())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(text_input::refuse_nul_text))
         .layer(axum::middleware::from_fn(error::rejections_as_pages))

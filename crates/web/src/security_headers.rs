@@ -37,7 +37,7 @@ pub(crate) struct SecurityHeaders {
 impl SecurityHeaders {
     /// The headers for a site configured as `config`.
     pub(crate) fn new(config: &WebConfig) -> Self {
-        let images = match tile_source(&config.tile_url) {
+        let images = match tile_source(config.map_tile_url()) {
             Some(tiles) => format!("'self' data: {tiles}"),
             None => "'self' data:".to_owned(),
         };

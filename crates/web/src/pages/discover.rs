@@ -49,17 +49,42 @@ struct TypeOption {
 
 /// The map's settings, written into `data-` attributes for map.js.
 struct MapSettings {
+    /// Tiles from a tile server; empty with a basemap or with tiles off.
     tile_url: String,
     tile_attribution: String,
+    /// `vector` or `raster` when the operator's PMTiles archive is served; else empty.
+    basemap_tiles: &'static str,
+    basemap_path: &'static str,
+    basemap_max_zoom: u8,
+    /// Who the map background is credited to, under the map.
+    credit: String,
     group: String,
     embed: bool,
 }
 
+/// The built-in outline's source, credited when there is no other background.
+const OUTLINE_CREDIT: &str = "Natural Earth";
+
 impl MapSettings {
     fn new(config: &WebConfig, group: &str, embed: bool) -> Self {
+        let tile_url = config.map_tile_url().to_owned();
+        let outline = tile_url.is_empty() && config.basemap.is_none();
+        let tile_attribution = if outline {
+            String::new()
+        } else {
+            config.tile_attribution.clone()
+        };
         Self {
-            tile_url: config.tile_url.clone(),
-            tile_attribution: config.tile_attribution.clone(),
+            tile_url,
+            credit: if outline {
+                OUTLINE_CREDIT.to_owned()
+            } else {
+                tile_attribution.clone()
+            },
+            tile_attribution,
+            basemap_tiles: config.basemap.as_ref().map_or("", |b| b.tiles.as_str()),
+            basemap_path: crate::BASEMAP_PATH,
+            basemap_max_zoom: config.basemap.as_ref().map_or(0, |b| b.max_zoom),
             group: group.to_owned(),
             embed,
         }

@@ -126,6 +126,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/tokens", "AAAAAAAA"),
     // Public files; an unknown one is not found.
     ("GET", "/assets/{*path}", "NNNNNNNN"),
+    // The operator's PMTiles archive, public like the map; this test server has none.
+    ("GET", "/basemap.pmtiles", "NNNNNNNN"),
     // Someone else's lease: 409 "not yours" is the refusal the page's script understands.
     ("POST", "/call/leases/{lease_id}/heartbeat", "SDADDDDD"),
     // The calling page hands out a contact, so it follows the claim rule.

@@ -6,6 +6,7 @@ mod access_matrix;
 mod accounts;
 mod app;
 mod audit_log;
+mod basemap;
 mod discover;
 mod events_api;
 mod events_pages;
