@@ -1,9 +1,10 @@
-// The events map on the operator's own basemap (`--basemap FILE.pmtiles`): a PMTiles
-// archive of vector tiles made in the test with PyPI's pmtiles (basemap/make_archive.py).
-// The browser reads it from Barnstorm in byte ranges (Range requests answered 206) and
-// asks no other host, though a tile server is configured too; the land and water drawn
-// from the archive's tiles show on the map, credited as configured, and the page's
-// Content-Security-Policy allows images from this site only.
+// The events map on the operator's own basemap (`--basemap FILE.pmtiles`): PMTiles
+// archives made in the test with PyPI's pmtiles (basemap/make_archive.py), one of vector
+// tiles and one of PNG tiles, each served by its own Barnstorm. The browser reads the
+// archive from Barnstorm in byte ranges (Range requests answered 206) and asks no other
+// host, though a tile server is configured too; the colours of the archive's tiles show on
+// the map, credited as configured, and the page's Content-Security-Policy allows images
+// from this site only (and, for PNG tiles, the page's own blobs).
 // Without pmtiles this file is skipped, loudly; under CI or BARNSTORM_REQUIRE_ALL_SUITES=1
 // it fails instead.
 
@@ -19,32 +20,64 @@ import { browserTest, eventually, expectText, useBarnstorm } from "./harness.js"
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REQUIRED = process.env.CI === "true" || process.env.BARNSTORM_REQUIRE_ALL_SUITES === "1";
-const NAME = "the events map draws the operator's basemap from byte ranges of this server only";
+
+/** Each kind of archive, the tiles it becomes on the map and the two colours they show. */
+const KINDS = {
+  // The Protomaps "light" colours of the archive's two layers, earth and water.
+  vector: { tiles: "canvas.leaflet-tile", colours: [[0xe2, 0xdf, 0xda], [0x80, 0xde, 0xea]], images: "img-src 'self' data:;" },
+  // RASTER_TOP and RASTER_BOTTOM of make_archive.py; the page makes images of them as blobs.
+  raster: { tiles: "img.leaflet-tile", colours: [[200, 60, 60], [60, 60, 200]], images: "img-src 'self' data: blob:;" },
+};
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "barnstorm-basemap-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const archive = path.join(dir, "uk.pmtiles");
-const made = spawnSync("python3", [path.join(HERE, "basemap/make_archive.py"), archive], { encoding: "utf8" });
 
-/** The Protomaps "light" colours of the archive's two layers, as RGB. */
-const EARTH = [0xe2, 0xdf, 0xda];
-const WATER = [0x80, 0xde, 0xea];
+// Set as well, to show that the basemap replaces it: nothing may be asked of this host.
+process.env.BARNSTORM_TILE_URL = "https://tiles.example.org/{z}/{x}/{y}.png";
+process.env.BARNSTORM_TILE_ATTRIBUTION = "© OpenStreetMap contributors";
 
-if (made.status !== 0) {
-  const why = made.error ? `python3 could not run: ${made.error.message}` : made.stderr.trim() || `exit ${made.status}`;
-  if (REQUIRED) {
-    test(NAME, () => assert.fail(`no test basemap could be made (${why}); pip install pmtiles`));
-  } else {
-    console.warn(`\n!!! SKIPPED ${path.basename(fileURLToPath(import.meta.url))}: ${why}\n`);
-    test(NAME, { skip: why }, () => {});
+/** How many pixels of the map's tiles are near each of `colours` (tiles read through a canvas). */
+function countColours({ selector, colours }) {
+  const counts = colours.map(() => 0);
+  let tiles = 0;
+  for (const tile of document.querySelectorAll(`#event-map ${selector}`)) {
+    const width = tile.naturalWidth ?? tile.width;
+    const height = tile.naturalHeight ?? tile.height;
+    if (!width || !height || (tile.complete === false)) continue;
+    tiles += 1;
+    let canvas = tile;
+    if (tile.tagName === "IMG") {
+      canvas = document.createElement("canvas");
+      canvas.width = width;
+      canvas.height = height;
+      canvas.getContext("2d").drawImage(tile, 0, 0);
+    }
+    const { data } = canvas.getContext("2d").getImageData(0, 0, width, height);
+    for (let i = 0; i < data.length; i += 4) {
+      const at = colours.findIndex((rgb) => rgb.every((value, k) => Math.abs(data[i + k] - value) <= 3));
+      if (at >= 0) counts[at] += 1;
+    }
   }
-} else {
-  // Set as well, to show that the basemap replaces it: nothing may be asked of this host.
-  process.env.BARNSTORM_TILE_URL = "https://tiles.example.org/{z}/{x}/{y}.png";
-  process.env.BARNSTORM_TILE_ATTRIBUTION = "© OpenStreetMap contributors";
+  return { tiles, counts };
+}
+
+for (const [kind, { tiles, colours, images }] of Object.entries(KINDS)) {
+  const name = `the events map draws the operator's ${kind} basemap from byte ranges of this server only`;
+  const archive = path.join(dir, `uk-${kind}.pmtiles`);
+  const made = spawnSync("python3", [path.join(HERE, "basemap/make_archive.py"), kind, archive], { encoding: "utf8" });
+  if (made.status !== 0) {
+    const why = made.error ? `python3 could not run: ${made.error.message}` : made.stderr.trim() || `exit ${made.status}`;
+    if (REQUIRED) {
+      test(name, () => assert.fail(`no test basemap could be made (${why}); pip install pmtiles`));
+    } else {
+      console.warn(`\n!!! SKIPPED ${name}: ${why}\n`);
+      test(name, { skip: why }, () => {});
+    }
+    continue;
+  }
   const app = useBarnstorm({ serveArgs: () => ["--basemap", archive] });
 
-  browserTest(app, NAME, async ({ newPage }) => {
+  browserTest(app, name, async ({ newPage }) => {
     const page = await newPage();
     const own = new URL(app.baseUrl).host;
     const foreign = [];
@@ -67,31 +100,15 @@ if (made.status !== 0) {
 
     const answer = await page.goto(app.url("/events"));
     const policy = answer.headers()["content-security-policy"];
-    assert.match(policy, /img-src 'self' data:;/, `images from this site only: ${policy}`);
-    await page.locator("#event-map canvas.leaflet-tile").first().waitFor({ state: "attached" });
+    assert.ok(policy.includes(images), `images from this site only: ${policy}`);
+    await page.locator(`#event-map ${tiles}`).first().waitFor({ state: "attached" });
 
-    // Both layers of the archive are painted: its land and its water, side by side.
+    // Both colours of the archive's tiles are on the map.
     const painted = await eventually(
       async () => {
-        const counts = await page.evaluate(
-          ([earth, water]) => {
-            const near = (data, i, rgb) => rgb.every((value, k) => Math.abs(data[i + k] - value) <= 3);
-            const found = { earth: 0, water: 0, tiles: 0 };
-            for (const canvas of document.querySelectorAll("#event-map canvas.leaflet-tile")) {
-              if (!canvas.width) continue;
-              found.tiles += 1;
-              const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-              for (let i = 0; i < data.length; i += 4) {
-                if (near(data, i, earth)) found.earth += 1;
-                else if (near(data, i, water)) found.water += 1;
-              }
-            }
-            return found;
-          },
-          [EARTH, WATER],
-        );
-        assert.ok(counts.earth > 1000 && counts.water > 1000, `land and water drawn from the archive: ${JSON.stringify(counts)}`);
-        return counts;
+        const found = await page.evaluate(countColours, { selector: tiles, colours });
+        assert.ok(found.counts.every((count) => count > 1000), `the archive's tiles are drawn: ${JSON.stringify(found)}`);
+        return found;
       },
       { timeoutMs: 20_000 },
     );

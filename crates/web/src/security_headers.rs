@@ -39,6 +39,15 @@ impl SecurityHeaders {
     pub(crate) fn new(config: &WebConfig) -> Self {
         let images = match tile_source(config.map_tile_url()) {
             Some(tiles) => format!("'self' data: {tiles}"),
+            // Raster tiles read from the basemap become images through blob: URLs made
+            // by the page itself.
+            None if config
+                .basemap
+                .as_ref()
+                .is_some_and(|basemap| basemap.tiles == crate::BasemapTiles::Raster) =>
+            {
+                "'self' data: blob:".to_owned()
+            }
             None => "'self' data:".to_owned(),
         };
         let common = format!(

@@ -1,16 +1,19 @@
-"""Writes a small PMTiles v3 archive of vector tiles over the UK for the basemap test.
+"""Writes a small PMTiles v3 archive over the UK for the basemap tests.
 
-Usage: python3 make_archive.py OUT.pmtiles
+Usage: python3 make_archive.py vector|raster OUT.pmtiles
 
-Every tile from zoom 0 to 6 that covers the UK holds an `earth` polygon over the whole
-tile and a `water` triangle over its lower-left half, as Mapbox vector tiles (gzip), so
-a map drawn from the archive shows the Protomaps "light" land and water colours side by
-side. The archive is written by PyPI's `pmtiles` (exit status 3 when it is missing).
+Every tile from zoom 0 to 6 that covers the UK is the same. Vector: an `earth` polygon
+over the whole tile and a `water` triangle over its lower-left half, as Mapbox vector
+tiles (gzip), so a map drawn from it shows the Protomaps "light" land and water colours
+side by side. Raster: a PNG whose upper half is RASTER_TOP and lower half RASTER_BOTTOM.
+The archive is written by PyPI's `pmtiles` (exit status 3 when it is missing).
 """
 
 import gzip
 import math
+import struct
 import sys
+import zlib
 
 try:
     from pmtiles.tile import Compression, TileType, zxy_to_tileid
@@ -20,6 +23,8 @@ except ImportError:
     sys.exit(3)
 
 EXTENT = 4096
+RASTER_TOP = (200, 60, 60)
+RASTER_BOTTOM = (60, 60, 200)
 UK = (-8.0, 50.0, 2.0, 59.0)  # west, south, east, north
 
 
@@ -68,7 +73,19 @@ def layer(name, ring):
     )
 
 
-def tile():
+def png_tile(size=256):
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(
+        b"\x00" + bytes(RASTER_TOP if y < size // 2 else RASTER_BOTTOM) * size for y in range(size)
+    )
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def vector_tile():
     # Clockwise in tile coordinates (y down), as MVT wants outer rings.
     earth = layer("earth", [(0, 0), (EXTENT, 0), (EXTENT, EXTENT), (0, EXTENT)])
     water = layer("water", [(0, 0), (EXTENT, EXTENT), (0, EXTENT)])
@@ -84,9 +101,10 @@ def tile_y(lat, zoom):
     return int((1.0 - math.asinh(math.tan(rad)) / math.pi) / 2.0 * (1 << zoom))
 
 
-def main(out):
+def main(kind, out):
     west, south, east, north = UK
-    data = tile()
+    raster = kind == "raster"
+    data = png_tile() if raster else vector_tile()
     with open(out, "wb") as handle:
         writer = Writer(handle)
         for zoom in range(0, 7):
@@ -95,8 +113,8 @@ def main(out):
                     writer.write_tile(zxy_to_tileid(zoom, x, y), data)
         writer.finalize(
             {
-                "tile_type": TileType.MVT,
-                "tile_compression": Compression.GZIP,
+                "tile_type": TileType.PNG if raster else TileType.MVT,
+                "tile_compression": Compression.NONE if raster else Compression.GZIP,
                 "min_lon_e7": int(west * 1e7),
                 "min_lat_e7": int(south * 1e7),
                 "max_lon_e7": int(east * 1e7),
@@ -110,7 +128,7 @@ def main(out):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) != 3 or sys.argv[1] not in ("vector", "raster"):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])

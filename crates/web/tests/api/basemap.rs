@@ -238,8 +238,29 @@ fn files_that_are_not_pmtiles_v3_are_refused_with_the_reason() {
     assert!(matches!(missing, BasemapError::Unreadable { .. }));
     assert!(missing.to_string().contains("absent.pmtiles"));
 
+    let path = raster_archive(dir.path());
+    assert_eq!(Basemap::open(&path).unwrap().tiles, BasemapTiles::Raster);
+}
+
+fn raster_archive(dir: &Path) -> PathBuf {
     let mut raster = header(127 + 4, 3, 2);
     raster.extend(b"tile");
-    let path = archive(dir.path(), "raster.pmtiles", &raster);
-    assert_eq!(Basemap::open(&path).unwrap().tiles, BasemapTiles::Raster);
+    archive(dir, "raster.pmtiles", &raster)
+}
+
+#[tokio::test]
+async fn raster_tiles_of_the_basemap_may_be_shown_from_the_page_s_own_blobs() {
+    let db = TestDatabase::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = raster_archive(dir.path());
+    let app = TestApp::with_config(db.store.clone(), |config| {
+        config.basemap = Some(Basemap::open(&path).unwrap());
+    });
+    let page = app.get("/events").await;
+    assert!(page.body.contains(r#"data-basemap-tiles="raster""#));
+    let policy = page.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(policy.contains("img-src 'self' data: blob:;"), "{policy}");
+    db.drop_database().await;
 }
