@@ -103,6 +103,13 @@ impl Sipp {
         Self::run(&scenario, calls, &[])
     }
 
+    /// The same trunk over TCP (one connection, as a trunk provider's edge keeps it).
+    pub fn trunk_over_tcp(steps: &[Step], calls: u32) -> Self {
+        let template = std::fs::read_to_string(format!("{SCENARIOS}/trunk.xml")).unwrap();
+        let scenario = template.replace("<!-- KEYPAD -->", &keypad(steps));
+        Self::run(&scenario, calls, &["-t", "t1"])
+    }
+
     /// A trunk that asks for digest credentials and refuses them, for `calls` calls.
     pub fn refusing_trunk(calls: u32) -> Self {
         let scenario = std::fs::read_to_string(format!("{SCENARIOS}/trunk-refuses.xml")).unwrap();

@@ -105,6 +105,33 @@ pub(crate) fn audio_stopped(seconds: u64) -> Ending {
     }
 }
 
+/// The session timer ran out: the far end, which was to refresh the session, did not
+/// (`ours` false), or none of Barnstorm's refreshes was accepted (`ours` true).
+pub(crate) fn session_expired(ours: bool) -> Ending {
+    let what = if ours {
+        "the network accepted none of Barnstorm's refreshes of the call's session"
+    } else {
+        "the network stopped refreshing the call's session"
+    };
+    Ending {
+        by: EndedBy::Network,
+        sip_status: None,
+        answered: true,
+        cause: format!("{what}; the call was ended"),
+    }
+}
+
+/// Barnstorm's refresh of the session was answered with `status` (481, 408): the far end
+/// no longer knows the call.
+pub(crate) fn refresh_refused(status: u16) -> Ending {
+    Ending {
+        by: EndedBy::Network,
+        sip_status: Some(status),
+        answered: true,
+        cause: format!("the network no longer knows the call ({status}); the call was ended"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 use super::Shared;
 use super::legs::{self, CallerLine, Happened, LegInputs, Role};
 use super::sdp;
+use super::session_timer::SessionTimer;
 use super::speech::resolve;
 use crate::{Event, LineKey, SessionKey, Speech};
 use rsipstack::dialog::dialog::DialogState;
@@ -62,29 +63,28 @@ pub(crate) async fn answer(shared: Arc<Shared>, mut tx: Transaction) {
             return;
         }
     };
+    let requested_timer = SessionTimer::from_request(&tx.original.headers.0);
     let mut handling = dialog.clone();
     tokio::spawn(async move {
         if let Err(error) = handling.handle(&mut tx).await {
             tracing::debug!(%error, "dial-in INVITE transaction ended");
         }
     });
-    let answer = sdp::describe(
-        shared.config.advertised_ip(),
-        media.port(),
-        rand::random(),
-        Some(offer),
-    );
-    if let Err(error) = dialog.accept(Some(legs::sdp_headers()), Some(answer.into_bytes())) {
+    let (control_sender, control) = mpsc::unbounded_channel();
+    let mut inputs = LegInputs::new(states, media.take_digits(), control);
+    let answer = inputs
+        .origin
+        .describe(shared.config.advertised_ip(), media.port(), Some(offer));
+    let mut headers = legs::sdp_headers();
+    if let Some((timer, timer_headers)) = requested_timer {
+        inputs.timer = Some(timer);
+        headers.extend(timer_headers);
+    }
+    if let Err(error) = dialog.accept(Some(headers), Some(answer.into_bytes())) {
         tracing::error!(%error, "could not answer a dial-in call");
         return;
     }
     media.start(legs::leg_config(offer));
-    let (control_sender, control) = mpsc::unbounded_channel();
-    let mut inputs = LegInputs {
-        states,
-        digits: media.take_digits(),
-        control,
-    };
     let line = shared.next_line();
     let (line_sender, mut decisions) = mpsc::unbounded_channel();
     if let Ok(mut lines) = shared.lines.lock() {

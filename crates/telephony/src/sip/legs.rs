@@ -1,15 +1,17 @@
 //! An answered leg, caller's or contact's, from answer to hang-up: keypad digits (RFC 4733
-//! from the relay, SIP INFO from the dialog), re-INVITEs and session refreshes answered
-//! with the same audio, a BYE from either side, and a watchdog that drops a call whose
-//! audio stopped arriving (a trunk that vanished mid-call sends no BYE).
+//! from the relay, SIP INFO from the dialog), re-INVITEs and UPDATEs answered with the
+//! same audio, session timers kept (refreshing when Barnstorm is the refresher, ending a
+//! call whose refresher went quiet), a BYE from either side, and a watchdog that drops a
+//! call whose audio stopped arriving (a trunk that vanished mid-call sends no BYE).
 
-use super::sdp::{self, RemoteAudio};
+use super::sdp::{self, Origin, RemoteAudio};
+use super::session_timer::{Due, SessionTimer};
 use super::{Shared, endings};
 use crate::media::{Codec, Leg, LegConfig};
 use crate::{CallKey, Ending, Event, SessionKey};
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver};
 use rsipstack::dialog::invite_dialog::InviteDialog;
-use rsipstack::sip::{Header, StatusCode};
+use rsipstack::sip::{Header, StatusCode, StatusCodeKind};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
@@ -86,11 +88,15 @@ fn info_digit(request: &rsipstack::sip::Request) -> Option<char> {
     crate::media::digit_from_sip_info(&content_type, body)
 }
 
-/// Everything a leg reads while it is up.
+/// Everything a leg reads while it is up, and what it keeps of its own signalling.
 pub(crate) struct LegInputs {
     pub states: DialogStateReceiver,
     pub digits: Option<mpsc::UnboundedReceiver<char>>,
     pub control: mpsc::UnboundedReceiver<Control>,
+    /// Barnstorm's side of the leg's SDP.
+    pub origin: Origin,
+    /// The session timer the call settled on, if any.
+    pub timer: Option<SessionTimer>,
 }
 
 /// One thing that happened on an answered leg.
@@ -100,8 +106,23 @@ pub(crate) enum Happened {
 }
 
 impl LegInputs {
-    /// Waits for the next digit or the end of the leg, answering re-INVITEs, refreshes and
-    /// OPTIONS meanwhile; with `silence_limit`, ends a leg whose audio stopped that long.
+    pub(crate) fn new(
+        states: DialogStateReceiver,
+        digits: Option<mpsc::UnboundedReceiver<char>>,
+        control: mpsc::UnboundedReceiver<Control>,
+    ) -> Self {
+        Self {
+            states,
+            digits,
+            control,
+            origin: Origin::new(rand::random()),
+            timer: None,
+        }
+    }
+
+    /// Waits for the next digit or the end of the leg, answering re-INVITEs, UPDATEs and
+    /// OPTIONS and keeping the session timer meanwhile; with `silence_limit`, ends a leg
+    /// whose audio stopped that long.
     pub(crate) async fn next(
         &mut self,
         dialog: &InviteDialog,
@@ -114,6 +135,8 @@ impl LegInputs {
         let mut watchdog = tokio::time::interval(Duration::from_secs(1));
         let since = Instant::now();
         loop {
+            let due = self.timer.map(|timer| timer.next());
+            let timer_deadline = due.map_or_else(tokio::time::Instant::now, |(at, _)| at);
             tokio::select! {
                 state = self.states.recv() => match state {
                     Some(DialogState::Info(_, request, handle)) => {
@@ -123,20 +146,7 @@ impl LegInputs {
                         }
                     }
                     Some(DialogState::Updated(_, request, handle)) => {
-                        if request.body.is_empty() {
-                            let _ = handle.reply(StatusCode::OK).await;
-                            continue;
-                        }
-                        match sdp::parse(&request.body) {
-                            Ok(remote) => {
-                                media.start(leg_config(remote));
-                                let answer = sdp::describe(shared.config.advertised_ip(), media.port(), rand::random(), Some(chosen));
-                                let _ = handle.respond(StatusCode::OK, Some(sdp_headers()), Some(answer.into_bytes())).await;
-                            }
-                            Err(_) => {
-                                let _ = handle.reply(StatusCode::NotAcceptableHere).await;
-                            }
-                        }
+                        self.answer_update(&request, handle, media, chosen, shared).await;
                     }
                     Some(DialogState::Options(_, _, handle)) => {
                         let _ = handle.reply(StatusCode::OK).await;
@@ -154,6 +164,16 @@ impl LegInputs {
                     }
                     return Happened::Ended(endings::hung_up_here(answered));
                 }
+                () = tokio::time::sleep_until(timer_deadline), if due.is_some() => {
+                    let ended = match due.map(|(_, due)| due) {
+                        Some(Due::Refresh) => self.refresh(dialog, media, chosen, shared).await,
+                        _ => Some(endings::session_expired(false)),
+                    };
+                    if let Some(ending) = ended {
+                        let _ = dialog.hangup().await;
+                        return Happened::Ended(ending);
+                    }
+                }
                 _ = watchdog.tick(), if silence_limit.is_some() => {
                     let limit = silence_limit.unwrap_or(NO_AUDIO_LIMIT);
                     if silent_for(media, since) >= limit {
@@ -162,6 +182,89 @@ impl LegInputs {
                     }
                 }
             }
+        }
+    }
+
+    /// Answers a re-INVITE or UPDATE from the far end: new audio if it sends a description,
+    /// and the session timer it asks for (none if it asks for none, RFC 4028 §9).
+    async fn answer_update(
+        &mut self,
+        request: &rsipstack::sip::Request,
+        handle: rsipstack::dialog::dialog::TransactionHandle,
+        media: &Leg,
+        chosen: RemoteAudio,
+        shared: &Shared,
+    ) {
+        let mut headers = Vec::new();
+        self.timer = SessionTimer::from_request(&request.headers.0).map(|(timer, answer)| {
+            headers = answer;
+            timer
+        });
+        if request.body.is_empty() {
+            let _ = handle.respond(StatusCode::OK, Some(headers), None).await;
+            return;
+        }
+        match sdp::parse(&request.body) {
+            Ok(remote) => {
+                media.start(leg_config(remote));
+                let answer =
+                    self.origin
+                        .describe(shared.config.advertised_ip(), media.port(), Some(chosen));
+                headers.extend(sdp_headers());
+                let _ = handle
+                    .respond(StatusCode::OK, Some(headers), Some(answer.into_bytes()))
+                    .await;
+            }
+            Err(_) => {
+                let _ = handle.reply(StatusCode::NotAcceptableHere).await;
+            }
+        }
+    }
+
+    /// Refreshes the session with a re-INVITE carrying the same audio; the ending when
+    /// the far end no longer knows the call (481, 408 or no answer at all).
+    async fn refresh(
+        &mut self,
+        dialog: &InviteDialog,
+        media: &Leg,
+        chosen: RemoteAudio,
+        shared: &Shared,
+    ) -> Option<Ending> {
+        let timer = self.timer?;
+        let mut headers = timer.refresh_headers();
+        headers.extend(sdp_headers());
+        let offer = self
+            .origin
+            .describe(shared.config.advertised_ip(), media.port(), Some(chosen));
+        let response = dialog
+            .reinvite(Some(headers), Some(offer.into_bytes()))
+            .await;
+        match response {
+            Ok(Some(response)) if response.status_code.kind() == StatusCodeKind::Successful => {
+                if let Ok(remote) = sdp::parse(&response.body) {
+                    media.start(leg_config(remote));
+                }
+                self.timer = SessionTimer::from_answer(&response.headers.0);
+                None
+            }
+            Ok(Some(response)) if matches!(response.status_code.code(), 408 | 481) => {
+                Some(endings::refresh_refused(response.status_code.code()))
+            }
+            Ok(Some(response)) => {
+                tracing::info!(
+                    status = response.status_code.code(),
+                    "a session refresh was refused; trying again"
+                );
+                self.retry_refresh()
+            }
+            Ok(None) | Err(_) => self.retry_refresh(),
+        }
+    }
+
+    fn retry_refresh(&mut self) -> Option<Ending> {
+        match self.timer.as_mut().and_then(SessionTimer::retry) {
+            Some(()) => None,
+            None => Some(endings::session_expired(true)),
         }
     }
 }

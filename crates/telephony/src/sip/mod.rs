@@ -10,6 +10,7 @@ mod inbound;
 mod legs;
 mod outbound;
 pub mod sdp;
+mod session_timer;
 mod speech;
 
 use crate::media::{Leg, Media, Prompts};
@@ -22,6 +23,7 @@ use rsipstack::dialog::registration::Registration;
 use rsipstack::sip::{HostWithPort, Method, StatusCode, Transport, Uri};
 use rsipstack::transaction::TransactionReceiver;
 use rsipstack::transaction::endpoint::EndpointInnerRef;
+use rsipstack::transport::tcp_listener::TcpListenerConnection;
 use rsipstack::transport::{SipAddr, TransportLayer, udp::UdpConnection};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -91,7 +93,24 @@ impl SipTelephony {
             UdpConnection::create_connection(config.listen, external, Some(stop.child_token()))
                 .await
                 .map_err(|e| listen_error(e.to_string()))?;
+        let udp_port = udp
+            .get_addr()
+            .addr
+            .port
+            .map_or(config.listen.port(), u16::from);
         transport.add_transport(udp.into());
+        if config.trunk.transport == SipTransport::Tcp {
+            // The trunk's requests in the call (a BYE, a refresh) may come on a connection
+            // of its own, to the same port as UDP.
+            let local = std::net::SocketAddr::new(config.listen.ip(), udp_port);
+            let external = config
+                .public_ip
+                .map(|ip| std::net::SocketAddr::new(ip, udp_port));
+            let tcp = TcpListenerConnection::new(local, external)
+                .await
+                .map_err(|e| listen_error(e.to_string()))?;
+            transport.add_transport(tcp.into());
+        }
         let endpoint = EndpointBuilder::new()
             .with_cancel_token(stop.clone())
             .with_transport_layer(transport)
@@ -209,7 +228,16 @@ impl Shared {
                 password: None,
             }),
             host_with_port: host_with_port(&trunk.host, trunk.port),
+            params: self.transport_params(),
             ..Default::default()
+        }
+    }
+
+    /// `;transport=tcp` on this node's URIs when the trunk is reached over TCP.
+    fn transport_params(&self) -> Vec<rsipstack::sip::Param> {
+        match self.config.trunk.transport {
+            SipTransport::Udp => Vec::new(),
+            SipTransport::Tcp => vec![rsipstack::sip::Param::Transport(Transport::Tcp)],
         }
     }
 
@@ -237,6 +265,7 @@ impl Shared {
                 password: None,
             }),
             host_with_port: host_with_port(&self.config.advertised_ip().to_string(), self.sip_port),
+            params: self.transport_params(),
             ..Default::default()
         }
     }

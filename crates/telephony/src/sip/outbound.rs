@@ -5,6 +5,7 @@
 
 use super::legs::{self, CallerLine, Control, LegInputs, Role};
 use super::sdp::{self, RemoteAudio};
+use super::session_timer::{self, SessionTimer};
 use super::{Shared, endings};
 use crate::media::Leg;
 use crate::{CallKey, EndedBy, Ending, Event, SessionKey};
@@ -136,13 +137,16 @@ async fn run(
     let (control_sender, control) = mpsc::unbounded_channel();
     register(&shared, &role, &media, control_sender);
     let (state_sender, states) = shared.dialogs.new_dialog_state_channel();
-    let offer = sdp::describe(
-        shared.config.advertised_ip(),
-        media.port(),
-        rand::random(),
-        None,
-    );
     let caller_uri = shared.trunk_uri(&caller_id);
+    let mut inputs = LegInputs::new(states, media.take_digits(), control);
+    let offer = inputs
+        .origin
+        .describe(shared.config.advertised_ip(), media.port(), None);
+    let mut headers = vec![Header::Other(
+        "P-Asserted-Identity".to_string(),
+        format!("<{caller_uri}>"),
+    )];
+    headers.extend(session_timer::offer());
     let option = InviteOption {
         caller: caller_uri.clone(),
         callee: shared.trunk_uri(&number),
@@ -151,10 +155,7 @@ async fn run(
         offer: Some(offer.into_bytes()),
         contact: shared.contact(),
         credential: shared.credential(),
-        headers: Some(vec![Header::Other(
-            "P-Asserted-Identity".to_string(),
-            format!("<{caller_uri}>"),
-        )]),
+        headers: Some(headers),
         ..Default::default()
     };
     let (dialog, invite) = match shared.dialogs.do_invite_async(option, state_sender) {
@@ -163,11 +164,6 @@ async fn run(
             finish(&shared, role, endings::unreachable(&error.to_string()));
             return;
         }
-    };
-    let mut inputs = LegInputs {
-        states,
-        digits: media.take_digits(),
-        control,
     };
     let started = Instant::now();
     let ending = match until_answered(
@@ -238,6 +234,7 @@ async fn until_answered(
                     }
                 }
                 Some(DialogState::Confirmed(_, response)) => {
+                    inputs.timer = SessionTimer::from_answer(&response.headers.0);
                     return answered(shared, dialog, media, role, &response.body).await;
                 }
                 Some(DialogState::Terminated(_, reason)) => {

@@ -40,10 +40,50 @@ pub enum SdpError {
     NoCommonCodec,
 }
 
-/// Barnstorm's offer (or answer) for one audio stream on `ip`:`port`. In an answer,
-/// `chosen` narrows the codecs to the one picked from the offer.
-pub fn describe(ip: IpAddr, port: u16, session_id: u64, chosen: Option<RemoteAudio>) -> String {
-    let family = if ip.is_ipv4() { "IP4" } else { "IP6" };
+/// Barnstorm's side of one leg's offers and answers: the `o=` line keeps its session id
+/// for the life of the leg, and its version goes up only when the description changes
+/// (RFC 3264 §8), so a refresh that changes nothing reads as nothing changed.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    session: u64,
+    version: u64,
+    last: Option<String>,
+}
+
+impl Origin {
+    /// A new leg's origin, with a random session id.
+    pub fn new(session: u64) -> Self {
+        Self {
+            session,
+            version: session % 1_000_000_000,
+            last: None,
+        }
+    }
+
+    /// Barnstorm's offer (or answer) for one audio stream on `ip`:`port`. In an answer,
+    /// `chosen` narrows the codecs to the one picked from the offer.
+    pub fn describe(&mut self, ip: IpAddr, port: u16, chosen: Option<RemoteAudio>) -> String {
+        let media = media_lines(ip, port, chosen);
+        if self.last.as_ref().is_some_and(|last| *last != media) {
+            self.version += 1;
+        }
+        let family = family(ip);
+        let sdp = format!(
+            "v=0\r\no=barnstorm {} {} IN {family} {ip}\r\ns=barnstorm\r\n{media}",
+            self.session, self.version
+        );
+        self.last = Some(media);
+        sdp
+    }
+}
+
+fn family(ip: IpAddr) -> &'static str {
+    if ip.is_ipv4() { "IP4" } else { "IP6" }
+}
+
+/// Everything of a description after its origin and session name.
+fn media_lines(ip: IpAddr, port: u16, chosen: Option<RemoteAudio>) -> String {
+    let family = family(ip);
     let (formats, event) = match chosen {
         Some(remote) => (vec![remote.payload_type], remote.telephone_event),
         None => (vec![PCMU, PCMA], Some(TELEPHONE_EVENT)),
@@ -53,7 +93,7 @@ pub fn describe(ip: IpAddr, port: u16, session_id: u64, chosen: Option<RemoteAud
         list.push(event.to_string());
     }
     let mut sdp = format!(
-        "v=0\r\no=barnstorm {session_id} {session_id} IN {family} {ip}\r\ns=barnstorm\r\nc=IN {family} {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP {}\r\n",
+        "c=IN {family} {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP {}\r\n",
         list.join(" ")
     );
     for format in formats {
@@ -159,7 +199,7 @@ mod tests {
     #[test]
     fn our_offer_reads_back_as_pcmu_first() {
         let ip: IpAddr = "192.0.2.10".parse().unwrap();
-        let remote = parse(describe(ip, 20000, 7, None).as_bytes()).unwrap();
+        let remote = parse(Origin::new(7).describe(ip, 20000, None).as_bytes()).unwrap();
         assert_eq!(
             remote,
             RemoteAudio {
@@ -173,12 +213,34 @@ mod tests {
     #[test]
     fn an_answer_keeps_only_the_chosen_codec() {
         let chosen = parse(SIPP_OFFER.as_bytes()).unwrap();
-        let answer = describe("127.0.0.1".parse().unwrap(), 20002, 1, Some(chosen));
+        let answer = Origin::new(1).describe("127.0.0.1".parse().unwrap(), 20002, Some(chosen));
         assert!(
             answer.contains("m=audio 20002 RTP/AVP 8 101\r\n"),
             "{answer}"
         );
         assert!(!answer.contains("PCMU"));
+    }
+
+    #[test]
+    fn the_origin_version_goes_up_only_when_the_description_changes() {
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let chosen = parse(SIPP_OFFER.as_bytes()).unwrap();
+        let mut origin = Origin::new(42);
+        assert!(
+            origin
+                .describe(ip, 20002, None)
+                .contains("o=barnstorm 42 42 IN IP4")
+        );
+        assert!(
+            origin
+                .describe(ip, 20002, Some(chosen))
+                .contains("o=barnstorm 42 43 IN IP4")
+        );
+        assert!(
+            origin
+                .describe(ip, 20002, Some(chosen))
+                .contains("o=barnstorm 42 43 IN IP4")
+        );
     }
 
     #[test]

@@ -83,6 +83,35 @@ async fn ended(
     }
 }
 
+/// Rings the volunteer's phone for session 1 and waits until they are on the line.
+async fn caller_joins(sip: &SipTelephony, events: &mut UnboundedReceiver<Event>, trunk: &Sipp) {
+    sip.send(Command::RingCaller {
+        session: SessionKey(1),
+        number: VOLUNTEER.to_string(),
+        caller_id: CALLER_ID.to_string(),
+    });
+    let s = Duration::from_secs(5);
+    assert_eq!(
+        next(events, s, trunk).await,
+        Event::CallerRinging(SessionKey(1))
+    );
+    assert_eq!(
+        next(events, s, trunk).await,
+        Event::CallerJoined(SessionKey(1))
+    );
+}
+
+/// Ends session 1; the volunteer must still have been on the line.
+async fn caller_leaves(sip: &SipTelephony, events: &mut UnboundedReceiver<Event>, trunk: &Sipp) {
+    sip.send(Command::EndSession {
+        session: SessionKey(1),
+    });
+    match next(events, Duration::from_secs(5), trunk).await {
+        Event::CallerLeft(SessionKey(1), ending) => assert_eq!(ending.by, EndedBy::Local),
+        other => panic!("the caller should have stayed on the line until now, got {other:?}"),
+    }
+}
+
 fn dial(sip: &SipTelephony, call: i64, number: &str, ring_timeout: Duration) {
     sip.send(Command::Dial {
         session: SessionKey(1),
@@ -106,20 +135,8 @@ async fn call_me_bridges_contacts_and_reports_how_each_call_ended() {
     ];
     let trunk = Sipp::trunk(&steps, 6);
     let (sip, media, mut events) = adapter(trunk.port, None).await;
-    sip.send(Command::RingCaller {
-        session: SessionKey(1),
-        number: VOLUNTEER.to_string(),
-        caller_id: CALLER_ID.to_string(),
-    });
     let s = Duration::from_secs(5);
-    assert_eq!(
-        next(&mut events, s, &trunk).await,
-        Event::CallerRinging(SessionKey(1))
-    );
-    assert_eq!(
-        next(&mut events, s, &trunk).await,
-        Event::CallerJoined(SessionKey(1))
-    );
+    caller_joins(&sip, &mut events, &trunk).await;
     assert_eq!(
         next(&mut events, s, &trunk).await,
         Event::Digit(SessionKey(1), '5')
@@ -176,13 +193,7 @@ async fn call_me_bridges_contacts_and_reports_how_each_call_ended() {
     );
     assert_eq!((silent.by, silent.answered), (EndedBy::GaveUp, false));
 
-    sip.send(Command::EndSession {
-        session: SessionKey(1),
-    });
-    match next(&mut events, s, &trunk).await {
-        Event::CallerLeft(SessionKey(1), ending) => assert_eq!(ending.by, EndedBy::Local),
-        other => panic!("expected the caller to leave, got {other:?}"),
-    }
+    caller_leaves(&sip, &mut events, &trunk).await;
     assert_eq!(media.stats().legs_open, 0, "every leg's port is freed");
 }
 
@@ -325,20 +336,7 @@ async fn a_call_whose_audio_stops_is_dropped_and_the_caller_stays_on() {
     let steps = [Step::Talk, Step::Pause(Duration::from_secs(45))];
     let trunk = Sipp::trunk(&steps, 2);
     let (sip, _media, mut events) = adapter(trunk.port, None).await;
-    sip.send(Command::RingCaller {
-        session: SessionKey(1),
-        number: VOLUNTEER.to_string(),
-        caller_id: CALLER_ID.to_string(),
-    });
-    let s = Duration::from_secs(5);
-    assert_eq!(
-        next(&mut events, s, &trunk).await,
-        Event::CallerRinging(SessionKey(1))
-    );
-    assert_eq!(
-        next(&mut events, s, &trunk).await,
-        Event::CallerJoined(SessionKey(1))
-    );
+    caller_joins(&sip, &mut events, &trunk).await;
     dial(&sip, 20, "+442079460007", Duration::from_secs(20));
     let answered = Instant::now();
     let (dropped, _) = ended(&mut events, CallKey(20), Duration::from_secs(40), &trunk).await;
@@ -353,11 +351,86 @@ async fn a_call_whose_audio_stops_is_dropped_and_the_caller_stays_on() {
         "dropped after {:?}",
         answered.elapsed()
     );
-    sip.send(Command::EndSession {
-        session: SessionKey(1),
-    });
-    match next(&mut events, s, &trunk).await {
-        Event::CallerLeft(SessionKey(1), ending) => assert_eq!(ending.by, EndedBy::Local),
-        other => panic!("the caller should have stayed on the line until now, got {other:?}"),
+    caller_leaves(&sip, &mut events, &trunk).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_timers_are_refreshed_when_barnstorm_refreshes_and_a_silent_refresher_is_hung_up() {
+    if !sipp::sipp_or_skip("session_timers_are_refreshed_when_barnstorm_refreshes") {
+        return;
     }
+    let steps = [Step::Talk, Step::Pause(Duration::from_secs(20))];
+    let mut trunk = Sipp::trunk(&steps, 3);
+    let (sip, _media, mut events) = adapter(trunk.port, None).await;
+    caller_joins(&sip, &mut events, &trunk).await;
+
+    // The trunk sets a 4 s timer for Barnstorm to refresh, and fails the call if a
+    // refresh is late; it re-INVITEs once itself, and hangs up after a second refresh.
+    dial(&sip, 30, "+442079460008", Duration::from_secs(20));
+    let (refreshed, _) = ended(&mut events, CallKey(30), Duration::from_secs(15), &trunk).await;
+    assert_eq!(
+        (refreshed.by, refreshed.answered),
+        (EndedBy::Remote, true),
+        "{refreshed:?}; SIPp said:\n{}",
+        trunk.messages()
+    );
+
+    // The trunk is the refresher and never refreshes: Barnstorm ends the call before the
+    // session would expire, and the caller stays on.
+    dial(&sip, 31, "+442079460000", Duration::from_secs(20));
+    let dialled = Instant::now();
+    let (lapsed, _) = ended(&mut events, CallKey(31), Duration::from_secs(10), &trunk).await;
+    assert_eq!(
+        (lapsed.by, lapsed.answered),
+        (EndedBy::Network, true),
+        "{lapsed:?}"
+    );
+    assert!(lapsed.cause.contains("refreshing"), "{}", lapsed.cause);
+    assert!(
+        dialled.elapsed() < Duration::from_secs(6),
+        "hung up after {:?}",
+        dialled.elapsed()
+    );
+
+    caller_leaves(&sip, &mut events, &trunk).await;
+    assert!(
+        trunk.succeeded(Duration::from_secs(10)),
+        "SIPp saw a call go other than as its scenario says:\n{}",
+        trunk.messages()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trunk_over_tcp_carries_the_callers_line_and_a_bridged_call() {
+    if !sipp::sipp_or_skip("a_trunk_over_tcp_carries_the_callers_line_and_a_bridged_call") {
+        return;
+    }
+    let steps = [Step::Talk, Step::Pause(Duration::from_secs(20))];
+    let mut trunk = Sipp::trunk_over_tcp(&steps, 2);
+    let (sip, media, mut events) =
+        adapter_on(&format!("sip:127.0.0.1:{};transport=tcp", trunk.port), None).await;
+    caller_joins(&sip, &mut events, &trunk).await;
+    // A contact who answers after 1 s and hangs up (a BYE over the connection) 2 s later.
+    dial(&sip, 40, "+442079460005", Duration::from_secs(20));
+    let (ending, seen) = ended(&mut events, CallKey(40), Duration::from_secs(10), &trunk).await;
+    assert_eq!(
+        seen,
+        [Event::Ringing(CallKey(40)), Event::Answered(CallKey(40))]
+    );
+    assert_eq!(
+        (ending.by, ending.answered),
+        (EndedBy::Remote, true),
+        "{ending:?}"
+    );
+    assert!(
+        media.stats().packets_received > 0,
+        "the caller's audio arrived"
+    );
+
+    caller_leaves(&sip, &mut events, &trunk).await;
+    assert!(
+        trunk.succeeded(Duration::from_secs(10)),
+        "SIPp saw a call go other than as its scenario says:\n{}",
+        trunk.messages()
+    );
 }
