@@ -8,6 +8,10 @@
 //! and reads both processes' CPU time and the relay's memory from /proc over the same window.
 //! `direct` measures the phones and the loopback alone: what the machine adds without a relay.
 
+#[path = "common/proc.rs"]
+mod proc;
+
+use proc::{cpu_ticks, rss_kib};
 use std::error::Error;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -87,12 +91,13 @@ async fn relay(calls: usize, lifetime: Duration) -> Outcome {
     tokio::time::sleep(lifetime).await;
     let stats = media.stats();
     println!(
-        "relay: legs {}, received {}, sent {}, lost {}, late {}, ignored {}, send failures {}",
+        "relay: legs {}, received {}, sent {}, lost {}, late {}, delayed {}, ignored {}, send failures {}",
         stats.legs_open,
         stats.packets_received,
         stats.packets_sent,
         stats.packets_lost,
         stats.packets_late,
+        stats.packets_delayed,
         stats.packets_ignored,
         stats.send_failures
     );
@@ -351,29 +356,4 @@ fn report(
 
 fn own_pid() -> u64 {
     std::process::id().into()
-}
-
-/// User plus system CPU time of a process, in clock ticks (1/100 s on Linux).
-fn cpu_ticks(pid: u64) -> Result<u64, Box<dyn Error>> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // The command name may hold spaces; the fields after its closing parenthesis do not.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .ok_or("bad stat")?
-        .1
-        .split_whitespace()
-        .collect();
-    let field = |n: usize| -> Result<u64, Box<dyn Error>> {
-        Ok(fields.get(n).ok_or("short stat")?.parse()?)
-    };
-    Ok(field(11)? + field(12)?)
-}
-
-fn rss_kib(pid: u64) -> Result<u64, Box<dyn Error>> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status
-        .lines()
-        .find(|line| line.starts_with("VmRSS:"))
-        .ok_or("no VmRSS")?;
-    Ok(line.split_whitespace().nth(1).ok_or("bad VmRSS")?.parse()?)
 }

@@ -179,13 +179,14 @@ fn render_telephony(state: &AppState, out: &mut String) {
         out,
         "barnstorm_rtp_packets_total",
         "counter",
-        "RTP packets by what happened to them: received, sent, lost (sequence gaps), late (reordered or repeated), ignored (not RTP or from a stranger), send_failed.",
+        "RTP packets by what happened to them: received, sent, lost (sequence gaps), late (reordered or repeated), delayed (read over 20 ms behind the stream's schedule), ignored (not RTP or from a stranger), send_failed.",
     );
     for (kind, count) in [
         ("received", media.packets_received),
         ("sent", media.packets_sent),
         ("lost", media.packets_lost),
         ("late", media.packets_late),
+        ("delayed", media.packets_delayed),
         ("ignored", media.packets_ignored),
         ("send_failed", media.send_failures),
     ] {

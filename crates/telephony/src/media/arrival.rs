@@ -40,6 +40,10 @@ impl ArrivalTracker {
     }
 }
 
+/// A packet that waited this long in its socket before the relay read it would miss a
+/// phone's smallest jitter buffer (one packet interval): it counts as delayed.
+pub(super) const DELAYED_AFTER: std::time::Duration = std::time::Duration::from_millis(20);
+
 #[cfg(test)]
 mod tests {
     use super::*;

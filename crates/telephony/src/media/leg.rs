@@ -6,19 +6,20 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::arrival::{Arrival, ArrivalTracker};
+use super::arrival::{Arrival, ArrivalTracker, DELAYED_AFTER};
 use super::dtmf::DigitDetector;
 use super::g711::{Codec, transcode};
 use super::outgoing::{OutgoingStream, Source, SourcePacket, Stamp};
 use super::playback::{self, Playback};
 use super::ports::PortReservation;
 use super::rtp::{self, HEADER_LEN, RtpHeader};
+use super::stamped;
 use super::{Audio, MediaShared, add};
 
 /// The largest datagram read or written.
@@ -48,6 +49,8 @@ pub struct LegStats {
     pub lost: u64,
     /// Packets from the remote party that arrived after a later one.
     pub late: u64,
+    /// Packets from the remote party that waited more than 20 ms in the socket.
+    pub delayed: u64,
     /// When the last packet from the remote party arrived.
     pub last_received_at: Option<Instant>,
 }
@@ -58,6 +61,7 @@ struct LegCounters {
     sent: AtomicU64,
     lost: AtomicU64,
     late: AtomicU64,
+    delayed: AtomicU64,
 }
 
 struct LegState {
@@ -189,6 +193,7 @@ impl Leg {
             sent: read(&counters.sent),
             lost: read(&counters.lost),
             late: read(&counters.late),
+            delayed: read(&counters.delayed),
             last_received_at: self.shared.state().last_received_at,
         }
     }
@@ -217,8 +222,10 @@ impl Drop for Leg {
 async fn receive(leg: Arc<LegShared>) {
     let mut buffer = [0u8; MAX_DATAGRAM];
     loop {
-        match leg.socket.recv_from(&mut buffer).await {
-            Ok((len, from)) => leg.on_datagram(&buffer[..len], from),
+        match stamped::recv(&leg.socket, &mut buffer).await {
+            Ok(datagram) => {
+                leg.on_datagram(&buffer[..datagram.len], datagram.from, datagram.waited);
+            }
             // An ICMP "port unreachable" for an earlier send; the remote may come back.
             Err(error) if error.kind() == std::io::ErrorKind::ConnectionRefused => {}
             Err(error) => {
@@ -252,7 +259,7 @@ impl LegShared {
         }
     }
 
-    fn on_datagram(&self, bytes: &[u8], from: SocketAddr) {
+    fn on_datagram(&self, bytes: &[u8], from: SocketAddr, waited: Option<Duration>) {
         let counters = &self.media.counters;
         let Ok(packet) = rtp::parse(bytes) else {
             return add(&counters.packets_ignored, 1);
@@ -272,6 +279,10 @@ impl LegShared {
         }
         state.last_received_at = Some(Instant::now());
         self.count_arrival(state.arrivals.observe(header.ssrc, header.sequence));
+        if waited.is_some_and(|waited| waited > DELAYED_AFTER) {
+            add(&self.counters.delayed, 1);
+            add(&counters.packets_delayed, 1);
+        }
         if Some(header.payload_type) == config.dtmf_payload_type {
             if let Some(digit) =
                 state

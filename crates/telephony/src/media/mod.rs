@@ -14,6 +14,7 @@ mod ports;
 mod prompts;
 pub mod rtp;
 mod speech;
+mod stamped;
 
 use std::net::IpAddr;
 use std::ops::RangeInclusive;
@@ -100,6 +101,9 @@ pub struct MediaStats {
     pub packets_lost: u64,
     /// Packets received after a later one (reordered or duplicated).
     pub packets_late: u64,
+    /// Packets that waited more than 20 ms in their socket before the relay read them:
+    /// the relay fell behind.
+    pub packets_delayed: u64,
     /// Datagrams ignored: not RTP, from an address other than the leg's remote, or on a
     /// leg not started yet.
     pub packets_ignored: u64,
@@ -114,6 +118,7 @@ struct MediaCounters {
     packets_sent: AtomicU64,
     packets_lost: AtomicU64,
     packets_late: AtomicU64,
+    packets_delayed: AtomicU64,
     packets_ignored: AtomicU64,
     send_failures: AtomicU64,
 }
@@ -185,6 +190,7 @@ impl Media {
             packets_sent: read(&counters.packets_sent),
             packets_lost: read(&counters.packets_lost),
             packets_late: read(&counters.packets_late),
+            packets_delayed: read(&counters.packets_delayed),
             packets_ignored: read(&counters.packets_ignored),
             send_failures: read(&counters.send_failures),
         }

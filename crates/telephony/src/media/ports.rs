@@ -120,5 +120,7 @@ pub(super) fn bind_free_port(
 fn bind_nonblocking(address: SocketAddr) -> std::io::Result<UdpSocket> {
     let socket = std::net::UdpSocket::bind(address)?;
     socket.set_nonblocking(true)?;
-    UdpSocket::from_std(socket)
+    let socket = UdpSocket::from_std(socket)?;
+    super::stamped::enable(&socket)?;
+    Ok(socket)
 }
