@@ -9,6 +9,7 @@ use barnstorm_store::retention::{RetentionPolicy, RetentionRun};
 use barnstorm_store::{Store, StoreOptions};
 use barnstorm_web::auth::two_factor::TwoFactorRequirement;
 use barnstorm_web::auth::{TokenCache, forget_tokens_revoked_elsewhere};
+use barnstorm_web::webhooks::{WebhookSettings, WebhookWorker};
 use barnstorm_web::{AppParts, AppState, Geocoder, Metrics, Nominatim, WebConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -112,6 +113,10 @@ pub(crate) struct ServeArgs {
     /// Months (of 30 days) an audit entry is kept.
     #[arg(long, env = "BARNSTORM_AUDIT_RETENTION_MONTHS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=120))]
     audit_retention_months: u32,
+    /// Accept webhook endpoints over plain `http://` and on loopback addresses (a
+    /// receiver on this machine, tests). Private and link-local addresses stay refused.
+    #[arg(long, env = "BARNSTORM_WEBHOOK_ALLOW_INSECURE_LOOPBACK")]
+    webhook_allow_insecure_loopback: bool,
     #[command(flatten)]
     sip: crate::telephony::SipArgs,
     /// Log format.
@@ -166,6 +171,9 @@ async fn shutdown_signal() {
 /// Sent mail (which may hold sign-in and invite links) is deleted after a week.
 const SENT_MAIL_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
 
+/// Delivered webhooks stay in the delivery log for 30 days.
+const DELIVERED_WEBHOOKS_KEPT_MS: i64 = 30 * 24 * 3600 * 1000;
+
 /// Hourly clean-up; `outreach_window_ms` is the per-recipient outreach window, after
 /// which the record of who a group mailed is no longer needed. Retention runs once an
 /// hour across all nodes, whichever gets there first.
@@ -195,6 +203,12 @@ async fn housekeeping(
         }
         if let Err(error) = store.purge_sent_mail(SENT_MAIL_KEPT_MS).await {
             tracing::warn!(%error, "could not purge sent mail");
+        }
+        if let Err(error) = store
+            .purge_delivered_webhooks(DELIVERED_WEBHOOKS_KEPT_MS)
+            .await
+        {
+            tracing::warn!(%error, "could not purge delivered webhooks");
         }
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(3600)) => {}
@@ -246,6 +260,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         crate::demo::load(&store, &base_url).await?.print();
     }
     let worker = MailWorker::new(store.clone(), mail);
+    let webhooks = WebhookWorker::new(
+        store.clone(),
+        WebhookSettings {
+            allow_insecure_loopback: args.webhook_allow_insecure_loopback,
+            ..WebhookSettings::default()
+        },
+    )?;
     let (stop_tx, stop_rx) = watch::channel(false);
     // On PostgreSQL, dashboards on every node hear about changes made on any node.
     let (events, relay) = CampaignEvents::connect_postgres(&store, stop_rx.clone());
@@ -257,6 +278,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let mut background = vec![
         tokio::spawn(worker.clone().run(stop_rx.clone())),
+        tokio::spawn(webhooks.clone().run(stop_rx.clone())),
         tokio::spawn(housekeeping(
             store.clone(),
             i64::from(args.outreach_recipient_days) * 24 * 3_600_000,
@@ -277,6 +299,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     config.outreach_recipient_days = args.outreach_recipient_days;
     config.require_two_factor = args.require_two_factor;
     config.retention = retention;
+    config.webhook_allow_insecure_loopback = args.webhook_allow_insecure_loopback;
     let telephony = args.sip.start(args.listen).await?;
     let dispatcher = Dispatcher::new(store.clone(), events);
     let switchboard = Switchboard::new(
@@ -291,6 +314,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         store: store.clone(),
         config: Arc::new(config),
         mail: Some(worker),
+        webhooks: Some(webhooks),
         metrics: Arc::new(Metrics::default()),
         dispatcher,
         switchboard,

@@ -16,6 +16,7 @@ use barnstorm_store::phonebank::{
     Campaign, CampaignStatus, ClaimAnswer, ClaimRequest, ClaimedContact, LeaseProblem,
     OutcomeRecord, QueueCounts, RecordedOutcome,
 };
+use barnstorm_store::webhooks::WebhookEventType;
 use barnstorm_store::{Millis, Role, Store, StoreError, User};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -538,6 +539,7 @@ impl Dispatcher {
             self.events.publish(CampaignEvent::OutcomeRecorded {
                 campaign_id: campaign.id,
             });
+            self.queue_attempt_webhook(campaign, user, &recorded).await;
         }
         Ok(recorded)
     }
@@ -571,6 +573,32 @@ impl Dispatcher {
             campaign_id: campaign.id,
         });
         Ok(corrected)
+    }
+
+    /// Queues `attempt.recorded` for a call just committed. The call is saved by the
+    /// batching queue, outside any transaction this could join, so the message follows it
+    /// at once; a failure here is logged and never undoes the caller's call.
+    async fn queue_attempt_webhook(
+        &self,
+        campaign: &Campaign,
+        user: &User,
+        recorded: &RecordedOutcome,
+    ) {
+        let data = serde_json::json!({
+            "attempt_id": recorded.attempt_id,
+            "campaign_id": campaign.id,
+            "group_id": campaign.group_id,
+            "contact_id": recorded.contact_id,
+            "caller_id": user.id,
+            "outcome": recorded.outcome,
+        });
+        if let Err(error) = self
+            .store
+            .queue_webhook(WebhookEventType::AttemptRecorded, data)
+            .await
+        {
+            tracing::warn!(%error, attempt_id = recorded.attempt_id, "could not queue the attempt.recorded webhook");
+        }
     }
 
     /// Flags the caller when the store refused a "do not call" outcome for the limit.

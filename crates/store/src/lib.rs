@@ -27,6 +27,7 @@ mod sessions;
 pub mod subject;
 mod two_factor;
 mod users;
+pub mod webhooks;
 
 #[cfg(feature = "testing")]
 pub mod testing;

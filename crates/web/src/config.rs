@@ -40,6 +40,9 @@ pub struct WebConfig {
     /// The instance's retention periods (groups may override the call-list and RSVP
     /// ones); the same values the housekeeping job applies.
     pub retention: barnstorm_store::retention::RetentionPolicy,
+    /// Accept `http://` and loopback webhook endpoints (tests, a receiver on this
+    /// machine); private addresses stay refused.
+    pub webhook_allow_insecure_loopback: bool,
 }
 
 /// The default map tiles: OpenStreetMap's own servers (fine for small instances; large
@@ -65,6 +68,7 @@ impl WebConfig {
             outreach_recipient_days: 7,
             require_two_factor: crate::auth::two_factor::TwoFactorRequirement::Off,
             retention: barnstorm_store::retention::RetentionPolicy::default(),
+            webhook_allow_insecure_loopback: false,
         }
     }
 

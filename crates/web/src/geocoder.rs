@@ -110,7 +110,7 @@ impl Nominatim {
 
 /// TLS with the Mozilla root certificates and the *ring* provider (the same stack the
 /// mail crate uses), so no system libraries or process-wide settings are needed.
-fn tls_config() -> rustls::ClientConfig {
+pub(crate) fn tls_config() -> rustls::ClientConfig {
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };

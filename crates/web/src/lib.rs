@@ -24,6 +24,7 @@ pub mod privacy_notice;
 mod security_headers;
 pub mod subject_access;
 mod text_input;
+pub mod webhooks;
 
 pub use basemap::{BASEMAP_PATH, Basemap, BasemapError, BasemapTiles};
 pub use config::WebConfig;
@@ -73,6 +74,8 @@ pub struct AppParts {
     pub config: Arc<WebConfig>,
     /// Woken whenever a handler queues mail, so it goes out at once.
     pub mail: Option<MailWorker>,
+    /// Woken when a change may have queued webhook messages.
+    pub webhooks: Option<webhooks::WebhookWorker>,
     /// Request counters for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// The phonebank engine.
@@ -86,9 +89,18 @@ pub struct AppParts {
 }
 
 impl AppParts {
-    /// Tells the mail worker (if this node runs one) that mail was queued.
+    /// Tells the mail worker (if this node runs one) that mail was queued, and the webhook
+    /// worker too: the changes that queue mail (RSVPs, event edits) queue webhooks with it.
     pub(crate) fn mail_queued(&self) {
         if let Some(worker) = &self.mail {
+            worker.wake();
+        }
+        self.webhook_queued();
+    }
+
+    /// Tells the webhook worker (if this node runs one) that a message may be queued.
+    pub(crate) fn webhook_queued(&self) {
+        if let Some(worker) = &self.webhooks {
             worker.wake();
         }
     }

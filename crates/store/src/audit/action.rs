@@ -153,6 +153,12 @@ audit_actions! {
     TwoFactorTotpEnrol => "two_factor.totp_enrol",
     /// An account was created.
     UserCreate => "user.create",
+    /// A webhook endpoint was subscribed.
+    WebhookCreate => "webhook.create",
+    /// A webhook endpoint was removed.
+    WebhookDelete => "webhook.delete",
+    /// A webhook delivery was sent again by hand.
+    WebhookResend => "webhook.resend",
     /// An account was given an instance role (administrator, data protection).
     UserGrant => "user.grant",
     /// An instance role was taken from an account.

@@ -7,6 +7,7 @@
 
 use super::supporters::withdraw_consent_tx;
 use crate::audit::{AuditAction, audit_in};
+use crate::webhooks::{WebhookEventType, queue_webhook_in};
 use crate::{Millis, Store, StoreError, now_millis};
 use barnstorm_domain::event::{Channel, wording_reaches_local_groups};
 use barnstorm_domain::geo::{
@@ -263,6 +264,9 @@ async fn add_suppression_tx(
             format!("supporter {id}")
         });
         audit_in(tx, None, AuditAction::SuppressionAdd, &subject, reason).await?;
+        let data =
+            serde_json::json!({"channel": "email", "supporter_id": supporter, "reason": reason});
+        queue_webhook_in(tx, WebhookEventType::ContactSuppressed, data).await?;
     }
     Ok(added)
 }

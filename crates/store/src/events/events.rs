@@ -9,6 +9,7 @@ use super::model::{
 };
 use crate::audit::{AuditAction, audit_event_in};
 use crate::outbox::insert_mail;
+use crate::webhooks::{WebhookEventType, queue_webhook_in};
 use crate::{NewMail, Store, StoreError, now_millis};
 use barnstorm_domain::event::EventStatus;
 use sqlx::{Any, AnyConnection, Row, Transaction};
@@ -232,6 +233,19 @@ pub struct Review<'a> {
     pub mails: &'a [NewMail],
 }
 
+/// What webhooks say about an event: public facts and ids, never its attendees.
+fn event_webhook_data(event: &Event) -> serde_json::Value {
+    serde_json::json!({
+        "event_id": event.id,
+        "group_id": event.group_id,
+        "kind": event.kind.to_string(),
+        "status": event.status.as_str(),
+        "title": event.title,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+    })
+}
+
 impl Store {
     /// Creates an event and its shifts in `status`, in one transaction with an
     /// `event.create` audit entry. Fails with [`StoreError::Invalid`] when it (or a
@@ -283,6 +297,8 @@ impl Store {
             insert_mail(&mut tx, mail).await?;
         }
         let created = load_event(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        let data = event_webhook_data(&created);
+        queue_webhook_in(&mut tx, WebhookEventType::EventCreated, data).await?;
         tx.commit().await?;
         self.events_changed();
         Ok(created)
@@ -375,6 +391,8 @@ impl Store {
             }
         }
         let updated = load_event(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        let data = event_webhook_data(&updated);
+        queue_webhook_in(&mut tx, WebhookEventType::EventUpdated, data).await?;
         tx.commit().await?;
         self.events_changed();
         Ok(updated)
@@ -458,6 +476,10 @@ impl Store {
         )
         .await?;
         let changed = load_event(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        if status == EventStatus::Cancelled && before != EventStatus::Cancelled {
+            let data = event_webhook_data(&changed);
+            queue_webhook_in(&mut tx, WebhookEventType::EventCancelled, data).await?;
+        }
         tx.commit().await?;
         self.events_changed();
         Ok(changed)

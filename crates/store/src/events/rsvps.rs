@@ -7,6 +7,7 @@
 use super::supporters::{ConsentProof, NewSupporter, grant_consent_tx, upsert_supporter_tx};
 use crate::audit::{AuditAction, audit_event_in};
 use crate::outbox::{NewMail, insert_mail};
+use crate::webhooks::{WebhookEventType, queue_webhook_in};
 use crate::{Backend, Millis, Store, StoreError, now_millis};
 use crate::{hash_secret, new_secret};
 use barnstorm_domain::event::{Channel, RsvpStatus};
@@ -521,6 +522,15 @@ impl Store {
             .await?;
         let detail = format!("rsvp {} {}", rsvp.id, rsvp.status);
         audit_event_in(&mut tx, None, AuditAction::RsvpCreate, event.id, &detail).await?;
+        let data = serde_json::json!({
+            "rsvp_id": rsvp.id,
+            "event_id": event.id,
+            "group_id": event.group_id,
+            "shift_id": rsvp.shift_id,
+            "supporter_id": rsvp.supporter_id,
+            "status": rsvp.status.as_str(),
+        });
+        queue_webhook_in(&mut tx, WebhookEventType::RsvpCreated, data).await?;
         tx.commit().await?;
         Ok(rsvp)
     }
@@ -579,6 +589,14 @@ impl Store {
                 &format!("rsvp {}", rsvp.id),
             )
             .await?;
+            let data = serde_json::json!({
+                "rsvp_id": rsvp.id,
+                "event_id": event_id,
+                "group_id": event.as_ref().map(|e| e.group_id),
+                "shift_id": rsvp.shift_id,
+                "supporter_id": rsvp.supporter_id,
+            });
+            queue_webhook_in(&mut tx, WebhookEventType::RsvpCancelled, data).await?;
             if let Some(event) = &event {
                 let person = sqlx::query("SELECT name, email FROM supporters WHERE id = $1")
                     .bind(rsvp.supporter_id)

@@ -8,6 +8,7 @@ use super::digest::{erasure_key, keyed_digest};
 use super::find::{Key, PersonLookup, PersonRecords, find_in};
 use crate::audit::{About, AuditAction, audit_in};
 use crate::binds::Binds;
+use crate::webhooks::{WebhookEventType, queue_webhook_in};
 use crate::{Millis, Store, StoreError, now_millis};
 use serde::Serialize;
 use serde_json::Value;
@@ -366,6 +367,13 @@ impl Store {
             &detail,
         )
         .await?;
+        // Ids only: receivers that copied this person's records erase them by these.
+        let data = serde_json::json!({
+            "user_ids": records.user_ids,
+            "supporter_ids": records.supporter_ids,
+            "contact_ids": records.contact_ids,
+        });
+        queue_webhook_in(&mut tx, WebhookEventType::PersonErased, data).await?;
         tx.commit().await?;
         Ok(Erasure::Erased(report))
     }

@@ -10,6 +10,9 @@ use utoipa::openapi::{OpenApi, RefOr};
 /// Each limited text field: (schema name, property, the most characters it takes).
 pub(crate) const FIELD_LIMITS: &[(&str, &str, usize)] = &[
     ("TokenRequest", "email", limits::EMAIL),
+    ("NewWebhookBody", "url", limits::URL),
+    ("NewWebhookBody", "description", limits::LABEL),
+    ("NewWebhookBody", "event_types", limits::KEY),
     ("TokenRequest", "password", limits::PASSWORD),
     ("TokenRequest", "label", limits::LABEL),
     ("NewGroup", "name", limits::GROUP_NAME),

@@ -15,6 +15,7 @@ mod retention;
 mod schemas;
 mod standard_responses;
 mod tokens;
+pub(crate) mod webhooks;
 
 use crate::AppState;
 use utoipa::OpenApi;
@@ -70,6 +71,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(phonebank::routes())
         .merge(people::routes())
         .merge(retention::routes())
+        .merge(webhooks::routes())
 }
 
 /// Completes the document once every route has added its schemas: the length limits and

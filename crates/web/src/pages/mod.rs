@@ -20,6 +20,7 @@ pub(crate) mod return_path;
 mod signup;
 mod two_factor;
 mod unsubscribe;
+mod webhooks;
 
 use crate::AppState;
 use axum::Router;
@@ -41,4 +42,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(two_factor::routes())
         .merge(audit::routes())
         .merge(retention::routes())
+        .merge(webhooks::routes())
 }

@@ -23,6 +23,18 @@ const TABLE: &[(&str, &str, &str)] = &[
     // Administrators (and data-protection officers, tested in privacy.rs) publish the notice.
     ("GET", "/admin/privacy", "SDDDDDDA"),
     ("POST", "/admin/privacy", "SDDDDDDA"),
+    // Webhooks are the instance's: admins only.
+    ("GET", "/admin/webhooks", "SDDDDDDA"),
+    ("POST", "/admin/webhooks", "SDDDDDDA"),
+    ("GET", "/admin/webhooks/{id}", "SDDDDDDA"),
+    ("POST", "/admin/webhooks/{id}/delete", "SDDDDDDA"),
+    ("POST", "/admin/webhooks/deliveries/{id}/resend", "SDDDDDDA"),
+    ("GET", "/api/v1/webhooks", "SDDDDDDA"),
+    ("POST", "/api/v1/webhooks", "SDDDDDDA"),
+    ("GET", "/api/v1/webhooks/{id}", "SDDDDDDA"),
+    ("DELETE", "/api/v1/webhooks/{id}", "SDDDDDDA"),
+    ("GET", "/api/v1/webhooks/{id}/deliveries", "SDDDDDDA"),
+    ("POST", "/api/v1/webhooks/deliveries/{id}/resend", "SDDDDDDA"),
     // Retention across the whole instance: admins only.
     ("GET", "/admin/retention", "SDDDDDDA"),
     ("GET", "/account", "SAAAAAAA"),

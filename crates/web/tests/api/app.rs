@@ -78,6 +78,7 @@ impl TestApp {
             store: store.clone(),
             config: Arc::new(config),
             mail: None,
+            webhooks: None,
             metrics: Arc::new(Metrics::default()),
             switchboard: barnstorm_dispatch::Switchboard::new(
                 Arc::new(barnstorm_telephony::tel::TelLinks::new()),
@@ -314,4 +315,17 @@ macro_rules! on_both {
             }
         }
     )+};
+}
+
+/// For checks against an independent implementation run through python3 (pyotp,
+/// standardwebhooks): fails when it must run here (CI or `BARNSTORM_REQUIRE_ALL_SUITES=1`),
+/// else says loudly that `what` was skipped and how to run it (`pip install PACKAGE`).
+pub fn skip_unless_required(what: &str, package: &str, why: &str) {
+    let required = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
+        || std::env::var("BARNSTORM_REQUIRE_ALL_SUITES").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "{package} is required here (CI or BARNSTORM_REQUIRE_ALL_SUITES=1): pip install {package}. python3 said: {why}"
+    );
+    eprintln!("SKIPPED {what}: pip install {package} to run it ({why})");
 }

@@ -30,3 +30,4 @@ mod text_limits;
 mod tokens;
 mod tools;
 mod two_factor;
+mod webhooks;

@@ -6,6 +6,7 @@
 
 use crate::audit::{About, AuditAction, audit_about_in};
 use crate::binds::Binds;
+use crate::webhooks::{WebhookEventType, queue_webhook_in};
 use crate::{Millis, Store, StoreError, now_millis};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -124,6 +125,13 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        let data = serde_json::json!({
+            "channel": "phone",
+            "group_id": group_id,
+            "contacts_suppressed": suppressed,
+            "reason": reason,
+        });
+        queue_webhook_in(&mut tx, WebhookEventType::ContactSuppressed, data).await?;
         tx.commit().await?;
         Ok(suppressed)
     }

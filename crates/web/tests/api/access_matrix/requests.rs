@@ -177,6 +177,8 @@ async fn fill(app: &TestApp, world: &World, path: &str, n: usize) -> String {
                 "groups" => world.branch_id.to_string(),
                 "leases" => world.caller_lease(app).await.to_string(),
                 "tokens" => world.strangers_token_id(app, n).await.to_string(),
+                "webhooks" => world.fresh_webhook(app).await.to_string(),
+                "deliveries" => world.fresh_webhook_delivery(app).await.to_string(),
                 // Another person's token, passkey or invite: nothing of the caller's.
                 _ => "999999".to_owned(),
             },
@@ -245,6 +247,9 @@ fn api_body(world: &World, path: &str, n: usize) -> Option<Value> {
         "/api/v1/people/search" | "/api/v1/people/export" | "/api/v1/people/erase" => {
             json!({"email": "caller@example.org"})
         }
+        "/api/v1/webhooks" => {
+            json!({"url": "https://hooks.example.com/in", "event_types": ["rsvp.created"]})
+        }
         "/api/v1/groups/{id}/do-not-call" => {
             json!({"phone": format!("020 7946 0{:03}", n % 1000), "reason": "Checking who may add"})
         }
@@ -294,6 +299,8 @@ async fn page_form(app: &TestApp, world: &World, path: &str, n: usize) -> String
         ("required", "off"),
         ("contact_days", "90"),
         ("rsvp_days", ""),
+        ("url", "https://hooks.example.com/in"),
+        ("event_types", "rsvp.created"),
     ];
     serde_urlencoded::to_string(fields).unwrap()
 }

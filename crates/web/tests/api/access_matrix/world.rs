@@ -269,6 +269,34 @@ impl World {
         made.json()["id"].as_i64().unwrap()
     }
 
+    /// A new webhook endpoint (public https, never called), for requests that read or
+    /// remove one.
+    pub async fn fresh_webhook(&self, app: &TestApp) -> i64 {
+        let admin = self.roles[ROLES.len() - 1].user_id.unwrap();
+        let new = barnstorm_store::webhooks::NewWebhookEndpoint {
+            url: "https://hooks.example.com/in".to_owned(),
+            description: String::new(),
+            event_types: vec![barnstorm_store::webhooks::WebhookEventType::PersonErased],
+        };
+        let secret = barnstorm_store::webhooks::new_webhook_secret();
+        app.store
+            .create_webhook_endpoint(&new, &secret, admin)
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// A delivery queued to a new endpoint, for requests that send one again.
+    pub async fn fresh_webhook_delivery(&self, app: &TestApp) -> i64 {
+        let endpoint = self.fresh_webhook(app).await;
+        let kind = barnstorm_store::webhooks::WebhookEventType::PersonErased;
+        app.store
+            .queue_webhook(kind, serde_json::json!({"supporter_ids": [1]}))
+            .await
+            .unwrap();
+        app.store.webhook_deliveries(endpoint, 1).await.unwrap()[0].id
+    }
+
     /// The id of an API token of someone else than every role.
     pub async fn strangers_token_id(&self, app: &TestApp, n: usize) -> i64 {
         let email = format!("stranger{n}@example.org");

@@ -3,7 +3,7 @@
 //! the test is skipped, except under CI or `BARNSTORM_REQUIRE_ALL_SUITES=1`, where it
 //! fails: CI installs pyotp.
 
-use crate::app::{Browser, PASSWORD, TestApp};
+use crate::app::{Browser, PASSWORD, TestApp, skip_unless_required};
 use crate::two_factor::{recovery_codes, text_after};
 use axum::http::{Method, StatusCode};
 use barnstorm_store::now_millis;
@@ -26,13 +26,7 @@ fn pyotp_code(uri: &str, unix_seconds: i64) -> Option<String> {
                 Ok(out) => String::from_utf8_lossy(&out.stderr).into_owned(),
                 Err(e) => e.to_string(),
             };
-            let required = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
-                || std::env::var("BARNSTORM_REQUIRE_ALL_SUITES").is_ok_and(|v| v == "1");
-            assert!(
-                !required,
-                "pyotp is required here (CI or BARNSTORM_REQUIRE_ALL_SUITES=1): pip install pyotp. python3 said: {why}"
-            );
-            eprintln!("SKIPPED pyotp cross-check: pip install pyotp to run it ({why})");
+            skip_unless_required("pyotp cross-check", "pyotp", &why);
             None
         }
     }
