@@ -89,6 +89,7 @@ fn contact(i: usize) -> anyhow::Result<ImportedContact> {
         )),
         postcode: Some(format!("{outcode} {}AB", i % 9 + 1)),
         extra,
+        external_ids: Default::default(),
         warnings: Vec::new(),
     })
 }

@@ -28,7 +28,8 @@ use std::path::{Path, PathBuf};
 pub(crate) enum ImportCommand {
     /// Import a contact list (CSV, UTF-8 or Windows-1252) into a call campaign.
     #[command(
-        after_help = "Roles: first_name, last_name, phone, other_phone, email, postcode, extra, ignore.\n\
+        after_help = "Roles: first_name, last_name, phone, other_phone, email, postcode, van_id, nationbuilder_id,\n\
+                      action_network_id, external_id (another system's id, named by the header), extra, ignore.\n\
                       Columns not mapped are guessed from their headers; unrecognised ones are kept as extra fields.\n\n\
                       Examples:\n  barnstorm import contacts --campaign 3 list.csv\n  \
                       barnstorm import contacts --campaign 3 list.csv --map 'Mobile=phone' --map 'Date of birth=ignore'\n  \

@@ -94,6 +94,7 @@ async fn setup(store: &Store) -> (i64, Vec<Caller>) {
             email: None,
             postcode: None,
             extra: Default::default(),
+            external_ids: Default::default(),
             warnings: Vec::new(),
         })
         .collect();

@@ -21,8 +21,8 @@ use crate::postcode::normalise_postcode_or_district;
 use decoding::DecodingReader;
 
 pub use mapping::{
-    ColumnMapping, ColumnRole, REPORT_COLUMNS, ROLES, is_report_column, parse_override,
-    parse_overrides,
+    ACTION_NETWORK, ColumnMapping, ColumnRole, NATIONBUILDER, REPORT_COLUMNS, ROLES, VAN,
+    is_report_column, parse_override, parse_overrides,
 };
 pub use preview::{ImportPreview, PREVIEW_BYTES, PREVIEW_ROWS, PreviewRow, preview_import};
 
@@ -54,6 +54,10 @@ pub struct ImportedContact {
     pub postcode: Option<String>,
     /// Non-blank values of extra columns, keyed by header name.
     pub extra: BTreeMap<String, String>,
+    /// The person's ids in other systems (CRMs), keyed by system: `van`,
+    /// `nationbuilder`, `action_network` or the header of an external-id column (see
+    /// [`ColumnRole::external_system`]). Blank cells are left out.
+    pub external_ids: BTreeMap<String, String>,
     /// Problems with secondary fields, each left empty on the contact.
     pub warnings: Vec<RowWarning>,
 }
@@ -335,6 +339,17 @@ impl<R: Read> ImportReader<R> {
             .filter(|((_, role), value)| **role == ColumnRole::Extra && !value.trim().is_empty())
             .map(|((header, _), value)| (header.clone(), value.trim().to_owned()))
             .collect();
+        let external_ids = self
+            .headers
+            .iter()
+            .zip(&self.roles)
+            .zip(self.record.iter())
+            .filter(|(_, value)| !value.trim().is_empty())
+            .filter_map(|((header, role), value)| {
+                role.external_system(header)
+                    .map(|system| (system, value.trim().to_owned()))
+            })
+            .collect();
 
         Ok(ImportedContact {
             line,
@@ -345,6 +360,7 @@ impl<R: Read> ImportReader<R> {
             email,
             postcode,
             extra,
+            external_ids,
             warnings,
         })
     }

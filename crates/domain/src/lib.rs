@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod call_result;
 pub mod calling_window;
 pub mod contact_import;
+pub mod crm;
 pub mod email;
 pub mod event;
 pub mod event_notices;

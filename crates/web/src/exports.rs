@@ -3,11 +3,15 @@
 //! call. Streamed: the header goes out at once, then one chunk per page of 1,000 rows read
 //! by id, so memory stays flat however long the list and no database connection is held
 //! while a slow client downloads. Cells a spreadsheet would run as formulas are defused,
-//! and every export is audited when it starts and when it completes.
+//! and every export is audited when it starts and when it completes. The results export
+//! also comes in the CRM shapes of the [`crm`] module (`?format=`).
+
+mod crm;
 
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use barnstorm_domain::crm::ExportFormat;
 use barnstorm_store::phonebank::{AttemptRow, Campaign, ContactResult};
 use barnstorm_store::{About, AuditAction};
 use barnstorm_store::{Millis, Store, StoreError};
@@ -20,8 +24,8 @@ const PAGE: i64 = 1000;
 /// The two exports of a campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CampaignExport {
-    /// One row per contact with its latest outcome and answers.
-    Results,
+    /// One row per contact with its latest outcome and answers, in one of the formats.
+    Results(ExportFormat),
     /// One row per call.
     Attempts,
 }
@@ -29,21 +33,24 @@ pub(crate) enum CampaignExport {
 impl CampaignExport {
     fn action(self) -> AuditAction {
         match self {
-            Self::Results => AuditAction::ResultsExport,
+            Self::Results(_) => AuditAction::ResultsExport,
             Self::Attempts => AuditAction::AttemptsExport,
         }
     }
 
     fn file_name(self, campaign_id: i64) -> String {
         match self {
-            Self::Results => format!("campaign-{campaign_id}-results.csv"),
+            Self::Results(ExportFormat::Standard) => format!("campaign-{campaign_id}-results.csv"),
+            Self::Results(format) => {
+                format!("campaign-{campaign_id}-results-{}.csv", format.as_str())
+            }
             Self::Attempts => format!("campaign-{campaign_id}-attempts.csv"),
         }
     }
 
     fn counted(self, rows: u64) -> String {
         match self {
-            Self::Results => format!("{rows} contacts"),
+            Self::Results(_) => format!("{rows} contacts"),
             Self::Attempts => format!("{rows} calls"),
         }
     }
@@ -88,12 +95,13 @@ pub(crate) fn export_stream(
         after: 0,
         rows: 0,
         stage: Stage::Header,
+        layout: None,
     };
     futures_util::stream::unfold(cursor, |mut cursor| async move {
         let chunk = match cursor.stage {
             Stage::Header => {
                 cursor.stage = Stage::Rows;
-                cursor.header()
+                cursor.header().await
             }
             Stage::Rows => cursor.next_page().await,
             Stage::LastPageSent => {
@@ -145,6 +153,8 @@ struct Cursor {
     after: i64,
     rows: u64,
     stage: Stage,
+    /// The columns of a CRM-shaped results export, read with the header.
+    layout: Option<crm::Layout>,
 }
 
 impl Cursor {
@@ -157,11 +167,18 @@ impl Cursor {
             .map(|q| q.key.as_str())
     }
 
-    fn header(&self) -> Result<Option<Bytes>, ChunkError> {
+    async fn header(&mut self) -> Result<Option<Bytes>, ChunkError> {
         let mut out = csv::Writer::from_writer(Vec::new());
         match self.export {
-            CampaignExport::Results => {
-                let mut header: Vec<&str> = RESULTS_COLUMNS.to_vec();
+            CampaignExport::Results(format) if format != ExportFormat::Standard => {
+                let layout = crm::Layout::load(&self.store, &self.campaign, format).await?;
+                out.write_record(layout.header())?;
+                self.layout = Some(layout);
+            }
+            CampaignExport::Results(_) => {
+                let mut header: Vec<&str> = CONTACT_COLUMNS.to_vec();
+                header.push("extra");
+                header.extend(PROGRESS_COLUMNS);
                 header.extend(self.questions());
                 out.write_record(&header)?;
             }
@@ -173,20 +190,35 @@ impl Cursor {
     /// The next page of rows as one chunk, or `None` when there are no more.
     async fn next_page(&mut self) -> Result<Option<Bytes>, ChunkError> {
         let mut out = csv::Writer::from_writer(Vec::new());
-        let read = match self.export {
-            CampaignExport::Results => {
+        let (read, written) = match self.export {
+            CampaignExport::Results(_) => {
+                let mut written = 0_u64;
                 let page = self
                     .store
                     .campaign_results_page(self.campaign.id, self.after, PAGE)
                     .await?;
-                let questions: Vec<&str> = self.questions().collect();
-                for result in &page {
-                    out.write_record(results_record(result, &questions))?;
+                if let Some(layout) = &self.layout {
+                    let ids: Vec<i64> = page.iter().map(|r| r.contact.id).collect();
+                    let details = self.store.crm_details(&ids).await?;
+                    for result in &page {
+                        let record =
+                            layout.record(&self.campaign, result, details.get(&result.contact.id));
+                        if let Some(record) = record {
+                            out.write_record(record)?;
+                            written += 1;
+                        }
+                    }
+                } else {
+                    let questions: Vec<&str> = self.questions().collect();
+                    for result in &page {
+                        out.write_record(results_record(result, &questions))?;
+                    }
+                    written = page.len() as u64;
                 }
                 if let Some(last) = page.last() {
                     self.after = last.contact.id;
                 }
-                page.len()
+                (page.len(), written)
             }
             CampaignExport::Attempts => {
                 let page = self
@@ -199,13 +231,13 @@ impl Cursor {
                 if let Some(last) = page.last() {
                     self.after = last.id;
                 }
-                page.len()
+                (page.len(), page.len() as u64)
             }
         };
         if read == 0 {
             return Ok(None);
         }
-        self.rows += read as u64;
+        self.rows += written;
         if i64::try_from(read).unwrap_or(0) < PAGE {
             self.stage = Stage::LastPageSent;
         }
@@ -236,7 +268,8 @@ fn finish_chunk(out: csv::Writer<Vec<u8>>) -> Result<Bytes, ChunkError> {
     Ok(Bytes::from(bytes))
 }
 
-const RESULTS_COLUMNS: &[&str] = &[
+/// The contact's own fields, first in both per-contact exports.
+const CONTACT_COLUMNS: [&str; 7] = [
     "contact_id",
     "first_name",
     "last_name",
@@ -244,12 +277,10 @@ const RESULTS_COLUMNS: &[&str] = &[
     "other_phone",
     "email",
     "postcode",
-    "extra",
-    "attempts",
-    "last_outcome",
-    "last_called_at",
-    "callback_at",
 ];
+
+/// How far calling it got, after the contact's fields and imported columns.
+const PROGRESS_COLUMNS: [&str; 4] = ["attempts", "last_outcome", "last_called_at", "callback_at"];
 
 const ATTEMPTS_COLUMNS: &[&str] = &[
     "time",
@@ -262,14 +293,10 @@ const ATTEMPTS_COLUMNS: &[&str] = &[
     "notes",
 ];
 
-fn results_record(result: &ContactResult, questions: &[&str]) -> Vec<String> {
+/// The cells of [`CONTACT_COLUMNS`].
+fn contact_cells(result: &ContactResult) -> Vec<String> {
     let c = &result.contact;
-    let extra = if c.extra.is_empty() {
-        String::new()
-    } else {
-        serde_json::to_string(&c.extra).unwrap_or_default()
-    };
-    let mut record = vec![
+    vec![
         c.id.to_string(),
         cell(&c.first_name),
         cell(&c.last_name),
@@ -277,12 +304,30 @@ fn results_record(result: &ContactResult, questions: &[&str]) -> Vec<String> {
         c.other_phone.clone().unwrap_or_default(),
         cell(c.email.as_deref().unwrap_or("")),
         c.postcode.clone().unwrap_or_default(),
-        cell(&extra),
+    ]
+}
+
+/// The cells of [`PROGRESS_COLUMNS`].
+fn progress_cells(result: &ContactResult) -> [String; 4] {
+    let c = &result.contact;
+    [
         c.attempts.to_string(),
         c.last_outcome.clone().unwrap_or_default(),
         time(result.last_called_at),
         time(c.callback_at),
-    ];
+    ]
+}
+
+fn results_record(result: &ContactResult, questions: &[&str]) -> Vec<String> {
+    let c = &result.contact;
+    let extra = if c.extra.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(&c.extra).unwrap_or_default()
+    };
+    let mut record = contact_cells(result);
+    record.push(cell(&extra));
+    record.extend(progress_cells(result));
     record.extend(
         questions
             .iter()

@@ -29,9 +29,25 @@ pub enum ColumnRole {
     /// Kept as an extra field under its header name (the default for unmapped columns),
     /// usable in scripts as `{header name}`.
     Extra,
+    /// The person's VAN ID in NGP VAN (kept as the external id of system `van`).
+    VanId,
+    /// The person's id in NationBuilder (system `nationbuilder`).
+    NationBuilderId,
+    /// The person's id in Action Network (system `action_network`).
+    ActionNetworkId,
+    /// The person's id in another system, named by the column's header: kept as an
+    /// external id and exported as its own column. Several columns may have this role.
+    ExternalId,
     /// Not imported at all: data the campaign does not need should not be kept.
     Ignore,
 }
+
+/// The external system name of NGP VAN's VAN IDs.
+pub const VAN: &str = "van";
+/// The external system name of NationBuilder ids.
+pub const NATIONBUILDER: &str = "nationbuilder";
+/// The external system name of Action Network ids.
+pub const ACTION_NETWORK: &str = "action_network";
 
 /// The columns a rejected-rows download adds after the file's own, so an organiser can
 /// fix the rows and upload that file again: a re-upload recognises and ignores them.
@@ -48,13 +64,17 @@ fn compact(header: &str) -> String {
 }
 
 /// Every role, in the order a role menu lists them.
-pub const ROLES: [ColumnRole; 8] = [
+pub const ROLES: [ColumnRole; 12] = [
     ColumnRole::FirstName,
     ColumnRole::LastName,
     ColumnRole::Phone,
     ColumnRole::OtherPhone,
     ColumnRole::Email,
     ColumnRole::Postcode,
+    ColumnRole::VanId,
+    ColumnRole::NationBuilderId,
+    ColumnRole::ActionNetworkId,
+    ColumnRole::ExternalId,
     ColumnRole::Extra,
     ColumnRole::Ignore,
 ];
@@ -71,7 +91,7 @@ impl std::str::FromStr for ColumnRole {
             .find(|role| role.as_str() == key)
             .ok_or_else(|| {
                 format!(
-                    "{:?} is not a role: use first_name, last_name, phone, other_phone, email, postcode, extra or ignore",
+                    "{:?} is not a role: use first_name, last_name, phone, other_phone, email, postcode, van_id, nationbuilder_id, action_network_id, external_id, extra or ignore",
                     raw.trim()
                 )
             })
@@ -88,9 +108,31 @@ impl ColumnRole {
             Self::OtherPhone => "other_phone",
             Self::Email => "email",
             Self::Postcode => "postcode",
+            Self::VanId => "van_id",
+            Self::NationBuilderId => "nationbuilder_id",
+            Self::ActionNetworkId => "action_network_id",
+            Self::ExternalId => "external_id",
             Self::Extra => "extra",
             Self::Ignore => "ignore",
         }
+    }
+
+    /// The external system a column with this role identifies people in, as stored and
+    /// exported: `van`, `nationbuilder`, `action_network`, or for [`Self::ExternalId`] the
+    /// column's `header`. `None` for roles that are not external ids.
+    pub fn external_system(self, header: &str) -> Option<String> {
+        match self {
+            Self::VanId => Some(VAN.to_owned()),
+            Self::NationBuilderId => Some(NATIONBUILDER.to_owned()),
+            Self::ActionNetworkId => Some(ACTION_NETWORK.to_owned()),
+            Self::ExternalId => Some(header.trim().to_owned()),
+            _ => None,
+        }
+    }
+
+    /// Whether several columns may have this role.
+    fn may_repeat(self) -> bool {
+        matches!(self, Self::Extra | Self::Ignore | Self::ExternalId)
     }
 
     /// The role in words, for menus and messages.
@@ -102,6 +144,10 @@ impl ColumnRole {
             Self::OtherPhone => "other phone",
             Self::Email => "email",
             Self::Postcode => "postcode",
+            Self::VanId => "VAN ID",
+            Self::NationBuilderId => "NationBuilder ID",
+            Self::ActionNetworkId => "Action Network ID",
+            Self::ExternalId => "external id",
             Self::Extra => "extra field",
             Self::Ignore => "ignored",
         }
@@ -116,6 +162,10 @@ impl ColumnRole {
             Self::OtherPhone => "Other phone number",
             Self::Email => "Email",
             Self::Postcode => "Postcode",
+            Self::VanId => "VAN ID (NGP VAN)",
+            Self::NationBuilderId => "NationBuilder ID",
+            Self::ActionNetworkId => "Action Network ID",
+            Self::ExternalId => "Another system's ID (named by the header)",
             Self::Extra => "Keep for the script",
             Self::Ignore => "Ignore",
         }
@@ -155,7 +205,8 @@ impl ColumnMapping {
     }
 
     /// Guesses roles from common header spellings ("First Name", "Forename", "Surname",
-    /// "Mobile", "Telephone", "Phone number", "Post code", "E-mail", …). The most
+    /// "Mobile", "Telephone", "Phone number", "Post code", "E-mail", "VANID",
+    /// "nationbuilder_id", "Action Network ID", …). The most
     /// mobile-like phone column becomes `phone` and the next `other_phone`; the
     /// [`REPORT_COLUMNS`] of a rejected-rows download are ignored. Anything unrecognised
     /// stays an extra field; the organiser confirms before importing.
@@ -178,6 +229,11 @@ impl ColumnMapping {
                 }
                 "email" | "emailaddress" | "mail" => Some(ColumnRole::Email),
                 "postcode" | "postalcode" | "zip" | "zipcode" => Some(ColumnRole::Postcode),
+                "vanid" | "myvotersvanid" | "mycampaignvanid" | "myvotervanid" => {
+                    Some(ColumnRole::VanId)
+                }
+                "nationbuilderid" | "nbid" => Some(ColumnRole::NationBuilderId),
+                "actionnetworkid" | "anid" => Some(ColumnRole::ActionNetworkId),
                 _ => None,
             };
             if let Some(role) = role {
@@ -207,7 +263,7 @@ impl ColumnMapping {
     pub fn guess_with<S: AsRef<str>>(headers: &[S], overrides: &[(String, ColumnRole)]) -> Self {
         let mut mapping = Self::guess(headers);
         for (header, role) in overrides {
-            if !matches!(role, ColumnRole::Extra | ColumnRole::Ignore)
+            if !role.may_repeat()
                 && let Some(guessed) = mapping.header_for(*role).map(str::to_owned)
                 && guessed != header.trim()
             {
@@ -219,14 +275,15 @@ impl ColumnMapping {
     }
 
     /// Each header's role, in file order, after checking that the mapping fits the file:
-    /// mapped headers exist, one phone column, no role but extra/ignore mapped twice.
+    /// mapped headers exist, one phone column, no role but extra, ignore and external id
+    /// mapped twice.
     pub fn resolve(&self, headers: &[String]) -> Result<Vec<ColumnRole>, ImportError> {
         if let Some(missing) = self.roles.keys().find(|h| !headers.contains(h)) {
             return Err(ImportError::MappedColumnMissing(missing.clone()));
         }
         let roles: Vec<ColumnRole> = headers.iter().map(|h| self.role_of(h)).collect();
         for (index, role) in roles.iter().enumerate() {
-            if matches!(role, ColumnRole::Extra | ColumnRole::Ignore) {
+            if role.may_repeat() {
                 continue;
             }
             if let Some(later) = roles[index + 1..].iter().position(|r| r == role) {
@@ -390,7 +447,7 @@ mod tests {
         assert_eq!(mapped.role_of("DOB"), ColumnRole::Ignore);
         assert_eq!(
             parse_override("DOB=birthday").unwrap_err(),
-            "\"birthday\" is not a role: use first_name, last_name, phone, other_phone, email, postcode, extra or ignore"
+            "\"birthday\" is not a role: use first_name, last_name, phone, other_phone, email, postcode, van_id, nationbuilder_id, action_network_id, external_id, extra or ignore"
         );
         assert!(parse_override("DOB").is_err());
         assert_eq!(
@@ -423,6 +480,67 @@ mod tests {
             assert_eq!(mapping.role_of(column), ColumnRole::Ignore, "{column}");
         }
         assert_eq!(mapping.role_of("Tel (home)"), ColumnRole::Phone);
+    }
+
+    #[test]
+    fn crm_id_columns_are_guessed_as_external_ids() {
+        let headers = [
+            "VanID",
+            "nationbuilder_id",
+            "Action Network ID",
+            "Phone",
+            "Membership number",
+        ];
+        let mapping = ColumnMapping::guess(&headers);
+        assert_eq!(mapping.role_of("VanID"), ColumnRole::VanId);
+        assert_eq!(
+            mapping.role_of("nationbuilder_id"),
+            ColumnRole::NationBuilderId
+        );
+        assert_eq!(
+            mapping.role_of("Action Network ID"),
+            ColumnRole::ActionNetworkId
+        );
+        assert_eq!(mapping.role_of("Membership number"), ColumnRole::Extra);
+        for spelling in ["VANID", "VAN ID", "NationBuilder ID", "MyVoters VAN ID"] {
+            let guessed = ColumnMapping::guess(&[spelling]).role_of(spelling);
+            assert_ne!(guessed, ColumnRole::Extra, "{spelling}");
+        }
+        assert_eq!(
+            ColumnRole::VanId.external_system("VanID").as_deref(),
+            Some(VAN)
+        );
+        assert_eq!(
+            ColumnRole::ExternalId
+                .external_system(" Membership number ")
+                .as_deref(),
+            Some("Membership number")
+        );
+        assert_eq!(ColumnRole::Extra.external_system("Ward"), None);
+
+        // Any number of columns may name other systems; VAN ID only one.
+        let headers: Vec<String> = ["Phone", "Member no", "Union id", "VANID", "Old VAN"]
+            .map(String::from)
+            .to_vec();
+        let chosen = ColumnMapping::guess_with(
+            &headers,
+            &[
+                ("Member no".into(), ColumnRole::ExternalId),
+                ("Union id".into(), ColumnRole::ExternalId),
+            ],
+        );
+        assert!(chosen.resolve(&headers).is_ok());
+        let twice = chosen
+            .with("Old VAN", ColumnRole::VanId)
+            .with("VANID", ColumnRole::VanId);
+        assert_eq!(
+            twice.resolve(&headers).unwrap_err().to_string(),
+            "columns \"VANID\" and \"Old VAN\" are both mapped to VAN ID"
+        );
+        assert_eq!(
+            parse_override("Member no=external-id").unwrap().1,
+            ColumnRole::ExternalId
+        );
     }
 
     #[test]

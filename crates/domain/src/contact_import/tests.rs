@@ -427,3 +427,34 @@ fn a_nul_character_rejects_its_row_only() {
         Some(ImportError::NulInHeader(2))
     );
 }
+
+#[test]
+fn crm_id_columns_are_kept_as_external_ids_not_extra_fields() {
+    let file = "\
+VANID,Name,Phone,NationBuilder ID,Branch no
+1001,Asha,020 7946 0018,nb-17,B4
+,Ben,0113 496 0123,,
+";
+    let bytes = file.as_bytes();
+    let headers = read_headers(bytes).unwrap();
+    let mapping = ColumnMapping::guess_with(
+        &headers,
+        &[("Branch no".to_owned(), ColumnRole::ExternalId)],
+    );
+    let rows: Vec<_> = ImportReader::new(bytes, mapping).unwrap().collect();
+    let asha = rows[0].as_ref().unwrap();
+    assert_eq!(
+        asha.external_ids,
+        BTreeMap::from([
+            ("Branch no".to_owned(), "B4".to_owned()),
+            (NATIONBUILDER.to_owned(), "nb-17".to_owned()),
+            (VAN.to_owned(), "1001".to_owned()),
+        ])
+    );
+    assert_eq!(
+        asha.extra,
+        BTreeMap::from([("Name".to_owned(), "Asha".to_owned())])
+    );
+    let ben = rows[1].as_ref().unwrap();
+    assert!(ben.external_ids.is_empty(), "blank ids are not kept");
+}

@@ -215,6 +215,7 @@ impl Store {
     /// campaign already has, or that appeared earlier in the batch, is merged into that
     /// contact (see the `merge` module) and counted as a duplicate, with one note saying
     /// into which line and what it gave differently. New contacts are queued as never called.
+    /// Each row's external ids (VAN ID, …) are kept for its contact, first come first kept.
     pub async fn merge_contacts(
         &self,
         campaign_id: i64,
@@ -250,6 +251,7 @@ impl Store {
         let mut fresh: Vec<(&ImportedContact, ContactFields)> = Vec::with_capacity(contacts.len());
         let mut fresh_by_phone: HashMap<&str, usize> = HashMap::new();
         let mut touched: HashSet<String> = HashSet::new();
+        let mut kept: Vec<&ImportedContact> = Vec::with_capacity(contacts.len());
         for contact in contacts {
             let is_blocked = blocked.contains(contact.phone_e164.as_str())
                 || contact
@@ -263,6 +265,9 @@ impl Store {
             if is_blocked {
                 batch.totals.suppressed += 1;
                 continue;
+            }
+            if !contact.external_ids.is_empty() {
+                kept.push(contact);
             }
             let fields = ContactFields::of(contact);
             let phone = contact.phone_e164.as_str();
@@ -345,6 +350,8 @@ impl Store {
             // Only a concurrent upload of the same number gets here first.
             batch.totals.duplicates += (chunk.len() as u64).saturating_sub(inserted);
         }
+        super::external_ids::store_external_ids(&mut tx, self.backend(), campaign_id, &kept)
+            .await?;
         tx.commit().await?;
         Ok(batch)
     }
@@ -378,6 +385,40 @@ impl Store {
             }
         }
         Ok(columns.into_iter().collect())
+    }
+
+    /// Every imported column filled in any contact of a campaign, each once and sorted:
+    /// unlike [`Store::contact_columns`] it reads the whole list, a page at a time, for
+    /// an export that gives each column its own place.
+    pub async fn campaign_extra_columns(
+        &self,
+        campaign_id: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        const PAGE: i64 = 5000;
+        let mut columns = std::collections::BTreeSet::new();
+        let mut after = 0_i64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, extra FROM contacts WHERE campaign_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+            )
+            .bind(campaign_id)
+            .bind(after)
+            .bind(PAGE)
+            .fetch_all(self.reader())
+            .await?;
+            for row in &rows {
+                after = row.try_get("id")?;
+                let extra: String = row.try_get("extra")?;
+                if extra != "{}" {
+                    let map: std::collections::BTreeMap<String, String> =
+                        serde_json::from_str(&extra).unwrap_or_default();
+                    columns.extend(map.into_keys());
+                }
+            }
+            if i64::try_from(rows.len()).unwrap_or(0) < PAGE {
+                return Ok(columns.into_iter().collect());
+            }
+        }
     }
 
     /// The contact a campaign holds for a number, in any state: what an import stored.

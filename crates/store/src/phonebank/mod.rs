@@ -7,6 +7,7 @@ mod breaks;
 mod callers;
 mod campaigns;
 mod correction;
+mod external_ids;
 mod import;
 mod integrity;
 mod pace;
@@ -23,6 +24,7 @@ pub use campaigns::{
     Bridging, CallerPace, Campaign, CampaignSettings, CampaignStatus, MAPPED_FIELDS,
 };
 pub use correction::{CORRECTION_WINDOW_MS, LastCall};
+pub use external_ids::CrmDetails;
 pub use import::{
     ContactBatch, DoNotCallEntry, DoNotCallPage, DoNotCallSearch, DoNotCallUploadBatch,
     ImportBatchResult, ImportJob, ImportJobStatus, NoteKind, TpsEntry, TpsListSummary,

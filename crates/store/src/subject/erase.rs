@@ -134,7 +134,7 @@ async fn callers_among(
 /// Removes what identifies the contacts `selection` picks (a query of contact ids whose
 /// `$1`, `$2`… are `binds`) and returns how many contacts and calls it changed. Calls stay,
 /// so the campaign's attempt, outcome and survey totals do not change; the contact's
-/// fields, raw import columns and the callers' notes go, and a caller holding one of them
+/// fields, raw import columns, ids in other systems and the callers' notes go, and a caller holding one of them
 /// loses the lease. Shared by erasure and the retention run.
 pub(crate) async fn anonymise_contacts(
     tx: &mut Transaction<'static, Any>,
@@ -143,6 +143,7 @@ pub(crate) async fn anonymise_contacts(
     now: Millis,
 ) -> Result<u64, StoreError> {
     let statements = [
+        format!("DELETE FROM contact_external_ids WHERE contact_id IN ({selection})"),
         format!(
             "UPDATE leases SET released_at = {now} WHERE contact_id IN ({selection})
              AND released_at IS NULL AND outcome_at IS NULL"
@@ -163,8 +164,9 @@ pub(crate) async fn anonymise_contacts(
             query = query.bind(*value);
         }
         let rows = query.execute(&mut **tx).await?.rows_affected();
-        // Released leases are not a change to the person's records.
-        if n > 0 {
+        // Removed external ids and released leases are not counted: the contact and
+        // call rows that change are.
+        if n > 1 {
             changed += rows;
         }
     }

@@ -444,7 +444,7 @@ pub(crate) async fn find_in(
         "contacts",
         rows_where_in(tx, store, "contacts", "id", contacts).await?,
     ));
-    for table in ["leases", "call_attempts"] {
+    for table in ["leases", "call_attempts", "contact_external_ids"] {
         let rows = rows_where_in(tx, store, table, "contact_id", Key::Ids(&contact_ids)).await?;
         tables.push((table, rows));
     }

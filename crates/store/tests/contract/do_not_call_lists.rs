@@ -24,6 +24,7 @@ fn queued(line: u64, phone: &str, other: Option<&str>) -> ImportedContact {
         email: None,
         postcode: None,
         extra: Default::default(),
+        external_ids: Default::default(),
         warnings: Vec::new(),
     }
 }

@@ -9,6 +9,7 @@ mod do_not_call_lists;
 mod events;
 mod events_discovery;
 mod events_listing;
+mod external_ids;
 mod geocode;
 mod groups;
 mod outbox;

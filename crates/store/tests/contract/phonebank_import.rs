@@ -31,6 +31,7 @@ fn contact(line: u64, nnn: u32) -> ImportedContact {
         email: Some(format!("p{line}@example.org")),
         postcode: Some("LS1 4AP".into()),
         extra,
+        external_ids: Default::default(),
         warnings: Vec::new(),
     }
 }
@@ -414,6 +415,7 @@ fn sparse(line: u64, nnn: u32, first: Option<&str>, email: Option<&str>) -> Impo
         email: email.map(str::to_owned),
         postcode: None,
         extra: BTreeMap::new(),
+        external_ids: Default::default(),
         ..contact(line, nnn)
     }
 }

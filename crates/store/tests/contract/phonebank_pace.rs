@@ -36,6 +36,7 @@ async fn campaign(store: &Store, contacts: u32) -> (Campaign, i64) {
             email: None,
             postcode: None,
             extra: BTreeMap::new(),
+            external_ids: Default::default(),
             warnings: Vec::new(),
         })
         .collect();

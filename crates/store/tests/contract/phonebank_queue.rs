@@ -21,6 +21,7 @@ fn contact(line: u64, nnn: u32) -> ImportedContact {
         email: None,
         postcode: None,
         extra: BTreeMap::new(),
+        external_ids: Default::default(),
         warnings: Vec::new(),
     }
 }

@@ -59,6 +59,7 @@ pub(crate) fn contact(
         email: email.map(Into::into),
         postcode: Some(if first == "Sam" { "LS1 4AP" } else { "LS6 2AA" }.into()),
         extra,
+        external_ids: Default::default(),
         warnings: Vec::new(),
     }
 }

@@ -49,6 +49,8 @@ pub(crate) const FIELD_LIMITS: &[(&str, &str, usize)] = &[
     ("CallingHours", "time_zone", limits::KEY),
     ("OutcomeRequest", "outcome", limits::KEY),
     ("OutcomeRequest", "notes", limits::CALL_NOTES),
+    ("ResultCodeEntry", "outcome", limits::KEY),
+    ("ResultCodeEntry", "code", limits::OUTCOME_LABEL),
     ("AcceptInvite", "name", limits::PERSON_NAME),
     ("AcceptInvite", "email", limits::EMAIL),
     ("JoinRequest", "code", limits::CODE),

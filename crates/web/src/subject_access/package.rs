@@ -85,6 +85,12 @@ pub(crate) fn describe(table: &str) -> (&'static str, &'static str, &'static str
             "to call you on behalf of the campaign",
             "until the campaign's retention period ends (90 days after it finishes unless the organisers set another); then the entry is emptied",
         ),
+        "contact_external_ids" => (
+            "your ids in other systems the list came from (such as a VAN ID or NationBuilder id)",
+            "a list an organiser imported",
+            "to send the campaign's results back to those systems",
+            "until the campaign's retention period ends; then they are deleted with your entry's details",
+        ),
         "leases" => (
             "each time a caller was shown your details",
             "the calling system",
@@ -293,6 +299,7 @@ mod tests {
             email: Some("sam.example@example.org".into()),
             postcode: Some("LS1 4AP".into()),
             extra,
+            external_ids: Default::default(),
             warnings: Vec::new(),
         };
         for name in ["Spring", "Summer"] {

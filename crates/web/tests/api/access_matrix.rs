@@ -97,6 +97,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/campaigns/{id}/invites", "SDDDDDAA"),
     ("POST", "/api/v1/campaigns/{id}/invites/{invite_id}/revoke", "SDDDDDAA"),
     ("GET", "/api/v1/campaigns/{id}/results.csv", "SDDDDDAA"),
+    ("GET", "/api/v1/campaigns/{id}/result-codes/{crm}", "SDDDDDAA"),
+    ("PUT", "/api/v1/campaigns/{id}/result-codes/{crm}", "SDDDDDAA"),
     ("GET", "/api/v1/campaigns/{id}/stats", "SDDDDDAA"),
     // Any verified account may propose an event to a group; it waits for approval unless the
     // host is trusted (docs/security.md, "Events and outreach").
@@ -286,6 +288,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/campaigns/{id}/pace", "SDDDDDAA"),
     ("POST", "/campaigns/{id}/shown-fields", "SDDDDDAA"),
     ("POST", "/campaigns/{id}/status", "SDDDDDAA"),
+    ("POST", "/campaigns/{id}/result-codes/{crm}", "SDDDDDAA"),
     ("POST", "/events/{id}/cancel", "SDDDADAA"),
     ("POST", "/events/{id}/decision", "SDDDDDAA"),
     ("POST", "/groups/{slug}/event-approval", "SDDDDDAA"),

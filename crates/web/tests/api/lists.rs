@@ -4,7 +4,7 @@
 //! imports. The file is `tests/fixtures/messy-list.csv`, shared with the command-line
 //! and browser tests.
 
-mod mapping;
+pub(crate) mod mapping;
 
 use crate::app::TestApp;
 use crate::on_both;

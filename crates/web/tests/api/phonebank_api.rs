@@ -165,6 +165,7 @@ mod bridging;
 mod calling;
 mod campaign_edits;
 mod corrections;
+mod crm_round_trip;
 mod invite_abuse;
 mod invites_results;
 mod safeguard_pages;

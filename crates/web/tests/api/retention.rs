@@ -22,6 +22,7 @@ fn person(line: u64, first: &str, phone: &str) -> ImportedContact {
         email: None,
         postcode: None,
         extra: BTreeMap::new(),
+        external_ids: Default::default(),
         warnings: Vec::new(),
     }
 }

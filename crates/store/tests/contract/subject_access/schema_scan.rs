@@ -79,6 +79,12 @@ const DATA_MAP: &[Table] = &[
         other: &["updated_at"],
     },
     Table {
+        name: "campaign_crm_codes",
+        erasure: "Not about anyone: a campaign's CRM result codes",
+        personal: &[],
+        other: &["campaign_id", "crm", "codes", "updated_at"],
+    },
+    Table {
         name: "call_campaigns",
         erasure: "Not about the subject: the creator is an account id, set to none when it is deleted",
         personal: &["created_by"],
@@ -173,6 +179,12 @@ const DATA_MAP: &[Table] = &[
         erasure: "Not about the subject: the words a form showed, shared by everyone who ticked it; exported with their consents",
         personal: &[],
         other: &["id", "wording", "first_shown_at"],
+    },
+    Table {
+        name: "contact_external_ids",
+        erasure: "Deleted when the contact is anonymised",
+        personal: &["contact_id", "system", "value"],
+        other: &["id", "campaign_id"],
     },
     Table {
         name: "contacts",

@@ -25,7 +25,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PreviewColumn {
     header: String,
-    /// `first_name`, `last_name`, `phone`, `other_phone`, `email`, `postcode`, `extra`
+    /// `first_name`, `last_name`, `phone`, `other_phone`, `email`, `postcode`, `van_id`,
+    /// `nationbuilder_id`, `action_network_id`, `external_id` (another system's id, named
+    /// by the header), `extra`
     /// (kept for the script under its header) or `ignore`.
     role: String,
     /// Whether `map` gave the role; otherwise it is guessed from the header.

@@ -1,7 +1,7 @@
 //! Phonebanks over the API: campaigns and their settings, caller invite links, contact
 //! list previews and imports, callers (suspend, lift, remove), the calling session (claim, heartbeat,
 //! release, outcome) and results
-//! (live figures and CSV exports). Handlers parse and check access; the calling rules
+//! (live figures, CSV exports and the CRM result codes they write). Handlers parse and check access; the calling rules
 //! live in `barnstorm_dispatch` and the SQL in `barnstorm_store::phonebank`.
 
 pub(crate) mod callers;
@@ -13,7 +13,8 @@ pub(crate) mod import_preview;
 pub(crate) mod imports;
 pub(crate) mod invites;
 mod phone;
-mod results;
+mod result_codes;
+pub(crate) mod results;
 pub(crate) mod suppression_uploads;
 pub(crate) mod suppressions;
 
@@ -192,6 +193,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .merge(calling::routes())
         .merge(phone::routes())
         .merge(results::routes())
+        .merge(result_codes::routes())
         .merge(suppressions::routes())
         .merge(suppression_uploads::routes())
 }

@@ -8,12 +8,14 @@ use crate::auth::ApiUser;
 use crate::exports::{CampaignExport, campaign_export};
 use crate::{ApiError, AppState};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use barnstorm_dispatch::QueueReport;
+use barnstorm_domain::crm::ExportFormat;
 use barnstorm_store::now_millis;
 use barnstorm_store::phonebank::{CallFigures, CampaignStats};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The dashboard figures: the store's statistics plus the queue report, and the calls
@@ -81,18 +83,47 @@ async fn stats(
     .into_response())
 }
 
+/// Which shape of the results export to download.
+#[derive(Deserialize, IntoParams)]
+pub(crate) struct ResultsQuery {
+    /// `standard` (the default: imported columns as one JSON cell), `generic` (a column
+    /// per external id, imported column and survey question), `van` (NGP VAN bulk upload
+    /// of contact history) or `nationbuilder` (NationBuilder people import).
+    format: Option<String>,
+}
+
+impl ResultsQuery {
+    /// The format asked for, or a 422 naming the parameter.
+    pub(crate) fn parse(format: Option<&str>) -> Result<ExportFormat, String> {
+        format
+            .filter(|f| !f.trim().is_empty())
+            .map_or(Ok(ExportFormat::Standard), str::parse)
+    }
+}
+
 /// One row per contact with its attempts, latest outcome and latest answers, one column
-/// per survey question (organisers; audited).
+/// per survey question; `format` picks a CRM's shape: `van` and `nationbuilder` write
+/// the campaign's result codes (see `/result-codes/{crm}`) and only contacts that were
+/// called and have that CRM's id (organisers; audited).
 #[utoipa::path(get, path = "/api/v1/campaigns/{id}/results.csv", tag = "phonebank", security(("bearer" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path), ResultsQuery),
     responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn results_csv(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     Path(id): Path<i64>,
+    Query(query): Query<ResultsQuery>,
 ) -> Result<Response, ApiError> {
     let campaign = organised_campaign(&state, &user, id).await?;
-    Ok(campaign_export(&state.store, campaign, user.id, CampaignExport::Results).await?)
+    let format =
+        ResultsQuery::parse(query.format.as_deref()).map_err(|e| ApiError::invalid("format", e))?;
+    Ok(campaign_export(
+        &state.store,
+        campaign,
+        user.id,
+        CampaignExport::Results(format),
+    )
+    .await?)
 }
 
 /// One row per call: time (RFC 3339), contact id, phone, caller name, outcome, answers

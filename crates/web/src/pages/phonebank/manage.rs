@@ -19,6 +19,7 @@ use axum::response::Response;
 use axum::{Router, routing::get, routing::post};
 use barnstorm_dispatch::CampaignEvent;
 use barnstorm_domain::contact_import::{ColumnRole, ROLES};
+use barnstorm_domain::crm::{EXPORT_FORMATS, ExportFormat};
 use barnstorm_store::phonebank::{Campaign, CampaignInvite, CampaignStatus};
 use barnstorm_store::{Group, StoreError, now_millis};
 use serde::Deserialize;
@@ -126,6 +127,10 @@ struct ManagePage {
     safeguards: Safeguards,
     /// The column roles of the upload's mapping step, in menu order.
     roles: &'static [ColumnRole],
+    /// The results export's formats, in menu order.
+    export_formats: &'static [ExportFormat],
+    /// Each CRM's result codes for the campaign's outcomes.
+    crm_tables: Vec<super::results::CrmCodesTable>,
 }
 
 async fn manage_page(
@@ -154,9 +159,12 @@ async fn page(
         .map(|i| InviteRow::new(i, now))
         .collect();
     let safeguards = safeguards::load(state, &campaign, signed_in.user.id).await?;
+    let crm_tables = super::results::crm_tables(state, &campaign).await?;
     Ok(render(&ManagePage {
         safeguards,
         roles: &ROLES,
+        export_formats: &EXPORT_FORMATS,
+        crm_tables,
         layout: Layout::new(&signed_in.context),
         status_actions: status_actions(&campaign, report.counts.total),
         go_live_blocked: live_blocked(&campaign, report.counts.total).filter(|_| {

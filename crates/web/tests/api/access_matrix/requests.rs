@@ -184,6 +184,7 @@ async fn fill(app: &TestApp, world: &World, path: &str, n: usize) -> String {
             },
             "{lease_id}" => world.caller_lease(app).await.to_string(),
             "{list}" => "ctps".to_owned(),
+            "{crm}" => "van".to_owned(),
             "{action}" => "hang-up".to_owned(),
             "{slug}" => world.branch_slug.clone(),
             "{job_id}" => world.job_id.to_string(),
@@ -223,6 +224,9 @@ fn api_body(world: &World, path: &str, n: usize) -> Option<Value> {
             json!({"reason": "Checking who may suspend"})
         }
         "/api/v1/leases/{id}/outcome" => json!({"outcome": "no_answer"}),
+        "/api/v1/campaigns/{id}/result-codes/{crm}" => {
+            json!({"codes": [{"outcome": "no_answer", "code": "Not Home"}]})
+        }
         "/api/v1/campaigns/{id}/phone-session" => json!({"join": "dial_in"}),
         "/api/v1/invites/{code}/accept" => {
             json!({"name": "New Volunteer", "email": format!("new{n}@example.org")})

@@ -16,7 +16,13 @@ const EXPORT: &str = include_str!("../../../../../tests/fixtures/messy-export.cs
 /// The roles an organiser picks for the export.
 const CHOSEN: &str = "Tel (home):phone,Mobile provider:ignore";
 
-async fn preview(app: &TestApp, token: &str, campaign: i64, map: &str, csv: &str) -> TestResponse {
+pub(crate) async fn preview(
+    app: &TestApp,
+    token: &str,
+    campaign: i64,
+    map: &str,
+    csv: &str,
+) -> TestResponse {
     let query = serde_urlencoded::to_string([("map", map)]).unwrap();
     let request = Request::post(format!(
         "/api/v1/campaigns/{campaign}/imports/preview?{query}"
@@ -29,7 +35,7 @@ async fn preview(app: &TestApp, token: &str, campaign: i64, map: &str, csv: &str
 }
 
 /// Each column's header and role.
-fn roles(body: &Value) -> Vec<(String, String)> {
+pub(crate) fn roles(body: &Value) -> Vec<(String, String)> {
     body["columns"]
         .as_array()
         .unwrap()
