@@ -6,10 +6,12 @@ Every tile from zoom 0 to 6 that covers the UK is the same. Vector: an `earth` p
 over the whole tile and a `water` triangle over its lower-left half, as Mapbox vector
 tiles (gzip), so a map drawn from it shows the Protomaps "light" land and water colours
 side by side. Raster: a PNG whose upper half is RASTER_TOP and lower half RASTER_BOTTOM.
+Metadata padding puts the tiles past the first 16 KiB, so a reader needs a second range.
 The archive is written by PyPI's `pmtiles` (exit status 3 when it is missing).
 """
 
 import gzip
+import hashlib
 import math
 import struct
 import sys
@@ -123,7 +125,15 @@ def main(kind, out):
                 "center_lon_e7": int(-3.0 * 1e7),
                 "center_lat_e7": int(54.5 * 1e7),
             },
-            {"name": "Barnstorm test basemap", "vector_layers": [{"id": "earth"}, {"id": "water"}]},
+            {
+                "name": "Barnstorm test basemap",
+                "vector_layers": [{"id": "earth"}, {"id": "water"}],
+                # Noise that gzip cannot shrink, so the tiles lie past the first 16 KiB a
+                # reader fetches and it must ask for them in a range of their own.
+                "padding": "".join(
+                    hashlib.sha256(str(i).encode()).hexdigest() for i in range(800)
+                ),
+            },
         )
 
 
