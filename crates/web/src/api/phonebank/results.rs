@@ -107,7 +107,7 @@ impl ResultsQuery {
 /// called and have that CRM's id (organisers; audited).
 #[utoipa::path(get, path = "/api/v1/campaigns/{id}/results.csv", tag = "phonebank", security(("bearer" = [])),
     params(("id" = i64, Path), ResultsQuery),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn results_csv(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
