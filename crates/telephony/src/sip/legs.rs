@@ -23,6 +23,9 @@ pub(crate) const NO_AUDIO_LIMIT: Duration = Duration::from_secs(30);
 /// wait between calls), but not for ever.
 pub(crate) const CALLER_NO_AUDIO_LIMIT: Duration = Duration::from_secs(300);
 
+/// How long a refresh may wait for its answer before it counts as failed.
+const REFRESH_WAIT: Duration = Duration::from_secs(8);
+
 /// What the engine can ask of a running leg.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Control {
@@ -236,9 +239,17 @@ impl LegInputs {
         let offer = self
             .origin
             .describe(shared.config.advertised_ip(), media.port(), Some(chosen));
-        let response = dialog
-            .reinvite(Some(headers), Some(offer.into_bytes()))
-            .await;
+        // The leg reads nothing else while it waits, so a far end that never answers the
+        // refresh is given up on long before SIP's own 32 s, and never past the expiry.
+        let left = timer
+            .expires_at
+            .saturating_duration_since(tokio::time::Instant::now());
+        let response = tokio::time::timeout(
+            REFRESH_WAIT.min(left),
+            dialog.reinvite(Some(headers), Some(offer.into_bytes())),
+        )
+        .await
+        .unwrap_or(Ok(None));
         match response {
             Ok(Some(response)) if response.status_code.kind() == StatusCodeKind::Successful => {
                 if let Ok(remote) = sdp::parse(&response.body) {

@@ -359,8 +359,8 @@ async fn session_timers_are_refreshed_when_barnstorm_refreshes_and_a_silent_refr
     if !sipp::sipp_or_skip("session_timers_are_refreshed_when_barnstorm_refreshes") {
         return;
     }
-    let steps = [Step::Talk, Step::Pause(Duration::from_secs(20))];
-    let mut trunk = Sipp::trunk(&steps, 3);
+    let steps = [Step::Talk, Step::Pause(Duration::from_secs(30))];
+    let mut trunk = Sipp::trunk(&steps, 4);
     let (sip, _media, mut events) = adapter(trunk.port, None).await;
     caller_joins(&sip, &mut events, &trunk).await;
 
@@ -388,6 +388,27 @@ async fn session_timers_are_refreshed_when_barnstorm_refreshes_and_a_silent_refr
     assert!(lapsed.cause.contains("refreshing"), "{}", lapsed.cause);
     assert!(
         dialled.elapsed() < Duration::from_secs(6),
+        "hung up after {:?}",
+        dialled.elapsed()
+    );
+
+    // Barnstorm is the refresher and the trunk never answers its refresh: the call ends
+    // when the session expires, not after SIP's 32 s.
+    dial(&sip, 32, "+442079460020", Duration::from_secs(20));
+    let dialled = Instant::now();
+    let (unrefreshed, _) = ended(&mut events, CallKey(32), Duration::from_secs(12), &trunk).await;
+    assert_eq!(
+        (unrefreshed.by, unrefreshed.answered),
+        (EndedBy::Network, true),
+        "{unrefreshed:?}"
+    );
+    assert!(
+        unrefreshed.cause.contains("accepted none"),
+        "{}",
+        unrefreshed.cause
+    );
+    assert!(
+        dialled.elapsed() < Duration::from_secs(8),
         "hung up after {:?}",
         dialled.elapsed()
     );
